@@ -1,0 +1,140 @@
+# outpost -- top-level Makefile (plain make, no generator).
+#
+#   make               build every program
+#   make WERROR=1      ... with -Werror (CI)
+#   make SANITIZE=1    ... with AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test          build, then run every test through prove
+#   make deps          (root) install the Debian packages, create the account
+#   make bench         benchmarks against the anchors (not a test)
+#   make fuzz          run each libFuzzer target for FUZZ_SECONDS
+#   make install       PREFIX=/usr/local DESTDIR=
+#   make demo          (root) a running local stack under ./run/
+#
+# Sources are found by wildcard: every lib/*.c goes into lib/liboutpost.a;
+# every other .c of a program folder goes into that folder's archive and
+# <folder>/main.c holds main().  A unit test t/unit/NAME.c becomes
+# t/unit/NAME.t linked against all archives.
+
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARNINGS  = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wpointer-arith -Wvla -Wno-format-nonliteral
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+endif
+
+PKGS      = milter opendkim hiredis libunbound libevent libcrypto libidn2
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -pthread -Ilib $(PKG_CFLAGS) \
+              $(WARNINGS) $(SANFLAGS) $(CFLAGS)
+ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
+LDLIBS      = $(PKG_LIBS) -lm
+
+PROGDIRS  = milter policyd ctl
+PROGRAMS  = $(patsubst %/main.c,%,$(wildcard milter/main.c policyd/main.c ctl/main.c))
+PROGRAMS := $(subst milter,milter/outpost-milter,$(subst policyd,policyd/outpost-policyd,$(subst ctl,ctl/outpostctl,$(PROGRAMS))))
+
+LIB_SRC   = $(wildcard lib/*.c)
+LIB_OBJ   = $(LIB_SRC:.c=.o)
+LIB_A     = lib/liboutpost.a
+
+# Per program folder: archive of everything but main.c.
+dir_src   = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+MILTER_A  = milter/libmilter_outpost.a
+POLICYD_A = policyd/libpolicyd.a
+CTL_A     = ctl/libctl.a
+MILTER_OBJ  = $(patsubst %.c,%.o,$(call dir_src,milter))
+POLICYD_OBJ = $(patsubst %.c,%.o,$(call dir_src,policyd))
+CTL_OBJ     = $(patsubst %.c,%.o,$(call dir_src,ctl))
+
+UNIT_SRC  = $(wildcard t/unit/*.c)
+UNIT_T    = $(UNIT_SRC:.c=.t)
+FUZZ_SRC  = $(wildcard t/fuzz/*.c)
+BENCH_SRC = $(wildcard bench/*.c)
+BENCH_BIN = $(BENCH_SRC:.c=)
+
+ALL_A     = $(MILTER_A) $(POLICYD_A) $(CTL_A) $(LIB_A)
+
+# Rebuild everything when the flags change (SANITIZE=1 after a plain build).
+FLAVOR := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+BUILD_FLAGS := .build-flags
+$(shell echo '$(FLAVOR)' | cmp -s - $(BUILD_FLAGS) || echo '$(FLAVOR)' > $(BUILD_FLAGS))
+
+.PHONY: all test unit integration bench fuzz deps install clean demo demo-stop
+all: $(PROGRAMS) $(UNIT_T) $(BENCH_BIN)
+
+%.o: %.c $(BUILD_FLAGS) $(wildcard lib/*.h milter/*.h policyd/*.h ctl/*.h t/*.h)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	rm -f $@; ar rcs $@ $^
+$(MILTER_A): $(MILTER_OBJ)
+	rm -f $@; ar rcs $@ $^
+$(POLICYD_A): $(POLICYD_OBJ)
+	rm -f $@; ar rcs $@ $^
+$(CTL_A): $(CTL_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+milter/outpost-milter: milter/main.o $(MILTER_A) $(LIB_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+policyd/outpost-policyd: policyd/main.o $(POLICYD_A) $(LIB_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+ctl/outpostctl: ctl/main.o $(CTL_A) $(LIB_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+t/unit/%.t: t/unit/%.o $(ALL_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_A) $(LDLIBS)
+
+bench/%: bench/%.o $(LIB_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Tests: C unit tests first, then the integration scripts (real Postfix,
+# Redis, DNS on loopback; they skip themselves when not run as root).
+PROVE ?= prove
+TESTS ?= $(UNIT_T) $(sort $(wildcard t/*.t))
+test: all
+	$(PROVE) -f $(TESTS)
+unit: all
+	$(PROVE) -f $(UNIT_T)
+
+bench: all
+	bench/run
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	t/fuzz/run $(FUZZ_SECONDS)
+
+deps:
+	sh .ci/deps
+
+install: $(PROGRAMS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/outpost \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8
+	test -e $(DESTDIR)$(SYSCONFDIR)/outpost/outpost.conf || \
+	    install -m 644 etc/outpost.conf $(DESTDIR)$(SYSCONFDIR)/outpost/outpost.conf
+	install -m 644 etc/systemd/*.service $(DESTDIR)$(PREFIX)/lib/systemd/system
+
+demo: all
+	t/demo start
+demo-stop:
+	t/demo stop
+
+clean:
+	rm -f $(PROGRAMS) */*.o */*.a t/*/*.o t/unit/*.t $(BENCH_BIN) $(BUILD_FLAGS)
+	rm -rf t/fuzz/bin

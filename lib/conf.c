@@ -1,0 +1,710 @@
+/*
+ * conf -- typed configuration table and loader; see conf.h.
+ *
+ * One row per key: name, type, default text, bounds or allowed words, the
+ * offset of its field in struct conf, and an optional check for values a
+ * type alone cannot judge (addresses, CIDR lists, algorithm names).  The
+ * defaults are parsed by the same code as the file, so a default can never
+ * be a value the loader would refuse.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "conf.h"
+#include "netaddr.h"
+
+enum conf_type { CT_STR, CT_INT, CT_BOOL, CT_DURATION, CT_LIST, CT_ENUM };
+
+typedef int (*conf_check)(const char *, char *, size_t);
+
+struct conf_key {
+	const char		*name;
+	enum conf_type		 type;
+	const char		*def;
+	size_t			 off;
+	long			 min, max;	/* CT_INT, CT_DURATION (ms) */
+	const char *const	*words;		/* CT_ENUM, CT_LIST items */
+	conf_check		 check;		/* each value or list item */
+};
+
+static const char *const w_level[] = { "debug", "info", "warning", "error",
+    NULL };
+static const int level_val[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR };
+static const char *const w_dest[] = { "syslog", "stderr", NULL };
+static const char *const w_onerr[] = { "defer", "accept", NULL };
+static const char *const w_mode[] = { "auto", "sign", "verify", NULL };
+static const char *const w_unknown[] = { "reject", "default", NULL };
+static const char *const w_algs[] = { "rsa-sha256", "ed25519-sha256", NULL };
+
+static int check_address(const char *, char *, size_t);
+static int check_cidr(const char *, char *, size_t);
+static int check_canon(const char *, char *, size_t);
+static int check_header(const char *, char *, size_t);
+static int check_redis(const char *, char *, size_t);
+static int check_nameserver(const char *, char *, size_t);
+static int check_abspath(const char *, char *, size_t);
+
+#define F(x)	offsetof(struct conf, x)
+#define DAY	(86400L * 1000)
+
+static const struct conf_key keys[] = {
+	{ "redis_address", CT_STR, "127.0.0.1:6379", F(redis_address),
+	    0, 0, NULL, check_redis },
+	{ "redis_password", CT_STR, "", F(redis_password), 0, 0, NULL, NULL },
+	{ "redis_username", CT_STR, "", F(redis_username), 0, 0, NULL, NULL },
+	{ "redis_db", CT_INT, "0", F(redis_db), 0, 1000000, NULL, NULL },
+	{ "redis_prefix", CT_STR, "outpost:", F(redis_prefix), 0, 0, NULL,
+	    NULL },
+	{ "redis_timeout", CT_DURATION, "2s", F(redis_timeout), 1, 60000,
+	    NULL, NULL },
+	{ "dns_nameserver", CT_STR, "", F(dns_nameserver), 0, 0, NULL,
+	    check_nameserver },
+	{ "dns_timeout", CT_DURATION, "5s", F(dns_timeout), 1, 60000, NULL,
+	    NULL },
+	{ "keys_directory", CT_STR, "/etc/outpost/keys", F(keys_directory),
+	    0, 0, NULL, check_abspath },
+	{ "log_level", CT_ENUM, "info", F(log_level), 0, 0, w_level, NULL },
+	{ "log_destination", CT_ENUM, "syslog", F(log_destination), 0, 0,
+	    w_dest, NULL },
+	{ "user", CT_STR, "outpost", F(user), 0, 0, NULL, NULL },
+	{ "on_error", CT_ENUM, "defer", F(on_error), 0, 0, w_onerr, NULL },
+
+	{ "milter_socket", CT_STR, "unix:/run/outpost/milter.sock",
+	    F(milter_socket), 0, 0, NULL, check_address },
+	{ "milter_mode", CT_ENUM, "auto", F(milter_mode), 0, 0, w_mode, NULL },
+	{ "milter_timeout", CT_DURATION, "30s", F(milter_timeout), 1000,
+	    DAY, NULL, NULL },
+	{ "internal_hosts", CT_LIST, "127.0.0.0/8, ::1", F(internal_hosts),
+	    0, 0, NULL, check_cidr },
+	{ "sign_daemon_name", CT_STR, "", F(sign_daemon_name), 0, 0, NULL,
+	    NULL },
+	{ "sign_algorithms", CT_LIST, "rsa-sha256, ed25519-sha256",
+	    F(sign_algorithms), 1, 0, w_algs, NULL },
+	{ "canonicalization", CT_STR, "relaxed/relaxed", F(canonicalization),
+	    0, 0, NULL, check_canon },
+	{ "sign_headers", CT_LIST, "from, reply-to, subject, date, to, cc, "
+	    "message-id, mime-version, content-type, "
+	    "content-transfer-encoding, in-reply-to, references, resent-date, "
+	    "resent-from, resent-to, resent-cc, list-id, list-help, "
+	    "list-unsubscribe, list-unsubscribe-post, list-subscribe, "
+	    "list-post, list-owner, list-archive", F(sign_headers), 1, 0,
+	    NULL, check_header },
+	{ "oversign_headers", CT_LIST, "from, to, cc, subject, date, "
+	    "message-id, reply-to, mime-version, content-type",
+	    F(oversign_headers), 0, 0, NULL, check_header },
+	{ "sign_subdomains", CT_BOOL, "no", F(sign_subdomains), 0, 0, NULL,
+	    NULL },
+	{ "authorize_senders", CT_BOOL, "no", F(authorize_senders), 0, 0,
+	    NULL, NULL },
+	{ "authserv_id", CT_STR, "", F(authserv_id), 0, 0, NULL, NULL },
+	{ "dmarc_enforce", CT_BOOL, "no", F(dmarc_enforce), 0, 0, NULL, NULL },
+
+	{ "policyd_listen", CT_LIST, "inet:127.0.0.1:10040", F(policyd_listen),
+	    1, 0, NULL, check_address },
+	{ "policyd_idle_timeout", CT_DURATION, "600s",
+	    F(policyd_idle_timeout), 1000, DAY, NULL, NULL },
+	{ "policyd_unknown_user", CT_ENUM, "reject", F(policyd_unknown_user),
+	    0, 0, w_unknown, NULL },
+	{ "default_plan", CT_STR, "default", F(default_plan), 0, 0, NULL,
+	    NULL },
+};
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+#define FIELD(c, k, t)	((t *)(void *)((char *)(c) + (k)->off))
+#define CFIELD(c, k, t)	((const t *)(const void *)((const char *)(c) + (k)->off))
+
+/* ---- value parsers ---------------------------------------------------- */
+
+int
+conf_parse_duration(const char *s, long *ms)
+{
+	char		*end;
+	double		 v;
+	long		 mult;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		mult = 1;
+	else if (*end == '\0' || strcmp(end, "s") == 0)
+		mult = 1000;
+	else if (strcmp(end, "m") == 0)
+		mult = 60 * 1000;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600 * 1000;
+	else if (strcmp(end, "d") == 0)
+		mult = DAY;
+	else if (strcmp(end, "w") == 0)
+		mult = 7 * DAY;
+	else
+		return -1;
+	v *= (double)mult;
+	if (v > 1e15)
+		return -1;
+	*ms = (long)v;
+	return 0;
+}
+
+int
+conf_parse_bool(const char *s, int *b)
+{
+	if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") ||
+	    !strcasecmp(s, "on") || !strcmp(s, "1"))
+		*b = 1;
+	else if (!strcasecmp(s, "no") || !strcasecmp(s, "false") ||
+	    !strcasecmp(s, "off") || !strcmp(s, "0"))
+		*b = 0;
+	else
+		return -1;
+	return 0;
+}
+
+void
+strlist_free(struct strlist *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int
+strlist_has(const struct strlist *l, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcasecmp(l->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+int
+conf_parse_list(const char *s, struct strlist *out)
+{
+	struct strlist	 l = { 0, NULL };
+	const char	*p = s, *start;
+	char		**nv;
+
+	for (;;) {
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		start = p;
+		while (*p != '\0' && *p != ',' && !isspace((unsigned char)*p))
+			p++;
+		if ((nv = realloc(l.v, (l.n + 1) * sizeof(*nv))) == NULL)
+			goto fail;
+		l.v = nv;
+		if ((l.v[l.n] = strndup(start, (size_t)(p - start))) == NULL)
+			goto fail;
+		l.n++;
+	}
+	*out = l;
+	return 0;
+fail:
+	strlist_free(&l);
+	return -1;
+}
+
+/* ---- checks ----------------------------------------------------------- */
+
+static int
+check_address(const char *v, char *err, size_t errlen)
+{
+	struct netaddr	 a;
+
+	return netaddr_parse(v, &a, err, errlen);
+}
+
+static int
+check_cidr(const char *v, char *err, size_t errlen)
+{
+	struct cidr	 c;
+
+	if (cidr_parse(v, &c) == 0)
+		return 0;
+	snprintf(err, errlen, "not an IP address or network: \"%s\"", v);
+	return -1;
+}
+
+static int
+check_canon(const char *v, char *err, size_t errlen)
+{
+	static const char *const ok[] = { "relaxed/relaxed", "relaxed/simple",
+	    "simple/relaxed", "simple/simple", "relaxed", "simple", NULL };
+	int	 i;
+
+	for (i = 0; ok[i] != NULL; i++)
+		if (strcmp(v, ok[i]) == 0)
+			return 0;
+	snprintf(err, errlen, "expected HEADER/BODY, each relaxed or simple: "
+	    "\"%s\"", v);
+	return -1;
+}
+
+static int
+check_header(const char *v, char *err, size_t errlen)
+{
+	const char	*p;
+
+	for (p = v; *p != '\0'; p++)
+		if (*p <= 32 || *p >= 127 || *p == ':')
+			break;
+	if (*p == '\0' && p != v)
+		return 0;
+	snprintf(err, errlen, "not a header field name: \"%s\"", v);
+	return -1;
+}
+
+static int
+check_redis(const char *v, char *err, size_t errlen)
+{
+	const char	*colon;
+
+	if (strncmp(v, "unix:/", 6) == 0 || strncmp(v, "sentinel:", 9) == 0)
+		return 0;
+	colon = strrchr(v, ':');
+	if (colon != NULL && colon != v && colon[1] != '\0' &&
+	    strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
+	    (v[0] != '[' || colon[-1] == ']'))
+		return 0;
+	snprintf(err, errlen, "expected HOST:PORT, [IPV6]:PORT, unix:/PATH or "
+	    "sentinel:HOST:PORT/NAME: \"%s\"", v);
+	return -1;
+}
+
+static int
+check_nameserver(const char *v, char *err, size_t errlen)
+{
+	char		 buf[64], *at;
+	struct cidr	 c;
+
+	if (*v == '\0')
+		return 0;
+	if (strlen(v) < sizeof(buf)) {
+		strcpy(buf, v);
+		if ((at = strchr(buf, '@')) != NULL)
+			*at++ = '\0';
+		if (strchr(buf, '/') == NULL && cidr_parse(buf, &c) == 0 &&
+		    (at == NULL || (*at != '\0' && strspn(at, "0123456789") ==
+		    strlen(at) && atoi(at) > 0 && atoi(at) < 65536)))
+			return 0;
+	}
+	snprintf(err, errlen, "expected IP or IP@PORT: \"%s\"", v);
+	return -1;
+}
+
+static int
+check_abspath(const char *v, char *err, size_t errlen)
+{
+	if (v[0] == '/')
+		return 0;
+	snprintf(err, errlen, "must be an absolute path: \"%s\"", v);
+	return -1;
+}
+
+/* ---- setting one key -------------------------------------------------- */
+
+static const struct conf_key *
+find_key(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int
+word_index(const char *const *words, const char *v)
+{
+	int	 i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (strcasecmp(words[i], v) == 0)
+			return i;
+	return -1;
+}
+
+static void
+word_list(const char *const *words, char *buf, size_t len)
+{
+	int	 i;
+
+	buf[0] = '\0';
+	for (i = 0; words[i] != NULL; i++) {
+		strncat(buf, i ? ", " : "", len - strlen(buf) - 1);
+		strncat(buf, words[i], len - strlen(buf) - 1);
+	}
+}
+
+static int
+set_list(struct conf *c, const struct conf_key *k, const char *v, char *err,
+    size_t errlen)
+{
+	struct strlist	 l;
+	size_t		 i;
+	char		 w[128];
+
+	if (conf_parse_list(v, &l) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (l.n < (size_t)k->min) {
+		snprintf(err, errlen, "%s must not be empty", k->name);
+		strlist_free(&l);
+		return -1;
+	}
+	for (i = 0; i < l.n; i++) {
+		if (k->words != NULL && word_index(k->words, l.v[i]) < 0) {
+			word_list(k->words, w, sizeof(w));
+			snprintf(err, errlen, "%s: unknown value \"%s\" "
+			    "(expected %s)", k->name, l.v[i], w);
+			strlist_free(&l);
+			return -1;
+		}
+		if (k->check != NULL && k->check(l.v[i], err, errlen) < 0) {
+			strlist_free(&l);
+			return -1;
+		}
+	}
+	strlist_free(FIELD(c, k, struct strlist));
+	*FIELD(c, k, struct strlist) = l;
+	return 0;
+}
+
+static int
+set_value(struct conf *c, const struct conf_key *k, const char *v,
+    char *err, size_t errlen)
+{
+	char	*end, w[128];
+	long	 n;
+	int	 i;
+
+	switch (k->type) {
+	case CT_STR:
+		if (k->check != NULL && k->check(v, err, errlen) < 0)
+			return -1;
+		if ((end = strdup(v)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		free(*FIELD(c, k, char *));
+		*FIELD(c, k, char *) = end;
+		return 0;
+	case CT_INT:
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || errno != 0) {
+			snprintf(err, errlen, "%s: not a number: \"%s\"",
+			    k->name, v);
+			return -1;
+		}
+		if (n < k->min || n > k->max) {
+			snprintf(err, errlen, "%s: %ld is out of range "
+			    "(%ld..%ld)", k->name, n, k->min, k->max);
+			return -1;
+		}
+		*FIELD(c, k, long) = n;
+		return 0;
+	case CT_DURATION:
+		if (conf_parse_duration(v, &n) < 0) {
+			snprintf(err, errlen, "%s: not a duration: \"%s\" "
+			    "(examples: 500ms, 5s, 2m, 1h, 1d)", k->name, v);
+			return -1;
+		}
+		if (n < k->min || n > k->max) {
+			snprintf(err, errlen, "%s: %s is out of range "
+			    "(%ldms..%lds)", k->name, v, k->min,
+			    k->max / 1000);
+			return -1;
+		}
+		*FIELD(c, k, long) = n;
+		return 0;
+	case CT_BOOL:
+		if (conf_parse_bool(v, &i) < 0) {
+			snprintf(err, errlen, "%s: expected yes or no: \"%s\"",
+			    k->name, v);
+			return -1;
+		}
+		*FIELD(c, k, int) = i;
+		return 0;
+	case CT_ENUM:
+		if ((i = word_index(k->words, v)) < 0) {
+			word_list(k->words, w, sizeof(w));
+			snprintf(err, errlen, "%s: unknown value \"%s\" "
+			    "(expected %s)", k->name, v, w);
+			return -1;
+		}
+		*FIELD(c, k, int) = k->words == w_level ? level_val[i] : i;
+		return 0;
+	case CT_LIST:
+		return set_list(c, k, v, err, errlen);
+	}
+	return -1;
+}
+
+int
+conf_set(struct conf *c, const char *name, const char *value, char *err,
+    size_t errlen)
+{
+	const struct conf_key	*k;
+
+	if ((k = find_key(name)) == NULL) {
+		snprintf(err, errlen, "unknown parameter \"%s\"", name);
+		return -1;
+	}
+	return set_value(c, k, value, err, errlen);
+}
+
+void
+conf_init(struct conf *c)
+{
+	char	 err[256];
+	size_t	 i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < NKEYS; i++)
+		if (set_value(c, &keys[i], keys[i].def, err, sizeof(err)) < 0)
+			abort();	/* a default the table itself refuses */
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].type == CT_STR)
+			free(*FIELD(c, &keys[i], char *));
+		else if (keys[i].type == CT_LIST)
+			strlist_free(FIELD(c, &keys[i], struct strlist));
+	}
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- the file --------------------------------------------------------- */
+
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * Apply one logical line (continuations joined).  Returns 0 or -1 with
+ * "file:line: reason" in err.
+ */
+static int
+apply_line(struct conf *c, char *line, const char *path, int lineno,
+    char *seen, char *err, size_t errlen)
+{
+	const struct conf_key	*k;
+	char			*eq, *name, *value, why[512];
+
+	if ((eq = strchr(line, '=')) == NULL) {
+		snprintf(err, errlen, "%s:%d: expected \"name = value\"",
+		    path, lineno);
+		return -1;
+	}
+	*eq = '\0';
+	name = trim(line);
+	value = trim(eq + 1);
+	if ((k = find_key(name)) == NULL) {
+		snprintf(err, errlen, "%s:%d: unknown parameter \"%s\"",
+		    path, lineno, name);
+		return -1;
+	}
+	if (seen[k - keys]) {
+		snprintf(err, errlen, "%s:%d: %s is set twice", path, lineno,
+		    name);
+		return -1;
+	}
+	seen[k - keys] = 1;
+	if (set_value(c, k, value, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+read_file(struct conf *c, FILE *fp, const char *path, char *err,
+    size_t errlen)
+{
+	char	 buf[8192], logical[16384], seen[NKEYS];
+	int	 lineno = 0, start = 0, have = 0;
+	size_t	 len;
+
+	memset(seen, 0, sizeof(seen));
+	logical[0] = '\0';
+	while (fgets(buf, sizeof(buf), fp) != NULL) {
+		lineno++;
+		len = strlen(buf);
+		if (len == sizeof(buf) - 1 && buf[len - 1] != '\n') {
+			snprintf(err, errlen, "%s:%d: line too long", path,
+			    lineno);
+			return -1;
+		}
+		if (buf[0] == '#' || trim(buf)[0] == '\0' ||
+		    trim(buf)[0] == '#')
+			continue;
+		if (isspace((unsigned char)buf[0])) {
+			if (!have) {
+				snprintf(err, errlen, "%s:%d: continuation "
+				    "line without a parameter", path, lineno);
+				return -1;
+			}
+			if (strlen(logical) + strlen(buf) + 2 >=
+			    sizeof(logical)) {
+				snprintf(err, errlen, "%s:%d: value too long",
+				    path, start);
+				return -1;
+			}
+			strcat(logical, " ");
+			strcat(logical, trim(buf));
+			continue;
+		}
+		if (have && apply_line(c, logical, path, start, seen, err,
+		    errlen) < 0)
+			return -1;
+		strcpy(logical, trim(buf));
+		start = lineno;
+		have = 1;
+	}
+	if (ferror(fp)) {
+		snprintf(err, errlen, "%s: read error: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (have && apply_line(c, logical, path, start, seen, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+int
+conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	FILE	*fp;
+	int	 rc;
+
+	conf_init(c);
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = read_file(c, fp, path, err, errlen);
+	fclose(fp);
+	return rc;
+}
+
+const char *
+conf_path(const char *arg)
+{
+	const char	*env;
+
+	if (arg != NULL)
+		return arg;
+	if ((env = getenv("OUTPOST_CONF")) != NULL && *env != '\0')
+		return env;
+	return CONF_DEFAULT_PATH;
+}
+
+/* ---- printing --------------------------------------------------------- */
+
+static void
+render(const struct conf *c, const struct conf_key *k, char *buf, size_t len)
+{
+	const struct strlist	*l;
+	size_t			 i;
+	int			 v;
+
+	buf[0] = '\0';
+	switch (k->type) {
+	case CT_STR:
+		snprintf(buf, len, "%s", *CFIELD(c, k, char *));
+		break;
+	case CT_INT:
+		snprintf(buf, len, "%ld", *CFIELD(c, k, long));
+		break;
+	case CT_DURATION:
+		if (*CFIELD(c, k, long) % 1000 != 0)
+			snprintf(buf, len, "%ldms", *CFIELD(c, k, long));
+		else
+			snprintf(buf, len, "%lds", *CFIELD(c, k, long) / 1000);
+		break;
+	case CT_BOOL:
+		snprintf(buf, len, "%s", *CFIELD(c, k, int) ? "yes" : "no");
+		break;
+	case CT_ENUM:
+		v = *CFIELD(c, k, int);
+		if (k->words == w_level) {
+			for (i = 0; i < 4; i++)
+				if (level_val[i] == v)
+					v = (int)i;
+		}
+		snprintf(buf, len, "%s", k->words[v]);
+		break;
+	case CT_LIST:
+		l = CFIELD(c, k, struct strlist);
+		for (i = 0; i < l->n; i++) {
+			strncat(buf, i ? ", " : "", len - strlen(buf) - 1);
+			strncat(buf, l->v[i], len - strlen(buf) - 1);
+		}
+		break;
+	}
+}
+
+int
+conf_get_text(const struct conf *c, const char *name, char *buf, size_t len)
+{
+	const struct conf_key	*k;
+
+	if ((k = find_key(name)) == NULL)
+		return -1;
+	render(c, k, buf, len);
+	return 0;
+}
+
+void
+conf_print(const struct conf *c, FILE *fp, int all)
+{
+	struct conf	 def;
+	char		 a[2048], b[2048];
+	size_t		 i;
+
+	conf_init(&def);
+	for (i = 0; i < NKEYS; i++) {
+		render(c, &keys[i], a, sizeof(a));
+		render(&def, &keys[i], b, sizeof(b));
+		if (!all && strcmp(a, b) == 0)
+			continue;
+		if (keys[i].type == CT_STR && strstr(keys[i].name, "password")
+		    && a[0] != '\0')
+			strcpy(a, "(set, not shown)");
+		fprintf(fp, "%s = %s\n", keys[i].name, a);
+	}
+	conf_free(&def);
+}

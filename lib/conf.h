@@ -1,0 +1,96 @@
+/*
+ * conf -- the one configuration file of every outpost program.
+ *
+ * The file is main.cf-like: "key = value" lines, '#' comments, blank lines,
+ * a line starting with white space continues the previous value.  Every key
+ * is described once in the typed table of conf.c (name, type, default,
+ * bounds, destination field); the loader rejects unknown keys and bad values
+ * with "file:line: reason".
+ *
+ *   conf_init(c)            fill *c with the defaults (never fails)
+ *   conf_load(c, path, err, errlen)
+ *                           conf_init + read path; 0 or -1 with err set
+ *   conf_set(c, key, value, err, errlen)
+ *                           set one key from text, as the loader would
+ *   conf_get_text(c, key, buf, len)
+ *                           the value of key rendered as text (0 / -1)
+ *   conf_print(c, fp, all)  "key = value" for every key (all) or only those
+ *                           that differ from the default (postconf -n)
+ *   conf_free(c)            release what conf_init/conf_load allocated
+ *   conf_path(arg)          arg, else $OUTPOST_CONF, else the default path
+ *
+ * Durations are kept in milliseconds, sizes in bytes.  Lists are arrays of
+ * strings split on commas and white space.
+ */
+#ifndef OUTPOST_CONF_H
+#define OUTPOST_CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define CONF_DEFAULT_PATH "/etc/outpost/outpost.conf"
+
+struct strlist {
+	size_t	 n;
+	char	**v;
+};
+
+enum on_error { ON_ERROR_DEFER, ON_ERROR_ACCEPT };
+enum milter_mode { MODE_AUTO, MODE_SIGN, MODE_VERIFY };
+enum log_dest { LOGDEST_SYSLOG, LOGDEST_STDERR };
+enum unknown_user { UNKNOWN_REJECT, UNKNOWN_DEFAULT };
+
+struct conf {
+	/* shared */
+	char		*redis_address;
+	char		*redis_password;
+	char		*redis_username;
+	long		 redis_db;
+	char		*redis_prefix;
+	long		 redis_timeout;		/* ms */
+	char		*dns_nameserver;
+	long		 dns_timeout;		/* ms */
+	char		*keys_directory;
+	int		 log_level;		/* LOG_DEBUG .. LOG_ERR */
+	int		 log_destination;	/* enum log_dest */
+	char		*user;
+	int		 on_error;		/* enum on_error */
+
+	/* outpost-milter */
+	char		*milter_socket;
+	int		 milter_mode;		/* enum milter_mode */
+	long		 milter_timeout;	/* ms */
+	struct strlist	 internal_hosts;
+	char		*sign_daemon_name;
+	struct strlist	 sign_algorithms;
+	char		*canonicalization;
+	struct strlist	 sign_headers;
+	struct strlist	 oversign_headers;
+	int		 sign_subdomains;
+	int		 authorize_senders;
+	char		*authserv_id;
+	int		 dmarc_enforce;
+
+	/* outpost-policyd */
+	struct strlist	 policyd_listen;
+	long		 policyd_idle_timeout;	/* ms */
+	int		 policyd_unknown_user;	/* enum unknown_user */
+	char		*default_plan;
+};
+
+void	 conf_init(struct conf *);
+int	 conf_load(struct conf *, const char *, char *, size_t);
+int	 conf_set(struct conf *, const char *, const char *, char *, size_t);
+int	 conf_get_text(const struct conf *, const char *, char *, size_t);
+void	 conf_print(const struct conf *, FILE *, int);
+void	 conf_free(struct conf *);
+const char *conf_path(const char *);
+
+/* Value parsers shared with outpostctl; 0 or -1. */
+int	 conf_parse_duration(const char *, long *);	/* "5s" -> 5000 */
+int	 conf_parse_bool(const char *, int *);
+int	 conf_parse_list(const char *, struct strlist *);
+void	 strlist_free(struct strlist *);
+int	 strlist_has(const struct strlist *, const char *);	/* case-insens. */
+
+#endif
