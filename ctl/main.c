@@ -1,0 +1,103 @@
+/*
+ * outpostctl -- the admin's tool: parse global options, load the config,
+ * dispatch to the verb group named by the first argument.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "log.h"
+
+static const struct {
+	const char	*name;
+	int		(*fn)(struct ctl *, int, char **);
+	const char	*usage;
+} groups[] = {
+	{ "domain", cmd_domain,
+	    "domain add DOMAIN [--selector SEL]\n"
+	    "  domain rotate DOMAIN [--selector SEL]\n"
+	    "  domain activate DOMAIN SEL\n"
+	    "  domain retire DOMAIN SEL\n"
+	    "  domain list\n"
+	    "  domain show DOMAIN" },
+	{ "config", cmd_config,
+	    "config [--all]" },
+};
+#define NGROUPS	(sizeof(groups) / sizeof(groups[0]))
+
+int
+ctl_usage(const char *why)
+{
+	size_t	 i;
+
+	if (why != NULL)
+		fprintf(stderr, "outpostctl: %s\n", why);
+	fprintf(stderr, "usage: outpostctl [-c FILE] [--json] COMMAND ...\n");
+	for (i = 0; i < NGROUPS; i++)
+		fprintf(stderr, "  %s\n", groups[i].usage);
+	return EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ctl	 ctl;
+	char		 err[1024];
+	const char	*path = NULL;
+	size_t		 i;
+	int		 ch;
+
+	memset(&ctl, 0, sizeof(ctl));
+	log_open("outpostctl", LOGDEST_STDERR, LOG_WARNING);
+	/* '+': stop at the command so verbs may have options of their own. */
+	while ((ch = getopt_long(argc, argv, "+c:jh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'j':
+			ctl.json = 1;
+			break;
+		case 'h':
+			ctl_usage(NULL);
+			return EXIT_OK;
+		default:
+			return ctl_usage(NULL);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		return ctl_usage("no command given");
+
+	ctl.conf_path = conf_path(path);
+	if (conf_load(&ctl.conf, ctl.conf_path, err, sizeof(err)) < 0) {
+		/* A missing default file means "all defaults". */
+		if (path != NULL || getenv("OUTPOST_CONF") != NULL ||
+		    access(ctl.conf_path, F_OK) == 0) {
+			fprintf(stderr, "outpostctl: %s\n", err);
+			return EXIT_REFUSED;
+		}
+		conf_init(&ctl.conf);
+	}
+	/* Remaining options (e.g. --json after the verb) are the verbs'. */
+	optind = 1;
+	for (i = 0; i < NGROUPS; i++)
+		if (strcmp(argv[0], groups[i].name) == 0) {
+			ch = groups[i].fn(&ctl, argc, argv);
+			conf_free(&ctl.conf);
+			return ch;
+		}
+	conf_free(&ctl.conf);
+	snprintf(err, sizeof(err), "unknown command \"%s\"", argv[0]);
+	return ctl_usage(err);
+}
