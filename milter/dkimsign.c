@@ -226,17 +226,25 @@ line_end(struct dsig *s)
 	s->nl++;
 }
 
-/* Bytes that end a run of plain content: CR, LF, and for relaxed WSP. */
+/* End of a run of bytes that are canonical as they stand: up to CR or LF,
+ * and for relaxed up to a TAB or to a SP not followed by a plain byte (a
+ * single SP between words is already canonical). */
 static const unsigned char *
 run_end(const struct dsig *s, const unsigned char *p, const unsigned char *e)
 {
-	if (s->rb) {
-		while (p < e && *p != '\r' && *p != '\n' && *p != ' ' &&
-		    *p != '\t')
-			p++;
-	} else {
+	if (!s->rb) {
 		while (p < e && *p != '\r' && *p != '\n')
 			p++;
+		return p;
+	}
+	while (p < e) {
+		if (*p > ' ') {
+			p++;
+			continue;
+		}
+		if (*p != ' ' || p + 1 == e || p[1] <= ' ')
+			break;
+		p += 2;
 	}
 	return p;
 }
