@@ -71,6 +71,9 @@ ALL_A     = $(MILTER_A) $(POLICYD_A) $(CTL_A) $(LIB_A)
 FLAVOR := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 BUILD_FLAGS := .build-flags
 $(shell echo '$(FLAVOR)' | cmp -s - $(BUILD_FLAGS) || echo '$(FLAVOR)' > $(BUILD_FLAGS))
+# Written above at parse time; the empty rule keeps make from rejecting the
+# %.o rule (and falling back to its built-in one) on the first build.
+$(BUILD_FLAGS): ;
 
 .PHONY: all test unit integration bench fuzz deps install clean demo demo-stop
 all: $(PROGRAMS) $(UNIT_T) $(BENCH_BIN)
