@@ -689,7 +689,11 @@ dsig_sign(struct dsig *s, EVP_PKEY *key, const char *domain,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	nh = select_headers(s, sign, ns, over, no, h);
+	if ((nh = select_headers(s, sign, ns, over, no, h)) == 0) {
+		snprintf(err, errlen, "no header to sign (empty h=)");
+		free(h);
+		return -1;
+	}
 	if (grow((void **)&f.buf, &f.cap, 1024, 1) < 0)
 		f.oom = 1;
 	fold_value(&f, s, alg, domain, selector, ts, h, nh);

@@ -23,7 +23,8 @@
  *	hashed as if it had one (the MTA adds it on the wire).  0, or -1 on a
  *	libcrypto failure or after dsig_finish_body.
  *   int dsig_finish_body(struct dsig *)
- *	Ends the body and computes bh.  0 or -1 (libcrypto failure).
+ *	Ends the body and computes bh.  0, or -1 on a libcrypto failure or
+ *	when called twice.
  *   const char *dsig_bh(const struct dsig *)
  *	The base64 body hash (44 characters); NULL before dsig_finish_body.
  *	Owned by the dsig.
@@ -50,8 +51,9 @@
  *	space, folded with "\r\n\t" so that no line exceeds 78 characters
  *	(the first line counted after "DKIM-Signature: ").  The milter inserts
  *	it as " " + value with "\r\n" turned into "\n".  0, or -1 with the
- *	reason in err (bad domain/selector/header name, unsupported key,
- *	libcrypto failure, out of memory); *value_out is NULL then.
+ *	reason in err (body not finished, bad domain/selector/header name,
+ *	nothing to put in h=, unsupported key, libcrypto failure, out of
+ *	memory); *value_out is NULL then.
  *   struct dsig *dsig_free(struct dsig *)
  *	Frees everything; accepts NULL, returns NULL.
  *

@@ -682,6 +682,9 @@ errors(void)
 	ok(dsig_sign(s, ed_key, DOMAIN, "ed", bad_name, 2, NULL, 0, TS, &v,
 	    err, sizeof(err)) < 0 && strstr(err, "header name"),
 	    "bad header name refused: %s", err);
+	ok(dsig_sign(s, ed_key, DOMAIN, "ed", sign_list + 1, 2, NULL, 0, TS,
+	    &v, err, sizeof(err)) < 0 && strstr(err, "h="),
+	    "nothing to sign refused: %s", err);
 	if (ok(dsig_sign(s, ed_key, DOMAIN, "ed", sign_list, NSIGN, NULL, 0,
 	    -1, &v, err, sizeof(err)) == 0, "t= omitted for timestamp -1")) {
 		u = unfold(v);
