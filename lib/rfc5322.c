@@ -493,6 +493,8 @@ parse_route(struct parser *p)
 	while (p->tok.type == ',')
 		if (lex(p) < 0)
 			return -1;
+	if (p->tok.type != '@')
+		return expected(p, "'@' in route");
 	while (p->tok.type == '@') {
 		if (lex(p) < 0 || parse_domain(p, &s, &e) < 0)
 			return -1;
@@ -726,6 +728,29 @@ rfc5322_unfold(const char *value, size_t len, char *out, size_t outlen)
 	}
 	out[o] = '\0';
 	return (ssize_t)o;
+}
+
+int
+rfc5322_hostname_ok(const char *d)
+{
+	size_t		 label = 0, total = 0;
+	unsigned char	 c, prev = '.';
+
+	for (; (c = (unsigned char)*d) != '\0'; d++, total++) {
+		if (c == '.') {
+			if (label == 0 || prev == '-')
+				return 0;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c >= 0x80 ||
+		    (c == '-' && prev != '.')) {
+			if (++label > 63)
+				return 0;
+		} else
+			return 0;
+		prev = c;
+	}
+	return label > 0 && prev != '-' && total <= 253;
 }
 
 int

@@ -162,7 +162,9 @@ static const struct fcase cases[] = {
 	    NULL, NULL },
 	{ "< >", 0, "!empty address <> at offset 0", NULL, NULL },
 	{ "<:a@b>", 0, "!expected address after '<', found ':'", NULL, NULL },
-	{ "<,>", 0, "!expected ':' after route, found '>'", NULL, NULL },
+	{ "<,>", 0, "!expected '@' in route, found '>'", NULL, NULL },
+	{ "<,:a@b>", 0, "!expected '@' in route, found ':' at offset 2", NULL,
+	    NULL },
 	{ "Team: a@x b;", 0, "!expected ',' or ';' after address, found 'b'",
 	    NULL, NULL },
 	{ "a@x \"y\"", 0, "!found quoted string at offset 4", NULL, NULL },
@@ -333,7 +335,7 @@ many_addresses(void)
 static void
 helpers(void)
 {
-	char	 buf[64];
+	char	 buf[300];
 
 	ok(rfc5322_valid_field_name("From", 4), "field name From");
 	ok(rfc5322_valid_field_name("X-Spam_Score!", 13), "field name X-...");
@@ -347,6 +349,24 @@ helpers(void)
 	is_str(buf, "a b\tc\r\nd", "unfold keeps WSP and unfolded breaks");
 	is_int(rfc5322_unfold("abc", 3, buf, 3), -1, "unfold: buffer short");
 
+	ok(rfc5322_hostname_ok("mail.example.com"), "host name");
+	ok(rfc5322_hostname_ok("xn--bcher-kva.example"), "A-label host name");
+	ok(rfc5322_hostname_ok("b\xc3\xbc" "cher.example"), "U-label host name");
+	ok(rfc5322_hostname_ok("localhost"), "one-label host name");
+	ok(!rfc5322_hostname_ok("/etc/passwd"), "'/' is no host name");
+	ok(!rfc5322_hostname_ok("a{b}.example"), "'{' is no host name");
+	ok(!rfc5322_hostname_ok("[192.0.2.1]"), "literal is no host name");
+	ok(!rfc5322_hostname_ok("-a.example"), "leading '-'");
+	ok(!rfc5322_hostname_ok("a-.example"), "trailing '-'");
+	ok(!rfc5322_hostname_ok("a..example"), "empty label");
+	ok(!rfc5322_hostname_ok("example.com."), "trailing dot");
+	ok(!rfc5322_hostname_ok(""), "empty host name");
+	memset(buf, 'a', 63);
+	strcpy(buf + 63, ".example");
+	ok(rfc5322_hostname_ok(buf), "63-byte label");
+	memset(buf, 'a', 64);
+	strcpy(buf + 64, ".example");
+	ok(!rfc5322_hostname_ok(buf), "64-byte label");
 	is_int(rfc5322_domain_of("User@Example.COM", buf, sizeof(buf)), 0,
 	    "domain_of");
 	is_str(buf, "example.com", "domain_of lower-cases");
