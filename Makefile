@@ -67,6 +67,10 @@ BENCH_BIN = $(BENCH_SRC:.c=)
 
 ALL_A     = $(MILTER_A) $(POLICYD_A) $(CTL_A) $(LIB_A)
 
+# ar refuses to create an archive without members; a folder with no
+# sources yet gets an empty one.
+archive = $(if $(2),ar rcs $(1) $(2),mkdir -p $(dir $(1)) && printf '!<arch>\n' > $(1))
+
 # Rebuild everything when the flags change (SANITIZE=1 after a plain build).
 FLAVOR := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 BUILD_FLAGS := .build-flags
@@ -79,13 +83,13 @@ all: $(PROGRAMS) $(UNIT_T) $(BENCH_BIN)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJ)
-	rm -f $@; ar rcs $@ $^
+	rm -f $@; $(call archive,$@,$^)
 $(MILTER_A): $(MILTER_OBJ)
-	rm -f $@; ar rcs $@ $^
+	rm -f $@; $(call archive,$@,$^)
 $(POLICYD_A): $(POLICYD_OBJ)
-	rm -f $@; ar rcs $@ $^
+	rm -f $@; $(call archive,$@,$^)
 $(CTL_A): $(CTL_OBJ)
-	rm -f $@; ar rcs $@ $^
+	rm -f $@; $(call archive,$@,$^)
 
 milter/outpost-milter: milter/main.o $(MILTER_A) $(LIB_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
