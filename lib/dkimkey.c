@@ -207,8 +207,8 @@ dkimkey_check_nowrite(const struct stat *st, uid_t owner, char *err,
 	if (st->st_uid != 0 && st->st_uid != owner) {
 		user_name(st->st_uid, have, sizeof(have));
 		user_name(owner, want, sizeof(want));
-		return fail(err, errlen, "owner %s is unsafe (want root or %s)",
-		    have, want);
+		return fail(err, errlen, "owner %s is unsafe (want root%s%s)",
+		    have, owner == 0 ? "" : " or ", owner == 0 ? "" : want);
 	}
 	if ((st->st_mode & 022) != 0)
 		return fail(err, errlen, "mode %04o is unsafe (writable by %s)",

@@ -170,12 +170,18 @@ dkimkey_load(const char *path, uid_t owner, gid_t group, int check,
 	size_t		 len = 0;
 	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC)) < 0) {
+	/* O_NONBLOCK: a FIFO in place of a key must not hang the milter. */
+	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC |
+	    O_NONBLOCK)) < 0) {
 		fail(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st) < 0 || (check &&
-	    dkimkey_check_key(&st, owner, group, err, errlen) < 0)) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fail(err, errlen, "not a regular file");
+		close(fd);
+		return NULL;
+	}
+	if (check && dkimkey_check_key(&st, owner, group, err, errlen) < 0) {
 		close(fd);
 		return NULL;
 	}
