@@ -67,6 +67,7 @@ BENCH_BIN = $(BENCH_SRC:.c=)
 
 ALL_A     = $(MILTER_A) $(POLICYD_A) $(CTL_A) $(LIB_A)
 
+
 # Rebuild everything when the flags change (SANITIZE=1 after a plain build).
 FLAVOR := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 BUILD_FLAGS := .build-flags
