@@ -88,6 +88,10 @@ setup(void)
 	snprintf(path, sizeof(path), "%s/fifo.example/s2e.key", dir);
 	mkfifo(path, 0600);
 	put_file("fifo.example", "active", "s2e\n");
+	put_key("activemode.example", "s1e", ed, 0600);
+	put_file("activemode.example", "active", "s1e\n");
+	snprintf(path, sizeof(path), "%s/activemode.example/active", dir);
+	chmod(path, 0666);
 	snprintf(path, sizeof(path), "%s/empty.example", dir);
 	mkdir(path, 0750);
 	put_key("Upper.Example", "s1r", rsa, 0600);
@@ -167,11 +171,15 @@ cases(struct keystore *ks)
 	    "listed in active)");
 	expect(ks, "fifo.example", 0, KS_ERROR, "fifo.example",
 	    "key %s/fifo.example/s2e.key: not a regular file");
+	expect(ks, "activemode.example", 0, KS_ERROR, "activemode.example",
+	    "active file %s/activemode.example/active: mode 0666 is unsafe "
+	    "(writable by others)");
 	expect(ks, "empty.example", 0, KS_NONE, NULL, NULL);
 	expect(ks, "upper.example", 0, KS_NONE, NULL, NULL);
 
 	keystore_warnings(ks, warn_cb, warns);
-	is_str(warns, "Upper.Example corrupt.example fifo.example "
+	is_str(warns, "Upper.Example activemode.example corrupt.example "
+	    "fifo.example "
 	    "missing.example mode.example noactive.example ",
 	    "warnings: the broken domains and the bad folder name");
 }
