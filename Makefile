@@ -130,7 +130,10 @@ install: $(PROGRAMS)
 	    install -m 644 etc/outpost.conf $(DESTDIR)$(SYSCONFDIR)/outpost/outpost.conf
 	install -m 644 etc/systemd/*.service $(DESTDIR)$(PREFIX)/lib/systemd/system
 
-demo: all
+# deps first, then a fresh make (the pkg-config flags are read at start).
+demo:
+	sh .ci/deps
+	$(MAKE) all
 	t/demo start
 demo-stop:
 	t/demo stop
