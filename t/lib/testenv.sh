@@ -147,6 +147,9 @@ te_tmpdir() {
 # te_on_exit CMD -- run CMD at cleanup (last registered runs first).
 te_on_exit() { TE_CLEANUPS="$1;$TE_CLEANUPS"; }
 
+# te_keep_running -- leave every server up at exit (the demo).
+te_keep_running() { TE_CLEANUPS=""; }
+
 te_cleanup() {
 	local rc=$? c
 	local IFS=';'
@@ -195,11 +198,13 @@ te_wait() {
 te_listening() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
 
 # te_bg NAME CMD... -- start CMD in the background, output in $T/NAME.log,
-# pid in $T/NAME.pid; stopped at cleanup.
+# pid in $T/NAME.pid; stopped at cleanup (te_keep_running cancels that).
 te_bg() {
-	local name=$1
+	local name=$1 s=""
 	shift
-	"$@" >"$T/$name.log" 2>&1 &
+	# A fixed directory (the demo) outlives this shell: own session.
+	[ -n "${TE_FIXED_DIR:-}" ] && s=setsid
+	$s "$@" >"$T/$name.log" 2>&1 &
 	echo $! >"$T/$name.pid"
 	te_on_exit "te_bg_stop $name"
 }
