@@ -34,12 +34,12 @@ NSIGS=$(printf '%s\n' "$WANT_SIGS" | wc -l)
 
 # What each bad message must get (EXPECT reject/tempfail): reply ERE.
 declare -A WANT_REPLY=(
-	[b01-no-from]='^550 5\.7\.1 .*[Ff]rom'
-	[b02-two-from]='^550 5\.7\.1 .*[Ff]rom'
-	[b03-from-two-addresses]='^550 5\.7\.1 .*[Ff]rom'
-	[b04-from-empty]='^550 5\.7\.1 .*[Ff]rom'
-	[b05-from-no-address]='^550 5\.7\.1 .*[Ff]rom'
-	[b08-from-badperm-domain]='^451 4\.3\.0 .*(badperm\.example\.com|br\.key).*(mode|0644|permission|unsafe)|^451 4\.3\.0 .*(mode|0644|permission|unsafe).*(badperm\.example\.com|br\.key)'
+	[b01-no-from]='^550 5\.7\.1 .*[Nn]o From'
+	[b02-two-from]='^550 5\.7\.1 .*(2|two|multiple) From'
+	[b03-from-two-addresses]='^550 5\.7\.1 .*From.*(2|two) addresses'
+	[b04-from-empty]='^550 5\.7\.1 .*From.*(pars|address)'
+	[b05-from-no-address]='^550 5\.7\.1 .*From.*(pars|address)'
+	[b08-from-badperm-domain]='^451 4\.3\.0 .*badperm\.example\.com.*0644'
 )
 
 te_tmpdir
@@ -173,10 +173,12 @@ for name in $(te_corpus reject) $(te_corpus tempfail); do
 	r=$(te_data_reply "$(te_submit "$(msgfile "$name")" "$name" \
 	    alice@example.com "$PW")")
 	if [ "$SIGNER" = opendkim ]; then
-		skip 1 "$name: outpost's own reply"
+		skip 2 "$name: outpost's own reply"
 		continue
 	fi
 	like "$r" "${WANT_REPLY[$name]}" "$name: $r"
+	ok "$name: nothing queued, nothing delivered" \
+	    bash -c '! grep -rqF -e "<rcpt-$0@" "$1"' "$name" "$T/sink"
 done
 
 # 4. A broken key costs only its own domain.
