@@ -80,12 +80,13 @@ all: $(PROGRAMS) $(UNIT_T) $(BENCH_BIN)
 
 $(LIB_A): $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $^
+# A folder without sources yet gets a valid empty archive.
 $(MILTER_A): $(MILTER_OBJ)
-	rm -f $@; ar rcs $@ $^
+	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 $(POLICYD_A): $(POLICYD_OBJ)
-	rm -f $@; ar rcs $@ $^
+	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 $(CTL_A): $(CTL_OBJ)
-	rm -f $@; ar rcs $@ $^
+	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 
 milter/outpost-milter: milter/main.o $(MILTER_A) $(LIB_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
