@@ -80,12 +80,13 @@ all: $(PROGRAMS) $(UNIT_T) $(BENCH_BIN)
 
 $(LIB_A): $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $^
+# A folder without sources yet gets a valid empty archive.
 $(MILTER_A): $(MILTER_OBJ)
-	rm -f $@; ar rcs $@ $^
+	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 $(POLICYD_A): $(POLICYD_OBJ)
-	rm -f $@; ar rcs $@ $^
+	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 $(CTL_A): $(CTL_OBJ)
-	rm -f $@; ar rcs $@ $^
+	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 
 milter/outpost-milter: milter/main.o $(MILTER_A) $(LIB_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -130,7 +131,10 @@ install: $(PROGRAMS)
 	    install -m 644 etc/outpost.conf $(DESTDIR)$(SYSCONFDIR)/outpost/outpost.conf
 	install -m 644 etc/systemd/*.service $(DESTDIR)$(PREFIX)/lib/systemd/system
 
-demo: all
+# deps first, then a fresh make (the pkg-config flags are read at start).
+demo:
+	sh .ci/deps
+	$(MAKE) all
 	t/demo start
 demo-stop:
 	t/demo stop
