@@ -28,13 +28,14 @@ valid_line(const char *p, size_t n, char *err, size_t errlen)
 	}
 	eq = memchr(p, '=', n);
 	if (eq == NULL || eq == p) {
-		snprintf(err, errlen, "line is not name=value: \"%.40s\"", p);
+		snprintf(err, errlen, "line is not name=value: \"%.*s\"",
+		    (int)(n < 40 ? n : 40), p);
 		return -1;
 	}
 	for (i = 0; p + i < eq; i++)
 		if (!name_char((unsigned char)p[i])) {
-			snprintf(err, errlen, "bad attribute name: \"%.40s\"",
-			    p);
+			snprintf(err, errlen, "bad attribute name: \"%.*s\"",
+			    (int)(n < 40 ? n : 40), p);
 			return -1;
 		}
 	return 0;
