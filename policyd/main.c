@@ -63,6 +63,7 @@ main(int argc, char **argv)
 		fatal("%s", err);
 	if (check) {
 		printf("%s: ok\n", conf_path(path));
+		conf_free(&conf);
 		return 0;
 	}
 	log_open("outpost-policyd", fg ? LOGDEST_STDERR :
