@@ -9,6 +9,7 @@
  *           on libevent): connect/auth/select, reconnect with backoff,
  *           per-command timeouts, EVALSHA with NOSCRIPT reload.
  * server.c  listeners, connections, the event loop, draining on SIGTERM.
+ * sweep.c   deletes expired suppression entries in the background.
  * track.c   warns once per user whose mail is seen at RCPT but never at
  *           END-OF-MESSAGE.
  * main.c    arguments, config, listen, drop privileges, loop.
@@ -88,6 +89,9 @@ struct rstore	*rstore_free(struct rstore *);
 void		 rstore_eval(struct rstore *, const char *, int, int,
 		    const char (*)[DEC_ARGLEN], const size_t *, rstore_cb *,
 		    void *);
+/* A plain command (no script), same callback rules. */
+void		 rstore_cmdv(struct rstore *, int, const char (*)[DEC_ARGLEN],
+		    const size_t *, rstore_cb *, void *);
 unsigned long	 rstore_errors(const struct rstore *);
 const char	*rstore_last_error(const struct rstore *);
 int		 rstore_up(const struct rstore *);
@@ -98,6 +102,12 @@ struct track	*track_new(void);
 struct track	*track_free(struct track *);
 /* A transaction ended (instance changed or connection closed). */
 void		 track_transaction(struct track *, const char *, int, int);
+
+/* ---- sweep.c ---- */
+struct sweep;
+struct sweep	*sweep_new(struct event_base *, const struct conf *,
+		    struct rstore *, long);
+struct sweep	*sweep_free(struct sweep *);
 
 /* ---- server.c ---- */
 struct server;

@@ -350,6 +350,34 @@ rstore_eval(struct rstore *rs, const char *lua, int nkeys, int argc,
 	send_cmd(cmd);
 }
 
+void
+rstore_cmdv(struct rstore *rs, int argc, const char (*argv)[DEC_ARGLEN],
+    const size_t *argvlen, rstore_cb *cb, void *arg)
+{
+	struct rcmd	*cmd;
+	struct timeval	 tv;
+	int		 i;
+
+	if (rs->state == RS_DOWN || argc > DEC_MAXARGS) {
+		cb(NULL, arg);
+		return;
+	}
+	cmd = xcalloc(1, sizeof(*cmd));
+	cmd->rs = rs;
+	cmd->cb = cb;
+	cmd->arg = arg;
+	for (i = 0; i < argc; i++) {
+		cmd->argv[i] = argv[i];
+		cmd->argvlen[i] = argvlen[i];
+	}
+	cmd->argc = argc;
+	cmd->timer = evtimer_new(rs->base, on_timeout, cmd);
+	tv.tv_sec = rs->conf->redis_timeout / 1000;
+	tv.tv_usec = (rs->conf->redis_timeout % 1000) * 1000;
+	evtimer_add(cmd->timer, &tv);
+	send_cmd(cmd);
+}
+
 unsigned long
 rstore_errors(const struct rstore *rs)
 {

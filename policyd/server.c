@@ -60,6 +60,7 @@ struct server {
 	struct event_base	*base;
 	const struct conf	*conf;
 	struct rstore		*rs;
+	struct sweep		*sweep;
 	struct track		*track;
 	int			 lfd[MAX_LISTEN];
 	struct event		*lev[MAX_LISTEN];
@@ -453,6 +454,7 @@ void
 server_run(struct server *s)
 {
 	s->rs = rstore_new(s->base, s->conf);
+	s->sweep = sweep_new(s->base, s->conf, s->rs, s->offset);
 	event_base_dispatch(s->base);
 	log_info("stopped; redis errors=%lu", rstore_errors(s->rs));
 }
@@ -472,6 +474,7 @@ server_free(struct server *s)
 		event_free(s->lev[i]);
 		close(s->lfd[i]);
 	}
+	s->sweep = sweep_free(s->sweep);
 	s->rs = rstore_free(s->rs);
 	s->track = track_free(s->track);
 	event_free(s->sigterm);

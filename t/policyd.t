@@ -238,6 +238,14 @@ is(rq(recipient => 'spam.hater@dest.example'), 'DUNNO',
 is(rq(recipient => 'Spam.Hater@dest.example', sasl_username => 'bob-other'),
     '554 5.7.1 unknown sending account', 'other user: not on its list (unknown first)');
 is(rq(recipient => 'was@dest.example'), 'DUNNO', 'expired entry ignored');
+{
+	my $k = "${P}sup:" . fnv('was@dest.example') % 4096;
+	my $gone;
+	for (1 .. 100) { $gone = !rcmd('HEXISTS', $k, sup_field('was@dest.example')); last if $gone; sleep 0.2 }
+	ok($gone, 'expired entry swept in the background');
+	is(rcmd('HEXISTS', "${P}sup:" . fnv('gone@dest.example') % 4096, sup_field('gone@dest.example')),
+	    1, 'live entry kept by the sweep');
+}
 is(rq(recipient => 'Caps@dest.example'),
     '550 5.7.1 <Caps@dest.example>: recipient suppressed: manual since 2024-06-01',
     'address outside the packing alphabet');
