@@ -214,12 +214,14 @@ main(int argc, char **argv)
 	if (privdrop(G.conf.user, err, sizeof(err)) < 0)
 		fatal("%s", err);
 	signals_init();
+	refund_init();
 	log_info("listening on %s, mode %s, keys in %s",
 	    G.conf.milter_socket, G.conf.milter_mode == MODE_AUTO ? "auto" :
 	    G.conf.milter_mode == MODE_SIGN ? "sign" : "verify",
 	    G.conf.keys_directory);
 	ch = smfi_main();
 	log_info("stopped");
+	refund_fini();
 	G.keys = keystore_free(G.keys);
 	free(G.internal);
 	conf_free(&G.conf);

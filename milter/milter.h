@@ -63,6 +63,11 @@ sfsistat	 outbound_eom(SMFICTX *, struct mconn *, struct mmsg *);
 void		 milter_set_reply(SMFICTX *, const char *, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 
+/* refund.c */
+void		 refund_init(void);
+void		 refund_message(const char *, const char *);
+void		 refund_fini(void);
+
 /* signals.c */
 void		 signals_init(void);
 

@@ -77,6 +77,7 @@ refuse(SMFICTX *ctx, const struct mconn *c, const struct mmsg *m,
 
 	log_info("%s: rejected %s: %s", m->qid, who(c, m, w, sizeof(w)), why);
 	milter_set_reply(ctx, "550", "5.7.1", "%s", why);
+	refund_message(m->auth, m->qid);
 	return SMFIS_REJECT;
 }
 
@@ -94,6 +95,7 @@ fail(SMFICTX *ctx, const struct mconn *c, const struct mmsg *m,
 	}
 	log_warn("%s: deferred %s: %s", m->qid, who(c, m, w, sizeof(w)), why);
 	milter_set_reply(ctx, "451", "4.3.0", "%s; try again later", why);
+	refund_message(m->auth, m->qid);
 	return SMFIS_TEMPFAIL;
 }
 
