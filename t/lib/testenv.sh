@@ -209,19 +209,22 @@ te_bg() {
 	te_on_exit "te_bg_stop $name"
 }
 
-# te_bg_stop NAME -- TERM the process, wait (bounded), then KILL.
+# te_bg_stop NAME -- TERM the process, wait (30 s at most), then KILL.
+# TE_BG_STATUS is its exit status when it was our child (137: killed).
 te_bg_stop() {
 	local f="$T/$1.pid" pid i
+	TE_BG_STATUS=""
 	[ -f "$f" ] || return 0
 	pid=$(cat "$f")
 	rm -f "$f"
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	TE_BG_STATUS=$?
 	return 0
 }
 
