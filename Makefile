@@ -133,7 +133,9 @@ install: $(PROGRAMS)
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8
 	test -e $(DESTDIR)$(SYSCONFDIR)/outpost/outpost.conf || \
 	    install -m 644 etc/outpost.conf $(DESTDIR)$(SYSCONFDIR)/outpost/outpost.conf
-	install -m 644 etc/systemd/*.service $(DESTDIR)$(PREFIX)/lib/systemd/system
+	for u in etc/systemd/*.service; do \
+	    sed 's|@SBINDIR@|$(SBINDIR)|g' $$u > $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u##*/}; \
+	done
 
 # deps first, then a fresh make (the pkg-config flags are read at start).
 demo:

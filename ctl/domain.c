@@ -74,6 +74,14 @@ parse_args(struct ctl *ctl, int argc, char **argv, int npos, int sel_ok,
 			return ctl_usage(msg);
 		}
 	}
+	if (a->selector[0] != '\0' && (dkimkey_selector_ok(a->selector, msg,
+	    sizeof(msg)) < 0 || strlen(a->selector) > DKIMKEY_SELMAX - 2)) {
+		if (strlen(a->selector) > DKIMKEY_SELMAX - 2)
+			snprintf(msg, sizeof(msg), "selector \"%s\": longer "
+			    "than %d characters", a->selector,
+			    DKIMKEY_SELMAX - 2);
+		return ctl_usage(msg);
+	}
 	if (a->npos != npos) {
 		snprintf(msg, sizeof(msg), "domain %s: expected %d argument%s",
 		    argv[1], npos, npos == 1 ? "" : "s");

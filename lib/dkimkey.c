@@ -297,7 +297,8 @@ dkimkey_active_read(const char *dir, const char *domain, uid_t owner,
 	if (dkimkey_path(path, sizeof(path), dir, domain,
 	    DKIMKEY_ACTIVE_FILE) < 0)
 		return fail(err, errlen, "%s/%s: path too long", dir, domain);
-	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC)) < 0) {
+	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC |
+	    O_NONBLOCK)) < 0) {
 		if (errno == ENOENT)
 			return 0;
 		return fail(err, errlen, "active file %s: %s", path,
@@ -308,7 +309,8 @@ dkimkey_active_read(const char *dir, const char *domain, uid_t owner,
 		return fail(err, errlen, "active file %s: not a regular file",
 		    path);
 	}
-	if (dkimkey_check_nowrite(&st, owner, why, sizeof(why)) < 0) {
+	if (owner != (uid_t)-1 &&
+	    dkimkey_check_nowrite(&st, owner, why, sizeof(why)) < 0) {
 		close(fd);
 		return fail(err, errlen, "active file %s: %s", path, why);
 	}

@@ -35,7 +35,8 @@
  * Active file (dkimkey.c)
  *   dkimkey_active_read(dir, domain, owner, act, err, len)
  *       0 with act->n == 0 when the file does not exist; -1 when it is
- *       unsafe, unreadable, or names an invalid selector.
+ *       unsafe, unreadable, or names an invalid selector.  owner
+ *       (uid_t)-1 skips the safety rule (to show what the file says).
  *   dkimkey_active_write(dir, domain, act, uid, gid, err, len)
  *       writes a temporary file and renames it over "active" (mode 0644,
  *       chown to uid:gid unless uid is (uid_t)-1).
@@ -48,7 +49,8 @@
  *       every key file (and every active selector without one) with its
  *       algorithm, bits, state and safety verdict, sorted by selector;
  *       *info is malloc'd (free()).  act (may be NULL) receives the
- *       active file.
+ *       active file's selectors, read even when the file is unsafe (the
+ *       verdict on the file is dkimkey_load_domain's).
  *   dkimkey_load_domain(dir, domain, owner, group, ld, err, len)
  *       what the milter signs with: 1 keys loaded into *ld, 0 the folder
  *       holds no keys at all, -1 unusable (err: the precise problem).

@@ -192,8 +192,8 @@ dkimkey_list(const char *dir, const char *domain, uid_t owner, gid_t group,
 	*n = 0;
 	if (dkimkey_path(path, sizeof(path), dir, domain, NULL) < 0)
 		return fail(err, errlen, "%s/%s: path too long", dir, domain);
-	if (dkimkey_active_read(dir, domain, owner, &act, err, errlen) < 0)
-		memset(&act, 0, sizeof(act));	/* listed anyway */
+	if (dkimkey_active_read(dir, domain, (uid_t)-1, &act, err, errlen) < 0)
+		memset(&act, 0, sizeof(act));	/* keys listed anyway */
 	if (actp != NULL)
 		*actp = act;
 	if (key_selectors(path, &sels, &nsel, err, errlen) < 0)

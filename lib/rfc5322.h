@@ -20,7 +20,9 @@
  *         local    the local part's value: quoted strings unquoted and
  *                  their quoted-pairs resolved, CFWS around obsolete dots
  *                  removed ("john doe" for "\"john doe\"@x", may be "").
- *                  Always valid UTF-8 without control characters.
+ *                  Valid UTF-8; no control character but the HTAB a
+ *                  quoted string may hold.  Write it back quoted unless
+ *                  it is a dot-atom (see t/fuzz/rfc5322.c serialize()).
  *         domain   lower-cased (ASCII letters only); "[192.0.2.1]" for a
  *                  domain literal (whitespace removed).  Never empty;
  *                  always valid UTF-8.

@@ -209,6 +209,16 @@ cmp_entry(const void *a, const void *b)
 	    (*(struct ks_entry * const *)b)->name);
 }
 
+static int
+cmp_warn(const void *a, const void *b)
+{
+	const struct ks_warn	*x = a, *y = b;
+
+	if (x->domain == NULL || y->domain == NULL)
+		return (x->domain != NULL) - (y->domain != NULL);
+	return strcmp(x->domain, y->domain);
+}
+
 static struct ks_entry *
 snap_find(const struct ks_snap *s, const char *name)
 {
@@ -282,6 +292,8 @@ scan(struct keystore *ks, const struct ks_snap *old, int force)
 	closedir(d);
 	if (s->n > 1)
 		qsort(s->v, s->n, sizeof(*s->v), cmp_entry);
+	if (s->nwarn > 1)
+		qsort(s->warn, s->nwarn, sizeof(*s->warn), cmp_warn);
 	return s;
 }
 

@@ -44,7 +44,9 @@
  *                   domain when sign_subdomains found no folder of its own)
  *         KS_ERROR  keys exist but cannot be used; out->err says why
  *                   ("key /k/example.com/20261128r.key: mode 0644 is
- *                   unsafe (want 0600, or 0640 with group outpost)")
+ *                   unsafe (want 0600, or 0640 with group outpost)").
+ *                   When keys_directory itself is unusable every domain
+ *                   gets KS_ERROR with out->domain NULL.
  *       For KS_OK and KS_ERROR the result holds a reference: call
  *       keystore_release(out) when done (harmless for KS_NONE too).
  *   keystore_release(res)   drops the reference; res may be reused.

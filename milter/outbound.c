@@ -224,6 +224,11 @@ outbound_eom(SMFICTX *ctx, struct mconn *c, struct mmsg *m)
 	if (from_domain(m, dom, sizeof(dom), why, sizeof(why)) < 0)
 		return refuse(ctx, c, m, why);
 
+	if (!rfc5322_hostname_ok(dom)) {
+		log_info("%s: not signed %s: From domain \"%s\" is not a "
+		    "host name", m->qid, who(c, m, w, sizeof(w)), dom);
+		return SMFIS_ACCEPT;
+	}
 	keystore_maybe_reload(G.keys);
 	keystore_lookup(G.keys, dom, G.conf.sign_subdomains, &ks);
 	switch (ks.status) {

@@ -336,6 +336,9 @@ active(void)
 	ok(dkimkey_active_read(tmpdir, "example.com", getuid(), &b, err,
 	    sizeof(err)) < 0 && strstr(err, "writable by group"),
 	    "group-writable active file: %s", err);
+	ok(dkimkey_active_read(tmpdir, "example.com", (uid_t)-1, &b, err,
+	    sizeof(err)) < 0 && strstr(err, "more than 4") != NULL,
+	    "owner -1 skips only the safety rule");
 	a.n = 1;
 	strcpy(a.sel[0], "Bad");
 	ok(dkimkey_active_write(tmpdir, "example.com", &a, (uid_t)-1, 0, err,
