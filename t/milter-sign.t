@@ -190,5 +190,10 @@ check_signed 01-simple after-badperm "$(te_queue_id "$r")"
 if [ "$SIGNER" = outpost ]; then
 	ok "outpost-milter still running" te_bg_alive milter
 	te_bg_alive milter || diag "$(tail -20 "$T/milter.log")"
+	te_postfix_stop
+	te_bg_stop milter
+	is "$TE_BG_STATUS" 0 "outpost-milter exits 0 on SIGTERM"
+	unlike "$(grep -E 'Sanitizer|runtime error:' "$T/milter.log")" . \
+	    "no sanitizer report in the milter's log"
 fi
 done_testing

@@ -142,6 +142,9 @@ te_tmpdir() {
 	chmod 755 "$T"	# postfix and outpost daemons must traverse it
 	: >"$T/ports"
 	trap te_cleanup EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 }
 
 # te_on_exit CMD -- run CMD at cleanup (last registered runs first).
@@ -195,7 +198,13 @@ te_wait() {
 	return 0
 }
 
-te_listening() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
+# te_listening PORT [PID] -- something (process PID) listens on PORT.
+te_listening() {
+	local l
+	l=$(ss -Hltnp "sport = :$1" 2>/dev/null)
+	[ -n "$l" ] || return 1
+	[ -z "${2:-}" ] || printf '%s' "$l" | grep -q "pid=$2,"
+}
 
 # te_bg NAME CMD... -- start CMD in the background, output in $T/NAME.log,
 # pid in $T/NAME.pid; stopped at cleanup (te_keep_running cancels that).
@@ -209,19 +218,22 @@ te_bg() {
 	te_on_exit "te_bg_stop $name"
 }
 
-# te_bg_stop NAME -- TERM the process, wait (bounded), then KILL.
+# te_bg_stop NAME -- TERM the process, wait (30 s at most), then KILL.
+# TE_BG_STATUS is its exit status when it was our child (137: killed).
 te_bg_stop() {
 	local f="$T/$1.pid" pid i
+	TE_BG_STATUS=""
 	[ -f "$f" ] || return 0
 	pid=$(cat "$f")
 	rm -f "$f"
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	TE_BG_STATUS=$?
 	return 0
 }
 
@@ -254,7 +266,7 @@ te_sink_start() {
 	chown postfix "$T/sink"
 	te_bg sink smtp-sink -u postfix -d "$T/sink/%H%M%S." \
 	    "127.0.0.1:$TE_PORT_SINK" 1000
-	te_wait te_listening "$TE_PORT_SINK" ||
+	te_wait te_listening "$TE_PORT_SINK" "$(cat "$T/sink.pid")" ||
 	    te_fail "smtp-sink did not listen: $(cat "$T/sink.log")"
 }
 
@@ -308,8 +320,14 @@ te_postfix_start() {
 	postfix -c "$T/etc" start >>"$T/postfix-start.log" 2>&1 ||
 	    te_fail "postfix start failed: $(cat "$T/postfix-start.log")"
 	te_on_exit te_postfix_stop
-	te_wait te_listening "$TE_PORT_SUBMIT" &&
-	    te_wait te_listening "$TE_PORT_SMTP" ||
+	# Listening must be our master (a port taken meanwhile by another
+	# run would otherwise be talked to).
+	te_wait test -s "$T/spool/pid/master.pid" ||
+	    te_fail "postfix did not start: $(tail -5 "$T/maillog")"
+	local pid
+	pid=$(tr -d ' ' <"$T/spool/pid/master.pid")
+	te_wait te_listening "$TE_PORT_SUBMIT" "$pid" &&
+	    te_wait te_listening "$TE_PORT_SMTP" "$pid" ||
 	    te_fail "postfix is not listening: $(tail -5 "$T/maillog")"
 }
 
