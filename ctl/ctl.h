@@ -31,4 +31,11 @@ int	 cmd_domain(struct ctl *, int, char **);
 /* config.c */
 int	 cmd_config(struct ctl *, int, char **);
 
+/* user.c, plan.c, suppress.c (+ supio.c) */
+int	 cmd_user(struct ctl *, int, char **);
+int	 cmd_plan(struct ctl *, int, char **);
+int	 cmd_suppress(struct ctl *, int, char **);
+
+#include "ctlpol.h"
+
 #endif
