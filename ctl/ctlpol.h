@@ -44,6 +44,7 @@
 #include <hiredis/hiredis.h>
 
 #include "limit.h"
+#include "schema.h"
 
 #define CTL_MAX_DOMAINS	50	/* + 4 KEYS + 3 ARGV <= redis_eval's 60 */
 #define CTL_MAX_LIMITS	64
@@ -89,6 +90,20 @@ int		 ctl_limit_ops(const struct limit *, int, char (*)[64],
 /* usershow.c */
 int		 user_show(struct ctl *, struct redis *, const char *);
 int		 user_list(struct ctl *, struct redis *);
+
+/* suppress.c: where an address's entry lives (bucket key, packed field) */
+struct sup_where {
+	char	 key[SCHEMA_KEY_MAX];
+	char	 field[SCHEMA_SUP_FIELD_MAX];
+	int	 flen;
+};
+int		 sup_where(struct ctl *, const char *, const char *,
+		    struct sup_where *);
+
+/* supio.c: list (text/JSON) or export (CSV) every live entry; import */
+int		 sup_dump(struct ctl *, struct redis *, const char *, int);
+int		 sup_import(struct ctl *, struct redis *, const char *,
+		    const char *);
 
 #define CTL_MAX_LIMIT_ARGS	16	/* 3 ARGV each; redis_eval takes 60 */
 
