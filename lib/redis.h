@@ -8,7 +8,8 @@
  * redisReconnect forgets the command timeout (re-applied after every
  * connect), connects are retried with exponential backoff (100 ms doubling
  * to 5 s; inside the backoff a command fails at once).  After every
- * connect: AUTH [user] password, SELECT db.  Never logs.
+ * connect: AUTH [user] password, SELECT db.  Never logs.  hiredis writes
+ * with plain write(2): the program must ignore SIGPIPE.
  *
  *   redis_new(conf, err, errlen)
  *       parse conf redis_address ("HOST:PORT", "[V6]:PORT", "unix:/path";
