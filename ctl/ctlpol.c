@@ -29,22 +29,29 @@ int
 ctl_opts(struct ctl *ctl, int argc, char **argv, const char *allow,
     struct ctl_opts *o)
 {
-	int	 ch;
+	int	 ch, idx;
 
 	memset(o, 0, sizeof(*o));
 	/* argv[0] is the group, argv[1] the verb: parse from the verb on.
 	 * optind 0 makes glibc start afresh (main parsed with "+"). */
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc - 1, argv + 1, "", longopts, NULL)) !=
+	while ((ch = getopt_long(argc - 1, argv + 1, "", longopts, &idx)) !=
 	    -1) {
 		if (ch == 'j') {
 			ctl->json = 1;
 			continue;
 		}
-		if (ch == '?' || ch == ':' || strchr(allow, ch) == NULL) {
+		if (ch == '?' && optopt != 0 &&
+		    strncmp(argv[optind], "--", 2) == 0) {
+			fprintf(stderr, "outpostctl: %s %s: option %s needs a "
+			    "value\n", argv[0], argv[1], argv[optind]);
+			return -1;
+		}
+		if (ch == '?' || strchr(allow, ch) == NULL) {
 			fprintf(stderr, "outpostctl: %s %s: unknown option "
-			    "\"%s\"\n", argv[0], argv[1], argv[optind]);
+			    "\"%s%s\"\n", argv[0], argv[1], ch == '?' ? "" :
+			    "--", ch == '?' ? argv[optind] : longopts[idx].name);
 			return -1;
 		}
 		switch (ch) {

@@ -7,9 +7,10 @@
  *   user_list(ctl, r)        every user with plan and state
  *
  * The usage of a limit is read as lib/schema.h defines the counters:
- * sliding windows sum the slots floor(t/b) - ceil(W/b) .. floor(t/b)
- * with b = max(1, W div 60); month windows read slot YYYYMM (UTC).  t is
- * Redis's clock (TIME), the one the daemon's scripts use.
+ * sliding windows sum the slots from floor(t/b) - ceil(W/b) on, with
+ * b = max(1, W div 60) (as lib/pscript.c does); month windows read slot
+ * YYYYMM (UTC).  t is Redis's clock (TIME), the one the daemon's scripts
+ * use.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +78,7 @@ window_sum(const redisReply *h, long win, long long now)
 	}
 	for (i = 0; i + 1 < h->elements; i += 2) {
 		slot = strtoll(h->element[i]->str, NULL, 10);
-		if (slot >= from && slot <= cur)
+		if (slot >= from && (win != LIMIT_MONTH || slot == cur))
 			sum += strtoull(h->element[i + 1]->str, NULL, 10);
 	}
 	return sum;

@@ -29,7 +29,13 @@ sub stop_redis {
 	open my $fh, '<', $pidfile or return;
 	my $pid = <$fh>;
 	close $fh;
-	kill 'TERM', $pid + 0 if $pid;
+	return unless $pid && $pid + 0 > 0;
+	kill 'TERM', $pid + 0;
+	# Wait for it to go, so the temporary directory can be removed.
+	for (1 .. 100) {
+		last unless kill 0, $pid + 0;
+		select(undef, undef, undef, 0.05);
+	}
 	unlink $pidfile;
 }
 
@@ -162,6 +168,10 @@ check([qw(user bogus)], 2, 'unknown verb',
 check([qw(user add x --bogus)], 2, 'unknown option',
     elike => qr/unknown option "--bogus"/);
 check([qw(user show)], 2, 'missing argument');
+check([qw(user add x --plan)], 2, 'option without value',
+    err => "outpostctl: user add: option --plan needs a value\n");
+check([qw(suppress list --plan x)], 2, 'option of another verb',
+    err => "outpostctl: suppress list: unknown option \"--plan\"\n");
 
 check([qw(user set bob messages=1K/1d bytes=none)], 0, 'user set overrides',
     out => "user bob: 1 override\n");
