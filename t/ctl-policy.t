@@ -9,6 +9,8 @@ use warnings;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
+use IO::Socket::UNIX;
+use POSIX ();
 use JSON::PP;
 use Test::More;
 
@@ -351,6 +353,71 @@ is(rcli('--scan', '--pattern', 'outpost:{u:bob}*'), '',
     'no key of bob left');
 is(rcli(qw(SISMEMBER outpost:users bob)), '0', 'bob not in users');
 check([qw(user del bob)], 1, 'user del twice');
+
+# ---- with the real daemon: what outpostctl writes is what it enforces,
+# and user show reads what it counted.
+SKIP: {
+	my $daemon = "$root/policyd/outpost-policyd";
+	skip "$daemon not built", 8 unless -x $daemon;
+	chmod 0755, $T;
+	chmod 0777, $sock;
+	my $who = $> == 0 ? 'outpost' : scalar getpwuid($>);
+	my $psock = "$T/policyd.sock";
+	write_file("$T/policyd.conf", "redis_address = unix:$sock\n"
+	    . "policyd_listen = unix:$psock\nlog_destination = stderr\n"
+	    . "user = $who\n");
+	my $dpid = fork() // die;
+	if ($dpid == 0) {
+		open STDERR, '>', "$T/policyd.log";
+		exec $daemon, '-f', '-c', "$T/policyd.conf" or POSIX::_exit(127);
+	}
+	for (1 .. 200) { last if -S $psock; select(undef, undef, undef, 0.05) }
+	my $c = IO::Socket::UNIX->new(Peer => $psock)
+	    or skip "policyd did not start", 8;
+	my $ask = sub {
+		my %r = (request => 'smtpd_access_policy',
+		    protocol_state => 'RCPT', sasl_username => 'dave',
+		    sender => 'dave@example.com', recipient => 'ok@dest.example',
+		    recipient_count => 0, size => 0, queue_id => '', @_);
+		print $c join('', map { "$_=$r{$_}\n" } sort keys %r), "\n";
+		my $l = <$c>;
+		<$c>;
+		$l =~ s/^action=//;
+		chomp $l;
+		return $l;
+	};
+	run([qw(plan set e2e messages=3/1h)]);
+	run([qw(user add dave --plan e2e --domain example.com)]);
+	run([qw(user set dave recipients=10/1d)]);
+	run(['suppress', 'add', "Gone\@Ex\x{c3}\x{a4}mple.COM", '--reason',
+	    'hard-bounce']);
+	run([qw(suppress add x@dest.example --user dave --reason complaint)]);
+	is($ask->(), 'DUNNO', 'daemon: user added by outpostctl sends');
+	like($ask->(recipient => "Gone\@EX\x{c3}\x{84}MPLE.com"),
+	    qr/^550 5\.1\.1 <[^>]*>: recipient suppressed: hard-bounce since/,
+	    'daemon refuses the IDN address outpostctl suppressed');
+	like($ask->(recipient => 'x@dest.example'), qr/^550 5\.7\.1 /,
+	    'daemon applies the per-user suppression');
+	is($ask->(protocol_state => 'END-OF-MESSAGE', recipient_count => 2,
+	    size => 1500, queue_id => 'Q1'), 'DUNNO', 'daemon counts one message');
+	$ask->(protocol_state => 'END-OF-MESSAGE', recipient_count => 3,
+	    size => 10, queue_id => 'Q2');
+	($out) = check([qw(--json user show dave)], 0, 'show after sending');
+	$j = decode_json($out);
+	is_deeply([map { "$_->{limit}=$_->{used}" } @{$j->{limits}}],
+	    ['messages=3/1h=2', 'recipients=10/1d=5'],
+	    'user show reads the counters the daemon wrote');
+	run(['user', 'suspend', 'dave', '--reason', 'stolen password']);
+	is($ask->(), '554 5.7.1 sending account suspended: stolen password',
+	    'suspension takes effect at the next request');
+	run([qw(user resume dave)]);
+	run([qw(user allow dave example.org)]);
+	run([qw(user deny dave example.com)]);
+	like($ask->(), qr/^553 5\.7\.1 .*not authorised to send as example.com/,
+	    'denied domain refused by the daemon');
+	kill 'TERM', $dpid;
+	waitpid($dpid, 0);
+}
 
 # ---- Redis unreachable
 write_file("$T/down.conf", "redis_address = unix:$T/nothing.sock\n");
