@@ -354,6 +354,35 @@ is(rcli('--scan', '--pattern', 'outpost:{u:bob}*'), '',
 is(rcli(qw(SISMEMBER outpost:users bob)), '0', 'bob not in users');
 check([qw(user del bob)], 1, 'user del twice');
 
+# ---- atomicity under concurrency: "plan del" racing "user add --plan"
+# never leaves a user on a deleted plan (each is one script).
+{
+	my ($orphans, $both) = (0, 0);
+	for my $i (1 .. 20) {
+		run([qw(plan set race messages=1/1h)]);
+		my @pids;
+		for my $args (["user", "add", "racer$i", "--plan", "race"],
+		    [qw(plan del race)]) {
+			my $pid = fork() // die;
+			if ($pid == 0) {
+				open STDOUT, '>', '/dev/null';
+				open STDERR, '>', '/dev/null';
+				exec($ctl, '-c', $conf, @$args)
+				    or POSIX::_exit(127);
+			}
+			push @pids, $pid;
+		}
+		waitpid($_, 0) for @pids;
+		my $user = rcli('EXISTS', "outpost:{u:racer$i}:acct");
+		my $plan = rcli(qw(SISMEMBER outpost:plans race));
+		$orphans++ if $user eq '1' && $plan eq '0';
+		$both++ if $user eq '1' && $plan eq '1';
+		run(['user', 'del', "racer$i"]);
+	}
+	is($orphans, 0, 'no user left on a deleted plan in 20 races');
+	diag("user add won $both of 20 races");
+}
+
 # ---- with the real daemon: what outpostctl writes is what it enforces,
 # and user show reads what it counted.
 SKIP: {
