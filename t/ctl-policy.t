@@ -310,6 +310,8 @@ like((grep { /^last/ } @lines)[0], qr/^last\@x.org,manual,\d{4}-/,
 ($out) = check([qw(suppress list --json)], 0, 'list --json');
 $j = json_ok($out, 'suppress list');
 is(scalar @$j, 5, 'list has the 5 live entries');
+($out) = check([qw(suppress export --json)], 0, 'export --json');
+is_deeply(json_ok($out, 'suppress export'), $j, 'export --json is list --json');
 
 # ---- export -> import loses nothing
 my $before = read_file("$T/out");
