@@ -56,7 +56,7 @@ int	 pol_parse(char *, size_t, struct pol_request *, size_t *, char *,
 enum dec_stage { DEC_DUNNO, DEC_RCPT, DEC_EOM };
 
 #define DEC_MAXARGS	10
-#define DEC_ARGLEN	1024
+#define DEC_ARGLEN	512
 
 struct dec_call {
 	int	 stage;				/* enum dec_stage */

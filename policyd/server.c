@@ -68,6 +68,7 @@ struct server {
 	struct event		*sigterm, *sigint;
 	struct conn		*conns;
 	long			 offset;
+	char			 scratch[READ_CHUNK];
 	struct timeval		 idle;
 	int			 draining;
 	unsigned long		 nconns;
@@ -126,6 +127,11 @@ conn_flush(struct conn *c)
 		memmove(c->out, c->out + n, c->outlen - (size_t)n);
 		c->outlen -= (size_t)n;
 	}
+	if (c->outlen == 0) {
+		free(c->out);
+		c->out = NULL;
+		c->outcap = 0;
+	}
 	if (c->eof || c->srv->draining)
 		conn_close(c);
 }
@@ -176,6 +182,8 @@ on_result(const redisReply *rep, void *arg)
 		    c->call->user, c->peer, c->call->stage == DEC_RCPT ?
 		    "RCPT" : "END-OF-MESSAGE", action);
 	c->busy = 0;
+	free(c->call);			/* idle connections hold no buffers */
+	c->call = NULL;
 	conn_reply(c, action);
 	event_active(c->next, EV_TIMEOUT, 0);
 }
@@ -217,6 +225,10 @@ conn_process(struct conn *c)
 	}
 	if (!c->busy && c->inlen < IN_MAX && !c->eof)
 		event_add(c->rev, &c->srv->idle);
+	if (!c->busy && c->inlen == 0) {
+		free(c->in);
+		c->in = NULL;
+	}
 	conn_flush(c);
 }
 
@@ -250,9 +262,10 @@ on_read(evutil_socket_t fd, short what, void *arg)
 		conn_close(c);
 		return;
 	}
-	if (c->in == NULL)
-		c->in = xmalloc(IN_MAX);
-	n = read(fd, c->in + c->inlen, IN_MAX - c->inlen);
+	/* Read into the server's scratch buffer, keep only what arrived:
+	 * an idle connection holds no input buffer at all. */
+	n = read(fd, c->srv->scratch, IN_MAX - c->inlen < READ_CHUNK ?
+	    IN_MAX - c->inlen : READ_CHUNK);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -260,6 +273,8 @@ on_read(evutil_socket_t fd, short what, void *arg)
 		conn_close(c);
 		return;
 	}
+	c->in = xrealloc(c->in, c->inlen + (size_t)n);
+	memcpy(c->in + c->inlen, c->srv->scratch, (size_t)n);
 	c->inlen += (size_t)n;
 	if (c->inlen == IN_MAX)
 		event_del(c->rev);

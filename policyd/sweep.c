@@ -5,11 +5,14 @@
  * the keyspace; each key that is a suppression bucket (Psup:N or
  * P{u:NAME}:sup:N) gets the pscript_sweep script.  One step in flight at
  * a time; a full pass over the keyspace takes keys / SWEEP_COUNT steps.
- * Several daemons sweeping the same Redis is harmless.
+ * Several daemons sweeping the same Redis is harmless.  Every 10 ticks
+ * the heap is trimmed (malloc_trim) so that a burst of thousands of
+ * concurrent requests does not leave the RSS high.
  *
  *   sweep_new(base, conf, rstore, clock_offset)   starts the timer
  *   sweep_free(s)                                 NULL-safe, returns NULL
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +37,7 @@ struct sweep {
 	int			 busy;
 	unsigned		 pending;	/* sweep scripts in flight */
 	unsigned long		 deleted;
+	unsigned long		 ticks;
 };
 
 struct sweep_key {
@@ -129,6 +133,9 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (++s->ticks % 10 == 0)
+		malloc_trim(0);		/* give back what a burst of requests
+					   left in the heap */
 	if (s->busy || s->pending > 0 || !rstore_up(s->rs)) {
 		arm(s);
 		return;
