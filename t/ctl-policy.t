@@ -214,6 +214,10 @@ check([qw(user resume bob)], 0, 'resume twice',
     out => "user bob was already active\n");
 is(rcli('HGET', 'outpost:{u:bob}:acct', 'reason'), '', 'reason cleared');
 check([qw(user suspend nobody)], 1, 'suspend unknown user');
+check(['user', 'suspend', 'bob', '--reason', "two\nlines"], 2,
+    'reason with a line break refused', elike => qr/printable ASCII/);
+is(rcli('HGET', 'outpost:{u:bob}:acct', 'state'), 'active',
+    'refused suspend changed nothing');
 
 check([qw(user deny bob EXAMPLE.org)], 0, 'deny',
     out => "user bob may no longer send as example.org\n");
