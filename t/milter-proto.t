@@ -10,6 +10,7 @@
 #   sign    milter_mode = sign, sign_subdomains = yes
 #   verify  milter_mode = verify
 #   accept  on_error = accept, sign_algorithms = rsa-sha256
+#   simple  canonicalization = simple/simple
 # Domains: example.com (selector s1), broken.example (its RSA key file
 # mode 0644), new.example (added while the milters run), nokeys.example
 # (no keys at all).
@@ -104,6 +105,7 @@ conf auto "internal_hosts = 127.0.0.1/32" "sign_daemon_name = ORIGINATING"
 conf sign "milter_mode = sign" "sign_subdomains = yes"
 conf verify "milter_mode = verify"
 conf accept "on_error = accept" "sign_algorithms = rsa-sha256"
+conf simple "canonicalization = simple/simple"
 
 # domain_add DOMAIN SEL: keys through outpostctl (owned by RUNUSER), and
 # their DNS records appended to $T/dns.txt for dkimpy.
@@ -144,6 +146,8 @@ mkmsg broken 'From: dave@broken.example'
 mkmsg sub 'From: erin@sub.example.com'
 mkmsg new 'From: frank@new.example'
 mkmsg folded 'From: "Alice, the sender"' '	<alice@example.com>'
+mkmsg spaces 'From:  Alice  <alice@example.com>' 'Subject:   three spaces  ' \
+    'X-Folded: one,' '    two,' '	three'
 for i in 1 2 3 4 5 6 7 8; do
 	mkmsg "load$i" "From: user$i@example.com"
 done
@@ -217,10 +221,10 @@ verified() {
 SIGS2='a=ed25519-sha256 d=example.com s=s1e
 a=rsa-sha256 d=example.com s=s1r'
 
-for m in auto sign verify accept; do
+for m in auto sign verify accept simple; do
 	start $m
 done
-for m in auto sign verify accept; do
+for m in auto sign verify accept simple; do
 	ready $m || bail "milter $m did not start"
 done
 
@@ -416,6 +420,26 @@ is "$(sigs ACC2)" "a=rsa-sha256 d=example.com s=s1r" "sign_algorithms = rsa-sha2
 is "$(verified ACC2)" "pass " "sign_algorithms = rsa-sha256: dkimpy verifies"
 refused accept ACCNOFROM nofrom "message has no From header"
 
+# simple/simple hashes the fields exactly as the MTA stores them: the
+# space after the colon included, whether the MTA passes it
+# (SMFIP_HDR_LEADSPC, as Postfix and Sendmail 8.14 do) or strips it and
+# puts one back in front of inserted fields (an MTA without the option).
+send simple SIMPLE1 msg="$T/msg/spaces.eml" auth=alice@example.com
+is "$(result SIMPLE1)" "mail=c eom=a nsig=2 text=-" "simple/simple: signed"
+like "$(sed -n 's/^sig 1 //p' "$T/out/SIMPLE1" | head -n 1)" " c=simple/simple; " "simple/simple: c= says so"
+is "$(verified SIMPLE1)" "pass pass " "simple/simple, header values with their leading space: dkimpy verifies"
+send simple SIMPLE2 msg="$T/msg/spaces.eml" auth=alice@example.com leadspc=0
+is "$(result SIMPLE2)" "mail=c eom=a nsig=2 text=-" "simple/simple, MTA without SMFIP_HDR_LEADSPC: signed"
+is "$(head -c 20 "$T/out/SIMPLE2.eml.1")" "DKIM-Signature: v=1;" \
+    "without SMFIP_HDR_LEADSPC: the MTA's space and no second one"
+is "$(verified SIMPLE2)" "pass pass " "simple/simple without SMFIP_HDR_LEADSPC: dkimpy verifies"
+send auto RELAXED2 msg="$T/msg/spaces.eml" auth=alice@example.com leadspc=0
+is "$(verified RELAXED2)" "pass pass " "relaxed/relaxed without SMFIP_HDR_LEADSPC: dkimpy verifies"
+# The body in 7-byte chunks: the same body hash as in one chunk.
+send simple CHUNK7 msg="$T/msg/spaces.eml" auth=alice@example.com chunk=7
+is "$(bh CHUNK7 | sort -u)" "$(bh SIMPLE1 | sort -u)" "body in 7-byte chunks: the same bh= as in one chunk"
+is "$(verified CHUNK7)" "pass pass " "body in 7-byte chunks: dkimpy verifies"
+
 # --- -n ------------------------------------------------------------------
 out=$("$MILTER" -n -c "$T/auto.conf" 2>"$T/check.err")
 ok $? "-n with a key problem exits 0"
@@ -437,10 +461,10 @@ like "$(cat "$T/bad2.err")" "$T/bad2\.conf:2: unknown parameter \"no_such_key\""
     "unknown key: file:line and the name"
 
 # --- stop -----------------------------------------------------------------
-for m in auto sign verify accept; do
+for m in auto sign verify accept simple; do
 	kill -TERM "${PID[$m]}"
 done
-for m in auto sign verify accept; do
+for m in auto sign verify accept simple; do
 	for i in $(seq 600); do
 		kill -0 "${PID[$m]}" 2>/dev/null || break
 		sleep 0.1
