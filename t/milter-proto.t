@@ -148,6 +148,7 @@ mkmsg new 'From: frank@new.example'
 mkmsg folded 'From: "Alice, the sender"' '	<alice@example.com>'
 mkmsg spaces 'From:  Alice  <alice@example.com>' 'Subject:   three spaces  ' \
     'X-Folded: one,' '    two,' '	three'
+mkmsg upper 'From: Alice <alice@EXAMPLE.COM>'
 for i in 1 2 3 4 5 6 7 8; do
 	mkmsg "load$i" "From: user$i@example.com"
 done
@@ -266,6 +267,10 @@ send auto FOLD1 msg="$T/msg/folded.eml" auth=alice@example.com
 is "$(result FOLD1)" "mail=c eom=a nsig=2 text=-" "folded From with a quoted comma: signed"
 is "$(verified FOLD1)" "pass pass " "folded From: dkimpy verifies both"
 
+send auto UPPER1 msg="$T/msg/upper.eml" auth=alice@example.com
+is "$(sigs UPPER1)" "$SIGS2" "From domain in upper case: signed with d=example.com"
+is "$(verified UPPER1)" "pass pass " "From domain in upper case: dkimpy verifies"
+
 # --- auto: bad From headers -------------------------------------------
 # refused MILTER CASE MSG REPLY-TEXT: 550 5.7.1 TEXT, logged as rejected.
 refused() {
@@ -324,6 +329,15 @@ is "$(logline auto MULTI.3)" "" "the aborted message is not logged"
 is "$(verified MULTI 2) / $(verified MULTI 5)" "pass pass  / pass pass " \
     "messages 2 and 5: dkimpy verifies both signatures of each"
 is "$(bh MULTI 2 | sort -u)" "$BH" "message 2: the same body hash as the same message alone"
+
+# The user is the message's, not the connection's: an authenticated
+# message, then one without AUTH from the same external client.
+send auto MIXAUTH msg="$T/msg/plain.eml" plan=eom,eom,eom ip=192.0.2.1 \
+    auth="alice@example.com,,bob@example.com"
+is "$(sed -n 's/^msg //p' "$T/out/MIXAUTH" | tr '\n' '|')" \
+    "1 mail=c eom=a nsig=2 text=-|2 mail=a eom=- nsig=0 text=-|3 mail=c eom=a nsig=2 text=-|" \
+    "one connection: AUTH signed, no AUTH accepted at MAIL FROM, AUTH signed"
+like "$(logline auto MIXAUTH.3)" "^signed user=bob@example\.com " "message 3 logged with its own user"
 
 # --- auto: key added while running, SIGHUP ----------------------------
 domain_add new.example n1 || bail "outpostctl domain add new.example"

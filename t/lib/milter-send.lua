@@ -11,7 +11,8 @@
 --           list's N-th file, round robin.
 --   ip      client address (default 127.0.0.1; "unspec" = no address)
 --   daemon  {daemon_name} sent with the connect macros
---   auth    {auth_authen} sent with the MAIL macros
+--   auth    {auth_authen} sent with the MAIL macros; a comma-separated
+--           list is used round robin, an empty entry sends none
 --   qid     queue ID sent as "i" with the RCPT macros; message N of the
 --           connection gets qid .. "." .. N when count > 1
 --   plan    per message, comma-separated: "eom" (default) or "abort"
@@ -106,6 +107,13 @@ for path in need("msg"):gmatch("[^,]+") do
 end
 local fields, body		-- the message being sent
 
+local auths = {}
+if auth ~= nil then
+	for a in (auth .. ","):gmatch("([^,]*),") do
+		auths[#auths + 1] = a
+	end
+end
+
 local plan = {}
 if _G.plan ~= nil then
 	for step in _G.plan:gmatch("[^,]+") do
@@ -185,10 +193,15 @@ local function write_eml(n, sigs)
 end
 
 local function send_body()
+	-- An empty body cannot be sent: libmilter drops the connection on
+	-- an empty BODY chunk (an MTA sends none), and without one
+	-- miltertest makes up a body ("Dummy message body.").
+	if #body == 0 then
+		progress("miltertest cannot send an empty body")
+		os.exit(2)
+	end
 	if CHUNK <= 0 or CHUNK >= #body then
-		if #body > 0 then
-			must(mt.bodystring(conn, body), "body")
-		end
+		must(mt.bodystring(conn, body), "body")
 		return
 	end
 	for i = 1, #body, CHUNK do
@@ -202,9 +215,9 @@ local function one(n, step)
 	fields, body = cur.fields, cur.body
 	local res = { mail = "-", eom = "-", text = "-" }
 	local m = { "{mail_addr}", "sender@example.com" }
-	if auth ~= nil then
+	if #auths > 0 and auths[(n - 1) % #auths + 1] ~= "" then
 		m[#m + 1] = "{auth_authen}"
-		m[#m + 1] = auth
+		m[#m + 1] = auths[(n - 1) % #auths + 1]
 	end
 	must(mt.macro(conn, SMFIC_MAIL, table.unpack(m)), "macro mail")
 	must(mt.mailfrom(conn, "<sender@example.com>"), "mail")
