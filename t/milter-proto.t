@@ -1,11 +1,13 @@
 #!/bin/bash
 # milter-proto.t -- outpost-milter's decisions over the milter protocol,
 # without an MTA: miltertest(8) plays Postfix (t/lib/milter-send.lua) and
-# every case checks the exact reply the MTA gets, the DKIM-Signature
-# fields inserted (verified by dkimpy, which outpost did not write) and
-# the milter's log line.
+# every case checks the exact reply the MTA gets (accept at MAIL FROM,
+# accept at end of message, or the reply line, e.g. "550 5.7.1 message
+# has no From header"), the DKIM-Signature fields inserted (a=, d=, s=;
+# the message as delivered verified by dkimpy, which outpost did not
+# write) and the milter's log line.
 #
-# Four milters run at once on one keys_directory, one per configuration:
+# Five milters run at once on one keys_directory, one per configuration:
 #   auto    internal_hosts = 127.0.0.1/32, sign_daemon_name = ORIGINATING
 #   sign    milter_mode = sign, sign_subdomains = yes
 #   verify  milter_mode = verify
@@ -13,7 +15,16 @@
 #   simple  canonicalization = simple/simple
 # Domains: example.com (selector s1), broken.example (its RSA key file
 # mode 0644), new.example (added while the milters run), nokeys.example
-# (no keys at all).
+# (no keys at all), sub.example.com (no keys of its own).
+#
+# Cases: outbound by AUTH, internal address, no address, {daemon_name};
+# not outbound (accepted at MAIL FROM); bad From headers (550 5.7.1);
+# no keys (unsigned); a broken key (451 4.3.0, other domains still
+# signed; on_error = accept passes it UNSIGNED); sign_subdomains;
+# sign_algorithms; several messages with an abort on one connection;
+# AUTH per message; a domain added while running; SIGHUP (reload, no
+# stop); 8 connections x 50 messages at once; simple/simple with and
+# without SMFIP_HDR_LEADSPC; a body in 7-byte chunks; -n; SIGTERM.
 #
 # Runs as root (the milter drops to "outpost", keys belong to it) or as
 # any other user (the milter stays that user).  KEEP=1 keeps the temp dir.
