@@ -221,9 +221,12 @@ bh() {
 	sed -n "s/^sig ${2:-1} //p" "$T/out/$1" |
 	    sed -n 's/.*[; ]bh=\([^;]*\);.*/\1/p' | tr -d ' '
 }
-# logline MILTER QID: the milter's log line for that queue ID.
+# logline MILTER QID: the milter's decision line for that queue ID (other
+# lines of the message, e.g. about refunds to outpost-policyd, left out).
 logline() {
-	grep -F ": $2: " "$T/$1.log" | sed "s/^outpost-milter: [a-z]*: [^ ]*: //"
+	grep -F ": $2: " "$T/$1.log" |
+	    sed -n "s/^outpost-milter: [a-z]*: [^ ]*: //p" |
+	    grep -E '^(signed|not signed|rejected|deferred|passed UNSIGNED) '
 }
 # verified CASE [N]: dkimpy's verdicts for the message as delivered.
 verified() {
