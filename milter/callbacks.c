@@ -15,6 +15,7 @@
  * Postfix does not wait for.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -184,6 +185,28 @@ keep_msgid(struct mmsg *m, const char *value)
 	m->msgid[n] = '\0';
 }
 
+/*
+ * Without SMFIP_HDR_LEADSPC the MTA has taken the space after the colon
+ * off the value (and puts one back in front of the fields we insert): the
+ * signer must see the field as it is on the wire, or simple header
+ * canonicalisation hashes "From:x" for "From: x".
+ */
+static int
+signer_header(const struct mconn *c, struct mmsg *m, const char *name,
+    const char *value)
+{
+	char	*v;
+	int	 rc;
+
+	if (c->pflags & SMFIP_HDR_LEADSPC)
+		return dsig_header(m->sig, name, value);
+	if (asprintf(&v, " %s", value) < 0)
+		return -1;
+	rc = dsig_header(m->sig, name, v);
+	free(v);
+	return rc;
+}
+
 static sfsistat
 mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
@@ -198,7 +221,7 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 		m->from = xstrdup(value);
 	else if (strcasecmp(name, "Message-ID") == 0 && m->msgid[0] == '\0')
 		keep_msgid(m, value);
-	if (dsig_header(m->sig, name, value) < 0)
+	if (signer_header(c, m, name, value) < 0)
 		m->failed = 1;
 	return step_reply(c, SMFIP_NR_HDR);
 }

@@ -140,14 +140,19 @@ from_domain(const struct mmsg *m, char *dom, size_t domlen, char *why,
 	return rc;
 }
 
-/* " " + value with CRLF folds turned into the LF that MTAs expect. */
+/*
+ * The value with CRLF folds turned into the LF that MTAs expect, after
+ * the space that follows the colon: ours under SMFIP_HDR_LEADSPC, else
+ * the MTA adds it.
+ */
 static char *
-header_value(const char *v)
+header_value(const struct mconn *c, const char *v)
 {
 	char	*out, *o;
 
 	out = o = xmalloc(strlen(v) + 2);
-	*o++ = ' ';
+	if (c->pflags & SMFIP_HDR_LEADSPC)
+		*o++ = ' ';
 	for (; *v != '\0'; v++)
 		if (!(v[0] == '\r' && v[1] == '\n'))
 			*o++ = *v;
@@ -166,7 +171,8 @@ alg_wanted(int alg)
  * text gathers "d= s= a=" of each.  0, or -1 with why set.
  */
 static int
-sign_all(SMFICTX *ctx, struct mmsg *m, const struct ks_result *ks,
+sign_all(SMFICTX *ctx, const struct mconn *c, struct mmsg *m,
+    const struct ks_result *ks,
     char *audit, size_t alen, char *why, size_t whylen)
 {
 	const struct strlist	*sh = &G.conf.sign_headers;
@@ -190,7 +196,7 @@ sign_all(SMFICTX *ctx, struct mmsg *m, const struct ks_result *ks,
 			    ks->domain, err);
 			return -1;
 		}
-		hv = header_value(value);
+		hv = header_value(c, value);
 		free(value);
 		if (smfi_insheader(ctx, 0, "DKIM-Signature", hv) !=
 		    MI_SUCCESS) {
@@ -247,7 +253,7 @@ outbound_eom(SMFICTX *ctx, struct mconn *c, struct mmsg *m)
 	}
 
 	audit[0] = '\0';
-	if (sign_all(ctx, m, &ks, audit, sizeof(audit), why,
+	if (sign_all(ctx, c, m, &ks, audit, sizeof(audit), why,
 	    sizeof(why)) < 0)
 		rc = fail(ctx, c, m, why);
 	else {
