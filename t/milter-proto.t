@@ -109,6 +109,7 @@ conf() {
 		echo "milter_socket = unix:$T/$name.sock"
 		echo "log_destination = stderr"
 		echo "log_level = info"
+		echo "milter_refunds = no"
 		printf '%s\n' "$@"
 	} >"$T/$name.conf"
 }

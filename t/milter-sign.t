@@ -55,6 +55,7 @@ log_destination = stderr
 log_level = debug
 internal_hosts = 127.0.0.1/32
 sign_daemon_name = ORIGINATING
+milter_refunds = no
 EOF
 
 # Keys: outpostctl once its "domain add" exists, else the same layout
