@@ -691,7 +691,8 @@ conf_get_text(const struct conf *c, const char *name, char *buf, size_t len)
 }
 
 void
-conf_print(const struct conf *c, FILE *fp, int all)
+conf_each(const struct conf *c, int all,
+    void (*fn)(const char *, const char *, void *), void *arg)
 {
 	struct conf	 def;
 	char		 a[2048], b[2048];
@@ -706,7 +707,19 @@ conf_print(const struct conf *c, FILE *fp, int all)
 		if (keys[i].type == CT_STR && strstr(keys[i].name, "password")
 		    && a[0] != '\0')
 			strcpy(a, "(set, not shown)");
-		fprintf(fp, "%s = %s\n", keys[i].name, a);
+		fn(keys[i].name, a, arg);
 	}
 	conf_free(&def);
+}
+
+static void
+print_one(const char *name, const char *value, void *fp)
+{
+	fprintf(fp, "%s = %s\n", name, value);
+}
+
+void
+conf_print(const struct conf *c, FILE *fp, int all)
+{
+	conf_each(c, all, print_one, fp);
 }

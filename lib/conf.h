@@ -16,6 +16,9 @@
  *                           the value of key rendered as text (0 / -1)
  *   conf_print(c, fp, all)  "key = value" for every key (all) or only those
  *                           that differ from the default (postconf -n)
+ *   conf_each(c, all, fn, arg)
+ *                           fn(name, value text, arg) for the same keys, in
+ *                           table order; passwords are masked as in print
  *   conf_free(c)            release what conf_init/conf_load allocated
  *   conf_path(arg)          arg, else $OUTPOST_CONF, else the default path
  *
@@ -84,6 +87,8 @@ int	 conf_load(struct conf *, const char *, char *, size_t);
 int	 conf_set(struct conf *, const char *, const char *, char *, size_t);
 int	 conf_get_text(const struct conf *, const char *, char *, size_t);
 void	 conf_print(const struct conf *, FILE *, int);
+void	 conf_each(const struct conf *, int,
+	    void (*)(const char *, const char *, void *), void *);
 void	 conf_free(struct conf *);
 const char *conf_path(const char *);
 
