@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "dkimsign.h"
 #include "log.h"
@@ -33,6 +34,33 @@
  * to a milter that asked to skip them.
  */
 #define SKIP_STEPS	SMFIP_NOUNKNOWN
+
+/* Connections alive, so that shutdown can wait for them (main.c). */
+static unsigned	 live;
+
+int
+connections_wait(int seconds)
+{
+	int	 i;
+
+	for (i = 0; i < seconds * 10; i++) {
+		if (__atomic_load_n(&live, __ATOMIC_SEQ_CST) == 0)
+			return 1;
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
+static struct mconn *
+mconn_new(SMFICTX *ctx)
+{
+	struct mconn	*c;
+
+	c = xcalloc(1, sizeof(*c));
+	__atomic_add_fetch(&live, 1, __ATOMIC_SEQ_CST);
+	smfi_setpriv(ctx, c);
+	return c;
+}
 
 static struct mmsg *
 mmsg_free(struct mmsg *m)
@@ -69,9 +97,9 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf1 = f1 & (SMFIP_HDR_LEADSPC | NOREPLY_STEPS | SKIP_STEPS);
 	*pf2 = 0;
 	*pf3 = 0;
-	c = xcalloc(1, sizeof(*c));
+	if ((c = smfi_getpriv(ctx)) == NULL)
+		c = mconn_new(ctx);
 	c->pflags = *pf1;
-	smfi_setpriv(ctx, c);
 	if ((*pf1 & SMFIP_HDR_LEADSPC) == 0)
 		log_debug("MTA without SMFIP_HDR_LEADSPC; header values "
 		    "are taken as given");
@@ -95,10 +123,8 @@ mlfi_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
 	const void	*ip;
 
 	(void)host;
-	if ((c = conn_of(ctx)) == NULL) {
-		c = xcalloc(1, sizeof(*c));
-		smfi_setpriv(ctx, c);
-	}
+	if ((c = conn_of(ctx)) == NULL)
+		c = mconn_new(ctx);
 	if (sa != NULL && (sa->sa_family == AF_INET ||
 	    sa->sa_family == AF_INET6)) {
 		ip = sa->sa_family == AF_INET ?
@@ -284,6 +310,7 @@ mlfi_close(SMFICTX *ctx)
 		mmsg_free(c->msg);
 		free(c);
 		smfi_setpriv(ctx, NULL);
+		__atomic_sub_fetch(&live, 1, __ATOMIC_SEQ_CST);
 	}
 	return SMFIS_CONTINUE;
 }

@@ -201,8 +201,11 @@ main(int argc, char **argv)
 	log_open("outpost-milter", check ? LOGDEST_STDERR :
 	    G.conf.log_destination, G.conf.log_level);
 	setup_globals();
-	problems = open_keys();
 	if (check) {
+		/* Judge the keys as the daemon will read them: as user. */
+		if (privdrop(G.conf.user, err, sizeof(err)) < 0)
+			fatal("%s", err);
+		problems = open_keys();
 		printf("%s: configuration OK; %d key problem%s\n",
 		    conf_path(conf_arg), problems, problems == 1 ? "" : "s");
 		return 0;
@@ -213,6 +216,7 @@ main(int argc, char **argv)
 		fatal("daemon: %s", strerror(errno));
 	if (privdrop(G.conf.user, err, sizeof(err)) < 0)
 		fatal("%s", err);
+	open_keys();
 	signals_init();
 	refund_init();
 	log_info("listening on %s, mode %s, keys in %s",
@@ -220,6 +224,15 @@ main(int argc, char **argv)
 	    G.conf.milter_mode == MODE_SIGN ? "sign" : "verify",
 	    G.conf.keys_directory);
 	ch = smfi_main();
+	/*
+	 * libmilter returns without joining its session threads; what they
+	 * use must outlive them.  Wait for the open connections to close,
+	 * and if some do not, exit without freeing the shared state.
+	 */
+	if (!connections_wait(10)) {
+		log_warn("stopped with connections still open");
+		_exit(ch == MI_SUCCESS ? 0 : 1);
+	}
 	log_info("stopped");
 	refund_fini();
 	G.keys = keystore_free(G.keys);

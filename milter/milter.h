@@ -57,6 +57,7 @@ struct mconn {
 
 /* callbacks.c */
 extern struct smfiDesc milter_desc;
+int		 connections_wait(int);
 
 /* outbound.c */
 sfsistat	 outbound_eom(SMFICTX *, struct mconn *, struct mmsg *);

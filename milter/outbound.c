@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dkimkey.h"
 #include "dkimsign.h"
 #include "keystore.h"
 #include "log.h"
@@ -223,7 +224,8 @@ sfsistat
 outbound_eom(SMFICTX *ctx, struct mconn *c, struct mmsg *m)
 {
 	struct ks_result	 ks;
-	char			 dom[256], why[1024], audit[AUDIT_MAX], w[320];
+	char			 dom[256], ace[256], why[1024], w[320];
+	char			 audit[AUDIT_MAX];
 	sfsistat		 rc;
 
 	if (m->failed)
@@ -232,6 +234,10 @@ outbound_eom(SMFICTX *ctx, struct mconn *c, struct mmsg *m)
 	if (from_domain(m, dom, sizeof(dom), why, sizeof(why)) < 0)
 		return refuse(ctx, c, m, why);
 
+	/* bücher.example is signed with the keys of xn--bcher-kva.example */
+	if (dkimkey_domain_normalize(dom, ace, sizeof(ace), why,
+	    sizeof(why)) == 0)
+		strcpy(dom, ace);
 	if (!rfc5322_hostname_ok(dom)) {
 		log_info("%s: not signed %s: From domain \"%s\" is not a "
 		    "host name", m->qid, who(c, m, w, sizeof(w)), dom);

@@ -131,6 +131,7 @@ for s in json.load(sys.stdin)["selectors"]:
 }
 domain_add example.com s1 || bail "outpostctl domain add: $(cat "$T/ctl-example.com.out")"
 domain_add broken.example b1 || bail "outpostctl domain add broken.example"
+domain_add bücher.example i1 || bail "outpostctl domain add bücher.example"
 chmod 644 "$T/keys/broken.example/b1r.key"
 BROKEN="key $T/keys/broken.example/b1r.key: mode 0644 is unsafe (want 0600, or 0640 with group $(id -gn "$RUNUSER"))"
 
@@ -161,6 +162,7 @@ mkmsg folded 'From: "Alice, the sender"' '	<alice@example.com>'
 mkmsg spaces 'From:  Alice  <alice@example.com>' 'Subject:   three spaces  ' \
     'X-Folded: one,' '    two,' '	three'
 mkmsg upper 'From: Alice <alice@EXAMPLE.COM>'
+mkmsg idn 'From: Jörg <joerg@Bücher.example>'
 for i in 1 2 3 4 5 6 7 8; do
 	mkmsg "load$i" "From: user$i@example.com"
 done
@@ -328,6 +330,14 @@ is "$(result SUB0)" "mail=c eom=a nsig=0 text=-" "sign_subdomains = no: sub.exam
 like "$(logline auto SUB0)" "from_domain=sub\.example\.com: no keys for this domain\$" \
     "sign_subdomains = no: logged as no keys"
 
+# An internationalised From domain is signed with the keys outpostctl
+# stored under its A-label, and d= is the A-label.
+send auto IDN msg="$T/msg/idn.eml" auth=alice@example.com
+is "$(result IDN)" "mail=c eom=a nsig=2 text=-" "IDN From domain: signed"
+is "$(sigs IDN)" "a=ed25519-sha256 d=xn--bcher-kva.example s=i1e
+a=rsa-sha256 d=xn--bcher-kva.example s=i1r" "IDN From domain: d= is the A-label"
+is "$(verified IDN)" "pass pass " "IDN From domain: dkimpy verifies both"
+
 # --- auto: several messages on one connection ---------------------------
 # two From (refused), then one From (must not inherit the count), then
 # aborted, then no From (must not inherit the aborted message's From),
@@ -475,6 +485,21 @@ ok $? "-n with a key problem exits 0"
 is "$out" "$T/auto.conf: configuration OK; 1 key problem" "-n: summary on stdout"
 like "$(cat "$T/check.err")" "keys of broken\.example: key .*/b1r\.key: mode 0644 is unsafe" \
     "-n: the key problem is printed"
+# Keys the daemon's account cannot read are a problem even when -n runs as
+# root: the daemon reads them after dropping privileges.
+if [ "$(id -u)" = 0 ]; then
+	mkdir -m 700 "$T/rootkeys"
+	cp -a "$T/keys/example.com" "$T/rootkeys/"
+	sed "s|^keys_directory = .*|keys_directory = $T/rootkeys|" \
+	    "$T/auto.conf" >"$T/rootkeys.conf"
+	out=$("$MILTER" -n -c "$T/rootkeys.conf" 2>"$T/rootkeys.err")
+	is "$out" "$T/rootkeys.conf: configuration OK; 1 key problem" \
+	    "-n as root judges the keys as user $RUNUSER would read them"
+	like "$(cat "$T/rootkeys.err")" "Permission denied" \
+	    "-n: the unreadable keys directory is named"
+else
+	skip 2 "needs root"
+fi
 {
 	echo "keys_directory = $T/keys"
 	echo "# a comment"
