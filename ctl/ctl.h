@@ -51,4 +51,11 @@ int	 dom_show(struct dom *, const char *);
 /* config.c */
 int	 cmd_config(struct ctl *, int, char **);
 
+/* user.c, plan.c, suppress.c (+ supio.c) */
+int	 cmd_user(struct ctl *, int, char **);
+int	 cmd_plan(struct ctl *, int, char **);
+int	 cmd_suppress(struct ctl *, int, char **);
+
+#include "ctlpol.h"
+
 #endif

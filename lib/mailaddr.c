@@ -101,6 +101,20 @@ is_ascii(const char *s)
 	return 1;
 }
 
+/* "[...]" of printable ASCII other than [ ] \ (RFC 5321 dcontent). */
+static int
+check_literal(const char *d, size_t n)
+{
+	size_t	 i;
+
+	if (n < 3 || d[n - 1] != ']')
+		return -1;
+	for (i = 1; i < n - 1; i++)
+		if (d[i] < 0x21 || d[i] > 0x7e || strchr("[]\\", d[i]) != NULL)
+			return -1;
+	return 0;
+}
+
 /* d is NUL-terminated, trimmed, checked text; result in out. */
 static int
 domain_norm(char *d, char *out, size_t outlen, char *err, size_t errlen)
@@ -116,8 +130,7 @@ domain_norm(char *d, char *out, size_t outlen, char *err, size_t errlen)
 		return fail(err, errlen, "empty domain");
 	lower(d);
 	if (d[0] == '[') {
-		if (d[n - 1] != ']' || n < 3 || strchr(d + 1, '[') != NULL ||
-		    strchr(d, ']') != d + n - 1)
+		if (check_literal(d, n) < 0)
 			return fail(err, errlen, "bad address literal");
 	} else if (!is_ascii(d)) {
 		rc = idn2_to_ascii_8z(d, &a, IDN2_NFC_INPUT |

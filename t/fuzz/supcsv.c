@@ -3,9 +3,9 @@
  * parsed record is formatted and parsed again and must come back
  * identical (export -> import loses nothing), and its address must be a
  * fixed point of mailaddr_norm.
- * Links with libidn2 (pkg-config libidn2, already in the Makefile's PKGS).
  */
 // fuzz-sources: lib/supcsv.c lib/mailaddr.c lib/utf8.c
+// fuzz-pkgs: libidn2
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
