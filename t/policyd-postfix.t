@@ -91,15 +91,17 @@ SNIPPET=$(sed "s/127\.0\.0\.1:10040/127.0.0.1:$PPORT/" "$TE_ROOT/etc/postfix/mai
 [ "$(printf '%s\n' "$SNIPPET" | grep -c "inet:127.0.0.1:$PPORT,")" = 2 ] ||
     te_fail "etc/postfix/main.cf.policyd: two check_policy_service lines expected"
 te_postfix_start "$SNIPPET"
-for u in alice bob carol dave; do te_sasl_user "$u@example.com" "$PW"; done
+for u in alice bob carol dave erin eve; do te_sasl_user "$u@example.com" "$PW"; done
 diag "test dir $T, policyd on 127.0.0.1:$PPORT"
 
 for c in "plan set small messages=3/1h" "plan set two messages=2/1h" \
     "plan set tiny bytes=100/1h" "plan set rcpt recipients=3/1h" \
+    "plan set monthly messages=1/month" \
     "user add alice@example.com --plan small --domain example.com" \
     "user add bob@example.com --plan two --domain example.com" \
     "user add carol@example.com --plan tiny --domain example.com" \
     "user add dave@example.com --plan rcpt --domain example.com" \
+    "user add erin@example.com --plan monthly" \
     "suppress add bounce@example.org --reason hard-bounce" \
     "suppress add complainer@example.org --reason complaint" \
     "suppress add unsub@example.org --user alice@example.com --reason unsubscribe"; do
@@ -197,6 +199,9 @@ r=$(submit carol@example.com c1)
 like "$r" "^552 5\.3\.4 $EOD: message size [0-9]+ exceeds the limit bytes=100/1h\$" \
     "carol (bytes=100/1h): 552 5.3.4 at end of data"
 is "$(used carol@example.com bytes=100/1h)" 0 "carol: nothing counted"
+r=$(submit dave@example.com d0 --to rcpt-d0a@example.org,rcpt-d0b@example.org,rcpt-d0c@example.org,rcpt-d0d@example.org)
+is "$r" "550 5.5.3 $EOD: too many recipients (4) for the limit recipients=3/1h" \
+    "dave (recipients=3/1h), 4 recipients: 550 5.5.3 at end of data"
 r=$(submit dave@example.com d1 --to rcpt-d1a@example.org,rcpt-d1b@example.org)
 like "$r" "$QUEUED" "dave (recipients=3/1h): 2 recipients accepted"
 r=$(submit dave@example.com d2 --to rcpt-d2a@example.org,rcpt-d2b@example.org)
@@ -206,6 +211,18 @@ is "$(used dave@example.com recipients=3/1h)" 2 "dave: the refused message count
 r=$(submit dave@example.com d3)
 like "$r" "$QUEUED" "dave: 1 more recipient fits"
 is "$(used dave@example.com recipients=3/1h)" 3 "dave: 3 recipients used"
+
+#    Windows longer than a day, here a calendar month: 550 5.7.1.
+r=$(submit erin@example.com e1 --from erin@anything.example)
+like "$r" "$QUEUED" "erin (messages=1/month, no domain restriction): accepted"
+like "$(submit erin@example.com e2)" \
+    "^550 5\.7\.1 <rcpt-e2@example\.org>: $RR: sending limit messages=1/month reached until [0-9]{4}-[0-9]{2}-01 00:00:00 UTC\$" \
+    "erin's 2nd message: 550 5.7.1 until the first of a month"
+
+#    A SASL user outpostctl does not know.
+is "$(submit eve@example.com v1)" \
+    "554 5.7.1 <rcpt-v1@example.org>: $RR: unknown sending account" \
+    "unknown sending account: 554 5.7.1"
 
 # 6. Refund: the milter rejects a message policyd has counted (no From:
 #    Postfix runs smtpd_end_of_data_restrictions first) and gives the
