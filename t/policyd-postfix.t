@@ -10,11 +10,14 @@
 # own "<addr>: Recipient address rejected: " prefix included): a normal
 # message (250, signed), a suppressed recipient (hard bounce 550 5.1.1,
 # complaint 550 5.7.1), a suspended user (554 5.7.1 with the reason) and
-# its resumption, a sender domain not allowed (553 5.7.1), the message
-# limit (450 4.7.1 naming it), a message that can never fit (552 5.3.4 at
-# end of data), the refund of a message the milter rejects, external mail
-# (not limited, unsigned), Redis down (451 4.3.0) and back, outpost-policyd
-# down (Postfix's default_action).
+# its resumption, an unknown account (554 5.7.1), a sender domain not
+# allowed (553 5.7.1), the message limit (450 4.7.1 naming it, at RCPT),
+# a recipients limit at end of data (450 4.7.1, all or nothing), a month
+# limit (550 5.7.1), messages that can never fit (552 5.3.4, 550 5.5.3),
+# the refund of a message the milter rejects, mail without SASL (not
+# limited; signed only from the internal address), a user override, Redis
+# down (451 4.3.0) and back, outpost-policyd down (Postfix's
+# default_action from the shipped etc/postfix/main.cf.policyd).
 . "$(dirname "$0")/lib/testenv.sh"
 te_need_root
 POLICYD="$TE_ROOT/policyd/outpost-policyd"
@@ -33,9 +36,6 @@ NOFROM="$TE_CORPUS/b01-no-from.eml"
 mkdir -p "$T/out"
 
 ctl() { "$CTL_BIN" -c "$CONF" "$@"; }
-
-# The reply lines the server sent (swaks "<~" / "<**" lines), code first.
-replies() { printf '%s\n' "$1" | sed -n 's/^<\(-\|\*\*\) *\([2-5][0-9][0-9][ -]\)/\2/p'; }
 
 # submit USER TOKEN [SWAKS ARGS...] -- 01-simple with AUTH as USER to
 # rcpt-TOKEN@example.org; prints the reply that ended the transaction.
