@@ -6,7 +6,7 @@
  *       every live (not expired) entry of the global list or of user's:
  *       csv = 1 writes the CSV of lib/supcsv.h with its header line
  *       (export), csv = 0 one "ADDRESS REASON CREATED EXPIRES" line each,
- *       or a JSON array with --json (list).  Buckets are read DUMP_BATCH
+ *       or a JSON array with --json (list, and export too).  Buckets are read DUMP_BATCH
  *       at a time, so memory does not grow with the list.  The order is
  *       the storage order (by bucket), not sorted.
  *   sup_import(ctl, r, user, path)
@@ -151,6 +151,8 @@ sup_dump(struct ctl *ctl, struct redis *r, const char *user, int csv)
 
 	if (user_missing(ctl, r, user))
 		return EXIT_REFUSED;
+	if (ctl->json)
+		csv = 0;		/* --json: the JSON array of list */
 	if (csv)
 		printf("%s\n", SUPCSV_HEADER);
 	else if (ctl->json) {

@@ -196,6 +196,18 @@ user_set(struct ctl *ctl, struct redis *r, struct ctl_opts *o)
 	    code == 1 ? "" : "s");
 }
 
+/* Printable ASCII, 400 at most: the reason goes into the 554 reply. */
+static int
+reason_ok(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s++, n++)
+		if (*s < 0x20 || *s > 0x7e || n >= 400)
+			return 0;
+	return 1;
+}
+
 static int
 user_state(struct ctl *ctl, struct redis *r, struct ctl_opts *o, int suspend)
 {
@@ -203,10 +215,9 @@ user_state(struct ctl *ctl, struct redis *r, struct ctl_opts *o, int suspend)
 	const char	*av[3], *name = o->args[0];
 	long long	 code;
 
-	if (o->reason != NULL && (strlen(o->reason) > 400 ||
-	    strpbrk(o->reason, "\r\n") != NULL))
-		return ctl_bad_usage("--reason: one line of at most 400 "
-		    "characters");
+	if (o->reason != NULL && !reason_ok(o->reason))
+		return ctl_bad_usage("--reason: at most 400 printable ASCII "
+		    "characters (it becomes part of an SMTP reply)");
 	ukey(ctl, name, SCHEMA_ACCT, k);
 	av[0] = k;
 	av[1] = suspend ? SCHEMA_SUSPENDED : SCHEMA_ACTIVE;

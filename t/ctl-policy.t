@@ -214,6 +214,10 @@ check([qw(user resume bob)], 0, 'resume twice',
     out => "user bob was already active\n");
 is(rcli('HGET', 'outpost:{u:bob}:acct', 'reason'), '', 'reason cleared');
 check([qw(user suspend nobody)], 1, 'suspend unknown user');
+check(['user', 'suspend', 'bob', '--reason', "two\nlines"], 2,
+    'reason with a line break refused', elike => qr/printable ASCII/);
+is(rcli('HGET', 'outpost:{u:bob}:acct', 'state'), 'active',
+    'refused suspend changed nothing');
 
 check([qw(user deny bob EXAMPLE.org)], 0, 'deny',
     out => "user bob may no longer send as example.org\n");
@@ -310,6 +314,8 @@ like((grep { /^last/ } @lines)[0], qr/^last\@x.org,manual,\d{4}-/,
 ($out) = check([qw(suppress list --json)], 0, 'list --json');
 $j = json_ok($out, 'suppress list');
 is(scalar @$j, 5, 'list has the 5 live entries');
+($out) = check([qw(suppress export --json)], 0, 'export --json');
+is_deeply(json_ok($out, 'suppress export'), $j, 'export --json is list --json');
 
 # ---- export -> import loses nothing
 my $before = read_file("$T/out");
@@ -353,6 +359,35 @@ is(rcli('--scan', '--pattern', 'outpost:{u:bob}*'), '',
     'no key of bob left');
 is(rcli(qw(SISMEMBER outpost:users bob)), '0', 'bob not in users');
 check([qw(user del bob)], 1, 'user del twice');
+
+# ---- atomicity under concurrency: "plan del" racing "user add --plan"
+# never leaves a user on a deleted plan (each is one script).
+{
+	my ($orphans, $both) = (0, 0);
+	for my $i (1 .. 20) {
+		run([qw(plan set race messages=1/1h)]);
+		my @pids;
+		for my $args (["user", "add", "racer$i", "--plan", "race"],
+		    [qw(plan del race)]) {
+			my $pid = fork() // die;
+			if ($pid == 0) {
+				open STDOUT, '>', '/dev/null';
+				open STDERR, '>', '/dev/null';
+				exec($ctl, '-c', $conf, @$args)
+				    or POSIX::_exit(127);
+			}
+			push @pids, $pid;
+		}
+		waitpid($_, 0) for @pids;
+		my $user = rcli('EXISTS', "outpost:{u:racer$i}:acct");
+		my $plan = rcli(qw(SISMEMBER outpost:plans race));
+		$orphans++ if $user eq '1' && $plan eq '0';
+		$both++ if $user eq '1' && $plan eq '1';
+		run(['user', 'del', "racer$i"]);
+	}
+	is($orphans, 0, 'no user left on a deleted plan in 20 races');
+	diag("user add won $both of 20 races");
+}
 
 # ---- with the real daemon: what outpostctl writes is what it enforces,
 # and user show reads what it counted.
