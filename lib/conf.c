@@ -615,10 +615,13 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 	conf_init(c);
 	if ((fp = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		conf_free(c);
 		return -1;
 	}
 	rc = read_file(c, fp, path, err, errlen);
 	fclose(fp);
+	if (rc < 0)
+		conf_free(c);
 	return rc;
 }
 

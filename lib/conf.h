@@ -9,7 +9,8 @@
  *
  *   conf_init(c)            fill *c with the defaults (never fails)
  *   conf_load(c, path, err, errlen)
- *                           conf_init + read path; 0 or -1 with err set
+ *                           conf_init + read path; 0, or -1 with err set
+ *                           and *c already freed (conf_init it to reuse)
  *   conf_set(c, key, value, err, errlen)
  *                           set one key from text, as the loader would
  *   conf_get_text(c, key, buf, len)
