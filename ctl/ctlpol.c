@@ -134,6 +134,23 @@ ctl_redis_failed(struct ctl *ctl, struct redis *r, const char *what)
 }
 
 int
+ctl_write_failed(struct ctl *ctl, struct redis *r, const char *what,
+    const char *check)
+{
+	switch (redis_unanswered(r)) {
+	case REDIS_SENT_TIMEOUT:
+		return ctl_refuse(ctl, "%s: outcome unknown (Redis did not "
+		    "answer within redis_timeout): check with outpostctl %s",
+		    what, check);
+	case REDIS_SENT_LOST:
+		return ctl_refuse(ctl, "%s: outcome unknown (%s): check with "
+		    "outpostctl %s", what, redis_errstr(r), check);
+	default:
+		return ctl_redis_failed(ctl, r, what);
+	}
+}
+
+int
 ctl_name_ok(const char *kind, const char *name)
 {
 	if (schema_user_valid(name))

@@ -12,6 +12,11 @@
  *                             {"ok":false,"error":MSG} on stdout; returns
  *                             EXIT_REFUSED
  *   ctl_redis_failed(ctl, r, what)   ctl_refuse with the Redis error
+ *   ctl_write_failed(ctl, r, what, check)
+ *                             the same for a change, except when Redis may
+ *                             have run it (sent, then no reply: timeout or
+ *                             connection lost): "WHAT: outcome unknown
+ *                             (...): check with outpostctl CHECK"
  *   ctl_bad_usage(fmt, ...)   "outpostctl: MSG (outpostctl --help ...)" on
  *                             stderr; returns EXIT_USAGE
  *   ctl_done(ctl, key, value, fmt, ...)
@@ -76,6 +81,8 @@ int		 ctl_refuse(struct ctl *, const char *, ...)
 int		 ctl_bad_usage(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 int		 ctl_redis_failed(struct ctl *, struct redis *, const char *);
+int		 ctl_write_failed(struct ctl *, struct redis *, const char *,
+		    const char *);
 int		 ctl_done(struct ctl *, const char *, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 int		 ctl_name_ok(const char *, const char *);

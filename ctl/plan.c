@@ -86,8 +86,9 @@ plan_set(struct ctl *ctl, struct redis *r, struct ctl_opts *o)
 	schema_key_global(&ctl->conf, SCHEMA_PLANS, kplans, sizeof(kplans));
 	av[0] = kplan, av[1] = kplans, av[2] = o->args[0];
 	n = ctl_limit_ops(lims, o->nargs - 1, bufs, av + 3);
+	snprintf(err, sizeof(err), "plan show %s", o->args[0]);
 	if ((rep = redis_eval(r, lua_set, 2, 3 + n, av, NULL)) == NULL)
-		return ctl_redis_failed(ctl, r, "plan set");
+		return ctl_write_failed(ctl, r, "plan set", err);
 	n = (int)rep->integer;
 	freeReplyObject(rep);
 	return ctl_done(ctl, "plan", o->args[0], "plan %s: %d limit%s",
@@ -214,10 +215,12 @@ plan_list(struct ctl *ctl, struct redis *r)
 static int
 plan_del(struct ctl *ctl, struct redis *r, const char *plan)
 {
+	char		 check[SCHEMA_KEY_MAX];
 	long long	 users;
 
+	snprintf(check, sizeof(check), "plan show %s", plan);
 	if (plan_users(ctl, r, plan, 1, &users) < 0)
-		return ctl_redis_failed(ctl, r, "plan del");
+		return ctl_write_failed(ctl, r, "plan del", check);
 	if (users < 0)
 		return ctl_refuse(ctl, "plan %s does not exist", plan);
 	if (users > 0)

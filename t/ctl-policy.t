@@ -360,6 +360,70 @@ is(rcli('--scan', '--pattern', 'outpost:{u:bob}*'), '',
 is(rcli(qw(SISMEMBER outpost:users bob)), '0', 'bob not in users');
 check([qw(user del bob)], 1, 'user del twice');
 
+# ---- user del with thousands of keys among many others: SCAN runs in the
+# client a page at a time, the script and the DEL batches remove exactly
+# the user's keys.  erinx (a name erin is a prefix of), the same tag under
+# another prefix, a key without the ":" after the tag and the filler stay.
+sub all_keys {
+	my %k = map { $_ => 1 } split /\n/, rcli('--scan');
+	return \%k;
+}
+my $fill = 'for i = 1, tonumber(ARGV[2]) do '
+    . 'redis.call("HSET", ARGV[1] .. i, "1", i) end';
+run([qw(user add erin --domain erin.example)]);
+run([qw(user add erinx --domain erin.example)]);
+run([qw(user set erin messages=5/1h)]);
+run([qw(user set erinx messages=5/1h)]);
+run([qw(suppress add z@z.example --user erin)]);
+run([qw(suppress add z@z.example --user erinx)]);
+rcli('EVAL', $fill, '0', 'outpost:{u:erin}:q:Q', 2500);
+rcli('EVAL', $fill, '0', 'outpost:{u:erin}:c:messages/3600', 1);
+rcli('EVAL', $fill, '0', 'outpost:{u:erinx}:q:Q', 300);
+rcli('EVAL', $fill, '0', 'filler:{u:erin}:', 20000);
+rcli(qw(SET outpost:{u:erin} not-a-user-key));
+my $keys_before = all_keys();
+my @erin = grep { /^outpost:\{u:erin\}:/ } keys %$keys_before;
+is(scalar @erin, 2500 + 1 + 4, 'erin has 2505 keys (q, c, acct, lim, dom, '
+    . 'sup)') or diag(join ' ', grep { !/:q:Q/ } @erin);
+check([qw(user del erin)], 0, 'user del with 2505 keys',
+    out => "user erin deleted (2505 keys)\n");
+my $keys_after = all_keys();
+is_deeply([sort grep { !$keys_after->{$_} } keys %$keys_before],
+    [sort @erin], 'exactly the keys of erin are gone');
+is_deeply([sort grep { !$keys_before->{$_} } keys %$keys_after], [],
+    'and no key appeared');
+is(rcli(qw(SISMEMBER outpost:users erin)) . rcli(qw(SISMEMBER
+    outpost:users erinx)), '01', 'erin left the users set, erinx did not');
+check([qw(suppress check z@z.example --user erinx)], 0,
+    "erinx's suppression kept");
+
+# ---- a change Redis does not answer in time: outcome unknown, never a
+# plain refusal.  CLIENT PAUSE WRITE holds the scripts while the reads
+# (connect, EXISTS, SCAN) still work.
+write_file("$T/slow.conf", "redis_address = unix:$sock\n"
+    . "redis_timeout = 300ms\n");
+{
+	my $saved = $conf;
+	$conf = "$T/slow.conf";
+	is(rcli(qw(CLIENT PAUSE 60000 WRITE)), 'OK', 'writes paused');
+	for my $t (['user del', [qw(user del erinx)]],
+	    ['user suspend', [qw(user suspend erinx)]]) {
+		check($t->[1], 1, "$t->[0] unanswered", err => "outpostctl: "
+		    . "$t->[0]: outcome unknown (Redis did not answer within "
+		    . "redis_timeout): check with outpostctl user show erinx\n");
+	}
+	check([qw(plan set free messages=1/1h)], 1, 'plan set unanswered',
+	    err => "outpostctl: plan set: outcome unknown (Redis did not "
+	    . "answer within redis_timeout): check with outpostctl plan show "
+	    . "free\n");
+	check([qw(user list)], 0, 'reads still answered',
+	    like => qr/^erinx /m);
+	is(rcli(qw(CLIENT UNPAUSE)), 'OK', 'writes resumed');
+	$conf = $saved;
+}
+run([qw(user del erinx)]);
+is(rcli(qw(EXISTS outpost:{u:erinx}:acct)), '0', 'erinx deleted at last');
+
 # ---- atomicity under concurrency: "plan del" racing "user add --plan"
 # never leaves a user on a deleted plan (each is one script).
 {
