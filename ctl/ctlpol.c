@@ -21,6 +21,7 @@ static const struct option longopts[] = {
 	{ "reason", required_argument, NULL, 'r' },
 	{ "ttl", required_argument, NULL, 't' },
 	{ "user", required_argument, NULL, 'u' },
+	{ "any", no_argument, NULL, 'a' },
 	{ "json", no_argument, NULL, 'j' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -59,6 +60,7 @@ ctl_opts(struct ctl *ctl, int argc, char **argv, const char *allow,
 		case 'r': o->reason = optarg; break;
 		case 't': o->ttl = optarg; break;
 		case 'u': o->user = optarg; break;
+		case 'a': o->any = 1; break;
 		case 'd':
 			if (o->ndomains == CTL_MAX_DOMAINS) {
 				fprintf(stderr, "outpostctl: at most %d "

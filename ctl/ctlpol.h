@@ -5,7 +5,7 @@
  *   ctl_opts(ctl, argc, argv, allow, o)
  *       parse the verb's options (argv[0] group, argv[1] verb); allow lists
  *       the accepted ones: p --plan, d --domain (repeatable), r --reason,
- *       t --ttl, u --user; --json is always accepted.  Positional
+ *       t --ttl, u --user, a --any; --json is always accepted.  Positional
  *       arguments end up in o->args/o->nargs.  0, or -1 (message printed)
  *   ctl_redis(ctl)            connected client, or NULL (refusal printed)
  *   ctl_refuse(ctl, fmt, ...) "outpostctl: MSG" on stderr and, with --json,
@@ -62,6 +62,7 @@ struct ctl_opts {
 	const char	*reason;
 	const char	*ttl;
 	const char	*user;
+	int		 any;		/* --any */
 	const char	*domains[CTL_MAX_DOMAINS];
 	int		 ndomains;
 	char		**args;

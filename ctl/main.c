@@ -30,7 +30,7 @@ static const struct {
 	    "  user set NAME [--plan PLAN] [LIMIT...]\n"
 	    "  user show NAME  |  user list  |  user del NAME\n"
 	    "  user suspend NAME [--reason TEXT]  |  user resume NAME\n"
-	    "  user allow NAME DOMAIN  |  user deny NAME DOMAIN" },
+	    "  user allow NAME DOMAIN  |  user deny NAME DOMAIN [--any]" },
 	{ "plan", cmd_plan,
 	    "plan set PLAN LIMIT...  |  plan show PLAN  |  plan list  |  "
 	    "plan del PLAN\n"

@@ -6,13 +6,13 @@
  *   user set NAME [--plan PLAN] [LIMIT...]   per-user overrides
  *   user suspend NAME [--reason TEXT]  |  user resume NAME
  *   user del NAME                            every key of the user
- *   user allow NAME DOMAIN  |  user deny NAME DOMAIN
+ *   user allow NAME DOMAIN  |  user deny NAME DOMAIN [--any]
  *
  * Each change is one Lua script (checks and writes in one atomic step, so
  * a concurrent daemon or admin never sees half of it); "since" and
  * "created" come from Redis's clock, the one the daemons' scripts use.
  * Scripts answer with integer codes: -1 no such user, -2 no such plan,
- * -3 user exists / domain not allowed.  (user del first SCANs for the
+ * -3 user exists / domain not allowed, -4 last allowed domain.  (user del first SCANs for the
  * user's keys from here, then runs its script: see lua_del.)  A script
  * sent but not answered within redis_timeout is reported as "outcome
  * unknown", never as refused: Redis may have run it.
@@ -99,13 +99,21 @@ struct keys {
 	size_t		  n, cap;
 };
 
-/* KEYS acct, dom; ARGV allow|deny, domain.  allow: 1 added, 0 was there;
- * deny: domains left, or -3 when it was not allowed. */
+/*
+ * KEYS acct, dom; ARGV allow|deny, domain, any (deny: "1" --any).  allow:
+ * 1 added, 0 was there; deny: domains left, -3 when it was not allowed,
+ * -4 when it is the last one and any is not "1" -- an EMPTY set means "no
+ * sender restriction" to the daemons (lib/schema.h), so removing the last
+ * domain would open the account to every domain: only on purpose.
+ */
 static const char lua_domain[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
     "if ARGV[1] == 'allow' then return redis.call('SADD', KEYS[2], ARGV[2])"
     " end\n"
-    "if redis.call('SREM', KEYS[2], ARGV[2]) == 0 then return -3 end\n"
+    "if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 0 then return -3 end\n"
+    "if redis.call('SCARD', KEYS[2]) == 1 and ARGV[3] ~= '1' then return -4"
+    " end\n"
+    "redis.call('SREM', KEYS[2], ARGV[2])\n"
     "return redis.call('SCARD', KEYS[2])\n";
 
 static void
@@ -402,7 +410,7 @@ static int
 user_domain(struct ctl *ctl, struct redis *r, struct ctl_opts *o, int allow)
 {
 	char		 k[2][SCHEMA_KEY_MAX], dom[256], err[256];
-	const char	*av[4], *name = o->args[0];
+	const char	*av[5], *name = o->args[0];
 	long long	 code;
 
 	if (mailaddr_domain_norm(o->args[1], dom, sizeof(dom), err,
@@ -413,9 +421,9 @@ user_domain(struct ctl *ctl, struct redis *r, struct ctl_opts *o, int allow)
 	ukey(ctl, name, SCHEMA_ACCT, k[0]);
 	ukey(ctl, name, SCHEMA_DOM, k[1]);
 	av[0] = k[0], av[1] = k[1], av[2] = allow ? "allow" : "deny";
-	av[3] = dom;
+	av[3] = dom, av[4] = o->any ? "1" : "0";
 	if (run(ctl, r, allow ? "user allow" : "user deny", name, lua_domain,
-	    2, 4, av, NULL, &code) < 0)
+	    2, 5, av, NULL, &code) < 0)
 		return EXIT_REFUSED;
 	if (code == -1)
 		return no_user(ctl, name);
@@ -425,11 +433,14 @@ user_domain(struct ctl *ctl, struct redis *r, struct ctl_opts *o, int allow)
 		return ctl_done(ctl, "user", name, "user %s %s %s (and its "
 		    "subdomains)", name, code ? "may now send as" :
 		    "already may send as", dom);
-	if (code == 0)
-		fprintf(stderr, "outpostctl: warning: user %s has no allowed "
-		    "domain left, so it may send as ANY domain\n", name);
-	return ctl_done(ctl, "user", name, "user %s may no longer send as %s",
-	    name, dom);
+	if (code == -4)
+		return ctl_refuse(ctl, "%s: %s is the last allowed domain; "
+		    "removing it would allow every domain \u2014 use 'outpostctl "
+		    "user deny %s %s --any' to do that on purpose", name, dom,
+		    name, dom);
+	return ctl_done(ctl, "user", name, "user %s may no longer send as %s%s",
+	    name, dom, code == 0 ? "; no allowed domain is left, so it may "
+	    "send as ANY domain" : "");
 }
 
 static const struct {
@@ -440,7 +451,7 @@ static const struct {
 	{ "add", 1, 1, "pd" }, { "set", 1, 1 + CTL_MAX_LIMIT_ARGS, "p" },
 	{ "show", 1, 1, "" }, { "list", 0, 0, "" }, { "suspend", 1, 1, "r" },
 	{ "resume", 1, 1, "" }, { "del", 1, 1, "" }, { "allow", 2, 2, "" },
-	{ "deny", 2, 2, "" },
+	{ "deny", 2, 2, "a" },
 };
 
 static int

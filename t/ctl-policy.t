@@ -229,9 +229,30 @@ check([qw(user allow bob sub.example.com)], 0, 'allow',
 check([qw(user allow bob sub.example.com)], 0, 'allow twice',
     like => qr/already may send as/);
 check([qw(user deny bob sub.example.com)], 0, 'deny one of two');
-check([qw(user deny bob xn--exmple-cua.com)], 0, 'deny the last',
-    err => "outpostctl: warning: user bob has no allowed domain left, so "
-    . "it may send as ANY domain\n");
+# The last allowed domain: an empty set means "any domain" to the daemon,
+# so taking it away needs --any.
+check([qw(user deny bob xn--exmple-cua.com)], 1, 'deny the last refused',
+    out => '', err => "outpostctl: bob: xn--exmple-cua.com is the last "
+    . "allowed domain; removing it would allow every domain \x{e2}\x{80}\x{94} "
+    . "use 'outpostctl user deny bob xn--exmple-cua.com --any' to do that on "
+    . "purpose\n");
+is(rcli('SMEMBERS', 'outpost:{u:bob}:dom'), 'xn--exmple-cua.com',
+    'refused deny kept the last domain');
+($out) = check([qw(--json user deny bob xn--exmple-cua.com)], 1,
+    'deny the last refused, --json');
+$j = json_ok($out, 'deny the last');
+ok($j && !$j->{ok} && $j->{error} =~ /is the last allowed domain/,
+    'JSON says why');
+check([qw(user deny bob example.org --any)], 1,
+    '--any does not make a domain allowed',
+    err => "outpostctl: user bob: example.org was not allowed\n");
+check([qw(user allow bob example.org --any)], 2, '--any is for deny only',
+    err => "outpostctl: user allow: unknown option \"--any\"\n");
+check([qw(user deny bob xn--exmple-cua.com --any)], 0,
+    'deny the last with --any', out => "user bob may no longer send as "
+    . "xn--exmple-cua.com; no allowed domain is left, so it may send as ANY "
+    . "domain\n", err => '');
+is(rcli('EXISTS', 'outpost:{u:bob}:dom'), '0', 'no domain left: any domain');
 
 ($out) = check([qw(user list --json)], 0, 'user list --json');
 $j = json_ok($out, 'user list');
@@ -407,7 +428,8 @@ write_file("$T/slow.conf", "redis_address = unix:$sock\n"
 	$conf = "$T/slow.conf";
 	is(rcli(qw(CLIENT PAUSE 60000 WRITE)), 'OK', 'writes paused');
 	for my $t (['user del', [qw(user del erinx)]],
-	    ['user suspend', [qw(user suspend erinx)]]) {
+	    ['user suspend', [qw(user suspend erinx)]],
+	    ['user deny', [qw(user deny erinx erin.example --any)]]) {
 		check($t->[1], 1, "$t->[0] unanswered", err => "outpostctl: "
 		    . "$t->[0]: outcome unknown (Redis did not answer within "
 		    . "redis_timeout): check with outpostctl user show erinx\n");
@@ -457,7 +479,7 @@ is(rcli(qw(EXISTS outpost:{u:erinx}:acct)), '0', 'erinx deleted at last');
 # and user show reads what it counted.
 SKIP: {
 	my $daemon = "$root/policyd/outpost-policyd";
-	skip "$daemon not built", 8 unless -x $daemon;
+	skip "$daemon not built", 11 unless -x $daemon;
 	chmod 0755, $T;
 	chmod 0777, $sock;
 	my $who = $> == 0 ? 'outpost' : scalar getpwuid($>);
@@ -472,7 +494,7 @@ SKIP: {
 	}
 	for (1 .. 200) { last if -S $psock; select(undef, undef, undef, 0.05) }
 	my $c = IO::Socket::UNIX->new(Peer => $psock)
-	    or skip "policyd did not start", 8;
+	    or skip "policyd did not start", 11;
 	my $ask = sub {
 		my %r = (request => 'smtpd_access_policy',
 		    protocol_state => 'RCPT', sasl_username => 'dave',
@@ -514,6 +536,10 @@ SKIP: {
 	run([qw(user deny dave example.com)]);
 	like($ask->(), qr/^553 5\.7\.1 .*not authorised to send as example.com/,
 	    'denied domain refused by the daemon');
+	check([qw(user deny dave example.org)], 1, 'deny of the last domain '
+	    . 'refused', elike => qr/example.org is the last allowed domain/);
+	like($ask->(), qr/^553 5\.7\.1 /,
+	    'so the daemon still restricts dave to example.org');
 	kill 'TERM', $dpid;
 	waitpid($dpid, 0);
 }
