@@ -229,13 +229,9 @@ sup_del(struct ctl *ctl, struct redis *r, const char *user,
 	    addr, user ? " for user " : " globally", user ? user : "");
 }
 
-static const struct {
-	const char	*verb;
-	int		 nargs;
-	const char	*opts;
-} verbs[] = {
-	{ "add", 1, "urt" }, { "check", 1, "u" }, { "del", 1, "u" },
-	{ "list", 0, "u" }, { "import", 1, "u" }, { "export", 0, "u" },
+static const struct ctl_verb verbs[] = {
+	{ "add", 1, 1, "urt" }, { "check", 1, 1, "u" }, { "del", 1, 1, "u" },
+	{ "list", 0, 0, "u" }, { "import", 1, 1, "u" }, { "export", 0, 0, "u" },
 };
 
 static int
@@ -261,22 +257,17 @@ dispatch(struct ctl *ctl, struct redis *r, const char *verb,
 int
 cmd_suppress(struct ctl *ctl, int argc, char **argv)
 {
-	struct ctl_opts	 o;
-	struct redis	*r;
-	size_t		 i;
-	int		 rc;
+	const struct ctl_verb	*v;
+	struct ctl_opts		 o;
+	struct redis		*r;
+	int			 rc;
 
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (argc > 1 && strcmp(argv[1], verbs[i].verb) == 0)
-			break;
-	if (i == sizeof(verbs) / sizeof(verbs[0]))
-		return ctl_bad_usage("suppress: unknown verb \"%s\"",
-		    argc > 1 ? argv[1] : "");
-	if (ctl_opts(ctl, argc, argv, verbs[i].opts, &o) < 0)
+	if ((v = ctl_verb(ctl, argc, argv, verbs, sizeof(verbs) /
+	    sizeof(verbs[0]), &o)) == NULL)
 		return EXIT_USAGE;
-	if (o.nargs != verbs[i].nargs)
+	if (o.nargs < v->min || o.nargs > v->max)
 		return ctl_bad_usage("suppress %s: wrong number of arguments",
-		    verbs[i].verb);
+		    v->verb);
 	if (o.user != NULL && !ctl_name_ok("user", o.user))
 		return EXIT_USAGE;
 	if ((r = ctl_redis(ctl)) == NULL)

@@ -443,11 +443,7 @@ user_domain(struct ctl *ctl, struct redis *r, struct ctl_opts *o, int allow)
 	    "send as ANY domain" : "");
 }
 
-static const struct {
-	const char	*verb;
-	int		 min, max;	/* positional arguments */
-	const char	*opts;
-} verbs[] = {
+static const struct ctl_verb verbs[] = {
 	{ "add", 1, 1, "pd" }, { "set", 1, 1 + CTL_MAX_LIMIT_ARGS, "p" },
 	{ "show", 1, 1, "" }, { "list", 0, 0, "" }, { "suspend", 1, 1, "r" },
 	{ "resume", 1, 1, "" }, { "del", 1, 1, "" }, { "allow", 2, 2, "" },
@@ -476,20 +472,15 @@ dispatch(struct ctl *ctl, struct redis *r, const char *verb,
 int
 cmd_user(struct ctl *ctl, int argc, char **argv)
 {
-	struct ctl_opts	 o;
-	struct redis	*r;
-	size_t		 i;
-	int		 rc;
+	const struct ctl_verb	*v;
+	struct ctl_opts		 o;
+	struct redis		*r;
+	int			 rc;
 
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (argc > 1 && strcmp(argv[1], verbs[i].verb) == 0)
-			break;
-	if (i == sizeof(verbs) / sizeof(verbs[0]))
-		return ctl_bad_usage("user: unknown verb \"%s\"",
-		    argc > 1 ? argv[1] : "");
-	if (ctl_opts(ctl, argc, argv, verbs[i].opts, &o) < 0)
+	if ((v = ctl_verb(ctl, argc, argv, verbs, sizeof(verbs) /
+	    sizeof(verbs[0]), &o)) == NULL)
 		return EXIT_USAGE;
-	if (o.nargs < verbs[i].min || o.nargs > verbs[i].max)
+	if (o.nargs < v->min || o.nargs > v->max)
 		return ctl_bad_usage("user: wrong number of arguments");
 	if (o.nargs > 0 && !ctl_name_ok("user", o.args[0]))
 		return EXIT_USAGE;
