@@ -3,7 +3,9 @@
 # redis-server on a unix socket in a temporary directory: every verb, exit
 # codes, messages, --json (checked by Python's json module and by value),
 # the Redis state each change leaves, atomicity of refused changes, CSV
-# import with bad lines, export -> import round trip, a 100k-line import.
+# import with bad lines, export -> import round trip, a 100k-line import,
+# user del among 20k other keys, the last allowed domain kept unless --any,
+# and "outcome unknown" for changes Redis does not answer (CLIENT PAUSE).
 use strict;
 use warnings;
 use Cwd qw(abs_path);
