@@ -25,6 +25,12 @@ struct ctl {
 /* main.c */
 int	 ctl_usage(const char *);	/* prints the usage, returns 2 */
 
+/* ctlpol.c, for every group: "outpostctl: MSG" TAIL "\n" on stderr;
+ * returns rc */
+#include <stdarg.h>
+int	 ctl_vsay(int, const char *, const char *, va_list)
+	    __attribute__((format(printf, 3, 0)));
+
 /* domain.c */
 int	 cmd_domain(struct ctl *, int, char **);
 

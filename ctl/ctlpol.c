@@ -1,8 +1,9 @@
 /*
  * ctlpol -- what the user, plan and suppress verbs share: their option
- * parser, the Redis connection, refusals (stderr, and a JSON object on
- * stdout with --json), name checks, and the effective-limits merge.
- * See ctl.h for the functions.
+ * parser and verb tables, the Redis connection, refusals (stderr, and a
+ * JSON object on stdout with --json), name checks, the sorted listing of
+ * users or plans, and the effective-limits merge.  See ctlpol.h for the
+ * functions (ctl_vsay, used by every group, is in ctl.h).
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@ static const struct option longopts[] = {
 	{ "reason", required_argument, NULL, 'r' },
 	{ "ttl", required_argument, NULL, 't' },
 	{ "user", required_argument, NULL, 'u' },
+	{ "any", no_argument, NULL, 'a' },
 	{ "json", no_argument, NULL, 'j' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -59,6 +61,7 @@ ctl_opts(struct ctl *ctl, int argc, char **argv, const char *allow,
 		case 'r': o->reason = optarg; break;
 		case 't': o->ttl = optarg; break;
 		case 'u': o->user = optarg; break;
+		case 'a': o->any = 1; break;
 		case 'd':
 			if (o->ndomains == CTL_MAX_DOMAINS) {
 				fprintf(stderr, "outpostctl: at most %d "
@@ -92,10 +95,29 @@ ctl_redis(struct ctl *ctl)
 	return r;
 }
 
+/* {"ok":OK[,KEY:VALUE],MKEY:MSG} on stdout; 0, or -1 out of memory. */
+static int
+print_status(int ok, const char *key, const char *value, const char *mkey,
+    const char *msg)
+{
+	struct json	*j;
+
+	if ((j = json_new(stdout)) == NULL)
+		return -1;
+	json_obj_begin(j);
+	json_kv_bool(j, "ok", ok);
+	if (key != NULL)
+		json_kv_str(j, key, value);
+	json_kv_str(j, mkey, msg);
+	json_obj_end(j);
+	json_end(j);
+	json_free(j);
+	return 0;
+}
+
 int
 ctl_refuse(struct ctl *ctl, const char *fmt, ...)
 {
-	struct json	*j;
 	char		 msg[1024];
 	va_list		 ap;
 
@@ -103,34 +125,54 @@ ctl_refuse(struct ctl *ctl, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "outpostctl: %s\n", msg);
-	if (ctl->json && (j = json_new(stdout)) != NULL) {
-		json_obj_begin(j);
-		json_kv_bool(j, "ok", 0);
-		json_kv_str(j, "error", msg);
-		json_obj_end(j);
-		json_end(j);
-		json_free(j);
-	}
+	if (ctl->json)
+		(void)print_status(0, NULL, NULL, "error", msg);
 	return EXIT_REFUSED;
+}
+
+int
+ctl_vsay(int rc, const char *tail, const char *fmt, va_list ap)
+{
+	fputs("outpostctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "%s\n", tail);
+	return rc;
 }
 
 int
 ctl_bad_usage(const char *fmt, ...)
 {
 	va_list	 ap;
+	int	 rc;
 
-	fputs("outpostctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rc = ctl_vsay(EXIT_USAGE, " (outpostctl --help shows the usage)", fmt,
+	    ap);
 	va_end(ap);
-	fputs(" (outpostctl --help shows the usage)\n", stderr);
-	return EXIT_USAGE;
+	return rc;
 }
 
 int
 ctl_redis_failed(struct ctl *ctl, struct redis *r, const char *what)
 {
 	return ctl_refuse(ctl, "%s: redis: %s", what, redis_errstr(r));
+}
+
+int
+ctl_write_failed(struct ctl *ctl, struct redis *r, const char *what,
+    const char *check)
+{
+	switch (redis_unanswered(r)) {
+	case REDIS_SENT_TIMEOUT:
+		return ctl_refuse(ctl, "%s: outcome unknown (Redis did not "
+		    "answer within redis_timeout): check with outpostctl %s",
+		    what, check);
+	case REDIS_SENT_LOST:
+		return ctl_refuse(ctl, "%s: outcome unknown (%s): check with "
+		    "outpostctl %s", what, redis_errstr(r), check);
+	default:
+		return ctl_redis_failed(ctl, r, what);
+	}
 }
 
 int
@@ -148,7 +190,6 @@ int
 ctl_done(struct ctl *ctl, const char *what, const char *name,
     const char *fmt, ...)
 {
-	struct json	*j;
 	char		 msg[1024];
 	va_list		 ap;
 
@@ -159,15 +200,70 @@ ctl_done(struct ctl *ctl, const char *what, const char *name,
 		printf("%s\n", msg);
 		return EXIT_OK;
 	}
-	if ((j = json_new(stdout)) == NULL)
-		return EXIT_REFUSED;
-	json_obj_begin(j);
-	json_kv_bool(j, "ok", 1);
-	json_kv_str(j, what, name);
-	json_kv_str(j, "message", msg);
-	json_obj_end(j);
-	json_end(j);
-	json_free(j);
+	return print_status(1, what, name, "message", msg) < 0 ? EXIT_REFUSED :
+	    EXIT_OK;
+}
+
+const struct ctl_verb *
+ctl_verb(struct ctl *ctl, int argc, char **argv, const struct ctl_verb *v,
+    size_t n, struct ctl_opts *o)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (argc > 1 && strcmp(argv[1], v[i].verb) == 0)
+			break;
+	if (i == n) {
+		ctl_bad_usage("%s: unknown verb \"%s\"", argv[0],
+		    argc > 1 ? argv[1] : "");
+		return NULL;
+	}
+	if (ctl_opts(ctl, argc, argv, v[i].opts, o) < 0)
+		return NULL;
+	return &v[i];
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	const redisReply *const *x = a, *const *y = b;
+
+	return strcmp((*x)->str, (*y)->str);
+}
+
+int
+ctl_list(struct ctl *ctl, struct redis *r, const char *what,
+    const char *set, ctl_list_ask *ask, ctl_list_show *show)
+{
+	struct json	*j = NULL;
+	redisReply	*names, *h;
+	size_t		 i;
+
+	if ((names = redis_command(r, "SMEMBERS %s", set)) == NULL)
+		return ctl_redis_failed(ctl, r, what);
+	qsort(names->element, names->elements, sizeof(*names->element),
+	    name_cmp);
+	for (i = 0; i < names->elements; i++)
+		ask(ctl, r, names->element[i]->str);
+	if (ctl->json) {
+		j = json_new(stdout);
+		json_arr_begin(j);
+	}
+	for (i = 0; i < names->elements; i++) {
+		if ((h = redis_get_reply(r)) == NULL) {
+			freeReplyObject(names);
+			json_free(j);
+			return ctl_redis_failed(ctl, r, what);
+		}
+		show(ctl, j, names->element[i]->str, h);
+		freeReplyObject(h);
+	}
+	freeReplyObject(names);
+	if (j != NULL) {
+		json_arr_end(j);
+		json_end(j);
+		json_free(j);
+	}
 	return EXIT_OK;
 }
 

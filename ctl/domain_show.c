@@ -18,13 +18,12 @@ int
 dom_refuse(const char *fmt, ...)
 {
 	va_list	 ap;
+	int	 rc;
 
-	fputs("outpostctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rc = ctl_vsay(EXIT_REFUSED, "", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_REFUSED;
+	return rc;
 }
 
 void

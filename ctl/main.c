@@ -30,7 +30,7 @@ static const struct {
 	    "  user set NAME [--plan PLAN] [LIMIT...]\n"
 	    "  user show NAME  |  user list  |  user del NAME\n"
 	    "  user suspend NAME [--reason TEXT]  |  user resume NAME\n"
-	    "  user allow NAME DOMAIN  |  user deny NAME DOMAIN" },
+	    "  user allow NAME DOMAIN  |  user deny NAME DOMAIN [--any]" },
 	{ "plan", cmd_plan,
 	    "plan set PLAN LIMIT...  |  plan show PLAN  |  plan list  |  "
 	    "plan del PLAN\n"
@@ -99,6 +99,7 @@ main(int argc, char **argv)
 
 	ctl.conf_path = conf_path(path);
 	if (conf_load(&ctl.conf, ctl.conf_path, err, sizeof(err)) < 0) {
+		conf_free(&ctl.conf);	/* what was read before the error */
 		/* A missing default file means "all defaults". */
 		if (path != NULL || getenv("OUTPOST_CONF") != NULL ||
 		    access(ctl.conf_path, F_OK) == 0) {

@@ -86,8 +86,9 @@ plan_set(struct ctl *ctl, struct redis *r, struct ctl_opts *o)
 	schema_key_global(&ctl->conf, SCHEMA_PLANS, kplans, sizeof(kplans));
 	av[0] = kplan, av[1] = kplans, av[2] = o->args[0];
 	n = ctl_limit_ops(lims, o->nargs - 1, bufs, av + 3);
+	snprintf(err, sizeof(err), "plan show %s", o->args[0]);
 	if ((rep = redis_eval(r, lua_set, 2, 3 + n, av, NULL)) == NULL)
-		return ctl_redis_failed(ctl, r, "plan set");
+		return ctl_write_failed(ctl, r, "plan set", err);
 	n = (int)rep->integer;
 	freeReplyObject(rep);
 	return ctl_done(ctl, "plan", o->args[0], "plan %s: %d limit%s",
@@ -156,68 +157,47 @@ plan_show(struct ctl *ctl, struct redis *r, const char *plan)
 	return EXIT_OK;
 }
 
-static int
-name_cmp(const void *a, const void *b)
+static void
+list_ask(struct ctl *ctl, struct redis *r, const char *plan)
 {
-	const redisReply *const *x = a, *const *y = b;
+	char	 key[SCHEMA_KEY_MAX];
 
-	return strcmp((*x)->str, (*y)->str);
+	schema_key_plan(&ctl->conf, plan, key, sizeof(key));
+	redis_append(r, "HGETALL %s", key);
+}
+
+static void
+list_one(struct ctl *ctl, struct json *j, const char *plan,
+    const redisReply *h)
+{
+	if (j != NULL) {
+		json_obj_begin(j);
+		json_kv_str(j, "plan", plan);
+	} else
+		printf("%s\n", plan);
+	print_limits(ctl, j, h);
+	if (j != NULL)
+		json_obj_end(j);
 }
 
 static int
 plan_list(struct ctl *ctl, struct redis *r)
 {
-	struct json	*j = NULL;
-	char		 key[SCHEMA_KEY_MAX];
-	redisReply	*names, *h;
-	size_t		 i;
+	char	 key[SCHEMA_KEY_MAX];
 
 	schema_key_global(&ctl->conf, SCHEMA_PLANS, key, sizeof(key));
-	if ((names = redis_command(r, "SMEMBERS %s", key)) == NULL)
-		return ctl_redis_failed(ctl, r, "plan list");
-	qsort(names->element, names->elements, sizeof(*names->element),
-	    name_cmp);
-	for (i = 0; i < names->elements; i++) {
-		schema_key_plan(&ctl->conf, names->element[i]->str, key,
-		    sizeof(key));
-		redis_append(r, "HGETALL %s", key);
-	}
-	if (ctl->json) {
-		j = json_new(stdout);
-		json_arr_begin(j);
-	}
-	for (i = 0; i < names->elements; i++) {
-		if ((h = redis_get_reply(r)) == NULL) {
-			freeReplyObject(names);
-			json_free(j);
-			return ctl_redis_failed(ctl, r, "plan list");
-		}
-		if (j != NULL) {
-			json_obj_begin(j);
-			json_kv_str(j, "plan", names->element[i]->str);
-		} else
-			printf("%s\n", names->element[i]->str);
-		print_limits(ctl, j, h);
-		if (j != NULL)
-			json_obj_end(j);
-		freeReplyObject(h);
-	}
-	freeReplyObject(names);
-	if (j != NULL) {
-		json_arr_end(j);
-		json_end(j);
-		json_free(j);
-	}
-	return EXIT_OK;
+	return ctl_list(ctl, r, "plan list", key, list_ask, list_one);
 }
 
 static int
 plan_del(struct ctl *ctl, struct redis *r, const char *plan)
 {
+	char		 check[SCHEMA_KEY_MAX];
 	long long	 users;
 
+	snprintf(check, sizeof(check), "plan show %s", plan);
 	if (plan_users(ctl, r, plan, 1, &users) < 0)
-		return ctl_redis_failed(ctl, r, "plan del");
+		return ctl_write_failed(ctl, r, "plan del", check);
 	if (users < 0)
 		return ctl_refuse(ctl, "plan %s does not exist", plan);
 	if (users > 0)

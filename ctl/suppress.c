@@ -46,6 +46,15 @@ sup_where(struct ctl *ctl, const char *user, const char *addr,
 	return 0;
 }
 
+/* The command that shows whether a change of addr's entry happened. */
+static const char *
+sup_check_cmd(const char *addr, const char *user, char *buf, size_t len)
+{
+	snprintf(buf, len, "suppress check %s%s%s", addr, user ? " --user " :
+	    "", user ? user : "");
+	return buf;
+}
+
 static int
 sup_add(struct ctl *ctl, struct redis *r, struct ctl_opts *o,
     const char *addr)
@@ -53,6 +62,7 @@ sup_add(struct ctl *ctl, struct redis *r, struct ctl_opts *o,
 	struct schema_sup	 e;
 	struct sup_where	 w;
 	char			 acct[SCHEMA_KEY_MAX], val[64];
+	char			 check[SCHEMA_KEY_MAX];
 	const char		*av[4];
 	size_t			 al[4];
 	redisReply		*rep;
@@ -89,7 +99,8 @@ sup_add(struct ctl *ctl, struct redis *r, struct ctl_opts *o,
 	}
 	rep = redis_eval(r, lua_add, o->user ? 2 : 1, o->user ? 4 : 3, av, al);
 	if (rep == NULL)
-		return ctl_redis_failed(ctl, r, "suppress add");
+		return ctl_write_failed(ctl, r, "suppress add",
+		    sup_check_cmd(addr, o->user, check, sizeof(check)));
 	code = rep->integer;
 	freeReplyObject(rep);
 	if (code < 0)
@@ -201,12 +212,14 @@ sup_del(struct ctl *ctl, struct redis *r, const char *user,
 	struct sup_where	 w;
 	redisReply		*rep;
 	long long		 n;
+	char			 check[SCHEMA_KEY_MAX];
 
 	if (sup_where(ctl, user, addr, &w) < 0)
 		return ctl_refuse(ctl, "%s: cannot be looked up", addr);
 	if ((rep = redis_command(r, "HDEL %s %b", w.key, w.field,
 	    (size_t)w.flen)) == NULL)
-		return ctl_redis_failed(ctl, r, "suppress del");
+		return ctl_write_failed(ctl, r, "suppress del",
+		    sup_check_cmd(addr, user, check, sizeof(check)));
 	n = rep->integer;
 	freeReplyObject(rep);
 	if (n == 0)
@@ -216,13 +229,9 @@ sup_del(struct ctl *ctl, struct redis *r, const char *user,
 	    addr, user ? " for user " : " globally", user ? user : "");
 }
 
-static const struct {
-	const char	*verb;
-	int		 nargs;
-	const char	*opts;
-} verbs[] = {
-	{ "add", 1, "urt" }, { "check", 1, "u" }, { "del", 1, "u" },
-	{ "list", 0, "u" }, { "import", 1, "u" }, { "export", 0, "u" },
+static const struct ctl_verb verbs[] = {
+	{ "add", 1, 1, "urt" }, { "check", 1, 1, "u" }, { "del", 1, 1, "u" },
+	{ "list", 0, 0, "u" }, { "import", 1, 1, "u" }, { "export", 0, 0, "u" },
 };
 
 static int
@@ -248,22 +257,17 @@ dispatch(struct ctl *ctl, struct redis *r, const char *verb,
 int
 cmd_suppress(struct ctl *ctl, int argc, char **argv)
 {
-	struct ctl_opts	 o;
-	struct redis	*r;
-	size_t		 i;
-	int		 rc;
+	const struct ctl_verb	*v;
+	struct ctl_opts		 o;
+	struct redis		*r;
+	int			 rc;
 
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (argc > 1 && strcmp(argv[1], verbs[i].verb) == 0)
-			break;
-	if (i == sizeof(verbs) / sizeof(verbs[0]))
-		return ctl_bad_usage("suppress: unknown verb \"%s\"",
-		    argc > 1 ? argv[1] : "");
-	if (ctl_opts(ctl, argc, argv, verbs[i].opts, &o) < 0)
+	if ((v = ctl_verb(ctl, argc, argv, verbs, sizeof(verbs) /
+	    sizeof(verbs[0]), &o)) == NULL)
 		return EXIT_USAGE;
-	if (o.nargs != verbs[i].nargs)
+	if (o.nargs < v->min || o.nargs > v->max)
 		return ctl_bad_usage("suppress %s: wrong number of arguments",
-		    verbs[i].verb);
+		    v->verb);
 	if (o.user != NULL && !ctl_name_ok("user", o.user))
 		return EXIT_USAGE;
 	if ((r = ctl_redis(ctl)) == NULL)

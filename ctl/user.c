@@ -6,13 +6,16 @@
  *   user set NAME [--plan PLAN] [LIMIT...]   per-user overrides
  *   user suspend NAME [--reason TEXT]  |  user resume NAME
  *   user del NAME                            every key of the user
- *   user allow NAME DOMAIN  |  user deny NAME DOMAIN
+ *   user allow NAME DOMAIN  |  user deny NAME DOMAIN [--any]
  *
  * Each change is one Lua script (checks and writes in one atomic step, so
  * a concurrent daemon or admin never sees half of it); "since" and
  * "created" come from Redis's clock, the one the daemons' scripts use.
  * Scripts answer with integer codes: -1 no such user, -2 no such plan,
- * -3 user exists / domain not allowed.
+ * -3 user exists / domain not allowed, -4 last allowed domain.  (user del first SCANs for the
+ * user's keys from here, then runs its script: see lua_del.)  A script
+ * sent but not answered within redis_timeout is reported as "outcome
+ * unknown", never as refused: Redis may have run it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@
 #include "mailaddr.h"
 #include "redis.h"
 #include "schema.h"
+#include "xmalloc.h"
 
 /* KEYS acct, users, plans, dom; ARGV name, plan, domains... */
 static const char lua_add[] =
@@ -58,25 +62,58 @@ static const char lua_state[] =
     "if was == ARGV[1] then return 1 end\n"
     "return 0\n";
 
-/* KEYS acct, users; ARGV name, SCAN glob of every key of the user. */
+/*
+ * user del.  SCAN runs here, in the client, a page at a time, so Redis
+ * serves the daemons between pages however large the keyspace (a SCAN
+ * loop inside a script blocked Redis for a second with 2M keys).  Then one
+ * script deletes the acct hash FIRST -- from that instant the user does
+ * not exist for the daemons nor for outpostctl -- removes the name from
+ * the users set and deletes the first DEL_FIRST keys found; the rest go
+ * DEL_BATCH at a time.  A key written after the scan by a request already
+ * in flight cannot bring the user back (the user exists iff acct exists,
+ * lib/schema.h): it is a counter or a refund record, harmless without
+ * acct, and it expires on its own.  The keys that never expire (lim, dom,
+ * the user's suppression buckets) are deleted by name by the script, found
+ * by the scan or not, so a later "user add" of the name starts clean.
+ *
+ * KEYS acct, users, lim, dom, keys found...; ARGV name, prefix of the
+ * suppression buckets ("P{u:NAME}:sup:"), their number.  Returns the
+ * number of keys deleted, or -1 when there was no such user.
+ */
 static const char lua_del[] =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
-    "local n, cur = 0, '0'\n"
-    "repeat\n"
-    "  local r = redis.call('SCAN', cur, 'MATCH', ARGV[2], 'COUNT', 1000)\n"
-    "  cur = r[1]\n"
-    "  for _, k in ipairs(r[2]) do n = n + redis.call('DEL', k) end\n"
-    "until cur == '0'\n"
+    "if redis.call('DEL', KEYS[1]) == 0 then return -1 end\n"
     "redis.call('SREM', KEYS[2], ARGV[1])\n"
+    "local n = 1\n"
+    "for i = 3, #KEYS do n = n + redis.call('DEL', KEYS[i]) end\n"
+    "for b = 0, tonumber(ARGV[3]) - 1 do\n"
+    "  n = n + redis.call('DEL', ARGV[2] .. b)\n"
+    "end\n"
     "return n\n";
 
-/* KEYS acct, dom; ARGV allow|deny, domain.  allow: 1 added, 0 was there;
- * deny: domains left, or -3 when it was not allowed. */
+#define DEL_FIRST	50	/* + 4 KEYS + 3 ARGV <= redis_eval's 60 */
+#define DEL_BATCH	1000	/* keys per DEL after the script */
+
+struct keys {
+	char		**s;
+	size_t		 *len;
+	size_t		  n, cap;
+};
+
+/*
+ * KEYS acct, dom; ARGV allow|deny, domain, any (deny: "1" --any).  allow:
+ * 1 added, 0 was there; deny: domains left, -3 when it was not allowed,
+ * -4 when it is the last one and any is not "1" -- an EMPTY set means "no
+ * sender restriction" to the daemons (lib/schema.h), so removing the last
+ * domain would open the account to every domain: only on purpose.
+ */
 static const char lua_domain[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
     "if ARGV[1] == 'allow' then return redis.call('SADD', KEYS[2], ARGV[2])"
     " end\n"
-    "if redis.call('SREM', KEYS[2], ARGV[2]) == 0 then return -3 end\n"
+    "if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 0 then return -3 end\n"
+    "if redis.call('SCARD', KEYS[2]) == 1 and ARGV[3] ~= '1' then return -4"
+    " end\n"
+    "redis.call('SREM', KEYS[2], ARGV[2])\n"
     "return redis.call('SCARD', KEYS[2])\n";
 
 static void
@@ -91,15 +128,19 @@ gkey(struct ctl *ctl, const char *what, char *buf)
 	schema_key_global(&ctl->conf, what, buf, SCHEMA_KEY_MAX);
 }
 
-/* Run a script; its integer answer in *code, or -1 (refusal printed). */
+/* Run the script of a change of user NAME; its integer answer in *code,
+ * or -1 (refusal, or "outcome unknown", printed). */
 static int
-run(struct ctl *ctl, struct redis *r, const char *what, const char *lua,
-    int nkeys, int argc, const char **argv, long long *code)
+run(struct ctl *ctl, struct redis *r, const char *what, const char *name,
+    const char *lua, int nkeys, int argc, const char **argv, size_t *argvlen,
+    long long *code)
 {
 	redisReply	*rep;
+	char		 check[SCHEMA_KEY_MAX];
 
-	if ((rep = redis_eval(r, lua, nkeys, argc, argv, NULL)) == NULL) {
-		ctl_redis_failed(ctl, r, what);
+	if ((rep = redis_eval(r, lua, nkeys, argc, argv, argvlen)) == NULL) {
+		snprintf(check, sizeof(check), "user show %s", name);
+		ctl_write_failed(ctl, r, what, check);
 		return -1;
 	}
 	*code = rep->integer;
@@ -148,8 +189,8 @@ user_add(struct ctl *ctl, struct redis *r, struct ctl_opts *o)
 	av[5] = o->plan != NULL ? o->plan : "";
 	for (i = 0; i < o->ndomains; i++)
 		av[6 + i] = dom[i];
-	if (run(ctl, r, "user add", lua_add, 4, 6 + o->ndomains, av,
-	    &code) < 0)
+	if (run(ctl, r, "user add", name, lua_add, 4, 6 + o->ndomains, av,
+	    NULL, &code) < 0)
 		return EXIT_REFUSED;
 	if (code == -3)
 		return ctl_refuse(ctl, "user %s already exists", name);
@@ -185,7 +226,8 @@ user_set(struct ctl *ctl, struct redis *r, struct ctl_opts *o)
 	av[3] = o->plan != NULL ? "1" : "0";
 	av[4] = o->plan != NULL ? o->plan : "";
 	n = ctl_limit_ops(lims, o->nargs - 1, bufs, av + 5);
-	if (run(ctl, r, "user set", lua_set, 3, 5 + n, av, &code) < 0)
+	if (run(ctl, r, "user set", name, lua_set, 3, 5 + n, av, NULL,
+	    &code) < 0)
 		return EXIT_REFUSED;
 	if (code == -1)
 		return no_user(ctl, name);
@@ -222,8 +264,8 @@ user_state(struct ctl *ctl, struct redis *r, struct ctl_opts *o, int suspend)
 	av[0] = k;
 	av[1] = suspend ? SCHEMA_SUSPENDED : SCHEMA_ACTIVE;
 	av[2] = suspend && o->reason != NULL ? o->reason : "";
-	if (run(ctl, r, suspend ? "user suspend" : "user resume", lua_state, 1,
-	    3, av, &code) < 0)
+	if (run(ctl, r, suspend ? "user suspend" : "user resume", name,
+	    lua_state, 1, 3, av, NULL, &code) < 0)
 		return EXIT_REFUSED;
 	if (code == -1)
 		return no_user(ctl, name);
@@ -231,22 +273,135 @@ user_state(struct ctl *ctl, struct redis *r, struct ctl_opts *o, int suspend)
 	    code == 1 ? "was already " : "", suspend ? "suspended" : "active");
 }
 
+static void
+keys_clear(struct keys *k)
+{
+	size_t	 i;
+
+	for (i = 0; i < k->n; i++)
+		free(k->s[i]);
+	free(k->s);
+	free(k->len);
+	k->s = NULL, k->len = NULL, k->n = k->cap = 0;
+}
+
+static void
+keys_add(struct keys *k, const redisReply *e)
+{
+	if (k->n == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 256;
+		k->s = xrealloc(k->s, k->cap * sizeof(*k->s));
+		k->len = xrealloc(k->len, k->cap * sizeof(*k->len));
+	}
+	k->s[k->n] = xmalloc(e->len + 1);
+	memcpy(k->s[k->n], e->str, e->len + 1);
+	k->len[k->n++] = e->len;
+}
+
+/* Every key matching glob, SCANned a page at a time; 0 / -1. */
+static int
+del_scan(struct redis *r, const char *glob, struct keys *k)
+{
+	redisReply	*rep;
+	char		 cur[32] = "0";
+	size_t		 i;
+	int		 ok;
+
+	do {
+		if ((rep = redis_command(r, "SCAN %s MATCH %s COUNT 1000", cur,
+		    glob)) == NULL)
+			return -1;
+		ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+		    rep->element[0]->type == REDIS_REPLY_STRING &&
+		    rep->element[0]->len < sizeof(cur) &&
+		    rep->element[1]->type == REDIS_REPLY_ARRAY;
+		if (ok) {
+			memcpy(cur, rep->element[0]->str,
+			    rep->element[0]->len + 1);
+			for (i = 0; i < rep->element[1]->elements; i++)
+				keys_add(k, rep->element[1]->element[i]);
+		}
+		freeReplyObject(rep);
+		if (!ok)
+			return -1;
+	} while (strcmp(cur, "0") != 0);
+	return 0;
+}
+
+/* The keys after the script's, DEL_BATCH at a time; how many were left. */
+static size_t
+del_rest(struct redis *r, const struct keys *k, size_t from,
+    long long *deleted)
+{
+	const char	*av[1 + DEL_BATCH];
+	size_t		 al[1 + DEL_BATCH], i, n;
+	redisReply	*rep;
+
+	for (; from < k->n; from += n) {
+		n = k->n - from < DEL_BATCH ? k->n - from : DEL_BATCH;
+		av[0] = "DEL", al[0] = 3;
+		for (i = 0; i < n; i++)
+			av[1 + i] = k->s[from + i], al[1 + i] = k->len[from + i];
+		if ((rep = redis_commandv(r, (int)n + 1, av, al)) == NULL)
+			return k->n - from;
+		*deleted += rep->integer;
+		freeReplyObject(rep);
+	}
+	return 0;
+}
+
 static int
 user_del(struct ctl *ctl, struct redis *r, const char *name)
 {
-	char		 k[2][SCHEMA_KEY_MAX], glob[SCHEMA_KEY_MAX * 2];
-	const char	*av[4];
+	char		 k[4][SCHEMA_KEY_MAX], sup[SCHEMA_KEY_MAX], nb[16];
+	char		 glob[SCHEMA_KEY_MAX * 2];
+	const char	*av[7 + DEL_FIRST];
+	size_t		 al[7 + DEL_FIRST], i, first, left;
+	struct keys	 found = { NULL, NULL, 0, 0 };
+	redisReply	*rep;
 	long long	 code;
 
 	ukey(ctl, name, SCHEMA_ACCT, k[0]);
 	gkey(ctl, SCHEMA_USERS, k[1]);
+	ukey(ctl, name, SCHEMA_LIM, k[2]);
+	ukey(ctl, name, SCHEMA_DOM, k[3]);
+	ukey(ctl, name, "sup:", sup);
 	if (schema_key_user_glob(&ctl->conf, name, glob, sizeof(glob)) < 0)
 		return ctl_refuse(ctl, "user %s: name too long", name);
-	av[0] = k[0], av[1] = k[1], av[2] = name, av[3] = glob;
-	if (run(ctl, r, "user del", lua_del, 2, 4, av, &code) < 0)
-		return EXIT_REFUSED;
-	if (code == -1)
+	if ((rep = redis_command(r, "EXISTS %s", k[0])) == NULL)
+		return ctl_redis_failed(ctl, r, "user del");
+	code = rep->integer;
+	freeReplyObject(rep);
+	if (code == 0)
 		return no_user(ctl, name);
+	if (del_scan(r, glob, &found) < 0) {
+		keys_clear(&found);
+		return ctl_refuse(ctl, "user del: SCAN: %s (nothing deleted)",
+		    redis_errstr(r));
+	}
+	snprintf(nb, sizeof(nb), "%d", SCHEMA_SUP_USER_BUCKETS);
+	first = found.n < DEL_FIRST ? found.n : DEL_FIRST;
+	for (i = 0; i < 4; i++)
+		av[i] = k[i], al[i] = strlen(k[i]);
+	for (i = 0; i < first; i++)
+		av[4 + i] = found.s[i], al[4 + i] = found.len[i];
+	av[4 + first] = name, al[4 + first] = strlen(name);
+	av[5 + first] = sup, al[5 + first] = strlen(sup);
+	av[6 + first] = nb, al[6 + first] = strlen(nb);
+	if (run(ctl, r, "user del", name, lua_del, 4 + (int)first,
+	    7 + (int)first, av, al, &code) < 0) {
+		keys_clear(&found);
+		return EXIT_REFUSED;
+	}
+	if (code == -1) {		/* deleted since the EXISTS */
+		keys_clear(&found);
+		return no_user(ctl, name);
+	}
+	if ((left = del_rest(r, &found, first, &code)) > 0)
+		fprintf(stderr, "outpostctl: warning: user %s is deleted, but "
+		    "%zu of its keys were left (%s); they expire on their "
+		    "own\n", name, left, redis_errstr(r));
+	keys_clear(&found);
 	return ctl_done(ctl, "user", name, "user %s deleted (%lld keys)", name,
 	    code);
 }
@@ -255,7 +410,7 @@ static int
 user_domain(struct ctl *ctl, struct redis *r, struct ctl_opts *o, int allow)
 {
 	char		 k[2][SCHEMA_KEY_MAX], dom[256], err[256];
-	const char	*av[4], *name = o->args[0];
+	const char	*av[5], *name = o->args[0];
 	long long	 code;
 
 	if (mailaddr_domain_norm(o->args[1], dom, sizeof(dom), err,
@@ -266,9 +421,9 @@ user_domain(struct ctl *ctl, struct redis *r, struct ctl_opts *o, int allow)
 	ukey(ctl, name, SCHEMA_ACCT, k[0]);
 	ukey(ctl, name, SCHEMA_DOM, k[1]);
 	av[0] = k[0], av[1] = k[1], av[2] = allow ? "allow" : "deny";
-	av[3] = dom;
-	if (run(ctl, r, allow ? "user allow" : "user deny", lua_domain, 2, 4,
-	    av, &code) < 0)
+	av[3] = dom, av[4] = o->any ? "1" : "0";
+	if (run(ctl, r, allow ? "user allow" : "user deny", name, lua_domain,
+	    2, 5, av, NULL, &code) < 0)
 		return EXIT_REFUSED;
 	if (code == -1)
 		return no_user(ctl, name);
@@ -278,22 +433,21 @@ user_domain(struct ctl *ctl, struct redis *r, struct ctl_opts *o, int allow)
 		return ctl_done(ctl, "user", name, "user %s %s %s (and its "
 		    "subdomains)", name, code ? "may now send as" :
 		    "already may send as", dom);
-	if (code == 0)
-		fprintf(stderr, "outpostctl: warning: user %s has no allowed "
-		    "domain left, so it may send as ANY domain\n", name);
-	return ctl_done(ctl, "user", name, "user %s may no longer send as %s",
-	    name, dom);
+	if (code == -4)
+		return ctl_refuse(ctl, "%s: %s is the last allowed domain; "
+		    "removing it would allow every domain \u2014 use 'outpostctl "
+		    "user deny %s %s --any' to do that on purpose", name, dom,
+		    name, dom);
+	return ctl_done(ctl, "user", name, "user %s may no longer send as %s%s",
+	    name, dom, code == 0 ? "; no allowed domain is left, so it may "
+	    "send as ANY domain" : "");
 }
 
-static const struct {
-	const char	*verb;
-	int		 min, max;	/* positional arguments */
-	const char	*opts;
-} verbs[] = {
+static const struct ctl_verb verbs[] = {
 	{ "add", 1, 1, "pd" }, { "set", 1, 1 + CTL_MAX_LIMIT_ARGS, "p" },
 	{ "show", 1, 1, "" }, { "list", 0, 0, "" }, { "suspend", 1, 1, "r" },
 	{ "resume", 1, 1, "" }, { "del", 1, 1, "" }, { "allow", 2, 2, "" },
-	{ "deny", 2, 2, "" },
+	{ "deny", 2, 2, "a" },
 };
 
 static int
@@ -318,20 +472,15 @@ dispatch(struct ctl *ctl, struct redis *r, const char *verb,
 int
 cmd_user(struct ctl *ctl, int argc, char **argv)
 {
-	struct ctl_opts	 o;
-	struct redis	*r;
-	size_t		 i;
-	int		 rc;
+	const struct ctl_verb	*v;
+	struct ctl_opts		 o;
+	struct redis		*r;
+	int			 rc;
 
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (argc > 1 && strcmp(argv[1], verbs[i].verb) == 0)
-			break;
-	if (i == sizeof(verbs) / sizeof(verbs[0]))
-		return ctl_bad_usage("user: unknown verb \"%s\"",
-		    argc > 1 ? argv[1] : "");
-	if (ctl_opts(ctl, argc, argv, verbs[i].opts, &o) < 0)
+	if ((v = ctl_verb(ctl, argc, argv, verbs, sizeof(verbs) /
+	    sizeof(verbs[0]), &o)) == NULL)
 		return EXIT_USAGE;
-	if (o.nargs < verbs[i].min || o.nargs > verbs[i].max)
+	if (o.nargs < v->min || o.nargs > v->max)
 		return ctl_bad_usage("user: wrong number of arguments");
 	if (o.nargs > 0 && !ctl_name_ok("user", o.args[0]))
 		return EXIT_USAGE;

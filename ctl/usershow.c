@@ -216,14 +216,6 @@ user_show(struct ctl *ctl, struct redis *r, const char *name)
 	return EXIT_OK;
 }
 
-static int
-name_cmp(const void *a, const void *b)
-{
-	const redisReply *const *x = a, *const *y = b;
-
-	return strcmp((*x)->str, (*y)->str);
-}
-
 static void
 list_one(struct ctl *ctl, struct json *j, const char *name,
     const redisReply *h)
@@ -249,42 +241,20 @@ list_one(struct ctl *ctl, struct json *j, const char *name,
 	json_obj_end(j);
 }
 
+static void
+list_ask(struct ctl *ctl, struct redis *r, const char *name)
+{
+	char	 key[SCHEMA_KEY_MAX];
+
+	schema_key_user(&ctl->conf, name, SCHEMA_ACCT, key, sizeof(key));
+	redis_append(r, "HMGET %s plan state", key);
+}
+
 int
 user_list(struct ctl *ctl, struct redis *r)
 {
-	struct json	*j = NULL;
-	char		 key[SCHEMA_KEY_MAX];
-	redisReply	*names, *h;
-	size_t		 i;
+	char	 key[SCHEMA_KEY_MAX];
 
 	schema_key_global(&ctl->conf, SCHEMA_USERS, key, sizeof(key));
-	if ((names = redis_command(r, "SMEMBERS %s", key)) == NULL)
-		return ctl_redis_failed(ctl, r, "user list");
-	qsort(names->element, names->elements, sizeof(*names->element),
-	    name_cmp);
-	for (i = 0; i < names->elements; i++) {
-		schema_key_user(&ctl->conf, names->element[i]->str,
-		    SCHEMA_ACCT, key, sizeof(key));
-		redis_append(r, "HMGET %s plan state", key);
-	}
-	if (ctl->json) {
-		j = json_new(stdout);
-		json_arr_begin(j);
-	}
-	for (i = 0; i < names->elements; i++) {
-		if ((h = redis_get_reply(r)) == NULL) {
-			freeReplyObject(names);
-			json_free(j);
-			return ctl_redis_failed(ctl, r, "user list");
-		}
-		list_one(ctl, j, names->element[i]->str, h);
-		freeReplyObject(h);
-	}
-	freeReplyObject(names);
-	if (j != NULL) {
-		json_arr_end(j);
-		json_end(j);
-		json_free(j);
-	}
-	return EXIT_OK;
+	return ctl_list(ctl, r, "user list", key, list_ask, list_one);
 }

@@ -8,26 +8,13 @@
 #include <grp.h>
 #include <idn2.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "dkimkey.h"
-
-static int __attribute__((format(printf, 3, 4)))
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
+#include "errf.h"
 
 /* One DNS label of [a-z0-9-], not starting or ending with '-'. */
 static const char *
@@ -56,15 +43,15 @@ dkimkey_domain_ok(const char *name, char *err, size_t errlen)
 
 	len = strlen(name);
 	if (len == 0)
-		return fail(err, errlen, "empty domain name");
+		return errf(err, errlen, "empty domain name");
 	if (len > 253)
-		return fail(err, errlen, "domain \"%.40s...\": longer than 253 "
+		return errf(err, errlen, "domain \"%.40s...\": longer than 253 "
 		    "characters", name);
 	for (p = name;; p = dot + 1) {
 		dot = strchr(p, '.');
 		why = label_problem(p, dot ? (size_t)(dot - p) : strlen(p));
 		if (why != NULL)
-			return fail(err, errlen, "domain \"%s\": %s", name, why);
+			return errf(err, errlen, "domain \"%s\": %s", name, why);
 		if (dot == NULL)
 			break;
 	}
@@ -78,7 +65,7 @@ dkimkey_selector_ok(const char *sel, char *err, size_t errlen)
 
 	why = label_problem(sel, strlen(sel));
 	if (why != NULL)
-		return fail(err, errlen, "selector \"%s\": %s", sel, why);
+		return errf(err, errlen, "selector \"%s\": %s", sel, why);
 	return 0;
 }
 
@@ -92,7 +79,7 @@ dkimkey_domain_normalize(const char *in, char *out, size_t outlen,
 
 	len = strlen(in);
 	if (len == 0 || len >= sizeof(buf))
-		return fail(err, errlen, "domain \"%.40s\": bad length", in);
+		return errf(err, errlen, "domain \"%.40s\": bad length", in);
 	memcpy(buf, in, len + 1);
 	if (len > 1 && buf[len - 1] == '.')
 		buf[--len] = '\0';
@@ -105,7 +92,7 @@ dkimkey_domain_normalize(const char *in, char *out, size_t outlen,
 		rc = idn2_to_ascii_8z(buf, &ace,
 		    IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
 		if (rc != IDN2_OK)
-			return fail(err, errlen, "domain \"%s\": %s", in,
+			return errf(err, errlen, "domain \"%s\": %s", in,
 			    idn2_strerror(rc));
 		snprintf(buf, sizeof(buf), "%s", ace);
 		idn2_free(ace);
@@ -115,7 +102,7 @@ dkimkey_domain_normalize(const char *in, char *out, size_t outlen,
 	if (dkimkey_domain_ok(buf, err, errlen) < 0)
 		return -1;
 	if (strlen(buf) >= outlen)
-		return fail(err, errlen, "domain \"%s\": too long", in);
+		return errf(err, errlen, "domain \"%s\": too long", in);
 	memcpy(out, buf, strlen(buf) + 1);
 	return 0;
 }
@@ -179,20 +166,20 @@ dkimkey_check_key(const struct stat *st, uid_t owner, gid_t group,
 	unsigned	 perm = st->st_mode & 07777;
 
 	if (!S_ISREG(st->st_mode))
-		return fail(err, errlen, "not a regular file");
+		return errf(err, errlen, "not a regular file");
 	if (st->st_uid != owner) {
 		user_name(st->st_uid, have, sizeof(have));
 		user_name(owner, want, sizeof(want));
-		return fail(err, errlen, "owner %s is unsafe (want %s)", have,
+		return errf(err, errlen, "owner %s is unsafe (want %s)", have,
 		    want);
 	}
 	group_name(group, want, sizeof(want));
 	if ((perm & ~0640u) != 0 || (perm & 0400) == 0)
-		return fail(err, errlen, "mode %04o is unsafe (want 0600, or "
+		return errf(err, errlen, "mode %04o is unsafe (want 0600, or "
 		    "0640 with group %s)", perm, want);
 	if ((perm & 0040) != 0 && st->st_gid != group) {
 		group_name(st->st_gid, have, sizeof(have));
-		return fail(err, errlen, "mode %04o with group %s is unsafe "
+		return errf(err, errlen, "mode %04o with group %s is unsafe "
 		    "(want 0600, or 0640 with group %s)", perm, have, want);
 	}
 	return 0;
@@ -207,11 +194,11 @@ dkimkey_check_nowrite(const struct stat *st, uid_t owner, char *err,
 	if (st->st_uid != 0 && st->st_uid != owner) {
 		user_name(st->st_uid, have, sizeof(have));
 		user_name(owner, want, sizeof(want));
-		return fail(err, errlen, "owner %s is unsafe (want root%s%s)",
+		return errf(err, errlen, "owner %s is unsafe (want root%s%s)",
 		    have, owner == 0 ? "" : " or ", owner == 0 ? "" : want);
 	}
 	if ((st->st_mode & 022) != 0)
-		return fail(err, errlen, "mode %04o is unsafe (writable by %s)",
+		return errf(err, errlen, "mode %04o is unsafe (writable by %s)",
 		    (unsigned)(st->st_mode & 07777),
 		    (st->st_mode & 002) ? "others" : "group");
 	return 0;
@@ -226,17 +213,17 @@ dkimkey_dir_ok(const char *path, uid_t owner, char *err, size_t errlen)
 	if (stat(path, &st) < 0) {
 		int	 saved = errno;
 
-		fail(err, errlen, "directory %s: %s", path, strerror(errno));
+		errf(err, errlen, "directory %s: %s", path, strerror(errno));
 		errno = saved;
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		errno = ENOTDIR;
-		return fail(err, errlen, "%s: not a directory", path);
+		return errf(err, errlen, "%s: not a directory", path);
 	}
 	if (dkimkey_check_nowrite(&st, owner, why, sizeof(why)) < 0) {
 		errno = EPERM;
-		return fail(err, errlen, "directory %s: %s", path, why);
+		return errf(err, errlen, "directory %s: %s", path, why);
 	}
 	return 0;
 }
@@ -272,12 +259,12 @@ active_parse(char *text, const char *path, struct dkimkey_active *act,
 		if (*line == '\0' || *line == '#')
 			continue;
 		if (dkimkey_selector_ok(line, why, sizeof(why)) < 0)
-			return fail(err, errlen, "active file %s line %d: %s",
+			return errf(err, errlen, "active file %s line %d: %s",
 			    path, lineno, why);
 		if (dkimkey_active_has(act, line))
 			continue;
 		if (act->n == DKIMKEY_ACTIVEMAX)
-			return fail(err, errlen, "active file %s: more than %d "
+			return errf(err, errlen, "active file %s: more than %d "
 			    "selectors", path, DKIMKEY_ACTIVEMAX);
 		snprintf(act->sel[act->n++], DKIMKEY_SELMAX, "%s", line);
 	}
@@ -296,31 +283,31 @@ dkimkey_active_read(const char *dir, const char *domain, uid_t owner,
 	memset(act, 0, sizeof(*act));
 	if (dkimkey_path(path, sizeof(path), dir, domain,
 	    DKIMKEY_ACTIVE_FILE) < 0)
-		return fail(err, errlen, "%s/%s: path too long", dir, domain);
+		return errf(err, errlen, "%s/%s: path too long", dir, domain);
 	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC |
 	    O_NONBLOCK)) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return fail(err, errlen, "active file %s: %s", path,
+		return errf(err, errlen, "active file %s: %s", path,
 		    strerror(errno));
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, errlen, "active file %s: not a regular file",
+		return errf(err, errlen, "active file %s: not a regular file",
 		    path);
 	}
 	if (owner != (uid_t)-1 &&
 	    dkimkey_check_nowrite(&st, owner, why, sizeof(why)) < 0) {
 		close(fd);
-		return fail(err, errlen, "active file %s: %s", path, why);
+		return errf(err, errlen, "active file %s: %s", path, why);
 	}
 	n = read(fd, text, sizeof(text) - 1);
 	close(fd);
 	if (n < 0)
-		return fail(err, errlen, "active file %s: %s", path,
+		return errf(err, errlen, "active file %s: %s", path,
 		    strerror(errno));
 	if ((size_t)n == sizeof(text) - 1)
-		return fail(err, errlen, "active file %s: too large", path);
+		return errf(err, errlen, "active file %s: too large", path);
 	text[n] = '\0';
 	return active_parse(text, path, act, err, errlen);
 }
@@ -360,20 +347,20 @@ dkimkey_active_write(const char *dir, const char *domain,
 	}
 	if (dkimkey_path(path, sizeof(path), dir, domain,
 	    DKIMKEY_ACTIVE_FILE) < 0)
-		return fail(err, errlen, "%s/%s: path too long", dir, domain);
+		return errf(err, errlen, "%s/%s: path too long", dir, domain);
 	snprintf(tmp, sizeof(tmp), "%s/%s/.active.XXXXXX", dir, domain);
 	if ((fd = mkstemp(tmp)) < 0)
-		return fail(err, errlen, "%s: %s", tmp, strerror(errno));
+		return errf(err, errlen, "%s: %s", tmp, strerror(errno));
 	if (fchmod(fd, 0644) < 0 ||
 	    (uid != (uid_t)-1 && fchown(fd, uid, gid) < 0) ||
 	    write_all(fd, text, len) < 0 || fsync(fd) < 0) {
-		fail(err, errlen, "%s: %s", tmp, strerror(errno));
+		errf(err, errlen, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		return -1;
 	}
 	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		fail(err, errlen, "%s: %s", path, strerror(errno));
+		errf(err, errlen, "%s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}

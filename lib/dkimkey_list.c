@@ -6,25 +6,12 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dkimkey.h"
-
-static int __attribute__((format(printf, 3, 4)))
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
+#include "errf.h"
 
 static int
 cmp_names(const void *a, const void *b)
@@ -77,7 +64,7 @@ dkimkey_domains(const char *dir, char ***names, size_t *n, char *err,
 	if ((d = opendir(dir)) == NULL) {
 		if (errno == ENOENT)
 			return 0;
-		return fail(err, errlen, "directory %s: %s", dir,
+		return errf(err, errlen, "directory %s: %s", dir,
 		    strerror(errno));
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -91,7 +78,7 @@ dkimkey_domains(const char *dir, char ***names, size_t *n, char *err,
 			closedir(d);
 			*names = dkimkey_names_free(*names, *n);
 			*n = 0;
-			return fail(err, errlen, "out of memory");
+			return errf(err, errlen, "out of memory");
 		}
 	}
 	closedir(d);
@@ -113,7 +100,7 @@ key_selectors(const char *path, char ***sels, size_t *n, char *err,
 	*sels = NULL;
 	*n = 0;
 	if ((d = opendir(path)) == NULL)
-		return fail(err, errlen, "directory %s: %s", path,
+		return errf(err, errlen, "directory %s: %s", path,
 		    strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
@@ -128,7 +115,7 @@ key_selectors(const char *path, char ***sels, size_t *n, char *err,
 			closedir(d);
 			*sels = dkimkey_names_free(*sels, *n);
 			*n = 0;
-			return fail(err, errlen, "out of memory");
+			return errf(err, errlen, "out of memory");
 		}
 	}
 	closedir(d);
@@ -191,7 +178,7 @@ dkimkey_list(const char *dir, const char *domain, uid_t owner, gid_t group,
 	*info = NULL;
 	*n = 0;
 	if (dkimkey_path(path, sizeof(path), dir, domain, NULL) < 0)
-		return fail(err, errlen, "%s/%s: path too long", dir, domain);
+		return errf(err, errlen, "%s/%s: path too long", dir, domain);
 	if (dkimkey_active_read(dir, domain, (uid_t)-1, &act, err, errlen) < 0)
 		memset(&act, 0, sizeof(act));	/* keys listed anyway */
 	if (actp != NULL)
@@ -200,7 +187,7 @@ dkimkey_list(const char *dir, const char *domain, uid_t owner, gid_t group,
 		return -1;
 	if ((*info = calloc(nsel + act.n + 1, sizeof(**info))) == NULL) {
 		dkimkey_names_free(sels, nsel);
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	}
 	for (i = 0; i < nsel; i++, k++)
 		snprintf((*info)[k].selector, DKIMKEY_SELMAX, "%s", sels[i]);
@@ -250,14 +237,14 @@ load_one(const char *dir, const char *domain, const char *sel, uid_t owner,
 	size_t		 i = ld->n;
 
 	if (dkimkey_key_path(path, sizeof(path), dir, domain, sel) < 0)
-		return fail(err, errlen, "%s/%s: path too long", dir, domain);
+		return errf(err, errlen, "%s/%s: path too long", dir, domain);
 	if (stat(path, &st) < 0 && errno == ENOENT)
-		return fail(err, errlen, "active selector %s has no key file "
+		return errf(err, errlen, "active selector %s has no key file "
 		    "%s", sel, path);
 	pk = dkimkey_load(path, owner, group, 1, &ld->k[i].pem,
 	    &ld->k[i].pemlen, why, sizeof(why));
 	if (pk == NULL)
-		return fail(err, errlen, "key %s: %s", path, why);
+		return errf(err, errlen, "key %s: %s", path, why);
 	snprintf(ld->k[i].sel, sizeof(ld->k[i].sel), "%s", sel);
 	ld->k[i].pkey = pk;
 	ld->k[i].alg = dkimkey_alg(pk);
@@ -276,7 +263,7 @@ dkimkey_load_domain(const char *dir, const char *domain, uid_t owner,
 
 	memset(ld, 0, sizeof(*ld));
 	if (dkimkey_path(path, sizeof(path), dir, domain, NULL) < 0)
-		return fail(err, errlen, "%s/%s: path too long", dir, domain);
+		return errf(err, errlen, "%s/%s: path too long", dir, domain);
 	if (dkimkey_dir_ok(path, owner, err, errlen) < 0 ||
 	    dkimkey_active_read(dir, domain, owner, &act, err, errlen) < 0)
 		return -1;
@@ -286,7 +273,7 @@ dkimkey_load_domain(const char *dir, const char *domain, uid_t owner,
 		dkimkey_names_free(sels, nsel);
 		if (nsel == 0)
 			return 0;
-		return fail(err, errlen, "no active selector (%zu key file%s "
+		return errf(err, errlen, "no active selector (%zu key file%s "
 		    "in %s, none listed in %s)", nsel, nsel == 1 ? "" : "s",
 		    path, DKIMKEY_ACTIVE_FILE);
 	}

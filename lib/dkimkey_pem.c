@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,21 +16,9 @@
 #include <openssl/x509.h>
 
 #include "dkimkey.h"
+#include "errf.h"
 
 #define PEM_MAX		65536	/* no DKIM key file is larger */
-
-static int __attribute__((format(printf, 3, 4)))
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* The oldest OpenSSL error of this thread as text; clears the queue. */
 static const char *
@@ -101,7 +88,7 @@ read_text(int fd, size_t *lenp, char *err, size_t errlen)
 	ssize_t	 n;
 
 	if ((buf = malloc(PEM_MAX + 1)) == NULL) {
-		fail(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	while (len < PEM_MAX) {
@@ -109,7 +96,7 @@ read_text(int fd, size_t *lenp, char *err, size_t errlen)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fail(err, errlen, "%s", strerror(errno));
+			errf(err, errlen, "%s", strerror(errno));
 			free(buf);
 			return NULL;
 		}
@@ -118,7 +105,7 @@ read_text(int fd, size_t *lenp, char *err, size_t errlen)
 		len += (size_t)n;
 	}
 	if (len == PEM_MAX) {
-		fail(err, errlen, "file larger than %d bytes", PEM_MAX);
+		errf(err, errlen, "file larger than %d bytes", PEM_MAX);
 		free(buf);
 		return NULL;
 	}
@@ -135,24 +122,24 @@ parse_pem(const char *text, size_t len, char *err, size_t errlen)
 	char		 why[256];
 
 	if ((bio = BIO_new_mem_buf(text, (int)len)) == NULL) {
-		fail(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	BIO_free(bio);
 	if (pk == NULL) {
-		fail(err, errlen, "not a usable PEM private key (%s)",
+		errf(err, errlen, "not a usable PEM private key (%s)",
 		    ssl_error(why, sizeof(why)));
 		return NULL;
 	}
 	if (dkimkey_alg(pk) == DKIMKEY_UNKNOWN) {
-		fail(err, errlen, "unsupported key type %s (want RSA or "
+		errf(err, errlen, "unsupported key type %s (want RSA or "
 		    "Ed25519)", OBJ_nid2sn(EVP_PKEY_get_base_id(pk)));
 		EVP_PKEY_free(pk);
 		return NULL;
 	}
 	if (dkimkey_alg(pk) == DKIMKEY_RSA && EVP_PKEY_get_bits(pk) < 1024) {
-		fail(err, errlen, "RSA key of %d bits is too short (RFC 8301 "
+		errf(err, errlen, "RSA key of %d bits is too short (RFC 8301 "
 		    "wants at least 1024)", EVP_PKEY_get_bits(pk));
 		EVP_PKEY_free(pk);
 		return NULL;
@@ -173,11 +160,11 @@ dkimkey_load(const char *path, uid_t owner, gid_t group, int check,
 	/* O_NONBLOCK: a FIFO in place of a key must not hang the milter. */
 	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC |
 	    O_NONBLOCK)) < 0) {
-		fail(err, errlen, "%s", strerror(errno));
+		errf(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fail(err, errlen, "not a regular file");
+		errf(err, errlen, "not a regular file");
 		close(fd);
 		return NULL;
 	}
@@ -211,11 +198,11 @@ dkimkey_generate(int alg, char *err, size_t errlen)
 	else if (alg == DKIMKEY_ED25519)
 		pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	else {
-		fail(err, errlen, "unknown key algorithm %d", alg);
+		errf(err, errlen, "unknown key algorithm %d", alg);
 		return NULL;
 	}
 	if (pk == NULL)
-		fail(err, errlen, "key generation failed: %s",
+		errf(err, errlen, "key generation failed: %s",
 		    ssl_error(why, sizeof(why)));
 	return pk;
 }
@@ -251,21 +238,21 @@ dkimkey_write(const char *path, EVP_PKEY *pk, uid_t uid, gid_t gid,
 		snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX",
 		    (int)(slash - path), path, slash + 1);
 	if ((fd = mkstemp(tmp)) < 0)	/* created with mode 0600 */
-		return fail(err, errlen, "%s: %s", tmp, strerror(errno));
+		return errf(err, errlen, "%s: %s", tmp, strerror(errno));
 	if (fchmod(fd, 0600) < 0 ||
 	    (uid != (uid_t)-1 && fchown(fd, uid, gid) < 0)) {
-		fail(err, errlen, "%s: %s", tmp, strerror(errno));
+		errf(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto bad;
 	}
 	if (write_pem(fd, pk) < 0 || fsync(fd) < 0) {
-		fail(err, errlen, "%s: write failed: %s", tmp,
+		errf(err, errlen, "%s: write failed: %s", tmp,
 		    errno ? strerror(errno) : ssl_error(why, sizeof(why)));
 		goto bad;
 	}
 	close(fd);
 	fd = -1;
 	if (link(tmp, path) < 0) {	/* never replaces an existing key */
-		fail(err, errlen, "%s: %s", path, strerror(errno));
+		errf(err, errlen, "%s: %s", path, strerror(errno));
 		goto bad;
 	}
 	unlink(tmp);
@@ -301,24 +288,24 @@ dkimkey_txt_value(EVP_PKEY *pk, char **txt, char *err, size_t errlen)
 	*txt = NULL;
 	if (alg == DKIMKEY_RSA) {
 		if ((len = i2d_PUBKEY(pk, &der)) <= 0)
-			return fail(err, errlen, "public key: %s",
+			return errf(err, errlen, "public key: %s",
 			    ssl_error(why, sizeof(why)));
 		b64 = base64(der, (size_t)len);
 		OPENSSL_free(der);
 	} else if (alg == DKIMKEY_ED25519) {
 		if (EVP_PKEY_get_raw_public_key(pk, raw, &rawlen) != 1 ||
 		    rawlen != 32)
-			return fail(err, errlen, "public key: %s",
+			return errf(err, errlen, "public key: %s",
 			    ssl_error(why, sizeof(why)));
 		b64 = base64(raw, rawlen);
 	} else
-		return fail(err, errlen, "unsupported key type");
+		return errf(err, errlen, "unsupported key type");
 	if (b64 == NULL ||
 	    asprintf(txt, "v=DKIM1; k=%s; p=%s", dkimkey_alg_name(alg),
 	    b64) < 0) {
 		free(b64);
 		*txt = NULL;
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	}
 	free(b64);
 	return 0;
@@ -363,12 +350,12 @@ dkimkey_dns_record(EVP_PKEY *pk, const char *domain, const char *sel,
 	quoted = dkimkey_txt_quote(txt, DKIMKEY_TXT_CHUNK);
 	free(txt);
 	if (quoted == NULL)
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	rc = asprintf(rec, "%s._domainkey.%s. IN TXT %s", sel, domain, quoted);
 	free(quoted);
 	if (rc < 0) {
 		*rec = NULL;
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	}
 	return 0;
 }

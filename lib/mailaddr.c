@@ -7,17 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errf.h"
 #include "mailaddr.h"
 #include "utf8.h"
 
 #define INPUT_MAX	1024	/* longer input can't normalise to 254 */
-
-static int
-fail(char *err, size_t errlen, const char *msg)
-{
-	snprintf(err, errlen, "%s", msg);
-	return -1;
-}
 
 /* Trim white space; *s and *n describe what is left. */
 static void
@@ -44,11 +38,11 @@ static int
 check_text(const char *s, size_t n, char *err, size_t errlen)
 {
 	if (n > INPUT_MAX)
-		return fail(err, errlen, "longer than 254 characters");
+		return errf(err, errlen, "longer than 254 characters");
 	if (has_ctl(s, n))
-		return fail(err, errlen, "control character");
+		return errf(err, errlen, "control character");
 	if (!utf8_valid((const unsigned char *)s, n))
-		return fail(err, errlen, "not valid UTF-8");
+		return errf(err, errlen, "not valid UTF-8");
 	return 0;
 }
 
@@ -60,14 +54,14 @@ check_labels(const char *d, char *err, size_t errlen)
 	size_t		 len = 0;
 
 	if (strlen(d) > MAILDOMAIN_MAX)
-		return fail(err, errlen, "domain longer than 253 characters");
+		return errf(err, errlen, "domain longer than 253 characters");
 	for (p = d;; p++) {
 		if (*p == '.' || *p == '\0') {
 			if (len == 0)
-				return fail(err, errlen, "empty label in "
+				return errf(err, errlen, "empty label in "
 				    "domain");
 			if (len > 63)
-				return fail(err, errlen, "domain label longer "
+				return errf(err, errlen, "domain label longer "
 				    "than 63 characters");
 			if (*p == '\0')
 				return 0;
@@ -76,9 +70,8 @@ check_labels(const char *d, char *err, size_t errlen)
 		}
 		if (strchr("abcdefghijklmnopqrstuvwxyz0123456789-_", *p) ==
 		    NULL) {
-			snprintf(err, errlen, "bad character '%c' in domain",
+			return errf(err, errlen, "bad character '%c' in domain",
 			    *p);
-			return -1;
 		}
 		len++;
 	}
@@ -127,29 +120,27 @@ domain_norm(char *d, char *out, size_t outlen, char *err, size_t errlen)
 	if (n > 0 && d[n - 1] == '.')
 		d[--n] = '\0';
 	if (n == 0)
-		return fail(err, errlen, "empty domain");
+		return errf(err, errlen, "empty domain");
 	lower(d);
 	if (d[0] == '[') {
 		if (check_literal(d, n) < 0)
-			return fail(err, errlen, "bad address literal");
+			return errf(err, errlen, "bad address literal");
 	} else if (!is_ascii(d)) {
 		rc = idn2_to_ascii_8z(d, &a, IDN2_NFC_INPUT |
 		    IDN2_NONTRANSITIONAL);
-		if (rc != IDN2_OK) {
-			snprintf(err, errlen, "bad international domain: %s",
+		if (rc != IDN2_OK)
+			return errf(err, errlen, "bad international domain: %s",
 			    idn2_strerror(rc));
-			return -1;
-		}
 		rc = snprintf(out, outlen, "%s", a);
 		idn2_free(a);
 		if (rc < 0 || (size_t)rc >= outlen)
-			return fail(err, errlen, "domain too long");
+			return errf(err, errlen, "domain too long");
 		lower(out);
 		return check_labels(out, err, errlen);
 	} else if (check_labels(d, err, errlen) < 0)
 		return -1;
 	if (n >= outlen)
-		return fail(err, errlen, "domain too long");
+		return errf(err, errlen, "domain too long");
 	memcpy(out, d, n + 1);
 	return 0;
 }
@@ -186,17 +177,17 @@ find_at(const char *s, size_t n, char *err, size_t errlen)
 		else if (s[i] == '"')
 			q = !q;
 		else if (!q && (s[i] == ' ' || s[i] == '\t'))
-			return fail(err, errlen, "unquoted space");
+			return errf(err, errlen, "unquoted space");
 		else if (!q && s[i] == '@') {
 			if (at >= 0)
-				return fail(err, errlen, "more than one '@'");
+				return errf(err, errlen, "more than one '@'");
 			at = (long)i;
 		}
 	}
 	if (q)
-		return fail(err, errlen, "unterminated quote");
+		return errf(err, errlen, "unterminated quote");
 	if (at < 0)
-		return fail(err, errlen, "missing '@'");
+		return errf(err, errlen, "missing '@'");
 	return at;
 }
 
@@ -212,21 +203,21 @@ mailaddr_norm(const char *in, char *out, size_t outlen, char *err,
 	if (n >= 2 && in[0] == '<' && in[n - 1] == '>')
 		in++, n -= 2;
 	if (n == 0)
-		return fail(err, errlen, "empty address");
+		return errf(err, errlen, "empty address");
 	if (check_text(in, n, err, errlen) < 0)
 		return -1;
 	if ((at = find_at(in, n, err, errlen)) < 0)
 		return -1;
 	if (at == 0)
-		return fail(err, errlen, "empty local part");
+		return errf(err, errlen, "empty local part");
 	memcpy(d, in + at + 1, n - (size_t)at - 1);
 	d[n - (size_t)at - 1] = '\0';
 	if (domain_norm(d, dom, sizeof(dom), err, errlen) < 0)
 		return -1;
 	if ((size_t)at + 1 + strlen(dom) > MAILADDR_MAX)
-		return fail(err, errlen, "longer than 254 characters");
+		return errf(err, errlen, "longer than 254 characters");
 	if (outlen < (size_t)at + 2 + strlen(dom))
-		return fail(err, errlen, "output buffer too small");
+		return errf(err, errlen, "output buffer too small");
 	memcpy(out, in, (size_t)at);
 	out[at] = '@';
 	strcpy(out + at + 1, dom);

@@ -3,6 +3,7 @@
  * timeouts, reconnect with backoff, EVALSHA with NOSCRIPT reload; see
  * redis.h.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ struct redis {
 	redisContext		*ctx;
 	char			 errstr[256];
 	int			 io_error;
+	int			 unanswered;	/* REDIS_SENT_* */
 	long			 backoff_ms;	/* 0: connect at once */
 	long long		 next_try_ms;	/* monotonic */
 	struct {
@@ -130,6 +132,12 @@ redis_is_io_error(const struct redis *r)
 	return r->io_error;
 }
 
+int
+redis_unanswered(const struct redis *r)
+{
+	return r->unanswered;
+}
+
 static void
 set_err(struct redis *r, int io, const char *fmt, ...)
 {
@@ -139,6 +147,7 @@ set_err(struct redis *r, int io, const char *fmt, ...)
 	vsnprintf(r->errstr, sizeof(r->errstr), fmt, ap);
 	va_end(ap);
 	r->io_error = io;
+	r->unanswered = 0;
 }
 
 static void
@@ -254,13 +263,21 @@ ready(struct redis *r)
 	return redis_connect(r);
 }
 
-/* Turn a raw reply into the API's convention. */
+/*
+ * Turn a raw reply into the API's convention.  No reply means the command
+ * went to the connection and the answer never came: a timeout shows as
+ * hiredis's I/O error with errno EAGAIN (SO_RCVTIMEO / SO_SNDTIMEO).
+ */
 static redisReply *
 check(struct redis *r, redisReply *rep)
 {
+	int	 e = errno;
+
 	if (rep == NULL) {
 		set_err(r, 1, "redis %s: %s", r->conf->redis_address,
 		    r->ctx->errstr[0] ? r->ctx->errstr : "I/O error");
+		r->unanswered = r->ctx->err == REDIS_ERR_IO && (e == EAGAIN ||
+		    e == EWOULDBLOCK) ? REDIS_SENT_TIMEOUT : REDIS_SENT_LOST;
 		return NULL;
 	}
 	if (rep->type == REDIS_REPLY_ERROR) {
@@ -332,6 +349,7 @@ redis_get_reply(struct redis *r)
 
 	if (r->ctx == NULL || r->ctx->err) {
 		set_err(r, 1, "redis: connection lost in a pipeline");
+		r->unanswered = REDIS_SENT_LOST;
 		return NULL;
 	}
 	if (redisGetReply(r->ctx, &rep) != REDIS_OK)
@@ -400,8 +418,10 @@ redis_eval(struct redis *r, const char *lua, int nkeys, int argc,
 		    strncmp(rep->str, "NOSCRIPT", 8) != 0 || attempt == 1)
 			return check(r, rep);
 		freeReplyObject(rep);
-		if ((rep = redis_command(r, "SCRIPT LOAD %s", lua)) == NULL)
+		if ((rep = redis_command(r, "SCRIPT LOAD %s", lua)) == NULL) {
+			r->unanswered = 0;	/* the script itself never ran */
 			return NULL;
+		}
 		freeReplyObject(rep);
 	}
 	return NULL;

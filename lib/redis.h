@@ -35,6 +35,13 @@
  *                                         as SCRIPT LOAD would return it
  *   redis_is_io_error(r)                  1 if the last error was I/O or a
  *                                         timeout (not an error reply)
+ *   redis_unanswered(r)
+ *       after a failed command, whether Redis may have run it anyway:
+ *       0 it did not (never sent: not connected, in the backoff; or
+ *       refused with an error reply), REDIS_SENT_LOST it was sent and the
+ *       connection failed before the reply, REDIS_SENT_TIMEOUT it was sent
+ *       and no reply came within redis_timeout.  For a write the last two
+ *       mean "outcome unknown", not "not done".
  */
 #ifndef OUTPOST_REDIS_H
 #define OUTPOST_REDIS_H
@@ -45,11 +52,15 @@
 struct conf;
 struct redis;
 
+#define REDIS_SENT_LOST		1	/* redis_unanswered() */
+#define REDIS_SENT_TIMEOUT	2
+
 struct redis	*redis_new(const struct conf *, char *, size_t);
 struct redis	*redis_free(struct redis *);
 int		 redis_connect(struct redis *);
 const char	*redis_errstr(const struct redis *);
 int		 redis_is_io_error(const struct redis *);
+int		 redis_unanswered(const struct redis *);
 redisReply	*redis_command(struct redis *, const char *, ...);
 redisReply	*redis_commandv(struct redis *, int, const char **,
 		    const size_t *);

@@ -3,7 +3,9 @@
 # redis-server on a unix socket in a temporary directory: every verb, exit
 # codes, messages, --json (checked by Python's json module and by value),
 # the Redis state each change leaves, atomicity of refused changes, CSV
-# import with bad lines, export -> import round trip, a 100k-line import.
+# import with bad lines, export -> import round trip, a 100k-line import,
+# user del among 20k other keys, the last allowed domain kept unless --any,
+# and "outcome unknown" for changes Redis does not answer (CLIENT PAUSE).
 use strict;
 use warnings;
 use Cwd qw(abs_path);
@@ -229,9 +231,30 @@ check([qw(user allow bob sub.example.com)], 0, 'allow',
 check([qw(user allow bob sub.example.com)], 0, 'allow twice',
     like => qr/already may send as/);
 check([qw(user deny bob sub.example.com)], 0, 'deny one of two');
-check([qw(user deny bob xn--exmple-cua.com)], 0, 'deny the last',
-    err => "outpostctl: warning: user bob has no allowed domain left, so "
-    . "it may send as ANY domain\n");
+# The last allowed domain: an empty set means "any domain" to the daemon,
+# so taking it away needs --any.
+check([qw(user deny bob xn--exmple-cua.com)], 1, 'deny the last refused',
+    out => '', err => "outpostctl: bob: xn--exmple-cua.com is the last "
+    . "allowed domain; removing it would allow every domain \x{e2}\x{80}\x{94} "
+    . "use 'outpostctl user deny bob xn--exmple-cua.com --any' to do that on "
+    . "purpose\n");
+is(rcli('SMEMBERS', 'outpost:{u:bob}:dom'), 'xn--exmple-cua.com',
+    'refused deny kept the last domain');
+($out) = check([qw(--json user deny bob xn--exmple-cua.com)], 1,
+    'deny the last refused, --json');
+$j = json_ok($out, 'deny the last');
+ok($j && !$j->{ok} && $j->{error} =~ /is the last allowed domain/,
+    'JSON says why');
+check([qw(user deny bob example.org --any)], 1,
+    '--any does not make a domain allowed',
+    err => "outpostctl: user bob: example.org was not allowed\n");
+check([qw(user allow bob example.org --any)], 2, '--any is for deny only',
+    err => "outpostctl: user allow: unknown option \"--any\"\n");
+check([qw(user deny bob xn--exmple-cua.com --any)], 0,
+    'deny the last with --any', out => "user bob may no longer send as "
+    . "xn--exmple-cua.com; no allowed domain is left, so it may send as ANY "
+    . "domain\n", err => '');
+is(rcli('EXISTS', 'outpost:{u:bob}:dom'), '0', 'no domain left: any domain');
 
 ($out) = check([qw(user list --json)], 0, 'user list --json');
 $j = json_ok($out, 'user list');
@@ -360,6 +383,71 @@ is(rcli('--scan', '--pattern', 'outpost:{u:bob}*'), '',
 is(rcli(qw(SISMEMBER outpost:users bob)), '0', 'bob not in users');
 check([qw(user del bob)], 1, 'user del twice');
 
+# ---- user del with thousands of keys among many others: SCAN runs in the
+# client a page at a time, the script and the DEL batches remove exactly
+# the user's keys.  erinx (a name erin is a prefix of), the same tag under
+# another prefix, a key without the ":" after the tag and the filler stay.
+sub all_keys {
+	my %k = map { $_ => 1 } split /\n/, rcli('--scan');
+	return \%k;
+}
+my $fill = 'for i = 1, tonumber(ARGV[2]) do '
+    . 'redis.call("HSET", ARGV[1] .. i, "1", i) end';
+run([qw(user add erin --domain erin.example)]);
+run([qw(user add erinx --domain erin.example)]);
+run([qw(user set erin messages=5/1h)]);
+run([qw(user set erinx messages=5/1h)]);
+run([qw(suppress add z@z.example --user erin)]);
+run([qw(suppress add z@z.example --user erinx)]);
+rcli('EVAL', $fill, '0', 'outpost:{u:erin}:q:Q', 2500);
+rcli('EVAL', $fill, '0', 'outpost:{u:erin}:c:messages/3600', 1);
+rcli('EVAL', $fill, '0', 'outpost:{u:erinx}:q:Q', 300);
+rcli('EVAL', $fill, '0', 'filler:{u:erin}:', 20000);
+rcli(qw(SET outpost:{u:erin} not-a-user-key));
+my $keys_before = all_keys();
+my @erin = grep { /^outpost:\{u:erin\}:/ } keys %$keys_before;
+is(scalar @erin, 2500 + 1 + 4, 'erin has 2505 keys (q, c, acct, lim, dom, '
+    . 'sup)') or diag(join ' ', grep { !/:q:Q/ } @erin);
+check([qw(user del erin)], 0, 'user del with 2505 keys',
+    out => "user erin deleted (2505 keys)\n");
+my $keys_after = all_keys();
+is_deeply([sort grep { !$keys_after->{$_} } keys %$keys_before],
+    [sort @erin], 'exactly the keys of erin are gone');
+is_deeply([sort grep { !$keys_before->{$_} } keys %$keys_after], [],
+    'and no key appeared');
+is(rcli(qw(SISMEMBER outpost:users erin)) . rcli(qw(SISMEMBER
+    outpost:users erinx)), '01', 'erin left the users set, erinx did not');
+check([qw(suppress check z@z.example --user erinx)], 0,
+    "erinx's suppression kept");
+
+# ---- a change Redis does not answer in time: outcome unknown, never a
+# plain refusal.  CLIENT PAUSE WRITE holds the scripts while the reads
+# (connect, EXISTS, SCAN) still work.
+write_file("$T/slow.conf", "redis_address = unix:$sock\n"
+    . "redis_timeout = 300ms\n");
+{
+	my $saved = $conf;
+	$conf = "$T/slow.conf";
+	is(rcli(qw(CLIENT PAUSE 60000 WRITE)), 'OK', 'writes paused');
+	for my $t (['user del', [qw(user del erinx)]],
+	    ['user suspend', [qw(user suspend erinx)]],
+	    ['user deny', [qw(user deny erinx erin.example --any)]]) {
+		check($t->[1], 1, "$t->[0] unanswered", err => "outpostctl: "
+		    . "$t->[0]: outcome unknown (Redis did not answer within "
+		    . "redis_timeout): check with outpostctl user show erinx\n");
+	}
+	check([qw(plan set free messages=1/1h)], 1, 'plan set unanswered',
+	    err => "outpostctl: plan set: outcome unknown (Redis did not "
+	    . "answer within redis_timeout): check with outpostctl plan show "
+	    . "free\n");
+	check([qw(user list)], 0, 'reads still answered',
+	    like => qr/^erinx /m);
+	is(rcli(qw(CLIENT UNPAUSE)), 'OK', 'writes resumed');
+	$conf = $saved;
+}
+run([qw(user del erinx)]);
+is(rcli(qw(EXISTS outpost:{u:erinx}:acct)), '0', 'erinx deleted at last');
+
 # ---- atomicity under concurrency: "plan del" racing "user add --plan"
 # never leaves a user on a deleted plan (each is one script).
 {
@@ -393,7 +481,7 @@ check([qw(user del bob)], 1, 'user del twice');
 # and user show reads what it counted.
 SKIP: {
 	my $daemon = "$root/policyd/outpost-policyd";
-	skip "$daemon not built", 8 unless -x $daemon;
+	skip "$daemon not built", 11 unless -x $daemon;
 	chmod 0755, $T;
 	chmod 0777, $sock;
 	my $who = $> == 0 ? 'outpost' : scalar getpwuid($>);
@@ -408,7 +496,7 @@ SKIP: {
 	}
 	for (1 .. 200) { last if -S $psock; select(undef, undef, undef, 0.05) }
 	my $c = IO::Socket::UNIX->new(Peer => $psock)
-	    or skip "policyd did not start", 8;
+	    or skip "policyd did not start", 11;
 	my $ask = sub {
 		my %r = (request => 'smtpd_access_policy',
 		    protocol_state => 'RCPT', sasl_username => 'dave',
@@ -450,6 +538,10 @@ SKIP: {
 	run([qw(user deny dave example.com)]);
 	like($ask->(), qr/^553 5\.7\.1 .*not authorised to send as example.com/,
 	    'denied domain refused by the daemon');
+	check([qw(user deny dave example.org)], 1, 'deny of the last domain '
+	    . 'refused', elike => qr/example.org is the last allowed domain/);
+	like($ask->(), qr/^553 5\.7\.1 /,
+	    'so the daemon still restricts dave to example.org');
 	kill 'TERM', $dpid;
 	waitpid($dpid, 0);
 }

@@ -3,7 +3,7 @@
  * octets, valid UTF-8 with a domain in lower-case ASCII, and normalising
  * it again changes nothing.
  */
-// fuzz-sources: lib/mailaddr.c lib/utf8.c
+// fuzz-sources: lib/mailaddr.c lib/utf8.c lib/errf.c
 // fuzz-pkgs: libidn2
 #include <stdint.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * identical (export -> import loses nothing), and its address must be a
  * fixed point of mailaddr_norm.
  */
-// fuzz-sources: lib/supcsv.c lib/mailaddr.c lib/utf8.c
+// fuzz-sources: lib/supcsv.c lib/mailaddr.c lib/utf8.c lib/errf.c
 // fuzz-pkgs: libidn2
 #include <stdint.h>
 #include <stdlib.h>
