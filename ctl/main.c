@@ -99,7 +99,6 @@ main(int argc, char **argv)
 
 	ctl.conf_path = conf_path(path);
 	if (conf_load(&ctl.conf, ctl.conf_path, err, sizeof(err)) < 0) {
-		conf_free(&ctl.conf);	/* what was read before the error */
 		/* A missing default file means "all defaults". */
 		if (path != NULL || getenv("OUTPOST_CONF") != NULL ||
 		    access(ctl.conf_path, F_OK) == 0) {
