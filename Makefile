@@ -67,10 +67,14 @@ BENCH_BIN = $(BENCH_SRC:.c=)
 
 ALL_A     = $(MILTER_A) $(POLICYD_A) $(CTL_A) $(LIB_A)
 
+
 # Rebuild everything when the flags change (SANITIZE=1 after a plain build).
 FLAVOR := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 BUILD_FLAGS := .build-flags
 $(shell echo '$(FLAVOR)' | cmp -s - $(BUILD_FLAGS) || echo '$(FLAVOR)' > $(BUILD_FLAGS))
+# Written above at parse time; the empty rule keeps make from rejecting the
+# %.o rule (and falling back to its built-in one) on the first build.
+$(BUILD_FLAGS): ;
 
 .PHONY: all test unit integration bench fuzz deps install clean demo demo-stop
 all: $(PROGRAMS) $(UNIT_T) $(BENCH_BIN)
@@ -80,12 +84,13 @@ all: $(PROGRAMS) $(UNIT_T) $(BENCH_BIN)
 
 $(LIB_A): $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $^
+# A folder without sources yet gets a valid empty archive.
 $(MILTER_A): $(MILTER_OBJ)
-	rm -f $@; ar rcs $@ $^
+	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 $(POLICYD_A): $(POLICYD_OBJ)
-	rm -f $@; ar rcs $@ $^
+	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 $(CTL_A): $(CTL_OBJ)
-	rm -f $@; ar rcs $@ $^
+	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 
 milter/outpost-milter: milter/main.o $(MILTER_A) $(LIB_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -128,9 +133,14 @@ install: $(PROGRAMS)
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8
 	test -e $(DESTDIR)$(SYSCONFDIR)/outpost/outpost.conf || \
 	    install -m 644 etc/outpost.conf $(DESTDIR)$(SYSCONFDIR)/outpost/outpost.conf
-	install -m 644 etc/systemd/*.service $(DESTDIR)$(PREFIX)/lib/systemd/system
+	for u in etc/systemd/*.service; do \
+	    sed 's|@SBINDIR@|$(SBINDIR)|g' $$u > $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u##*/}; \
+	done
 
-demo: all
+# deps first, then a fresh make (the pkg-config flags are read at start).
+demo:
+	sh .ci/deps
+	$(MAKE) all
 	t/demo start
 demo-stop:
 	t/demo stop

@@ -25,6 +25,24 @@ static const struct {
 	    "  domain show DOMAIN" },
 	{ "config", cmd_config,
 	    "config [--all]" },
+	{ "user", cmd_user,
+	    "user add NAME [--plan PLAN] [--domain DOMAIN]...\n"
+	    "  user set NAME [--plan PLAN] [LIMIT...]\n"
+	    "  user show NAME  |  user list  |  user del NAME\n"
+	    "  user suspend NAME [--reason TEXT]  |  user resume NAME\n"
+	    "  user allow NAME DOMAIN  |  user deny NAME DOMAIN" },
+	{ "plan", cmd_plan,
+	    "plan set PLAN LIMIT...  |  plan show PLAN  |  plan list  |  "
+	    "plan del PLAN\n"
+	    "    LIMIT: messages|recipients|bytes=COUNT[K|M|G]/WINDOW, "
+	    "WINDOW 30s, 1m, 1h, 1d ... or month;\n"
+	    "    DIMENSION=none[/WINDOW] removes" },
+	{ "suppress", cmd_suppress,
+	    "suppress add ADDRESS [--user NAME] [--reason REASON] "
+	    "[--ttl DURATION]\n"
+	    "  suppress check|del ADDRESS [--user NAME]\n"
+	    "  suppress list [--user NAME]  |  suppress export [--user NAME]\n"
+	    "  suppress import FILE|- [--user NAME]" },
 };
 #define NGROUPS	(sizeof(groups) / sizeof(groups[0]))
 

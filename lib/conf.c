@@ -103,6 +103,8 @@ static const struct conf_key keys[] = {
 	    NULL, NULL },
 	{ "authserv_id", CT_STR, "", F(authserv_id), 0, 0, NULL, NULL },
 	{ "dmarc_enforce", CT_BOOL, "no", F(dmarc_enforce), 0, 0, NULL, NULL },
+	{ "milter_refunds", CT_BOOL, "yes", F(milter_refunds), 0, 0, NULL,
+	    NULL },
 
 	{ "policyd_listen", CT_LIST, "inet:127.0.0.1:10040", F(policyd_listen),
 	    1, 0, NULL, check_address },

@@ -70,6 +70,7 @@ struct conf {
 	int		 authorize_senders;
 	char		*authserv_id;
 	int		 dmarc_enforce;
+	int		 milter_refunds;
 
 	/* outpost-policyd */
 	struct strlist	 policyd_listen;

@@ -1,0 +1,376 @@
+/*
+ * outpostctl domain -- what it prints: the records of a new pair
+ * (dom_print_new, after add and rotate), "domain list" and "domain show",
+ * each as text for a person or, with --json, one JSON document on stdout.
+ * Refusals go to stderr (dom_refuse returns exit status 1).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "dkimkey.h"
+
+int
+dom_refuse(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fputs("outpostctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_REFUSED;
+}
+
+void
+dom_json_str(FILE *fp, const char *s)
+{
+	if (s == NULL) {
+		fputs("null", fp);
+		return;
+	}
+	fputc('"', fp);
+	for (; *s != '\0'; s++) {
+		unsigned char	 c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(fp, "\\u%04x", c);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
+}
+
+/* The TXT value and zone line of one key; both NULL if unloadable. */
+static void
+key_record(struct dom *d, const char *domain, const struct dkimkey_info *in,
+    char **txt, char **rec)
+{
+	EVP_PKEY	*pk;
+	char		 err[256];
+
+	*txt = *rec = NULL;
+	if (!in->present)
+		return;
+	pk = dkimkey_load(in->path, d->owner, d->group, 0, NULL, NULL, err,
+	    sizeof(err));
+	if (pk == NULL)
+		return;
+	if (dkimkey_txt_value(pk, txt, err, sizeof(err)) < 0 ||
+	    dkimkey_dns_record(pk, domain, in->selector, rec, err,
+	    sizeof(err)) < 0) {
+		free(*txt);
+		*txt = NULL;
+	}
+	EVP_PKEY_free(pk);
+}
+
+static const char *
+state_of(const struct dkimkey_info *in)
+{
+	return !in->present ? "missing" : in->active ? "active" : "pending";
+}
+
+/* One selector as a JSON object. */
+static void
+key_json(struct dom *d, const char *domain, const struct dkimkey_info *in)
+{
+	char	*txt, *rec, name[512];
+
+	key_record(d, domain, in, &txt, &rec);
+	snprintf(name, sizeof(name), "%s._domainkey.%s.", in->selector, domain);
+	printf("{\"selector\":");
+	dom_json_str(stdout, in->selector);
+	printf(",\"algorithm\":");
+	dom_json_str(stdout, in->alg == DKIMKEY_UNKNOWN ? NULL :
+	    dkimkey_alg_name(in->alg));
+	printf(",\"bits\":%d,\"state\":\"%s\",\"file\":", in->bits,
+	    state_of(in));
+	dom_json_str(stdout, in->path);
+	printf(",\"safe\":%s,\"problem\":", in->problem[0] ? "false" : "true");
+	dom_json_str(stdout, in->problem[0] ? in->problem : NULL);
+	printf(",\"dns_name\":");
+	dom_json_str(stdout, name);
+	printf(",\"txt\":");
+	dom_json_str(stdout, txt);
+	printf(",\"record\":");
+	dom_json_str(stdout, rec);
+	printf("}");
+	free(txt);
+	free(rec);
+}
+
+static void
+print_records(struct dom *d, const char *domain,
+    const struct dkimkey_info *v, size_t n)
+{
+	char	*txt, *rec;
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		key_record(d, domain, &v[i], &txt, &rec);
+		if (rec != NULL)
+			printf("%s\n", rec);
+		free(txt);
+		free(rec);
+	}
+}
+
+/* "outpostctl [-c FILE] " as the admin should type it again. */
+static void
+print_cmd_prefix(struct dom *d)
+{
+	printf("outpostctl ");
+	if (strcmp(d->ctl->conf_path, CONF_DEFAULT_PATH) != 0)
+		printf("-c %s ", d->ctl->conf_path);
+}
+
+static void
+print_new_text(struct dom *d, const char *domain, const char *verb,
+    const char *base, const struct dkimkey_info *v, size_t n)
+{
+	size_t	 i;
+
+	printf("%s: created %s", domain, strcmp(verb, "add") == 0 ?
+	    "active" : "pending");
+	for (i = 0; i < n; i++)
+		printf("%s %s (%s %d)", i ? "," : "", v[i].selector,
+		    dkimkey_alg_name(v[i].alg), v[i].bits);
+	printf(" in %s/%s\n\n", d->dir, domain);
+	printf("Publish these DKIM records (TXT) in DNS:\n\n");
+	print_records(d, domain, v, n);
+	if (strcmp(verb, "add") == 0) {
+		printf("\nSuggested, not required (adjust to how %s sends "
+		    "mail before publishing):\n\n", domain);
+		printf("%s. IN TXT \"v=spf1 mx ~all\"\n", domain);
+		printf("_dmarc.%s. IN TXT \"v=DMARC1; p=none; "
+		    "rua=mailto:dmarc-reports@%s\"\n", domain, domain);
+	} else {
+		printf("\nOnce they are visible in DNS, sign with the new "
+		    "pair:\n\n  ");
+		print_cmd_prefix(d);
+		printf("domain activate %s %s\n", domain, base);
+	}
+}
+
+static void
+print_new_json(struct dom *d, const char *domain, const char *verb,
+    const char *base, const struct dkimkey_info *v, size_t n)
+{
+	char	 buf[600];
+	size_t	 i;
+
+	printf("{\"domain\":");
+	dom_json_str(stdout, domain);
+	printf(",\"action\":\"%s\",\"base\":", verb);
+	dom_json_str(stdout, base);
+	snprintf(buf, sizeof(buf), "%s/%s", d->dir, domain);
+	printf(",\"directory\":");
+	dom_json_str(stdout, buf);
+	printf(",\"selectors\":[");
+	for (i = 0; i < n; i++) {
+		printf("%s", i ? "," : "");
+		key_json(d, domain, &v[i]);
+	}
+	printf("],\"suggested\":[");
+	if (strcmp(verb, "add") == 0) {
+		printf("{\"purpose\":\"spf\",\"dns_name\":");
+		snprintf(buf, sizeof(buf), "%s.", domain);
+		dom_json_str(stdout, buf);
+		printf(",\"txt\":\"v=spf1 mx ~all\"},{\"purpose\":\"dmarc\","
+		    "\"dns_name\":");
+		snprintf(buf, sizeof(buf), "_dmarc.%s.", domain);
+		dom_json_str(stdout, buf);
+		printf(",\"txt\":");
+		snprintf(buf, sizeof(buf), "v=DMARC1; p=none; "
+		    "rua=mailto:dmarc-reports@%s", domain);
+		dom_json_str(stdout, buf);
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+int
+dom_print_new(struct dom *d, const char *domain, const char *verb,
+    const char *base)
+{
+	struct dkimkey_info	*info, v[2];
+	char			 r[DKIMKEY_SELMAX + 2], e[DKIMKEY_SELMAX + 2];
+	char			 err[512];
+	size_t			 n, i, k = 0;
+
+	if (dkimkey_list(d->dir, domain, d->owner, d->group, &info, &n, NULL,
+	    err, sizeof(err)) < 0)
+		return dom_refuse("%s", err);
+	snprintf(r, sizeof(r), "%sr", base);
+	snprintf(e, sizeof(e), "%se", base);
+	/* RSA first, then Ed25519, as written. */
+	for (i = 0; i < n && k < 2; i++)
+		if (strcmp(info[i].selector, r) == 0)
+			v[k++] = info[i];
+	for (i = 0; i < n && k < 2; i++)
+		if (strcmp(info[i].selector, e) == 0)
+			v[k++] = info[i];
+	free(info);
+	if (d->ctl->json)
+		print_new_json(d, domain, verb, base, v, k);
+	else
+		print_new_text(d, domain, verb, base, v, k);
+	return k == 2 ? EXIT_OK : dom_refuse("%s: new keys not found", domain);
+}
+
+/* "ok" (0), a problem (1, text in buf), or "no keys" (2). */
+static int
+domain_status(struct dom *d, const char *domain, const char *toperr,
+    char *buf, size_t len)
+{
+	struct dkimkey_loaded	 ld;
+	int			 rc;
+
+	if (toperr != NULL) {
+		snprintf(buf, len, "%s", toperr);
+		return 1;
+	}
+	rc = dkimkey_load_domain(d->dir, domain, d->owner, d->group, &ld, buf,
+	    len);
+	dkimkey_loaded_clear(&ld);
+	if (rc == 0)
+		snprintf(buf, len, "no keys");
+	return rc > 0 ? 0 : rc == 0 ? 2 : 1;
+}
+
+static void
+list_one(struct dom *d, const char *domain, const char *toperr, int first)
+{
+	struct dkimkey_info	*info = NULL;
+	struct dkimkey_active	 act;
+	char			 why[600], err[256], sels[300] = "";
+	size_t			 n = 0, i, pending = 0;
+	int			 st;
+
+	memset(&act, 0, sizeof(act));
+	if (dkimkey_list(d->dir, domain, d->owner, d->group, &info, &n, &act,
+	    err, sizeof(err)) < 0)
+		n = 0;
+	for (i = 0; i < n; i++)
+		pending += info[i].present && !info[i].active;
+	free(info);
+	st = domain_status(d, domain, toperr, why, sizeof(why));
+	if (d->ctl->json) {
+		printf("%s{\"domain\":", first ? "" : ",");
+		dom_json_str(stdout, domain);
+		printf(",\"active\":[");
+		for (i = 0; i < act.n; i++) {
+			printf("%s", i ? "," : "");
+			dom_json_str(stdout, act.sel[i]);
+		}
+		printf("],\"pending\":%zu,\"status\":\"%s\",\"problem\":",
+		    pending, st == 0 ? "ok" : st == 1 ? "problem" : "none");
+		dom_json_str(stdout, st == 1 ? why : NULL);
+		printf("}");
+		return;
+	}
+	for (i = 0; i < act.n; i++)
+		snprintf(sels + strlen(sels), sizeof(sels) - strlen(sels),
+		    "%s%s", i ? "," : "", act.sel[i]);
+	printf("%-30s %-24s %-7zu %s%s\n", domain, act.n ? sels : "-",
+	    pending, st == 0 ? "ok" : st == 1 ? "problem: " : "no keys",
+	    st == 1 ? why : "");
+}
+
+int
+dom_list(struct dom *d)
+{
+	char		 toperr[600], **names;
+	size_t		 n, i;
+	int		 bad;
+
+	bad = dkimkey_dir_ok(d->dir, d->owner, toperr, sizeof(toperr)) < 0;
+	if (bad && errno == ENOENT)
+		n = 0, names = NULL;
+	else if (dkimkey_domains(d->dir, &names, &n, toperr,
+	    sizeof(toperr)) < 0)
+		return dom_refuse("%s", toperr);
+	if (d->ctl->json)
+		printf("[");
+	else if (n > 0)
+		printf("%-30s %-24s %-7s %s\n", "DOMAIN", "ACTIVE", "PENDING",
+		    "STATUS");
+	for (i = 0; i < n; i++)
+		list_one(d, names[i], bad ? toperr : NULL, i == 0);
+	if (d->ctl->json)
+		printf("]\n");
+	dkimkey_names_free(names, n);
+	return EXIT_OK;
+}
+
+static void
+show_text(struct dom *d, const char *domain, int st, const char *why,
+    const struct dkimkey_info *v, size_t n)
+{
+	size_t	 i;
+
+	printf("domain:    %s\ndirectory: %s/%s\nstatus:    %s%s\n\n", domain,
+	    d->dir, domain, st == 0 ? "ok" : st == 1 ? "problem: " :
+	    "no keys", st == 1 ? why : "");
+	if (n > 0)
+		printf("%-20s %-9s %-5s %-8s %-7s %s\n", "SELECTOR", "ALGORITHM",
+		    "BITS", "STATE", "SAFETY", "FILE");
+	for (i = 0; i < n; i++) {
+		printf("%-20s %-9s %-5d %-8s %-7s %s\n", v[i].selector,
+		    dkimkey_alg_name(v[i].alg), v[i].bits, state_of(&v[i]),
+		    v[i].problem[0] ? "UNSAFE" : "ok", v[i].path);
+		if (v[i].problem[0] != '\0')
+			printf("  %s: %s\n", v[i].selector, v[i].problem);
+	}
+	if (n > 0) {
+		printf("\nDNS records (TXT):\n\n");
+		print_records(d, domain, v, n);
+	}
+}
+
+int
+dom_show(struct dom *d, const char *domain)
+{
+	struct dkimkey_info	*v;
+	char			 path[4096], err[600], top[600];
+	size_t			 n, i;
+	int			 st;
+
+	if (dkimkey_path(path, sizeof(path), d->dir, domain, NULL) < 0 ||
+	    access(path, F_OK) < 0)
+		return dom_refuse("%s: no such domain in %s", domain, d->dir);
+	if (dkimkey_list(d->dir, domain, d->owner, d->group, &v, &n, NULL,
+	    err, sizeof(err)) < 0)
+		return dom_refuse("%s", err);
+	if (dkimkey_dir_ok(d->dir, d->owner, top, sizeof(top)) < 0)
+		st = domain_status(d, domain, top, err, sizeof(err));
+	else
+		st = domain_status(d, domain, NULL, err, sizeof(err));
+	if (!d->ctl->json)
+		show_text(d, domain, st, err, v, n);
+	else {
+		printf("{\"domain\":");
+		dom_json_str(stdout, domain);
+		printf(",\"directory\":");
+		dom_json_str(stdout, path);
+		printf(",\"status\":\"%s\",\"problem\":", st == 0 ? "ok" :
+		    st == 1 ? "problem" : "none");
+		dom_json_str(stdout, st == 1 ? err : NULL);
+		printf(",\"selectors\":[");
+		for (i = 0; i < n; i++) {
+			printf("%s", i ? "," : "");
+			key_json(d, domain, &v[i]);
+		}
+		printf("]}\n");
+	}
+	free(v);
+	return EXIT_OK;
+}

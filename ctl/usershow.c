@@ -1,0 +1,290 @@
+/*
+ * outpostctl user show / user list -- read-only views of accounts.
+ *
+ *   user_show(ctl, r, name)  state, plan, limits in effect (the plan's
+ *                            merged with the user's overrides), how much
+ *                            of each is used now, allowed domains
+ *   user_list(ctl, r)        every user with plan and state
+ *
+ * The usage of a limit is read as lib/schema.h defines the counters:
+ * sliding windows sum the slots from floor(t/b) - ceil(W/b) on, with
+ * b = max(1, W div 60) (as lib/pscript.c does); month windows read slot
+ * YYYYMM (UTC).  t is Redis's clock (TIME), the one the daemon's scripts
+ * use.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "json.h"
+#include "redis.h"
+#include "schema.h"
+#include "supcsv.h"
+
+/* KEYS acct, lim, dom; ARGV prefix, default plan.  -1: no such user. */
+static const char lua_show[] =
+    "local acct = redis.call('HGETALL', KEYS[1])\n"
+    "if #acct == 0 then return -1 end\n"
+    "local plan = redis.call('HGET', KEYS[1], 'plan')\n"
+    "if not plan or plan == '' then plan = ARGV[2] end\n"
+    "return { redis.call('TIME')[1], acct,"
+    " redis.call('HGETALL', KEYS[2]), redis.call('SMEMBERS', KEYS[3]),"
+    " plan, redis.call('HGETALL', ARGV[1] .. 'plan:' .. plan),"
+    " redis.call('SISMEMBER', ARGV[1] .. 'plans', plan) }\n";
+
+struct shown {
+	long long		 now;
+	const redisReply	*acct, *dom;
+	const char		*plan;
+	int			 plan_exists;
+	struct ctl_elimit	 lim[CTL_MAX_LIMITS];
+	unsigned long long	 used[CTL_MAX_LIMITS];
+	int			 nlim;
+};
+
+static const char *
+field(const redisReply *h, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i + 1 < h->elements; i += 2)
+		if (strcmp(h->element[i]->str, name) == 0)
+			return h->element[i + 1]->str;
+	return "";
+}
+
+/* Sum of a counter HASH over the slots in the window at time now. */
+static unsigned long long
+window_sum(const redisReply *h, long win, long long now)
+{
+	unsigned long long	 sum = 0;
+	long long		 b, cur, from, slot;
+	struct tm		 tm;
+	time_t			 t = (time_t)now;
+	size_t			 i;
+
+	if (h == NULL || h->type != REDIS_REPLY_ARRAY)
+		return 0;
+	if (win == LIMIT_MONTH) {
+		gmtime_r(&t, &tm);
+		cur = from = (long long)(tm.tm_year + 1900) * 100 +
+		    tm.tm_mon + 1;
+	} else {
+		b = win / 60 > 1 ? win / 60 : 1;
+		cur = now / b;
+		from = cur - (win + b - 1) / b;
+	}
+	for (i = 0; i + 1 < h->elements; i += 2) {
+		slot = strtoll(h->element[i]->str, NULL, 10);
+		if (slot >= from && (win != LIMIT_MONTH || slot == cur))
+			sum += strtoull(h->element[i + 1]->str, NULL, 10);
+	}
+	return sum;
+}
+
+static int
+read_usage(struct ctl *ctl, struct redis *r, const char *name,
+    struct shown *s)
+{
+	char		 key[SCHEMA_KEY_MAX];
+	redisReply	*h;
+	int		 i;
+
+	for (i = 0; i < s->nlim; i++) {
+		schema_key_counter(&ctl->conf, name, s->lim[i].lim.dim,
+		    s->lim[i].lim.window, key, sizeof(key));
+		if (redis_append(r, "HGETALL %s", key) < 0)
+			return -1;
+	}
+	for (i = 0; i < s->nlim; i++) {
+		if ((h = redis_get_reply(r)) == NULL)
+			return -1;
+		s->used[i] = window_sum(h, s->lim[i].lim.window, s->now);
+		freeReplyObject(h);
+	}
+	return 0;
+}
+
+static void
+show_json(const char *name, const struct shown *s)
+{
+	struct json	*j;
+	char		 t[SUPCSV_TIME_MAX];
+	size_t		 i;
+	int		 k;
+
+	j = json_new(stdout);
+	json_obj_begin(j);
+	json_kv_str(j, "user", name);
+	json_kv_str(j, "state", field(s->acct, SCHEMA_F_STATE));
+	json_kv_str(j, "reason", field(s->acct, SCHEMA_F_REASON));
+	json_kv_str(j, "since", supcsv_format_time(atoll(field(s->acct,
+	    SCHEMA_F_SINCE)), t, sizeof(t)));
+	json_kv_str(j, "created", supcsv_format_time(atoll(field(s->acct,
+	    SCHEMA_F_CREATED)), t, sizeof(t)));
+	json_kv_str(j, "plan", s->plan);
+	json_kv_bool(j, "plan_is_default", field(s->acct,
+	    SCHEMA_F_PLAN)[0] == '\0');
+	json_kv_bool(j, "plan_exists", s->plan_exists);
+	json_key(j, "domains");
+	json_arr_begin(j);
+	for (i = 0; i < s->dom->elements; i++)
+		json_str(j, s->dom->element[i]->str);
+	json_arr_end(j);
+	json_key(j, "limits");
+	json_arr_begin(j);
+	for (k = 0; k < s->nlim; k++) {
+		json_obj_begin(j);
+		ctl_json_limit(j, &s->lim[k].lim);
+		json_kv_str(j, "source", s->lim[k].override ? "user" : "plan");
+		json_kv_uint(j, "used", s->used[k]);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+	json_end(j);
+	json_free(j);
+}
+
+static void
+show_text(const char *name, const struct shown *s)
+{
+	char		 t[SUPCSV_TIME_MAX], buf[LIMIT_TEXT_MAX];
+	const char	*reason = field(s->acct, SCHEMA_F_REASON);
+	size_t		 i;
+	int		 k;
+
+	printf("user:     %s\n", name);
+	printf("state:    %s since %s%s%s%s\n", field(s->acct, SCHEMA_F_STATE),
+	    supcsv_format_time(atoll(field(s->acct, SCHEMA_F_SINCE)), t,
+	    sizeof(t)), *reason ? " (" : "", reason, *reason ? ")" : "");
+	printf("plan:     %s%s%s\n", s->plan, field(s->acct,
+	    SCHEMA_F_PLAN)[0] == '\0' ? " (default_plan)" : "",
+	    s->plan_exists ? "" : " (does not exist: only overrides apply)");
+	printf("domains: ");
+	for (i = 0; i < s->dom->elements; i++)
+		printf(" %s", s->dom->element[i]->str);
+	printf("%s\n", s->dom->elements == 0 ? " any (no restriction)" : "");
+	printf("limits:  %s\n", s->nlim == 0 ? " none" : "");
+	for (k = 0; k < s->nlim; k++)
+		printf("  %-24s used %-12llu %s\n", limit_format(&s->lim[k].lim,
+		    buf, sizeof(buf)), s->used[k], s->lim[k].override ?
+		    "(user override)" : "(plan)");
+}
+
+int
+user_show(struct ctl *ctl, struct redis *r, const char *name)
+{
+	struct limit	 plan[CTL_MAX_LIMITS], own[CTL_MAX_LIMITS];
+	struct shown	 s;
+	char		 k[3][SCHEMA_KEY_MAX];
+	const char	*av[5];
+	redisReply	*rep;
+	int		 np, no;
+
+	schema_key_user(&ctl->conf, name, SCHEMA_ACCT, k[0], sizeof(k[0]));
+	schema_key_user(&ctl->conf, name, SCHEMA_LIM, k[1], sizeof(k[1]));
+	schema_key_user(&ctl->conf, name, SCHEMA_DOM, k[2], sizeof(k[2]));
+	av[0] = k[0], av[1] = k[1], av[2] = k[2];
+	av[3] = ctl->conf.redis_prefix, av[4] = ctl->conf.default_plan;
+	if ((rep = redis_eval(r, lua_show, 3, 5, av, NULL)) == NULL)
+		return ctl_redis_failed(ctl, r, "user show");
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7) {
+		freeReplyObject(rep);
+		return ctl_refuse(ctl, "user %s does not exist", name);
+	}
+	memset(&s, 0, sizeof(s));
+	s.now = atoll(rep->element[0]->str);
+	s.acct = rep->element[1];
+	s.dom = rep->element[3];
+	s.plan = rep->element[4]->str;
+	s.plan_exists = rep->element[6]->integer == 1;
+	np = ctl_limits_from_hash(rep->element[5], plan, CTL_MAX_LIMITS);
+	no = ctl_limits_from_hash(rep->element[2], own, CTL_MAX_LIMITS);
+	s.nlim = ctl_limits_merge(plan, np, own, no, s.lim, CTL_MAX_LIMITS);
+	if (read_usage(ctl, r, name, &s) < 0) {
+		freeReplyObject(rep);
+		return ctl_redis_failed(ctl, r, "user show");
+	}
+	if (ctl->json)
+		show_json(name, &s);
+	else
+		show_text(name, &s);
+	freeReplyObject(rep);
+	return EXIT_OK;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	const redisReply *const *x = a, *const *y = b;
+
+	return strcmp((*x)->str, (*y)->str);
+}
+
+static void
+list_one(struct ctl *ctl, struct json *j, const char *name,
+    const redisReply *h)
+{
+	const char	*plan = "", *state = "";
+
+	if (h->type == REDIS_REPLY_ARRAY && h->elements == 2) {
+		if (h->element[0]->type == REDIS_REPLY_STRING)
+			plan = h->element[0]->str;
+		if (h->element[1]->type == REDIS_REPLY_STRING)
+			state = h->element[1]->str;
+	}
+	if (j == NULL) {
+		printf("%-32s %-16s %s\n", name, *plan ? plan :
+		    ctl->conf.default_plan, state);
+		return;
+	}
+	json_obj_begin(j);
+	json_kv_str(j, "user", name);
+	json_kv_str(j, "plan", *plan ? plan : ctl->conf.default_plan);
+	json_kv_bool(j, "plan_is_default", *plan == '\0');
+	json_kv_str(j, "state", state);
+	json_obj_end(j);
+}
+
+int
+user_list(struct ctl *ctl, struct redis *r)
+{
+	struct json	*j = NULL;
+	char		 key[SCHEMA_KEY_MAX];
+	redisReply	*names, *h;
+	size_t		 i;
+
+	schema_key_global(&ctl->conf, SCHEMA_USERS, key, sizeof(key));
+	if ((names = redis_command(r, "SMEMBERS %s", key)) == NULL)
+		return ctl_redis_failed(ctl, r, "user list");
+	qsort(names->element, names->elements, sizeof(*names->element),
+	    name_cmp);
+	for (i = 0; i < names->elements; i++) {
+		schema_key_user(&ctl->conf, names->element[i]->str,
+		    SCHEMA_ACCT, key, sizeof(key));
+		redis_append(r, "HMGET %s plan state", key);
+	}
+	if (ctl->json) {
+		j = json_new(stdout);
+		json_arr_begin(j);
+	}
+	for (i = 0; i < names->elements; i++) {
+		if ((h = redis_get_reply(r)) == NULL) {
+			freeReplyObject(names);
+			json_free(j);
+			return ctl_redis_failed(ctl, r, "user list");
+		}
+		list_one(ctl, j, names->element[i]->str, h);
+		freeReplyObject(h);
+	}
+	freeReplyObject(names);
+	if (j != NULL) {
+		json_arr_end(j);
+		json_end(j);
+		json_free(j);
+	}
+	return EXIT_OK;
+}

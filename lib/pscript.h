@@ -1,0 +1,41 @@
+/*
+ * pscript -- the Lua scripts of the policy decisions, run with EVALSHA by
+ * outpost-policyd (async) and by policy_refund (lib/refund.c).  Each is
+ * one atomic Redis step over the keys of lib/schema.h.  Time is Redis's
+ * TIME plus a clock offset argument (0 in production; tests shift it).
+ *
+ * pscript_rcpt    KEYS[1] acct key.  ARGV: prefix, user, offset,
+ *                 unknown mode ("reject"|"default"), default plan,
+ *                 sender domain ("" for <>), user suppression bucket key,
+ *                 global suppression bucket key, suppression field.
+ * pscript_eom     KEYS[1] acct key.  ARGV: prefix, user, offset, unknown
+ *                 mode, default plan, recipient_count, size, queue id
+ *                 ("" = no refund record), refund record TTL.
+ *   Both reply an array whose first element says what was found:
+ *     {"ok"}
+ *     {"unknown"}
+ *     {"suspended", reason, since}
+ *     {"domain"}                                  (RCPT only)
+ *     {"suppressed", "user"|"global", reason(0-3), created unix s}
+ *     {"limit", "DIM/WIN", N, used, asked, frees_at unix s, never(0|1)}
+ *   A "limit" names the limit that frees last (the one the client has to
+ *   wait for); never=1 when asked > N (the message can never fit).
+ *   END-OF-MESSAGE counts only on "ok": every limit or none.
+ *
+ * pscript_refund  KEYS[1] refund record.  ARGV: counter key base
+ *                 ("P{u:NAME}:c:").  Gives back every amount of the record
+ *                 (never below zero, only slots that still exist), deletes
+ *                 the record; replies the number of slots refunded.
+ *
+ * pscript_sweep   KEYS[1] suppression bucket.  ARGV: offset.  Deletes the
+ *                 expired entries; replies how many.
+ */
+#ifndef OUTPOST_PSCRIPT_H
+#define OUTPOST_PSCRIPT_H
+
+extern const char pscript_rcpt[];
+extern const char pscript_eom[];
+extern const char pscript_refund[];
+extern const char pscript_sweep[];
+
+#endif

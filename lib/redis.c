@@ -1,0 +1,408 @@
+/*
+ * redis -- synchronous hiredis 0.14 wrapper: connect, auth, select,
+ * timeouts, reconnect with backoff, EVALSHA with NOSCRIPT reload; see
+ * redis.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/sha.h>
+
+#include "conf.h"
+#include "redis.h"
+
+#define BACKOFF_MIN_MS	100
+#define BACKOFF_MAX_MS	5000
+#define NSCRIPTS	16
+
+struct redis {
+	const struct conf	*conf;
+	struct redis_addr	 addr;
+	redisContext		*ctx;
+	char			 errstr[256];
+	int			 io_error;
+	long			 backoff_ms;	/* 0: connect at once */
+	long long		 next_try_ms;	/* monotonic */
+	struct {
+		const char	*lua;
+		char		 sha[41];
+	}			 scripts[NSCRIPTS];
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+redis_addr_parse(const char *text, struct redis_addr *a, char *err,
+    size_t errlen)
+{
+	const char	*colon, *host = text;
+	char		*end;
+	size_t		 hlen;
+	long		 port;
+
+	memset(a, 0, sizeof(*a));
+	if (strncmp(text, "sentinel:", 9) == 0) {
+		snprintf(err, errlen, "redis_address %s: Redis Sentinel is not "
+		    "supported yet", text);
+		return -1;
+	}
+	if (strncmp(text, "unix:", 5) == 0) {
+		if (text[5] != '/' || strlen(text + 5) >= sizeof(a->path)) {
+			snprintf(err, errlen, "redis_address %s: bad unix "
+			    "socket path", text);
+			return -1;
+		}
+		a->unix_socket = 1;
+		strcpy(a->path, text + 5);
+		return 0;
+	}
+	colon = strrchr(text, ':');
+	if (colon == NULL)
+		goto bad;
+	hlen = (size_t)(colon - text);
+	if (text[0] == '[') {
+		if (hlen < 3 || colon[-1] != ']')
+			goto bad;
+		host++;
+		hlen -= 2;
+	} else if (memchr(text, ':', hlen) != NULL)
+		goto bad;
+	port = strtol(colon + 1, &end, 10);
+	if (hlen == 0 || hlen >= sizeof(a->host) || colon[1] == '\0' ||
+	    *end != '\0' || port < 1 || port > 65535)
+		goto bad;
+	memcpy(a->host, host, hlen);
+	a->port = (int)port;
+	return 0;
+bad:
+	snprintf(err, errlen, "redis_address %s: expected HOST:PORT, "
+	    "[IPV6]:PORT or unix:/PATH", text);
+	return -1;
+}
+
+struct redis *
+redis_new(const struct conf *conf, char *err, size_t errlen)
+{
+	struct redis	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (redis_addr_parse(conf->redis_address, &r->addr, err, errlen) < 0) {
+		free(r);
+		return NULL;
+	}
+	r->conf = conf;
+	return r;
+}
+
+struct redis *
+redis_free(struct redis *r)
+{
+	if (r != NULL) {
+		if (r->ctx != NULL)
+			redisFree(r->ctx);
+		free(r);
+	}
+	return NULL;
+}
+
+const char *
+redis_errstr(const struct redis *r)
+{
+	return r->errstr;
+}
+
+int
+redis_is_io_error(const struct redis *r)
+{
+	return r->io_error;
+}
+
+static void
+set_err(struct redis *r, int io, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->errstr, sizeof(r->errstr), fmt, ap);
+	va_end(ap);
+	r->io_error = io;
+}
+
+static void
+drop(struct redis *r)
+{
+	if (r->ctx != NULL)
+		redisFree(r->ctx);
+	r->ctx = NULL;
+}
+
+/* AUTH and SELECT on a fresh connection; 0 / -1 (context dropped). */
+static int
+handshake(struct redis *r)
+{
+	const struct conf	*c = r->conf;
+	redisReply		*rep = NULL;
+
+	if (*c->redis_username != '\0')
+		rep = redisCommand(r->ctx, "AUTH %s %s", c->redis_username,
+		    c->redis_password);
+	else if (*c->redis_password != '\0')
+		rep = redisCommand(r->ctx, "AUTH %s", c->redis_password);
+	if ((*c->redis_username != '\0' || *c->redis_password != '\0') &&
+	    (rep == NULL || rep->type == REDIS_REPLY_ERROR)) {
+		set_err(r, rep == NULL, "redis AUTH: %s", rep != NULL ?
+		    rep->str : r->ctx->errstr);
+		goto fail;
+	}
+	if (rep != NULL)
+		freeReplyObject(rep);
+	rep = NULL;
+	if (c->redis_db != 0) {
+		rep = redisCommand(r->ctx, "SELECT %ld", c->redis_db);
+		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+			set_err(r, rep == NULL, "redis SELECT %ld: %s",
+			    c->redis_db, rep != NULL ? rep->str :
+			    r->ctx->errstr);
+			goto fail;
+		}
+		freeReplyObject(rep);
+	}
+	return 0;
+fail:
+	if (rep != NULL)
+		freeReplyObject(rep);
+	drop(r);
+	return -1;
+}
+
+static void
+backoff(struct redis *r)
+{
+	r->backoff_ms = r->backoff_ms == 0 ? BACKOFF_MIN_MS :
+	    r->backoff_ms * 2;
+	if (r->backoff_ms > BACKOFF_MAX_MS)
+		r->backoff_ms = BACKOFF_MAX_MS;
+	r->next_try_ms = now_ms() + r->backoff_ms;
+}
+
+int
+redis_connect(struct redis *r)
+{
+	struct timeval	 tv;
+	long		 ms = r->conf->redis_timeout;
+
+	drop(r);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (r->addr.unix_socket)
+		r->ctx = redisConnectUnixWithTimeout(r->addr.path, tv);
+	else
+		r->ctx = redisConnectWithTimeout(r->addr.host, r->addr.port,
+		    tv);
+	if (r->ctx == NULL || r->ctx->err) {
+		set_err(r, 1, "redis connect %s: %s", r->conf->redis_address,
+		    r->ctx != NULL ? r->ctx->errstr : "out of memory");
+		drop(r);
+		backoff(r);
+		return -1;
+	}
+	if (redisSetTimeout(r->ctx, tv) != REDIS_OK) {
+		set_err(r, 1, "redis set timeout: %s", r->ctx->errstr);
+		drop(r);
+		backoff(r);
+		return -1;
+	}
+	if (!r->addr.unix_socket)
+		(void)redisEnableKeepAlive(r->ctx);
+	if (handshake(r) < 0) {
+		backoff(r);
+		return -1;
+	}
+	r->backoff_ms = 0;
+	return 0;
+}
+
+/* A usable context, connecting (outside the backoff) when there is none. */
+static int
+ready(struct redis *r)
+{
+	if (r->ctx != NULL && r->ctx->err) {
+		drop(r);
+		r->next_try_ms = 0;	/* first reconnect is immediate */
+	}
+	if (r->ctx != NULL)
+		return 0;
+	if (r->backoff_ms != 0 && now_ms() < r->next_try_ms) {
+		set_err(r, 1, "redis %s: not connected (next attempt in %lld "
+		    "ms): %s", r->conf->redis_address,
+		    r->next_try_ms - now_ms(), r->errstr);
+		return -1;
+	}
+	return redis_connect(r);
+}
+
+/* Turn a raw reply into the API's convention. */
+static redisReply *
+check(struct redis *r, redisReply *rep)
+{
+	if (rep == NULL) {
+		set_err(r, 1, "redis %s: %s", r->conf->redis_address,
+		    r->ctx->errstr[0] ? r->ctx->errstr : "I/O error");
+		return NULL;
+	}
+	if (rep->type == REDIS_REPLY_ERROR) {
+		set_err(r, 0, "%s", rep->str);
+		freeReplyObject(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+redisReply *
+redis_command(struct redis *r, const char *fmt, ...)
+{
+	va_list		 ap;
+	redisReply	*rep;
+
+	if (ready(r) < 0)
+		return NULL;
+	va_start(ap, fmt);
+	rep = redisvCommand(r->ctx, fmt, ap);
+	va_end(ap);
+	return check(r, rep);
+}
+
+redisReply *
+redis_commandv(struct redis *r, int argc, const char **argv,
+    const size_t *argvlen)
+{
+	if (ready(r) < 0)
+		return NULL;
+	return check(r, redisCommandArgv(r->ctx, argc, argv, argvlen));
+}
+
+int
+redis_append(struct redis *r, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 rc;
+
+	if (ready(r) < 0)
+		return -1;
+	va_start(ap, fmt);
+	rc = redisvAppendCommand(r->ctx, fmt, ap);
+	va_end(ap);
+	if (rc != REDIS_OK) {
+		set_err(r, 1, "redis append: %s", r->ctx->errstr);
+		return -1;
+	}
+	return 0;
+}
+
+int
+redis_appendv(struct redis *r, int argc, const char **argv,
+    const size_t *argvlen)
+{
+	if (ready(r) < 0)
+		return -1;
+	if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) != REDIS_OK) {
+		set_err(r, 1, "redis append: %s", r->ctx->errstr);
+		return -1;
+	}
+	return 0;
+}
+
+redisReply *
+redis_get_reply(struct redis *r)
+{
+	void	*rep = NULL;
+
+	if (r->ctx == NULL || r->ctx->err) {
+		set_err(r, 1, "redis: connection lost in a pipeline");
+		return NULL;
+	}
+	if (redisGetReply(r->ctx, &rep) != REDIS_OK)
+		rep = NULL;
+	return check(r, rep);
+}
+
+void
+redis_script_sha(const char *lua, char sha[41])
+{
+	unsigned char	 md[SHA_DIGEST_LENGTH];
+	int		 i;
+
+	SHA1((const unsigned char *)lua, strlen(lua), md);
+	for (i = 0; i < SHA_DIGEST_LENGTH; i++)
+		snprintf(sha + 2 * i, 3, "%02x", md[i]);
+}
+
+static const char *
+script_sha(struct redis *r, const char *lua)
+{
+	static char	 tmp[41];
+	int		 i;
+
+	for (i = 0; i < NSCRIPTS; i++) {
+		if (r->scripts[i].lua == lua)
+			return r->scripts[i].sha;
+		if (r->scripts[i].lua == NULL) {
+			r->scripts[i].lua = lua;
+			redis_script_sha(lua, r->scripts[i].sha);
+			return r->scripts[i].sha;
+		}
+	}
+	redis_script_sha(lua, tmp);	/* table full: compute every time */
+	return tmp;
+}
+
+redisReply *
+redis_eval(struct redis *r, const char *lua, int nkeys, int argc,
+    const char **argv, const size_t *argvlen)
+{
+	const char	*av[64];
+	size_t		 al[64];
+	char		 nk[16], sha[41];
+	redisReply	*rep;
+	int		 i, attempt;
+
+	if (argc < 0 || argc > 60) {
+		set_err(r, 0, "redis_eval: too many arguments");
+		return NULL;
+	}
+	memcpy(sha, script_sha(r, lua), sizeof(sha));
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	av[0] = "EVALSHA"; al[0] = 7;
+	av[1] = sha; al[1] = 40;
+	av[2] = nk; al[2] = strlen(nk);
+	for (i = 0; i < argc; i++) {
+		av[3 + i] = argv[i];
+		al[3 + i] = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
+	}
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (ready(r) < 0)
+			return NULL;
+		rep = redisCommandArgv(r->ctx, argc + 3, av, al);
+		if (rep == NULL || rep->type != REDIS_REPLY_ERROR ||
+		    strncmp(rep->str, "NOSCRIPT", 8) != 0 || attempt == 1)
+			return check(r, rep);
+		freeReplyObject(rep);
+		if ((rep = redis_command(r, "SCRIPT LOAD %s", lua)) == NULL)
+			return NULL;
+		freeReplyObject(rep);
+	}
+	return NULL;
+}

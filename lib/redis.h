@@ -1,0 +1,74 @@
+/*
+ * redis -- a synchronous Redis client over hiredis 0.14 for outpostctl,
+ * the milter's refunds and the tests.  Not thread-safe: one per thread.
+ *
+ * It owns one redisContext and hides hiredis 0.14's sharp edges: errors
+ * are sticky (a broken context is reconnected before the next command,
+ * never behind a command's back: a command that failed is not resent),
+ * redisReconnect forgets the command timeout (re-applied after every
+ * connect), connects are retried with exponential backoff (100 ms doubling
+ * to 5 s; inside the backoff a command fails at once).  After every
+ * connect: AUTH [user] password, SELECT db.  Never logs.  hiredis writes
+ * with plain write(2): the program must ignore SIGPIPE.
+ *
+ *   redis_new(conf, err, errlen)
+ *       parse conf redis_address ("HOST:PORT", "[V6]:PORT", "unix:/path";
+ *       "sentinel:..." is refused as not supported yet); does not connect.
+ *       NULL with err set on a bad address.  Keeps a pointer to conf.
+ *   redis_free(r)                         NULL-safe, returns NULL
+ *   redis_connect(r)                      connect now; 0 / -1
+ *   redis_errstr(r)                       text of the last error
+ *   redis_command(r, fmt, ...)            hiredis format (%s, %b ...);
+ *   redis_commandv(r, argc, argv, argvlen)
+ *       the reply (free it with freeReplyObject), or NULL with errstr set;
+ *       a Redis error reply is also returned as NULL, errstr = its text.
+ *   redis_append(r, fmt, ...) / redis_appendv(r, argc, argv, argvlen)
+ *   redis_get_reply(r)
+ *       pipelining: append N commands, then read N replies (same error
+ *       rules; an I/O error leaves the context broken for the next call).
+ *   redis_eval(r, lua, nkeys, argc, argv, argvlen)
+ *       run a script with EVALSHA.  Scripts are identified by their text
+ *       (a static string); the SHA1 is computed locally, SCRIPT LOAD runs
+ *       once per connection and again on NOSCRIPT, then EVALSHA is retried
+ *       once.  Returns like redis_command.
+ *   redis_script_sha(lua, sha)            SHA1 hex (41 bytes) of a script,
+ *                                         as SCRIPT LOAD would return it
+ *   redis_is_io_error(r)                  1 if the last error was I/O or a
+ *                                         timeout (not an error reply)
+ */
+#ifndef OUTPOST_REDIS_H
+#define OUTPOST_REDIS_H
+
+#include <stddef.h>
+#include <hiredis/hiredis.h>
+
+struct conf;
+struct redis;
+
+struct redis	*redis_new(const struct conf *, char *, size_t);
+struct redis	*redis_free(struct redis *);
+int		 redis_connect(struct redis *);
+const char	*redis_errstr(const struct redis *);
+int		 redis_is_io_error(const struct redis *);
+redisReply	*redis_command(struct redis *, const char *, ...);
+redisReply	*redis_commandv(struct redis *, int, const char **,
+		    const size_t *);
+int		 redis_append(struct redis *, const char *, ...);
+int		 redis_appendv(struct redis *, int, const char **,
+		    const size_t *);
+redisReply	*redis_get_reply(struct redis *);
+redisReply	*redis_eval(struct redis *, const char *, int, int,
+		    const char **, const size_t *);
+void		 redis_script_sha(const char *, char[41]);
+
+/* Address of conf redis_address, shared with the daemon's async client. */
+struct redis_addr {
+	int	 unix_socket;		/* 1: path; 0: host, port */
+	char	 path[108];
+	char	 host[256];
+	int	 port;
+};
+int		 redis_addr_parse(const char *, struct redis_addr *, char *,
+		    size_t);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * refund -- give back what outpost-policyd counted at END-OF-MESSAGE for
+ * one queue ID, when the message was refused after all (the milter's
+ * reject or tempfail runs after smtpd_end_of_data_restrictions).
+ *
+ *   policy_refund(r, conf, user, queue_id, err, errlen)
+ *       one atomic script (lib/pscript.h pscript_refund): every amount of
+ *       the record P{u:USER}:q:QUEUEID is subtracted from the slot it was
+ *       added to (never below zero; slots already expired are skipped) and
+ *       the record is deleted.  Idempotent: a second call finds no record.
+ *       Returns the number of counters refunded (0 when there was no
+ *       record: unauthenticated mail, or policyd not in
+ *       smtpd_end_of_data_restrictions), or -1 with err set (Redis error,
+ *       invalid user name or queue id).  Never logs.
+ */
+#ifndef OUTPOST_REFUND_H
+#define OUTPOST_REFUND_H
+
+#include <stddef.h>
+
+struct redis;
+struct conf;
+
+int	 policy_refund(struct redis *, const struct conf *, const char *,
+	    const char *, char *, size_t);
+
+#endif

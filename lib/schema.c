@@ -1,0 +1,356 @@
+/*
+ * schema -- key names and value encodings of the Redis data; see schema.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "schema.h"
+
+static const char *const dims[SCHEMA_NDIM] = {
+	"messages", "recipients", "bytes"
+};
+static const char *const reasons[] = {
+	"hard-bounce", "complaint", "unsubscribe", "manual"
+};
+#define NREASONS	(sizeof(reasons) / sizeof(reasons[0]))
+
+/* 6-bit alphabet of packed suppression fields; code 0 is padding. */
+static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789.-_@+=";
+#define PACK_MARK	0x01
+
+static int
+fmt(char *buf, size_t len, const char *f, const char *a, const char *b,
+    const char *c)
+{
+	int	 n;
+
+	n = snprintf(buf, len, f, a, b, c);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
+schema_user_valid(const char *name)
+{
+	size_t		 n;
+	const unsigned char *p;
+
+	n = strlen(name);
+	if (n == 0 || n > SCHEMA_USER_MAX)
+		return 0;
+	for (p = (const unsigned char *)name; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f || strchr("{}*?[]\\", *p) != NULL)
+			return 0;
+	return 1;
+}
+
+int
+schema_key_user(const struct conf *c, const char *name, const char *suffix,
+    char *buf, size_t len)
+{
+	if (!schema_user_valid(name))
+		return -1;
+	return fmt(buf, len, "%s{u:%s}:%s", c->redis_prefix, name, suffix);
+}
+
+int
+schema_key_counter(const struct conf *c, const char *name, int dim, long win,
+    char *buf, size_t len)
+{
+	char	 field[64], suffix[80];
+
+	if (schema_limit_field(dim, win, field, sizeof(field)) < 0)
+		return -1;
+	snprintf(suffix, sizeof(suffix), "c:%s", field);
+	return schema_key_user(c, name, suffix, buf, len);
+}
+
+int
+schema_key_queue(const struct conf *c, const char *name, const char *qid,
+    char *buf, size_t len)
+{
+	char	 suffix[128];
+
+	if (*qid == '\0' || strlen(qid) > 100)
+		return -1;
+	snprintf(suffix, sizeof(suffix), "q:%s", qid);
+	return schema_key_user(c, name, suffix, buf, len);
+}
+
+int
+schema_key_plan(const struct conf *c, const char *plan, char *buf,
+    size_t len)
+{
+	if (*plan == '\0')
+		return -1;
+	return fmt(buf, len, "%s%s%s", c->redis_prefix, "plan:", plan);
+}
+
+int
+schema_key_global(const struct conf *c, const char *what, char *buf,
+    size_t len)
+{
+	return fmt(buf, len, "%s%s%s", c->redis_prefix, what, "");
+}
+
+/* Copy s into buf escaping the glob metacharacters of SCAN MATCH. */
+static int
+glob_escape(const char *s, char *buf, size_t len, size_t *off)
+{
+	for (; *s != '\0'; s++) {
+		if (strchr("*?[]\\", *s) != NULL) {
+			if (*off + 1 >= len)
+				return -1;
+			buf[(*off)++] = '\\';
+		}
+		if (*off + 1 >= len)
+			return -1;
+		buf[(*off)++] = *s;
+	}
+	buf[*off] = '\0';
+	return 0;
+}
+
+int
+schema_key_user_glob(const struct conf *c, const char *name, char *buf,
+    size_t len)
+{
+	size_t	 off = 0;
+
+	if (!schema_user_valid(name) || len == 0)
+		return -1;
+	buf[0] = '\0';
+	if (glob_escape(c->redis_prefix, buf, len, &off) < 0 ||
+	    glob_escape("{u:", buf, len, &off) < 0 ||
+	    glob_escape(name, buf, len, &off) < 0 ||
+	    off + 3 >= len)
+		return -1;
+	memcpy(buf + off, "}:*", 4);
+	return 0;
+}
+
+int
+schema_limit_field(int dim, long win, char *buf, size_t len)
+{
+	int	 n;
+
+	if (dim < 0 || dim >= SCHEMA_NDIM || (win < 1 && win != SCHEMA_MONTH))
+		return -1;
+	if (win == SCHEMA_MONTH)
+		n = snprintf(buf, len, "%s/month", dims[dim]);
+	else
+		n = snprintf(buf, len, "%s/%ld", dims[dim], win);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
+schema_limit_field_parse(const char *field, int *dim, long *win)
+{
+	const char	*slash;
+	char		 name[16], *end;
+	long		 v;
+	size_t		 n;
+
+	if ((slash = strchr(field, '/')) == NULL)
+		return -1;
+	n = (size_t)(slash - field);
+	if (n >= sizeof(name))
+		return -1;
+	memcpy(name, field, n);
+	name[n] = '\0';
+	if ((*dim = schema_dim_lookup(name)) < 0)
+		return -1;
+	if (strcmp(slash + 1, "month") == 0) {
+		*win = SCHEMA_MONTH;
+		return 0;
+	}
+	if (slash[1] < '1' || slash[1] > '9')
+		return -1;
+	errno = 0;
+	v = strtol(slash + 1, &end, 10);
+	if (*end != '\0' || errno != 0 || v < 1)
+		return -1;
+	*win = v;
+	return 0;
+}
+
+const char *
+schema_dim_name(int dim)
+{
+	return dim >= 0 && dim < SCHEMA_NDIM ? dims[dim] : NULL;
+}
+
+int
+schema_dim_lookup(const char *name)
+{
+	int	 i;
+
+	for (i = 0; i < SCHEMA_NDIM; i++)
+		if (strcmp(name, dims[i]) == 0)
+			return i;
+	return -1;
+}
+
+unsigned
+schema_sup_bucket(const char *addr, const char *user)
+{
+	unsigned	 h = 2166136261u;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)addr; *p != '\0'; p++) {
+		h ^= *p;
+		h *= 16777619u;
+	}
+	return h % (user != NULL ? SCHEMA_SUP_USER_BUCKETS :
+	    SCHEMA_SUP_GLOBAL_BUCKETS);
+}
+
+int
+schema_key_sup(const struct conf *c, const char *user, unsigned bucket,
+    char *buf, size_t len)
+{
+	char	 suffix[32];
+
+	snprintf(suffix, sizeof(suffix), "sup:%u", bucket);
+	if (user == NULL)
+		return fmt(buf, len, "%s%s%s", c->redis_prefix, suffix, "");
+	return schema_key_user(c, user, suffix, buf, len);
+}
+
+static int
+pack_code(int ch)
+{
+	const char	*p;
+
+	if (ch == '\0' || (p = strchr(alphabet, ch)) == NULL)
+		return -1;
+	return (int)(p - alphabet) + 1;
+}
+
+int
+schema_sup_field(const char *addr, char *buf, size_t len)
+{
+	size_t		 n, i, out;
+	unsigned	 acc = 0;
+	int		 bits = 0, code;
+
+	n = strlen(addr);
+	if (n == 0 || n + 1 > len || n >= SCHEMA_SUP_FIELD_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (pack_code((unsigned char)addr[i]) < 0)
+			break;
+	if (i < n) {			/* not packable: the address itself */
+		if ((unsigned char)addr[0] <= PACK_MARK)
+			return -1;
+		memcpy(buf, addr, n);
+		return (int)n;
+	}
+	buf[0] = PACK_MARK;
+	out = 1;
+	for (i = 0; i < n; i++) {
+		code = pack_code((unsigned char)addr[i]);
+		acc = (acc << 6) | (unsigned)code;
+		bits += 6;
+		while (bits >= 8) {
+			bits -= 8;
+			buf[out++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	if (bits > 0)
+		buf[out++] = (char)((acc << (8 - bits)) & 0xff);
+	return (int)out;
+}
+
+int
+schema_sup_field_decode(const char *field, size_t flen, char *addr,
+    size_t len)
+{
+	size_t		 i, out = 0;
+	unsigned	 acc = 0, code;
+	int		 bits = 0;
+
+	if (flen == 0 || len == 0)
+		return -1;
+	if ((unsigned char)field[0] != PACK_MARK) {
+		if (flen + 1 > len || memchr(field, '\0', flen) != NULL)
+			return -1;
+		memcpy(addr, field, flen);
+		addr[flen] = '\0';
+		return 0;
+	}
+	for (i = 1; i < flen; i++) {
+		acc = (acc << 8) | (unsigned char)field[i];
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			code = (acc >> bits) & 0x3f;
+			if (code == 0)
+				continue;	/* padding */
+			if (code > sizeof(alphabet) - 1 || out + 1 >= len)
+				return -1;
+			addr[out++] = alphabet[code - 1];
+		}
+	}
+	addr[out] = '\0';
+	return out > 0 ? 0 : -1;
+}
+
+int
+schema_sup_encode(const struct schema_sup *e, char *buf, size_t len)
+{
+	long long	 v;
+	int		 n;
+
+	if (e->reason < 0 || e->reason >= (int)NREASONS || e->created < 0 ||
+	    e->expires < 0)
+		return -1;
+	v = (long long)e->reason + 4 * (e->created / 60);
+	if (e->expires == 0)
+		n = snprintf(buf, len, "%lld", v);
+	else
+		n = snprintf(buf, len, "%lld:%lld", v, (e->expires + 59) / 60);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
+schema_sup_decode(const char *val, struct schema_sup *e)
+{
+	char		*end;
+	long long	 v, x = 0;
+
+	errno = 0;
+	v = strtoll(val, &end, 10);
+	if (end == val || v < 0 || errno != 0)
+		return -1;
+	if (*end == ':') {
+		x = strtoll(end + 1, &end, 10);
+		if (x <= 0 || errno != 0)
+			return -1;
+	}
+	if (*end != '\0')
+		return -1;
+	e->reason = (int)(v % 4);
+	e->created = (v / 4) * 60;
+	e->expires = x * 60;
+	return 0;
+}
+
+const char *
+schema_reason_name(int r)
+{
+	return r >= 0 && r < (int)NREASONS ? reasons[r] : NULL;
+}
+
+int
+schema_reason_lookup(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NREASONS; i++)
+		if (strcmp(name, reasons[i]) == 0)
+			return (int)i;
+	return -1;
+}

@@ -1,0 +1,167 @@
+/*
+ * schema -- the Redis key schema of outpost, in one place.
+ *
+ * P below is conf redis_prefix (default "outpost:").  Every key of one
+ * user NAME carries the hash tag {u:NAME}, so the scripts that touch one
+ * user stay in one Redis Cluster slot.  (Two kinds of keys are shared by
+ * all users and read by the RCPT/END-OF-MESSAGE scripts: plan definitions
+ * and the global suppression buckets; a Cluster deployment will need them
+ * copied per slot -- documented, not done.)
+ *
+ * USERS AND PLANS
+ *   P{u:NAME}:acct   HASH  plan     plan name ("" or absent: default_plan)
+ *                          state    "active" | "suspended"
+ *                          reason   text given at suspension ("" if none)
+ *                          since    unix seconds of the last state change
+ *                          created  unix seconds
+ *                    The user exists iff this key exists.
+ *   P{u:NAME}:lim    HASH  per-user overrides: field "DIM/WIN" -> "COUNT"
+ *   P{u:NAME}:dom    SET   allowed envelope-sender domains (A-labels,
+ *                          lower case).  A domain allows its subdomains.
+ *                          An EMPTY set means "no sender restriction".
+ *   Pplan:PLAN       HASH  field "DIM/WIN" -> "COUNT"
+ *   Pplans           SET   plan names
+ *   Pusers           SET   user names
+ *
+ *   DIM is messages | recipients | bytes; WIN is the window in whole
+ *   seconds ("3600") or "month" (calendar month, UTC); COUNT a decimal
+ *   integer >= 1 (K/M/G already expanded).  Example: "messages/3600" ->
+ *   "100".  A user's effective limits are the plan's fields with the
+ *   user's fields of the same DIM/WIN replacing them and the user's other
+ *   fields added.  A user whose plan key does not exist has only its own
+ *   overrides.  Fields that do not parse are ignored by the daemon.
+ *
+ * COUNTERS (written only by the daemon's scripts)
+ *   P{u:NAME}:c:DIM/WIN  HASH  slot number -> amount counted in that slot.
+ *     Sliding windows: slot width b = max(1, WIN div 60) seconds, slot
+ *     number floor(t / b); the amount "in the window" at time t is the sum
+ *     of slots floor(t/b) - ceil(WIN/b) .. floor(t/b), which covers more
+ *     than the last WIN seconds (conservative: N/W never admits more than N
+ *     in any interval of length W).  "month" windows use one slot
+ *     numbered YYYYMM (UTC).  Each key expires WIN + b seconds after its
+ *     last write (a month key at the end of the following month), old
+ *     slots are deleted by the next write.
+ *   P{u:NAME}:q:QUEUEID  HASH  refund record of END-OF-MESSAGE:
+ *     field "DIM/WIN:SLOT" -> amount added to that slot; expires after
+ *     SCHEMA_REFUND_TTL seconds.  policy_refund() gives it back and deletes
+ *     it.
+ *   Time is Redis's TIME inside the scripts (one clock for a fleet).
+ *
+ * SUPPRESSION
+ *   Global list:  Psup:N            N = 0 .. SCHEMA_SUP_GLOBAL_BUCKETS-1
+ *   User list:    P{u:NAME}:sup:N   N = 0 .. SCHEMA_SUP_USER_BUCKETS-1
+ *   Each bucket is a HASH  field -> value, where
+ *     N      = FNV-1a-32(normalised address) mod number of buckets
+ *     field  = schema_sup_field(address): the normalised address packed
+ *              6 bits per character (byte 0x01 then the bits) when every
+ *              character is in [a-z0-9.-_@+=], else the address itself.
+ *              Packing keeps 1M addresses at ~38 bytes each (a SET: 88).
+ *     value  = "R+4*C" as a decimal integer when the entry never expires,
+ *              or "R+4*C:E" -- R reason (0 hard-bounce, 1 complaint,
+ *              2 unsubscribe, 3 manual), C created and E expires in unix
+ *              MINUTES.  Use schema_sup_encode / schema_sup_decode.
+ *   Small buckets stay listpack-encoded; at 1M global entries a bucket
+ *   holds ~250 fields, so redis.conf needs hash-max-listpack-entries 512
+ *   (bench/README.md).  Expired entries are ignored at lookup and deleted
+ *   by the daemon's background sweep.
+ *
+ * FUNCTIONS (all return 0, or -1 when buf is too small / input invalid)
+ *   schema_user_valid(name)          1 if NAME may be a user name: 1..200
+ *                                    bytes, no control chars, space, '{',
+ *                                    '}', '*', '?', '[', ']', '\\'
+ *   schema_key_user(conf, name, suffix, buf, len)
+ *                                    "P{u:NAME}:SUFFIX" (acct, lim, dom,
+ *                                    and the constants below)
+ *   schema_key_counter(conf, name, dim, win, buf, len)
+ *   schema_key_queue(conf, name, queue_id, buf, len)
+ *   schema_key_plan(conf, plan, buf, len)      "Pplan:PLAN"
+ *   schema_key_global(conf, what, buf, len)    "Pplans", "Pusers"
+ *   schema_key_user_glob(conf, name, buf, len) glob for SCAN MATCH of
+ *                                    every key of the user (prefix escaped)
+ *   schema_limit_field(dim, win, buf, len)     "messages/3600", "bytes/month"
+ *   schema_limit_field_parse(field, &dim, &win)
+ *   schema_dim_name(dim) / schema_dim_lookup(name)
+ *   schema_sup_bucket(addr, user)    bucket number of a normalised address
+ *   schema_key_sup(conf, user|NULL, bucket, buf, len)
+ *   schema_sup_field(addr, buf, len) field bytes; returns the length or -1
+ *                                    (binary: use %b / argvlen)
+ *   schema_sup_field_decode(field, flen, addr, len)   back to the address
+ *   schema_sup_encode(entry, buf, len) / schema_sup_decode(val, entry)
+ *   schema_reason_name(r) / schema_reason_lookup(name)
+ *
+ * Window constants follow lib/limit.h: SCHEMA_MONTH == LIMIT_MONTH (-1),
+ * dimensions 0 messages, 1 recipients, 2 bytes (== enum limit_dim).
+ */
+#ifndef OUTPOST_SCHEMA_H
+#define OUTPOST_SCHEMA_H
+
+#include <stddef.h>
+
+struct conf;
+
+#define SCHEMA_KEY_MAX			512
+#define SCHEMA_USER_MAX			200
+
+#define SCHEMA_ACCT			"acct"
+#define SCHEMA_LIM			"lim"
+#define SCHEMA_DOM			"dom"
+#define SCHEMA_PLANS			"plans"
+#define SCHEMA_USERS			"users"
+
+/* acct fields and values */
+#define SCHEMA_F_PLAN			"plan"
+#define SCHEMA_F_STATE			"state"
+#define SCHEMA_F_REASON			"reason"
+#define SCHEMA_F_SINCE			"since"
+#define SCHEMA_F_CREATED		"created"
+#define SCHEMA_ACTIVE			"active"
+#define SCHEMA_SUSPENDED		"suspended"
+
+#define SCHEMA_MONTH			(-1L)
+enum schema_dim { SCHEMA_MESSAGES, SCHEMA_RECIPIENTS, SCHEMA_BYTES };
+#define SCHEMA_NDIM			3
+
+#define SCHEMA_REFUND_TTL		3600	/* seconds */
+
+#define SCHEMA_SUP_GLOBAL_BUCKETS	4096
+#define SCHEMA_SUP_USER_BUCKETS		256
+#define SCHEMA_SUP_FIELD_MAX		300
+
+enum schema_reason {
+	SCHEMA_HARD_BOUNCE, SCHEMA_COMPLAINT, SCHEMA_UNSUBSCRIBE, SCHEMA_MANUAL
+};
+
+struct schema_sup {
+	int		 reason;	/* enum schema_reason */
+	long long	 created;	/* unix seconds (minute precision) */
+	long long	 expires;	/* unix seconds, 0 = never */
+};
+
+int	 schema_user_valid(const char *);
+int	 schema_key_user(const struct conf *, const char *, const char *,
+	    char *, size_t);
+int	 schema_key_counter(const struct conf *, const char *, int, long,
+	    char *, size_t);
+int	 schema_key_queue(const struct conf *, const char *, const char *,
+	    char *, size_t);
+int	 schema_key_plan(const struct conf *, const char *, char *, size_t);
+int	 schema_key_global(const struct conf *, const char *, char *, size_t);
+int	 schema_key_user_glob(const struct conf *, const char *, char *,
+	    size_t);
+
+int	 schema_limit_field(int, long, char *, size_t);
+int	 schema_limit_field_parse(const char *, int *, long *);
+const char *schema_dim_name(int);
+int	 schema_dim_lookup(const char *);
+
+unsigned schema_sup_bucket(const char *, const char *);
+int	 schema_key_sup(const struct conf *, const char *, unsigned, char *,
+	    size_t);
+int	 schema_sup_field(const char *, char *, size_t);
+int	 schema_sup_field_decode(const char *, size_t, char *, size_t);
+int	 schema_sup_encode(const struct schema_sup *, char *, size_t);
+int	 schema_sup_decode(const char *, struct schema_sup *);
+const char *schema_reason_name(int);
+int	 schema_reason_lookup(const char *);
+
+#endif

@@ -1,0 +1,229 @@
+/*
+ * outpost-milter -- DKIM-signs outbound mail for Postfix and Sendmail.
+ *
+ * usage: outpost-milter [-f] [-n] [-c FILE]
+ *   -c FILE  configuration (default /etc/outpost/outpost.conf, or
+ *            $OUTPOST_CONF)
+ *   -f       stay in the foreground
+ *   -n       check the configuration and the keys, report, and exit
+ *
+ * Start-up: configuration, key store (problems are warnings: a broken key
+ * costs only its own domain), socket, privilege drop, libmilter's loop.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "keystore.h"
+#include "log.h"
+#include "milter.h"
+#include "privdrop.h"
+#include "xmalloc.h"
+
+struct milter_globals	 G;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: outpost-milter [-f] [-n] [-c FILE]\n");
+	exit(2);
+}
+
+static void
+load_conf(const char *arg)
+{
+	const char	*path = conf_path(arg);
+	char		 err[1024];
+
+	if (conf_load(&G.conf, path, err, sizeof(err)) == 0)
+		return;
+	if (arg != NULL || getenv("OUTPOST_CONF") != NULL ||
+	    access(path, F_OK) == 0) {
+		fprintf(stderr, "outpost-milter: %s\n", err);
+		exit(1);
+	}
+	conf_init(&G.conf);	/* no file at the default place: defaults */
+}
+
+/* Derive the per-process settings the callbacks read. */
+static void
+setup_globals(void)
+{
+	const char	*canon = G.conf.canonicalization;
+	const char	*slash = strchr(canon, '/');
+	size_t		 i;
+
+	G.relaxed_header = strncmp(canon, "relaxed", 7) == 0;
+	G.relaxed_body = slash != NULL && strcmp(slash + 1, "relaxed") == 0;
+	G.sign_rsa = strlist_has(&G.conf.sign_algorithms, "rsa-sha256");
+	G.sign_ed25519 = strlist_has(&G.conf.sign_algorithms,
+	    "ed25519-sha256");
+	G.ninternal = G.conf.internal_hosts.n;
+	G.internal = xcalloc(G.ninternal, sizeof(*G.internal));
+	for (i = 0; i < G.ninternal; i++)
+		if (cidr_parse(G.conf.internal_hosts.v[i], &G.internal[i]) < 0)
+			fatal("internal_hosts: bad network \"%s\"",
+			    G.conf.internal_hosts.v[i]);
+}
+
+static void
+report_key_problem(const char *domain, const char *problem, void *arg)
+{
+	int	*count = arg;
+
+	(*count)++;
+	log_warn("keys of %s: %s (its mail will be deferred)", domain,
+	    problem);
+}
+
+static int
+open_keys(void)
+{
+	char	 err[512];
+	uid_t	 uid = geteuid();
+	gid_t	 gid = getegid();
+	int	 problems = 0;
+
+	if (uid == 0 && privdrop_lookup(G.conf.user, &uid, &gid, err,
+	    sizeof(err)) < 0)
+		fatal("%s", err);
+	G.keys = keystore_new(G.conf.keys_directory, uid, gid);
+	if (keystore_load(G.keys, err, sizeof(err)) < 0)
+		log_warn("keys_directory: %s", err);
+	keystore_warnings(G.keys, report_key_problem, &problems);
+	return problems;
+}
+
+/*
+ * Replies are small writes; with Nagle on, the second of two waits for
+ * the MTA's delayed ACK (~40 ms).  Linux hands TCP_NODELAY on from the
+ * listening socket to every accepted one, and libmilter keeps its
+ * listening socket to itself, so find it among our descriptors.
+ */
+static void
+listener_nodelay(void)
+{
+	int		 fd, v, one = 1;
+	socklen_t	 len;
+
+	for (fd = 3; fd < 1024; fd++) {
+		len = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) < 0 ||
+		    !v)
+			continue;
+		len = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) == 0 &&
+		    (v == AF_INET || v == AF_INET6))
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
+	}
+}
+
+/* /run/outpost is gone after a reboot unless systemd made it. */
+static void
+make_socket_dir(const char *path)
+{
+	char		 dir[sizeof(((struct netaddr *)0)->path)], err[256];
+	char		*slash;
+	uid_t		 uid;
+	gid_t		 gid;
+
+	strcpy(dir, path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (access(dir, F_OK) == 0 || geteuid() != 0)
+		return;
+	if (mkdir(dir, 0750) < 0)
+		fatal("mkdir %s: %s", dir, strerror(errno));
+	if (privdrop_lookup(G.conf.user, &uid, &gid, err, sizeof(err)) == 0 &&
+	    chown(dir, uid, gid) < 0)
+		fatal("chown %s: %s", dir, strerror(errno));
+}
+
+static void
+open_socket(void)
+{
+	struct netaddr	 a;
+	char		 spec[512], err[256];
+	uid_t		 uid;
+	gid_t		 gid;
+
+	if (netaddr_parse(G.conf.milter_socket, &a, err, sizeof(err)) < 0 ||
+	    netaddr_milter(&a, spec, sizeof(spec)) < 0)
+		fatal("milter_socket: %s", err);
+	if (smfi_setconn(spec) != MI_SUCCESS)
+		fatal("milter_socket %s: rejected by libmilter", spec);
+	if (smfi_settimeout((int)(G.conf.milter_timeout / 1000)) !=
+	    MI_SUCCESS || smfi_register(milter_desc) != MI_SUCCESS)
+		fatal("libmilter refused the filter registration");
+	if (a.kind == NETADDR_UNIX)
+		make_socket_dir(a.path);
+	/* The socket is created with our umask: the MTA's group may write. */
+	umask(007);
+	if (smfi_opensocket(1) != MI_SUCCESS)
+		fatal("cannot listen on %s (directory missing? address in "
+		    "use?)", G.conf.milter_socket);
+	if (a.kind == NETADDR_UNIX) {
+		if (geteuid() == 0 && privdrop_lookup(G.conf.user, &uid, &gid,
+		    err, sizeof(err)) == 0 && chown(a.path, uid, gid) < 0)
+			fatal("chown %s: %s", a.path, strerror(errno));
+		if (chmod(a.path, 0660) < 0)
+			fatal("chmod %s: %s", a.path, strerror(errno));
+	} else
+		listener_nodelay();
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*conf_arg = NULL;
+	char		 err[512];
+	int		 ch, foreground = 0, check = 0, problems;
+
+	while ((ch = getopt(argc, argv, "c:fn")) != -1) {
+		switch (ch) {
+		case 'c': conf_arg = optarg; break;
+		case 'f': foreground = 1; break;
+		case 'n': check = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	load_conf(conf_arg);
+	log_open("outpost-milter", check ? LOGDEST_STDERR :
+	    G.conf.log_destination, G.conf.log_level);
+	setup_globals();
+	problems = open_keys();
+	if (check) {
+		printf("%s: configuration OK; %d key problem%s\n",
+		    conf_path(conf_arg), problems, problems == 1 ? "" : "s");
+		return 0;
+	}
+
+	open_socket();
+	if (!foreground && daemon(0, 0) < 0)
+		fatal("daemon: %s", strerror(errno));
+	if (privdrop(G.conf.user, err, sizeof(err)) < 0)
+		fatal("%s", err);
+	signals_init();
+	refund_init();
+	log_info("listening on %s, mode %s, keys in %s",
+	    G.conf.milter_socket, G.conf.milter_mode == MODE_AUTO ? "auto" :
+	    G.conf.milter_mode == MODE_SIGN ? "sign" : "verify",
+	    G.conf.keys_directory);
+	ch = smfi_main();
+	log_info("stopped");
+	refund_fini();
+	G.keys = keystore_free(G.keys);
+	free(G.internal);
+	conf_free(&G.conf);
+	return ch == MI_SUCCESS ? 0 : 1;
+}

@@ -1,0 +1,268 @@
+/*
+ * outbound -- end of an outbound message: check the From header, find the
+ * domain's keys, add one DKIM-Signature per configured algorithm, log the
+ * audit line.
+ *
+ * The replies, in the order they are decided:
+ *   no From, several From fields, a From listing several addresses or none,
+ *   a From that cannot be parsed          550 5.7.1 naming the problem
+ *   no keys for the From domain           accepted unsigned (not ours), logged
+ *   keys present but unusable             451 4.3.0 naming the problem
+ *   internal failure (memory, crypto)     451 4.3.0
+ * With on_error = accept the last two pass the message unsigned, logged as
+ * such.  Bad input is refused whatever on_error says: it is not an error of
+ * ours, and a retry cannot cure it.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dkimsign.h"
+#include "keystore.h"
+#include "log.h"
+#include "milter.h"
+#include "rfc5322.h"
+#include "xmalloc.h"
+
+#define AUDIT_MAX	2048
+
+/*
+ * smfi_setreply() with printf formatting.  libmilter treats '%' in the
+ * text as a format character, so any that a header or domain brought in
+ * are doubled.
+ */
+void
+milter_set_reply(SMFICTX *ctx, const char *rcode, const char *xcode,
+    const char *fmt, ...)
+{
+	char		 text[512], safe[1024];
+	const char	*p;
+	size_t		 n = 0;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	for (p = text; *p != '\0' && n + 2 < sizeof(safe); p++) {
+		if (*p == '\r' || *p == '\n')
+			continue;
+		if (*p == '%')
+			safe[n++] = '%';
+		safe[n++] = *p;
+	}
+	safe[n] = '\0';
+	if (smfi_setreply(ctx, (char *)rcode, (char *)xcode, safe) !=
+	    MI_SUCCESS)
+		log_warn("cannot set SMTP reply \"%s %s %s\"", rcode, xcode,
+		    safe);
+}
+
+static const char *
+who(const struct mconn *c, const struct mmsg *m, char *buf, size_t len)
+{
+	if (m->auth != NULL)
+		snprintf(buf, len, "user=%s client=[%s]", m->auth, c->addr);
+	else
+		snprintf(buf, len, "client=[%s]", c->addr);
+	return buf;
+}
+
+static sfsistat
+refuse(SMFICTX *ctx, const struct mconn *c, const struct mmsg *m,
+    const char *why)
+{
+	char	 w[320];
+
+	log_info("%s: rejected %s: %s", m->qid, who(c, m, w, sizeof(w)), why);
+	milter_set_reply(ctx, "550", "5.7.1", "%s", why);
+	refund_message(m->auth, m->qid);
+	return SMFIS_REJECT;
+}
+
+/* A failure of ours: tempfail, or pass unsigned when on_error = accept. */
+static sfsistat
+fail(SMFICTX *ctx, const struct mconn *c, const struct mmsg *m,
+    const char *why)
+{
+	char	 w[320];
+
+	if (G.conf.on_error == ON_ERROR_ACCEPT) {
+		log_warn("%s: passed UNSIGNED (on_error = accept) %s: %s",
+		    m->qid, who(c, m, w, sizeof(w)), why);
+		return SMFIS_ACCEPT;
+	}
+	log_warn("%s: deferred %s: %s", m->qid, who(c, m, w, sizeof(w)), why);
+	milter_set_reply(ctx, "451", "4.3.0", "%s; try again later", why);
+	refund_message(m->auth, m->qid);
+	return SMFIS_TEMPFAIL;
+}
+
+/*
+ * The single From address's domain into dom; 0, or -1 with the reason
+ * the client will read in why.
+ */
+static int
+from_domain(const struct mmsg *m, char *dom, size_t domlen, char *why,
+    size_t whylen)
+{
+	struct rfc5322_addrs	 addrs;
+	char			 err[256];
+	int			 rc = -1;
+
+	if (m->nfrom == 0) {
+		snprintf(why, whylen, "message has no From header");
+		return -1;
+	}
+	if (m->nfrom > 1) {
+		snprintf(why, whylen, "message has %u From headers; "
+		    "exactly one is allowed", m->nfrom);
+		return -1;
+	}
+	if (rfc5322_parse_addresses(m->from, strlen(m->from), &addrs, err,
+	    sizeof(err)) < 0) {
+		snprintf(why, whylen, "From header cannot be parsed: %s", err);
+		return -1;
+	}
+	if (addrs.n != 1)
+		snprintf(why, whylen, "From header lists %zu addresses; "
+		    "exactly one is allowed", addrs.n);
+	else if (addrs.v[0].domain == NULL || addrs.v[0].domain[0] == '\0')
+		snprintf(why, whylen, "From address has no domain");
+	else if (strlen(addrs.v[0].domain) >= domlen)
+		snprintf(why, whylen, "From domain is too long");
+	else {
+		strcpy(dom, addrs.v[0].domain);
+		rc = 0;
+	}
+	rfc5322_addrs_free(&addrs);
+	return rc;
+}
+
+/*
+ * The value with CRLF folds turned into the LF that MTAs expect, after
+ * the space that follows the colon: ours under SMFIP_HDR_LEADSPC, else
+ * the MTA adds it.
+ */
+static char *
+header_value(const struct mconn *c, const char *v)
+{
+	char	*out, *o;
+
+	out = o = xmalloc(strlen(v) + 2);
+	if (c->pflags & SMFIP_HDR_LEADSPC)
+		*o++ = ' ';
+	for (; *v != '\0'; v++)
+		if (!(v[0] == '\r' && v[1] == '\n'))
+			*o++ = *v;
+	*o = '\0';
+	return out;
+}
+
+static int
+alg_wanted(int alg)
+{
+	return alg == 0 ? G.sign_rsa : G.sign_ed25519;
+}
+
+/*
+ * Sign with every wanted key of ks and insert the headers; the audit
+ * text gathers "d= s= a=" of each.  0, or -1 with why set.
+ */
+static int
+sign_all(SMFICTX *ctx, const struct mconn *c, struct mmsg *m,
+    const struct ks_result *ks,
+    char *audit, size_t alen, char *why, size_t whylen)
+{
+	const struct strlist	*sh = &G.conf.sign_headers;
+	const struct strlist	*oh = &G.conf.oversign_headers;
+	char			*value, *hv, err[256];
+	size_t			 i, nsig = 0;
+	long long		 now = (long long)time(NULL);
+
+	if (dsig_finish_body(m->sig) < 0) {
+		snprintf(why, whylen, "internal error hashing the body");
+		return -1;
+	}
+	for (i = 0; i < ks->nkeys; i++) {
+		if (!alg_wanted(ks->keys[i].alg))
+			continue;
+		if (dsig_sign(m->sig, ks->keys[i].pkey, ks->domain,
+		    ks->keys[i].selector, (const char *const *)sh->v, sh->n,
+		    (const char *const *)oh->v, oh->n, now, &value, err,
+		    sizeof(err)) < 0) {
+			snprintf(why, whylen, "cannot sign for %s: %s",
+			    ks->domain, err);
+			return -1;
+		}
+		hv = header_value(c, value);
+		free(value);
+		if (smfi_insheader(ctx, 0, "DKIM-Signature", hv) !=
+		    MI_SUCCESS) {
+			free(hv);
+			snprintf(why, whylen, "MTA refused the DKIM-Signature "
+			    "header");
+			return -1;
+		}
+		free(hv);
+		snprintf(audit + strlen(audit), alen - strlen(audit),
+		    " sig=d=%s,s=%s,a=%s", ks->domain, ks->keys[i].selector,
+		    ks->keys[i].alg == 0 ? "rsa-sha256" : "ed25519-sha256");
+		nsig++;
+	}
+	if (nsig == 0) {
+		snprintf(why, whylen, "no key of %s matches sign_algorithms",
+		    ks->domain);
+		return -1;
+	}
+	return 0;
+}
+
+sfsistat
+outbound_eom(SMFICTX *ctx, struct mconn *c, struct mmsg *m)
+{
+	struct ks_result	 ks;
+	char			 dom[256], why[1024], audit[AUDIT_MAX], w[320];
+	sfsistat		 rc;
+
+	if (m->failed)
+		return fail(ctx, c, m, "out of memory while reading the "
+		    "message");
+	if (from_domain(m, dom, sizeof(dom), why, sizeof(why)) < 0)
+		return refuse(ctx, c, m, why);
+
+	if (!rfc5322_hostname_ok(dom)) {
+		log_info("%s: not signed %s: From domain \"%s\" is not a "
+		    "host name", m->qid, who(c, m, w, sizeof(w)), dom);
+		return SMFIS_ACCEPT;
+	}
+	keystore_maybe_reload(G.keys);
+	keystore_lookup(G.keys, dom, G.conf.sign_subdomains, &ks);
+	switch (ks.status) {
+	case KS_NONE:
+		log_info("%s: not signed %s from_domain=%s: no keys for "
+		    "this domain", m->qid, who(c, m, w, sizeof(w)), dom);
+		keystore_release(&ks);
+		return SMFIS_ACCEPT;
+	case KS_ERROR:
+		snprintf(why, sizeof(why), "cannot sign for %s: %s", dom,
+		    ks.err);
+		keystore_release(&ks);
+		return fail(ctx, c, m, why);
+	}
+
+	audit[0] = '\0';
+	if (sign_all(ctx, c, m, &ks, audit, sizeof(audit), why,
+	    sizeof(why)) < 0)
+		rc = fail(ctx, c, m, why);
+	else {
+		log_info("%s: signed %s from_domain=%s%s bh=%s "
+		    "message-id=%s", m->qid, who(c, m, w, sizeof(w)), dom,
+		    audit, dsig_bh(m->sig),
+		    m->msgid[0] ? m->msgid : "(none)");
+		rc = SMFIS_ACCEPT;
+	}
+	keystore_release(&ks);
+	return rc;
+}

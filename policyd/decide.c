@@ -1,0 +1,273 @@
+/*
+ * decide -- what a request asks of Redis and what the client is told.
+ *
+ *   dec_prepare(conf, req, offset, call)
+ *       DEC_DUNNO for requests the daemon does not judge (another request
+ *       type, no SASL user, a stage other than RCPT / END-OF-MESSAGE);
+ *       otherwise fills call with the script arguments of lib/pscript.h.
+ *   dec_reply(conf, call, reply, buf, len)
+ *       the action line (without "action=") for a script reply; a NULL or
+ *       unexpected reply means Redis failed: on_error decides.
+ *
+ * Pure functions: no I/O, no logging.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "limit.h"
+#include "mailaddr.h"
+#include "policyd.h"
+#include "schema.h"
+
+#define REPLY_TEMPFAIL	"451 4.3.0 policy service temporarily unavailable, " \
+			"try again later"
+#define REPLY_UNKNOWN	"554 5.7.1 unknown sending account"
+
+long
+dec_clock_offset(void)
+{
+	const char	*v = getenv("OUTPOST_TEST_CLOCK_OFFSET");
+
+	return v != NULL ? strtol(v, NULL, 10) : 0;
+}
+
+static void
+setarg(struct dec_call *c, const char *s, size_t n)
+{
+	if (n >= DEC_ARGLEN)
+		n = DEC_ARGLEN - 1;
+	memcpy(c->argv[c->argc], s, n);
+	c->argv[c->argc][n] = '\0';
+	c->argvlen[c->argc++] = n;
+}
+
+static void
+setstr(struct dec_call *c, const char *s)
+{
+	setarg(c, s, strlen(s));
+}
+
+/* Copy text for a reply: printable ASCII only, bounded. */
+static void
+clean(char *dst, size_t len, const char *src)
+{
+	size_t	 i;
+
+	for (i = 0; i + 1 < len && src[i] != '\0'; i++)
+		dst[i] = (src[i] >= ' ' && src[i] < 0x7f) ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+static void
+common(const struct conf *cf, const struct pol_request *r, long off,
+    struct dec_call *c)
+{
+	char	 buf[SCHEMA_KEY_MAX];
+
+	schema_key_user(cf, c->user, SCHEMA_ACCT, buf, sizeof(buf));
+	c->nkeys = 1;
+	setstr(c, buf);
+	setstr(c, cf->redis_prefix);
+	setstr(c, c->user);
+	snprintf(buf, sizeof(buf), "%ld", off);
+	setstr(c, buf);
+	setstr(c, cf->policyd_unknown_user == UNKNOWN_DEFAULT ? "default" :
+	    "reject");
+	setstr(c, cf->default_plan);
+	(void)r;
+}
+
+static void
+rcpt_args(const struct conf *cf, const struct pol_request *r,
+    struct dec_call *c)
+{
+	char		 dom[MAILDOMAIN_MAX + 1], addr[MAILADDR_MAX + 1];
+	char		 err[256], key[SCHEMA_KEY_MAX], field[SCHEMA_SUP_FIELD_MAX];
+	const char	*at;
+	int		 n;
+
+	dom[0] = '\0';
+	if ((at = strrchr(r->sender, '@')) != NULL && at[1] != '\0' &&
+	    mailaddr_domain_norm(at + 1, dom, sizeof(dom), err,
+	    sizeof(err)) < 0)
+		clean(dom, sizeof(dom), at + 1);	/* will not match */
+	setstr(c, dom);
+	n = -1;
+	if (mailaddr_norm(r->recipient, addr, sizeof(addr), err,
+	    sizeof(err)) == 0)
+		n = schema_sup_field(addr, field, sizeof(field));
+	if (n > 0) {
+		schema_key_sup(cf, c->user, schema_sup_bucket(addr, c->user),
+		    key, sizeof(key));
+		setstr(c, key);
+		schema_key_sup(cf, NULL, schema_sup_bucket(addr, NULL), key,
+		    sizeof(key));
+		setstr(c, key);
+		setarg(c, field, (size_t)n);
+	} else {
+		setstr(c, "");
+		setstr(c, "");
+		setstr(c, "");
+	}
+}
+
+int
+dec_prepare(const struct conf *cf, const struct pol_request *r, long off,
+    struct dec_call *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->stage = DEC_DUNNO;
+	if (strcmp(r->request, "smtpd_access_policy") != 0 ||
+	    *r->sasl_username == '\0')
+		return DEC_DUNNO;
+	if (strcmp(r->protocol_state, "RCPT") == 0)
+		c->stage = DEC_RCPT;
+	else if (strcmp(r->protocol_state, "END-OF-MESSAGE") == 0)
+		c->stage = DEC_EOM;
+	else
+		return DEC_DUNNO;
+	clean(c->user, sizeof(c->user), r->sasl_username);
+	clean(c->sender, sizeof(c->sender), r->sender);
+	clean(c->recipient, sizeof(c->recipient), r->recipient);
+	if (!schema_user_valid(r->sasl_username) ||
+	    strlen(r->sasl_username) >= sizeof(c->user)) {
+		c->argc = 0;		/* no such account can exist */
+		return c->stage;
+	}
+	common(cf, r, off, c);
+	if (c->stage == DEC_RCPT) {
+		rcpt_args(cf, r, c);
+		return c->stage;
+	}
+	setstr(c, r->recipient_count[0] ? r->recipient_count : "0");
+	setstr(c, r->size[0] ? r->size : "0");
+	setstr(c, r->queue_id);
+	setstr(c, "3600");
+	return c->stage;
+}
+
+static const char *
+el(const redisReply *rep, size_t i)
+{
+	if (i >= rep->elements || rep->element[i]->type != REDIS_REPLY_STRING)
+		return "";
+	return rep->element[i]->str;
+}
+
+static long long
+num(const redisReply *rep, size_t i)
+{
+	if (i >= rep->elements)
+		return 0;
+	if (rep->element[i]->type == REDIS_REPLY_INTEGER)
+		return rep->element[i]->integer;
+	if (rep->element[i]->type == REDIS_REPLY_STRING)
+		return strtoll(rep->element[i]->str, NULL, 10);
+	return 0;
+}
+
+static void
+utc(long long t, char *buf, size_t len, const char *fmt)
+{
+	time_t		 tt = (time_t)t;
+	struct tm	 tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, fmt, &tm);
+}
+
+static void
+limit_reply(const redisReply *rep, char *buf, size_t len)
+{
+	struct limit	 l;
+	char		 text[LIMIT_TEXT_MAX], when[64];
+	int		 dim;
+	long		 win;
+
+	if (schema_limit_field_parse(el(rep, 1), &dim, &win) < 0) {
+		snprintf(buf, len, REPLY_TEMPFAIL);
+		return;
+	}
+	memset(&l, 0, sizeof(l));
+	l.dim = dim;
+	l.window = win;
+	l.count = (unsigned long long)num(rep, 2);
+	limit_format(&l, text, sizeof(text));
+	if (num(rep, 6) == 1 && dim == SCHEMA_BYTES)
+		snprintf(buf, len, "552 5.3.4 message size %lld exceeds the "
+		    "limit %s", num(rep, 4), text);
+	else if (num(rep, 6) == 1)
+		snprintf(buf, len, "550 5.5.3 too many recipients (%lld) for "
+		    "the limit %s", num(rep, 4), text);
+	else {
+		utc(num(rep, 5), when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC");
+		if (win != SCHEMA_MONTH && win <= 86400)
+			snprintf(buf, len, "450 4.7.1 sending limit %s reached, "
+			    "try again after %s", text, when);
+		else
+			snprintf(buf, len, "550 5.7.1 sending limit %s reached "
+			    "until %s", text, when);
+	}
+}
+
+static void
+suppressed_reply(const struct dec_call *c, const redisReply *rep,
+    char *buf, size_t len)
+{
+	char		 date[32];
+	int		 reason = (int)num(rep, 2);
+	const char	*name = schema_reason_name(reason);
+
+	utc(num(rep, 3), date, sizeof(date), "%Y-%m-%d");
+	snprintf(buf, len, "550 %s <%s>: recipient suppressed%s: %s since %s",
+	    reason == SCHEMA_HARD_BOUNCE ? "5.1.1" : "5.7.1", c->recipient,
+	    strcmp(el(rep, 1), "user") == 0 ? " for this account" : "",
+	    name != NULL ? name : "manual", date);
+}
+
+void
+dec_reply(const struct conf *cf, const struct dec_call *c,
+    const redisReply *rep, char *buf, size_t len)
+{
+	const char	*what, *at;
+	char		 reason[256];
+
+	if (c->stage == DEC_DUNNO) {
+		snprintf(buf, len, "DUNNO");
+		return;
+	}
+	if (c->argc == 0) {
+		snprintf(buf, len, REPLY_UNKNOWN);
+		return;
+	}
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
+	    rep->elements == 0) {
+		snprintf(buf, len, "%s", cf->on_error == ON_ERROR_ACCEPT ?
+		    "DUNNO" : REPLY_TEMPFAIL);
+		return;
+	}
+	what = el(rep, 0);
+	if (strcmp(what, "ok") == 0)
+		snprintf(buf, len, "DUNNO");
+	else if (strcmp(what, "unknown") == 0)
+		snprintf(buf, len, REPLY_UNKNOWN);
+	else if (strcmp(what, "suspended") == 0) {
+		clean(reason, sizeof(reason), el(rep, 1));
+		snprintf(buf, len, "554 5.7.1 sending account suspended%s%s",
+		    *reason ? ": " : "", reason);
+	} else if (strcmp(what, "domain") == 0) {
+		at = strrchr(c->sender, '@');
+		snprintf(buf, len, "553 5.7.1 <%s>: not authorised to send as "
+		    "%s", c->sender, c->argv[6][0] ? c->argv[6] :
+		    (at ? at + 1 : c->sender));
+	} else if (strcmp(what, "suppressed") == 0)
+		suppressed_reply(c, rep, buf, len);
+	else if (strcmp(what, "limit") == 0)
+		limit_reply(rep, buf, len);
+	else
+		snprintf(buf, len, "%s", cf->on_error == ON_ERROR_ACCEPT ?
+		    "DUNNO" : REPLY_TEMPFAIL);
+}

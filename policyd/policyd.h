@@ -1,0 +1,120 @@
+/*
+ * outpost-policyd -- private header shared by the files of policyd/.
+ *
+ * proto.c   the Postfix policy protocol parser (pure: bytes in, one
+ *           request record out) and the reply formatter.
+ * decide.c  from a request to script arguments, and from a script reply
+ *           to the action text (pure, unit-tested).
+ * rstore.c  the asynchronous Redis client of the daemon (hiredis async
+ *           on libevent): connect/auth/select, reconnect with backoff,
+ *           per-command timeouts, EVALSHA with NOSCRIPT reload.
+ * server.c  listeners, connections, the event loop, draining on SIGTERM.
+ * sweep.c   deletes expired suppression entries in the background.
+ * track.c   warns once per user whose mail is seen at RCPT but never at
+ *           END-OF-MESSAGE.
+ * main.c    arguments, config, listen, drop privileges, loop.
+ */
+#ifndef OUTPOST_POLICYD_H
+#define OUTPOST_POLICYD_H
+
+#include <stddef.h>
+#include <hiredis/hiredis.h>
+
+struct conf;
+struct event_base;
+
+/* ---- proto.c ---- */
+#define POL_REQUEST_MAX		65536	/* a request must end within this */
+#define POL_LINE_MAX		8192	/* one attribute line */
+
+struct pol_request {
+	const char	*request;		/* "smtpd_access_policy" */
+	const char	*protocol_state;	/* RCPT, END-OF-MESSAGE ... */
+	const char	*sasl_username;
+	const char	*sender;
+	const char	*recipient;
+	const char	*recipient_count;
+	const char	*size;
+	const char	*queue_id;
+	const char	*instance;
+	const char	*client_address;
+	int		 nattrs;
+};
+
+/*
+ * pol_parse(buf, len, req, used, err, errlen)
+ *   1: a complete request: *req points into buf (lines NUL-terminated in
+ *      place, absent attributes ""), *used bytes belong to it;
+ *   0: need more bytes (nothing modified);
+ *  -1: malformed (err says why): no end within POL_REQUEST_MAX, a line
+ *      longer than POL_LINE_MAX, a line that is not name=value, a NUL byte.
+ */
+int	 pol_parse(char *, size_t, struct pol_request *, size_t *, char *,
+	    size_t);
+
+/* ---- decide.c ---- */
+enum dec_stage { DEC_DUNNO, DEC_RCPT, DEC_EOM };
+
+#define DEC_MAXARGS	10
+#define DEC_ARGLEN	512
+
+struct dec_call {
+	int	 stage;				/* enum dec_stage */
+	int	 nkeys;
+	int	 argc;
+	char	 argv[DEC_MAXARGS][DEC_ARGLEN];
+	size_t	 argvlen[DEC_MAXARGS];
+	char	 user[256];
+	char	 sender[512];			/* for reply texts */
+	char	 recipient[512];
+};
+
+/* Stage and script arguments of a request; DEC_DUNNO needs no Redis. */
+int	 dec_prepare(const struct conf *, const struct pol_request *, long,
+	    struct dec_call *);
+/* The action text for a script reply (NULL reply: on_error). */
+void	 dec_reply(const struct conf *, const struct dec_call *,
+	    const redisReply *, char *, size_t);
+/* Clock offset for the scripts: $OUTPOST_TEST_CLOCK_OFFSET (tests only). */
+long	 dec_clock_offset(void);
+
+/* ---- rstore.c ---- */
+struct rstore;
+typedef void rstore_cb(const redisReply *, void *);
+
+struct rstore	*rstore_new(struct event_base *, const struct conf *);
+struct rstore	*rstore_free(struct rstore *);
+/* Run a script; cb gets the reply, or NULL on error/timeout/down.  The
+ * callback may run before rstore_eval returns (Redis down). */
+void		 rstore_eval(struct rstore *, const char *, int, int,
+		    const char (*)[DEC_ARGLEN], const size_t *, rstore_cb *,
+		    void *);
+/* A plain command (no script), same callback rules. */
+void		 rstore_cmdv(struct rstore *, int, const char (*)[DEC_ARGLEN],
+		    const size_t *, rstore_cb *, void *);
+unsigned long	 rstore_errors(const struct rstore *);
+const char	*rstore_last_error(const struct rstore *);
+int		 rstore_up(const struct rstore *);
+
+/* ---- track.c ---- */
+struct track;
+struct track	*track_new(void);
+struct track	*track_free(struct track *);
+/* A transaction ended (instance changed or connection closed). */
+void		 track_transaction(struct track *, const char *, int, int);
+
+/* ---- sweep.c ---- */
+struct sweep;
+struct sweep	*sweep_new(struct event_base *, const struct conf *,
+		    struct rstore *, long);
+struct sweep	*sweep_free(struct sweep *);
+
+/* ---- server.c ---- */
+struct server;
+struct server	*server_new(struct event_base *, const struct conf *,
+		    char *, size_t);
+int		 server_listen(struct server *, char *, size_t);
+void		 server_run(struct server *);
+struct server	*server_free(struct server *);
+
+#endif

@@ -1,0 +1,499 @@
+/*
+ * server -- listeners, connections and the event loop of outpost-policyd.
+ *
+ * Single-threaded libevent loop, non-blocking sockets.  Each connection
+ * holds at most one request in flight (Postfix sends one at a time; a
+ * client that pipelines gets its answers in order because the next
+ * request is parsed only after the previous reply is queued).  The input
+ * buffer never grows past POL_REQUEST_MAX + READ_CHUNK: beyond that the
+ * parser has already called the request malformed.  Malformed request:
+ * logged, connection closed without a reply.  Idle connections close
+ * after policyd_idle_timeout.  SIGTERM/SIGINT: listeners close, idle
+ * connections close, busy ones close once their reply is written, then
+ * the loop ends.
+ *
+ *   server_new(base, conf, err, errlen)   NULL on error
+ *   server_listen(s, err, errlen)         bind every policyd_listen address
+ *   server_run(s)                         loop until drained
+ *   server_free(s)                        NULL-safe, returns NULL
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "log.h"
+#include "netaddr.h"
+#include "policyd.h"
+#include "pscript.h"
+#include "xmalloc.h"
+
+#define READ_CHUNK	16384
+#define IN_MAX		(POL_REQUEST_MAX + READ_CHUNK)
+#define MAX_LISTEN	32
+
+struct conn {
+	struct server	*srv;
+	int		 fd;
+	struct event	*rev, *wev, *next;
+	char		*in, *out;
+	size_t		 inlen, outlen, outcap;
+	int		 busy, eof;
+	struct dec_call	*call;
+	char		 peer[64];	/* "[addr]:port" or "unix" */
+	char		 instance[64], user[256];
+	int		 rcpt_ok, eom_seen;
+	struct conn	*prevc, *nextc;
+};
+
+struct server {
+	struct event_base	*base;
+	const struct conf	*conf;
+	struct rstore		*rs;
+	struct sweep		*sweep;
+	struct track		*track;
+	int			 lfd[MAX_LISTEN];
+	struct event		*lev[MAX_LISTEN];
+	int			 nlisten;
+	struct event		*sigterm, *sigint;
+	struct conn		*conns;
+	long			 offset;
+	char			 scratch[READ_CHUNK];
+	struct timeval		 idle;
+	int			 draining;
+	unsigned long		 nconns;
+};
+
+static void	conn_process(struct conn *);
+
+static void
+conn_close(struct conn *c)
+{
+	struct server	*s = c->srv;
+
+	if (c->busy) {			/* reply pending: close after it */
+		c->eof = 1;
+		event_del(c->rev);
+		return;
+	}
+	track_transaction(s->track, c->user, c->rcpt_ok, c->eom_seen);
+	event_free(c->rev);
+	event_free(c->wev);
+	event_free(c->next);
+	close(c->fd);
+	if (c->prevc != NULL)
+		c->prevc->nextc = c->nextc;
+	else
+		s->conns = c->nextc;
+	if (c->nextc != NULL)
+		c->nextc->prevc = c->prevc;
+	free(c->in);
+	free(c->out);
+	free(c->call);
+	free(c);
+	s->nconns--;
+	if (s->draining && s->conns == NULL)
+		event_base_loopexit(s->base, NULL);
+}
+
+static void
+conn_flush(struct conn *c)
+{
+	ssize_t	 n;
+
+	while (c->outlen > 0) {
+		n = write(c->fd, c->out, c->outlen);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			event_add(c->wev, NULL);
+			return;
+		}
+		if (n <= 0) {
+			c->outlen = 0;
+			c->eof = 1;
+			break;
+		}
+		memmove(c->out, c->out + n, c->outlen - (size_t)n);
+		c->outlen -= (size_t)n;
+	}
+	if (c->outlen == 0) {
+		free(c->out);
+		c->out = NULL;
+		c->outcap = 0;
+	}
+	if (c->eof || c->srv->draining)
+		conn_close(c);
+}
+
+static void
+conn_reply(struct conn *c, const char *action)
+{
+	size_t	 need = strlen(action) + 10;
+
+	if (c->outlen + need > c->outcap) {
+		c->outcap = c->outlen + need + 256;
+		c->out = xrealloc(c->out, c->outcap);
+	}
+	c->outlen += (size_t)snprintf(c->out + c->outlen, c->outcap -
+	    c->outlen, "action=%s\n\n", action);
+}
+
+/* The transaction tracking of track.c, per connection. */
+static void
+conn_track(struct conn *c, const struct pol_request *r)
+{
+	if (*r->sasl_username == '\0')
+		return;
+	if (strncmp(c->instance, r->instance, sizeof(c->instance) - 1) != 0 ||
+	    strncmp(c->user, r->sasl_username, sizeof(c->user) - 1) != 0) {
+		track_transaction(c->srv->track, c->user, c->rcpt_ok,
+		    c->eom_seen);
+		snprintf(c->instance, sizeof(c->instance), "%s", r->instance);
+		snprintf(c->user, sizeof(c->user), "%s", r->sasl_username);
+		c->rcpt_ok = c->eom_seen = 0;
+	}
+	if (strcmp(r->protocol_state, "END-OF-MESSAGE") == 0)
+		c->eom_seen = 1;
+}
+
+static void
+on_result(const redisReply *rep, void *arg)
+{
+	struct conn	*c = arg;
+	char		 action[1024];
+
+	dec_reply(c->srv->conf, c->call, rep, action, sizeof(action));
+	if (c->call->stage == DEC_RCPT && strcmp(action, "DUNNO") == 0 &&
+	    rep != NULL)
+		c->rcpt_ok = 1;
+	if (strcmp(action, "DUNNO") != 0)
+		log_info("user=%s client=%s stage=%s action=\"%s\"",
+		    c->call->user, c->peer, c->call->stage == DEC_RCPT ?
+		    "RCPT" : "END-OF-MESSAGE", action);
+	c->busy = 0;
+	free(c->call);			/* idle connections hold no buffers */
+	c->call = NULL;
+	conn_reply(c, action);
+	event_active(c->next, EV_TIMEOUT, 0);
+}
+
+static void
+conn_process(struct conn *c)
+{
+	struct pol_request	 req;
+	char			 err[256];
+	size_t			 used;
+	int			 rc;
+
+	while (!c->busy && !c->eof) {
+		rc = pol_parse(c->in, c->inlen, &req, &used, err, sizeof(err));
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			log_warn("client=%s: malformed policy request (%s); "
+			    "closing the connection", c->peer, err);
+			c->outlen = 0;
+			c->eof = 1;
+			break;
+		}
+		conn_track(c, &req);
+		if (c->call == NULL)
+			c->call = xmalloc(sizeof(*c->call));
+		dec_prepare(c->srv->conf, &req, c->srv->offset, c->call);
+		memmove(c->in, c->in + used, c->inlen - used);
+		c->inlen -= used;
+		if (c->call->stage == DEC_DUNNO || c->call->argc == 0) {
+			on_result(NULL, c);
+			continue;
+		}
+		c->busy = 1;
+		rstore_eval(c->srv->rs, c->call->stage == DEC_RCPT ?
+		    pscript_rcpt : pscript_eom, c->call->nkeys, c->call->argc,
+		    (const char (*)[DEC_ARGLEN])c->call->argv, c->call->argvlen,
+		    on_result, c);
+	}
+	if (!c->busy && c->inlen < IN_MAX && !c->eof)
+		event_add(c->rev, &c->srv->idle);
+	if (!c->busy && c->inlen == 0) {
+		free(c->in);
+		c->in = NULL;
+	}
+	conn_flush(c);
+}
+
+static void
+on_next(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_process(arg);
+}
+
+static void
+on_write(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_flush(arg);
+}
+
+static void
+on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	ssize_t		 n;
+
+	if (what & EV_TIMEOUT) {
+		if (c->busy)
+			return;
+		log_info("client=%s: idle for %ld ms, closing", c->peer,
+		    c->srv->conf->policyd_idle_timeout);
+		conn_close(c);
+		return;
+	}
+	/* Read into the server's scratch buffer, keep only what arrived:
+	 * an idle connection holds no input buffer at all. */
+	n = read(fd, c->srv->scratch, IN_MAX - c->inlen < READ_CHUNK ?
+	    IN_MAX - c->inlen : READ_CHUNK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		c->eof = 1;
+		conn_close(c);
+		return;
+	}
+	c->in = xrealloc(c->in, c->inlen + (size_t)n);
+	memcpy(c->in + c->inlen, c->srv->scratch, (size_t)n);
+	c->inlen += (size_t)n;
+	if (c->inlen == IN_MAX)
+		event_del(c->rev);
+	conn_process(c);
+}
+
+static void
+peer_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	char			 host[48], port[8];
+
+	snprintf(buf, len, "unix");
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    ss.ss_family != AF_UNIX &&
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
+	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		snprintf(buf, len, "[%s]:%s", host, port);
+}
+
+static void
+on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct server	*s = arg;
+	struct conn	*c;
+	int		 fd;
+
+	(void)what;
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) >= 0) {
+		c = xcalloc(1, sizeof(*c));
+		c->srv = s;
+		c->fd = fd;
+		peer_name(fd, c->peer, sizeof(c->peer));
+		c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read,
+		    c);
+		c->wev = event_new(s->base, fd, EV_WRITE, on_write, c);
+		c->next = event_new(s->base, -1, 0, on_next, c);
+		event_add(c->rev, &s->idle);
+		c->nextc = s->conns;
+		if (s->conns != NULL)
+			s->conns->prevc = c;
+		s->conns = c;
+		s->nconns++;
+	}
+	if (errno != EAGAIN && errno != EINTR)
+		log_err("accept: %s (connections=%lu)", strerror(errno),
+		    s->nconns);
+}
+
+static int
+listen_unix(struct server *s, const struct netaddr *a, char *err,
+    size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", a->path);
+	if (lstat(a->path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(a->path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(a->path, 0666) < 0 || listen(fd, 1024) < 0) {
+		snprintf(err, errlen, "listen unix:%s: %s", a->path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	s->lfd[s->nlisten++] = fd;
+	return 0;
+}
+
+static int
+listen_inet(struct server *s, const struct netaddr *a, char *err,
+    size_t errlen)
+{
+	struct addrinfo	 hints, *res, *ai;
+	int		 fd, on = 1, rc, n = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(a->host, a->port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "listen %s:%s: %s", a->host, a->port,
+		    gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL && s->nlisten < MAX_LISTEN; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+			    sizeof(on));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+		    listen(fd, 1024) < 0) {
+			snprintf(err, errlen, "listen %s:%s: %s", a->host,
+			    a->port, strerror(errno));
+			close(fd);
+			continue;
+		}
+		s->lfd[s->nlisten++] = fd;
+		n++;
+	}
+	freeaddrinfo(res);
+	return n > 0 ? 0 : -1;
+}
+
+int
+server_listen(struct server *s, char *err, size_t errlen)
+{
+	const struct strlist	*l = &s->conf->policyd_listen;
+	struct netaddr		 a;
+	size_t			 i;
+	int			 j, first;
+
+	for (i = 0; i < l->n; i++) {
+		if (netaddr_parse(l->v[i], &a, err, errlen) < 0)
+			return -1;
+		first = s->nlisten;
+		if ((a.kind == NETADDR_UNIX ? listen_unix(s, &a, err, errlen) :
+		    listen_inet(s, &a, err, errlen)) < 0)
+			return -1;
+		for (j = first; j < s->nlisten; j++) {
+			s->lev[j] = event_new(s->base, s->lfd[j],
+			    EV_READ | EV_PERSIST, on_accept, s);
+			event_add(s->lev[j], NULL);
+		}
+	}
+	return 0;
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct server	*s = arg;
+	struct conn	*c, *nc;
+	int		 i;
+
+	(void)what;
+	if (s->draining)
+		return;
+	log_info("signal %d: closing listeners, draining %lu connection(s)",
+	    (int)sig, s->nconns);
+	s->draining = 1;
+	for (i = 0; i < s->nlisten; i++) {
+		event_free(s->lev[i]);
+		s->lev[i] = NULL;
+		close(s->lfd[i]);
+	}
+	s->nlisten = 0;
+	for (c = s->conns; c != NULL; c = nc) {
+		nc = c->nextc;
+		if (!c->busy && c->outlen == 0)
+			conn_close(c);
+	}
+	if (s->conns == NULL)
+		event_base_loopexit(s->base, NULL);
+}
+
+struct server *
+server_new(struct event_base *base, const struct conf *conf, char *err,
+    size_t errlen)
+{
+	struct server	*s;
+
+	(void)err;
+	(void)errlen;
+	s = xcalloc(1, sizeof(*s));
+	s->base = base;
+	s->conf = conf;
+	s->offset = dec_clock_offset();
+	s->idle.tv_sec = conf->policyd_idle_timeout / 1000;
+	s->idle.tv_usec = (conf->policyd_idle_timeout % 1000) * 1000;
+	s->track = track_new();
+	s->sigterm = evsignal_new(base, SIGTERM, on_signal, s);
+	s->sigint = evsignal_new(base, SIGINT, on_signal, s);
+	event_add(s->sigterm, NULL);
+	event_add(s->sigint, NULL);
+	return s;
+}
+
+void
+server_run(struct server *s)
+{
+	s->rs = rstore_new(s->base, s->conf);
+	s->sweep = sweep_new(s->base, s->conf, s->rs, s->offset);
+	event_base_dispatch(s->base);
+	log_info("stopped; redis errors=%lu", rstore_errors(s->rs));
+}
+
+struct server *
+server_free(struct server *s)
+{
+	int	 i;
+
+	if (s == NULL)
+		return NULL;
+	while (s->conns != NULL) {
+		s->conns->busy = 0;
+		conn_close(s->conns);
+	}
+	for (i = 0; i < s->nlisten; i++) {
+		event_free(s->lev[i]);
+		close(s->lfd[i]);
+	}
+	s->sweep = sweep_free(s->sweep);
+	s->rs = rstore_free(s->rs);
+	s->track = track_free(s->track);
+	event_free(s->sigterm);
+	event_free(s->sigint);
+	free(s);
+	return NULL;
+}

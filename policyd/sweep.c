@@ -1,0 +1,183 @@
+/*
+ * sweep -- expired suppression entries are ignored at lookup (the RCPT
+ * script checks the expiry) and deleted here in the background: every
+ * SWEEP_EVERY_MS one SCAN step (MATCH "P*sup:*", COUNT SWEEP_COUNT) walks
+ * the keyspace; each key that is a suppression bucket (Psup:N or
+ * P{u:NAME}:sup:N) gets the pscript_sweep script.  One step in flight at
+ * a time; a full pass over the keyspace takes keys / SWEEP_COUNT steps.
+ * Several daemons sweeping the same Redis is harmless.  Every 10 ticks
+ * the heap is trimmed (malloc_trim) so that a burst of thousands of
+ * concurrent requests does not leave the RSS high.
+ *
+ *   sweep_new(base, conf, rstore, clock_offset)   starts the timer
+ *   sweep_free(s)                                 NULL-safe, returns NULL
+ */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "policyd.h"
+#include "pscript.h"
+#include "xmalloc.h"
+
+#define SWEEP_EVERY_MS	1000
+#define SWEEP_COUNT	"1000"
+
+struct sweep {
+	const struct conf	*conf;
+	struct rstore		*rs;
+	struct event		*timer;
+	char			 cursor[32];
+	char			 offset[32];
+	char			 pattern[DEC_ARGLEN];
+	int			 busy;
+	unsigned		 pending;	/* sweep scripts in flight */
+	unsigned long		 deleted;
+	unsigned long		 ticks;
+};
+
+struct sweep_key {
+	struct sweep	*s;
+	char		 argv[2][DEC_ARGLEN];
+	size_t		 argvlen[2];
+};
+
+static void
+arm(struct sweep *s)
+{
+	struct timeval	 tv = { SWEEP_EVERY_MS / 1000,
+	    (SWEEP_EVERY_MS % 1000) * 1000 };
+
+	evtimer_add(s->timer, &tv);
+}
+
+/* 1 if key is Psup:DIGITS or P{u:NAME}:sup:DIGITS. */
+static int
+is_bucket(const struct sweep *s, const char *key, size_t len)
+{
+	const char	*p, *end = key + len;
+	size_t		 plen = strlen(s->conf->redis_prefix);
+
+	if (len <= plen || memcmp(key, s->conf->redis_prefix, plen) != 0)
+		return 0;
+	p = end;
+	while (p > key && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	if (p == end || p - key < (long)plen + 4 || memcmp(p - 4, "sup:", 4))
+		return 0;
+	p -= 4;
+	if (p == key + plen)
+		return 1;
+	return key[plen] == '{' && p - key >= (long)plen + 5 &&
+	    memcmp(key + plen, "{u:", 3) == 0 && memcmp(p - 2, "}:", 2) == 0;
+}
+
+static void
+on_swept(const redisReply *rep, void *arg)
+{
+	struct sweep_key	*k = arg;
+
+	if (rep != NULL && rep->type == REDIS_REPLY_INTEGER)
+		k->s->deleted += (unsigned long)rep->integer;
+	k->s->pending--;
+	free(k);
+}
+
+static void
+on_scan(const redisReply *rep, void *arg)
+{
+	struct sweep		*s = arg;
+	const redisReply	*keys;
+	struct sweep_key	*k;
+	size_t			 i;
+
+	s->busy = 0;
+	arm(s);
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
+	    rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING)
+		return;
+	snprintf(s->cursor, sizeof(s->cursor), "%s", rep->element[0]->str);
+	keys = rep->element[1];
+	for (i = 0; i < keys->elements; i++) {
+		if (keys->element[i]->type != REDIS_REPLY_STRING ||
+		    keys->element[i]->len >= DEC_ARGLEN ||
+		    !is_bucket(s, keys->element[i]->str,
+		    keys->element[i]->len))
+			continue;
+		k = xcalloc(1, sizeof(*k));
+		k->s = s;
+		memcpy(k->argv[0], keys->element[i]->str,
+		    keys->element[i]->len);
+		k->argvlen[0] = keys->element[i]->len;
+		k->argvlen[1] = strlen(s->offset);
+		memcpy(k->argv[1], s->offset, k->argvlen[1]);
+		s->pending++;
+		rstore_eval(s->rs, pscript_sweep, 1, 2,
+		    (const char (*)[DEC_ARGLEN])k->argv, k->argvlen, on_swept, k);
+	}
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sweep	*s = arg;
+	char		 argv[6][DEC_ARGLEN];
+	size_t		 argvlen[6];
+	const char	*words[6] = { "SCAN", s->cursor, "MATCH", s->pattern,
+	    "COUNT", SWEEP_COUNT };
+	int		 i;
+
+	(void)fd;
+	(void)what;
+	if (++s->ticks % 10 == 0)
+		malloc_trim(0);		/* give back what a burst of requests
+					   left in the heap */
+	if (s->busy || s->pending > 0 || !rstore_up(s->rs)) {
+		arm(s);
+		return;
+	}
+	for (i = 0; i < 6; i++) {
+		argvlen[i] = strlen(words[i]);
+		memcpy(argv[i], words[i], argvlen[i] + 1);
+	}
+	s->busy = 1;
+	rstore_cmdv(s->rs, 6, (const char (*)[DEC_ARGLEN])argv, argvlen,
+	    on_scan, s);
+}
+
+struct sweep *
+sweep_new(struct event_base *base, const struct conf *conf,
+    struct rstore *rs, long offset)
+{
+	struct sweep	*s = xcalloc(1, sizeof(*s));
+	const char	*p;
+	size_t		 n = 0;
+
+	s->conf = conf;
+	s->rs = rs;
+	strcpy(s->cursor, "0");
+	snprintf(s->offset, sizeof(s->offset), "%ld", offset);
+	for (p = conf->redis_prefix; *p != '\0' && n + 8 < DEC_ARGLEN; p++) {
+		if (strchr("*?[]\\", *p) != NULL)
+			s->pattern[n++] = '\\';
+		s->pattern[n++] = *p;
+	}
+	memcpy(s->pattern + n, "*sup:*", 7);
+	s->timer = evtimer_new(base, on_timer, s);
+	arm(s);
+	return s;
+}
+
+struct sweep *
+sweep_free(struct sweep *s)
+{
+	if (s == NULL)
+		return NULL;
+	event_free(s->timer);
+	free(s);
+	return NULL;
+}

@@ -1,0 +1,104 @@
+/*
+ * track -- the most common deployment mistake of policy daemons: the
+ * service is in smtpd_recipient_restrictions but missing from
+ * smtpd_end_of_data_restrictions, so nothing is ever counted.  Per SASL
+ * user (in this process) count the transactions that got DUNNO at RCPT
+ * but ended without an END-OF-MESSAGE request; after TRACK_MISSES of them
+ * with no END-OF-MESSAGE ever seen for that user, warn once.
+ *
+ *   track_new() / track_free(t)          NULL-safe destructor
+ *   track_transaction(t, user, rcpt_ok, eom)
+ *       a transaction of user ended: rcpt_ok if some RCPT got DUNNO,
+ *       eom if an END-OF-MESSAGE request was seen.
+ *
+ * Bounded: at most TRACK_MAX users are remembered (open addressing).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "policyd.h"
+#include "xmalloc.h"
+
+#define TRACK_MAX	65536		/* power of two */
+#define TRACK_MISSES	3
+
+struct tentry {
+	char		*user;
+	unsigned	 misses;
+	unsigned char	 eom_seen, warned;
+};
+
+struct track {
+	struct tentry	*tab;
+	size_t		 n;
+};
+
+struct track *
+track_new(void)
+{
+	struct track	*t = xcalloc(1, sizeof(*t));
+
+	t->tab = xcalloc(TRACK_MAX, sizeof(*t->tab));
+	return t;
+}
+
+struct track *
+track_free(struct track *t)
+{
+	size_t	 i;
+
+	if (t == NULL)
+		return NULL;
+	for (i = 0; i < TRACK_MAX; i++)
+		free(t->tab[i].user);
+	free(t->tab);
+	free(t);
+	return NULL;
+}
+
+static struct tentry *
+lookup(struct track *t, const char *user)
+{
+	unsigned	 h = 2166136261u;
+	const char	*p;
+	size_t		 i, probe;
+
+	for (p = user; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (probe = 0; probe < TRACK_MAX; probe++) {
+		i = (h + probe) & (TRACK_MAX - 1);
+		if (t->tab[i].user == NULL) {
+			if (t->n >= TRACK_MAX / 2)
+				return NULL;	/* full enough: stop tracking */
+			t->tab[i].user = xstrdup(user);
+			t->n++;
+			return &t->tab[i];
+		}
+		if (strcmp(t->tab[i].user, user) == 0)
+			return &t->tab[i];
+	}
+	return NULL;
+}
+
+void
+track_transaction(struct track *t, const char *user, int rcpt_ok, int eom)
+{
+	struct tentry	*e;
+
+	if (*user == '\0' || (!rcpt_ok && !eom))
+		return;
+	if ((e = lookup(t, user)) == NULL)
+		return;
+	if (eom) {
+		e->eom_seen = 1;
+		return;
+	}
+	if (++e->misses >= TRACK_MISSES && !e->eom_seen && !e->warned) {
+		e->warned = 1;
+		log_warn("user=%s: %u transactions seen at RCPT but none at "
+		    "END-OF-MESSAGE: is check_policy_service missing from "
+		    "smtpd_end_of_data_restrictions? Messages are not being "
+		    "counted", user, e->misses);
+	}
+}

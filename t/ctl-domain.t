@@ -1,0 +1,207 @@
+#!/bin/bash
+# outpostctl domain, end to end: the real binary with a config whose
+# keys_directory is a temporary folder.  add / rotate / activate / retire /
+# list / show, their exit codes and files, --json output parsed by Python,
+# and the printed DKIM records proved right by dkimpy: a message signed with
+# the generated private key verifies against the printed record text used
+# as DNS (RSA and Ed25519).
+set -u
+cd "$(dirname "$0")/.."
+CTL=ctl/outpostctl
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/outpost-ctl-domain.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+K=$T/keys
+printf 'keys_directory = %s\nuser = outpost\n' "$K" > "$T/outpost.conf"
+
+n=0 failed=0
+ok() {	# ok COND-EXIT-STATUS NAME
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n - $2"
+	else echo "not ok $n - $2"; failed=$((failed + 1)); fi
+}
+check() { local name=$1; shift; "$@" >/dev/null 2>&1; ok $? "$name"; }
+run() {	# run ARGS...: sets rc, out, err
+	"$CTL" -c "$T/outpost.conf" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	out=$(cat "$T/out")
+	err=$(cat "$T/err")
+}
+is_rc() { [ "$rc" = "$1" ]; ok $? "$2 (exit $rc, want $1)"; [ "$rc" = "$1" ] || sed 's/^/# /' "$T/err"; }
+mode_of() { stat -c %a "$1"; }
+owner_of() { stat -c %U "$1"; }
+json() {	# json PYTHON-EXPR: evaluated with d = the JSON document on stdin
+	$PY -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if ('"$1"') else 1)' <"$T/out"
+}
+
+# The DKIM check: sign with the key file, verify with the record text as DNS.
+cat >"$T/dkimcheck.py" <<'EOF'
+import dkim, re, subprocess, sys
+keyfile, alg, recfile = sys.argv[1:4]
+rec = open(recfile).read().strip()
+name = rec.split()[0]
+txt = "".join(re.findall(r'"([^"]*)"', rec))
+sel, domain = name.rstrip(".").split("._domainkey.")
+if alg == "ed25519":
+    der = subprocess.run(["openssl", "pkey", "-in", keyfile, "-outform", "DER"],
+                         capture_output=True, check=True).stdout
+    import base64
+    key = base64.b64encode(der[-32:])
+else:
+    key = open(keyfile, "rb").read()
+msg = (b"From: Alice <alice@" + domain.encode() + b">\r\nTo: bob@example.org\r\n"
+       b"Subject: key check\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n"
+       b"Message-ID: <k1@" + domain.encode() + b">\r\n\r\nHello.\r\n")
+sig = dkim.sign(msg, sel.encode(), domain.encode(), key,
+                signature_algorithm=(b"ed25519-sha256" if alg == "ed25519" else b"rsa-sha256"),
+                include_headers=[b"from", b"to", b"subject", b"date"])
+def dns(qname, timeout=5):
+    return txt.encode() if qname.decode().rstrip(".") == name.rstrip(".") else None
+good = dkim.verify(sig + msg, dnsfunc=dns)
+bad = dkim.verify(sig + msg.replace(b"Hello.", b"Hullo."), dnsfunc=dns)
+sys.exit(0 if good and not bad else 1)
+EOF
+record_of() { grep "^$1\._domainkey\." "$T/out" > "$T/rec.$1"; }
+dkim_ok() {	# dkim_ok DOMAIN SEL ALG: with the record saved by record_of
+	$PY "$T/dkimcheck.py" "$K/$1/$2.key" "$3" "$T/rec.$2"
+}
+strings_ok() {	# each quoted string of the record at most 255 bytes
+	$PY -c 'import re,sys; s=re.findall(r"\"([^\"]*)\"", open(sys.argv[1]).read()); sys.exit(0 if s and all(len(x) <= 255 for x in s) else 1)' "$1"
+}
+
+# --- add ------------------------------------------------------------------
+run domain add Example.COM --selector s1
+is_rc 0 "add Example.COM --selector s1"
+D=$K/example.com
+check "s1r.key and s1e.key written" test -f "$D/s1r.key" -a -f "$D/s1e.key"
+[ "$(mode_of "$D/s1r.key")$(mode_of "$D/s1e.key")" = 600600 ]
+ok $? "key files mode 0600"
+[ "$(mode_of "$K")$(mode_of "$D")" = 750750 ]; ok $? "directories mode 0750"
+[ "$(cat "$D/active")" = "$(printf 's1r\ns1e')" ]; ok $? "both selectors active"
+if [ "$(id -u)" = 0 ]; then
+	[ "$(owner_of "$D/s1r.key")$(owner_of "$D/s1e.key")$(owner_of "$D")" = \
+	    outpostoutpostoutpost ]
+	ok $? "as root: keys and folder owned by the outpost user"
+else
+	echo "ok $((n += 1)) # skip not root: owner check"
+fi
+check "no temporary folder left" test -z "$(ls -A "$K" | grep -v '^example.com$')"
+record_of s1r; record_of s1e
+check "RSA record printed" grep -q 'IN TXT ( "v=DKIM1; k=rsa; p=MIIB' "$T/rec.s1r"
+check "Ed25519 record printed" grep -q 'IN TXT ( "v=DKIM1; k=ed25519; p=' "$T/rec.s1e"
+check "RSA record split into several strings" grep -qF '" "' "$T/rec.s1r"
+check "RSA record strings <= 255" strings_ok "$T/rec.s1r"
+check "suggested SPF labelled a suggestion" grep -q '^Suggested' "$T/out"
+check "SPF suggestion" grep -qF 'example.com. IN TXT "v=spf1 mx ~all"' "$T/out"
+check "DMARC suggestion" grep -qF '_dmarc.example.com. IN TXT "v=DMARC1; p=none; rua=mailto:dmarc-reports@example.com"' "$T/out"
+check "dkimpy: RSA signature verifies with the printed record" dkim_ok example.com s1r rsa
+check "dkimpy: Ed25519 signature verifies with the printed record" dkim_ok example.com s1e ed25519
+
+run domain add example.com
+is_rc 1 "add again is refused"
+check "reason: already has keys" grep -q "already has keys" "$T/err"
+
+# Default selector: today's UTC date, then -2.
+today=$(date -u +%Y%m%d)
+run --json domain add other.example
+is_rc 0 "add other.example (default selector, --json)"
+json "d['base'] == '$today' and [s['selector'] for s in d['selectors']] == ['${today}r', '${today}e'] and all(s['state'] == 'active' for s in d['selectors'])"
+ok $? "json: selectors ${today}r, ${today}e, active"
+json "d['selectors'][1]['algorithm'] == 'ed25519' and d['selectors'][0]['bits'] == 2048 and [x['purpose'] for x in d['suggested']] == ['spf', 'dmarc']"
+ok $? "json: algorithms, bits, suggestions"
+run domain rotate other.example
+is_rc 0 "rotate other.example"
+check "second selector of the day is $today-2" test -f "$K/other.example/${today}-2r.key"
+check "rotate prints the activate command" grep -qF "domain activate other.example ${today}-2" "$T/out"
+[ "$(cat "$K/other.example/active")" = "$(printf '%sr\n%se' "$today" "$today")" ]
+ok $? "rotate leaves the active selectors alone"
+
+# IDN: the folder is the A-label.
+run domain add "Bücher.example" --selector b1
+is_rc 0 "add an IDN domain"
+check "folder is the A-label" test -f "$K/xn--bcher-kva.example/b1r.key"
+
+# --- rotate / activate / retire -------------------------------------------
+run domain rotate example.com --selector s2
+is_rc 0 "rotate example.com --selector s2"
+record_of s2r; record_of s2e
+check "new pair pending" test -f "$D/s2r.key" -a -f "$D/s2e.key"
+check "dkimpy: rotated RSA record verifies" dkim_ok example.com s2r rsa
+check "dkimpy: rotated Ed25519 record verifies" dkim_ok example.com s2e ed25519
+run domain rotate example.com --selector s2
+is_rc 1 "rotate with a selector in use is refused"
+run domain rotate nothere.example
+is_rc 1 "rotate of an unknown domain is refused"
+
+run domain list
+is_rc 0 "list"
+echo "$out" | grep -Eq '^example\.com +s1r,s1e +2 +ok$'; ok $? "list: example.com s1r,s1e 2 ok"
+run --json domain list
+json "[x['domain'] for x in d] == ['example.com', 'other.example', 'xn--bcher-kva.example'] and d[0]['active'] == ['s1r', 's1e'] and d[0]['pending'] == 2 and d[0]['status'] == 'ok'"
+ok $? "list --json"
+
+run domain activate example.com s2
+is_rc 0 "activate example.com s2"
+[ "$(cat "$D/active")" = "$(printf 's2r\ns2e')" ]; ok $? "active is now s2r, s2e"
+run domain activate example.com s1e --json
+is_rc 0 "activate a single selector (Ed25519 back to s1e)"
+json "d['active'] == ['s2r', 's1e'] and d['previous'] == ['s2r', 's2e']"
+ok $? "json: RSA kept, Ed25519 switched"
+run domain activate example.com s9
+is_rc 1 "activate an unknown selector is refused"
+
+run domain retire example.com s2
+is_rc 1 "retire an active pair is refused"
+check "reason: it is active" grep -q "is active" "$T/err"
+run domain activate example.com s2
+run domain retire example.com s1 --json
+is_rc 0 "retire the old pair s1"
+json "d['retired'] == ['s1r', 's1e']"; ok $? "json: retired s1r, s1e"
+check "s1 files removed" test ! -e "$D/s1r.key" -a ! -e "$D/s1e.key"
+
+# --- show, and an unsafe key -----------------------------------------------
+run --json domain show example.com
+is_rc 0 "show --json"
+json "d['status'] == 'ok' and [(s['selector'], s['state'], s['bits'], s['safe']) for s in d['selectors']] == [('s2e', 'active', 256, True), ('s2r', 'active', 2048, True)] and d['selectors'][1]['record'].startswith('s2r._domainkey.example.com. IN TXT (')"
+ok $? "show: selectors, states, bits, safety, record"
+chmod 644 "$D/s2r.key"
+run domain show example.com
+is_rc 0 "show with an unsafe key"
+check "show names the problem" grep -q "s2r: mode 0644 is unsafe (want 0600, or 0640 with group" "$T/out"
+check "show marks it UNSAFE" grep -Eq '^s2r +rsa +2048 +active +UNSAFE' "$T/out"
+run domain list
+echo "$out" | grep -q "^example.com .*problem: key $D/s2r.key: mode 0644 is unsafe"
+ok $? "list: status problem with the milter's reason"
+chmod 600 "$D/s2r.key"
+run domain rotate example.com --selector s3
+chmod 644 "$D/s3e.key"
+run domain activate example.com s3
+is_rc 1 "activating an unsafe key is refused"
+check "reason names the file" grep -q "refusing to activate s3e: key $D/s3e.key: mode 0644" "$T/err"
+run domain show nothere.example
+is_rc 1 "show of an unknown domain"
+
+# --- usage and refusals ----------------------------------------------------
+run domain; is_rc 2 "domain without verb"
+run domain frob; is_rc 2 "unknown verb"
+run domain add; is_rc 2 "add without domain"
+run domain add a.example b.example; is_rc 2 "add with two domains"
+run domain add a.example --bogus; is_rc 2 "unknown option"
+run domain activate example.com; is_rc 2 "activate without selector"
+run domain add "a/b.example"; is_rc 1 "a domain with / is refused"
+check "reason names the domain" grep -q 'domain "a/b.example"' "$T/err"
+run domain add x.example --selector "../s"; is_rc 2 "a bad selector is a usage error"
+if [ "$(id -u)" = 0 ]; then
+	printf 'keys_directory = %s\nuser = no-such-user-x\n' "$K" > "$T/nouser.conf"
+	"$CTL" -c "$T/nouser.conf" domain add y.example >/dev/null 2>"$T/err"
+	rc=$?
+	is_rc 1 "as root, a missing user is refused"
+	check "reason names the user" grep -q 'user "no-such-user-x" (config key user) does not exist' "$T/err"
+	check "nothing written for it" test ! -e "$K/y.example"
+else
+	echo "ok $((n += 1)) # skip not root"; echo "ok $((n += 1)) # skip"
+	echo "ok $((n += 1)) # skip"
+fi
+
+echo "1..$n"
+[ "$failed" = 0 ]

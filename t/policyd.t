@@ -1,0 +1,413 @@
+#!/usr/bin/perl
+# Integration test of outpost-policyd against a real redis-server on a
+# temporary unix socket.  Users, plans and suppressions are seeded straight
+# through the key schema of lib/schema.h (a tiny RESP client below), so this
+# also checks that the documented schema is what the daemon reads.
+# Reads like a transcript: request -> exact action text.
+use strict;
+use warnings;
+use IO::Socket::UNIX;
+use IO::Socket::INET;
+use IO::Select;
+use File::Temp qw(tempdir);
+use POSIX qw(WNOHANG strftime);
+use Time::HiRes qw(sleep time);
+use Test::More;
+
+my ($redis_server) = grep { -x } map { "$_/redis-server" } split /:/, "$ENV{PATH}:/usr/bin:/usr/sbin";
+plan skip_all => 'redis-server not installed' unless $redis_server;
+my $daemon = 'policyd/outpost-policyd';
+plan skip_all => "$daemon not built" unless -x $daemon;
+
+$SIG{PIPE} = 'IGNORE';
+my $dir = tempdir('policyd-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chmod 0755, $dir;
+my $rsock = "$dir/redis.sock";
+my (%pids, $redis_pid);
+
+END {
+	kill 'KILL', $_ for grep { $_ } values %pids;
+	kill 'KILL', $redis_pid if $redis_pid;
+}
+
+sub start_redis {
+	$redis_pid = fork // die;
+	if (!$redis_pid) {
+		open STDOUT, '>', '/dev/null';
+		exec $redis_server, '--port', '0', '--unixsocket', $rsock,
+		    '--unixsocketperm', '777', '--save', '', '--appendonly',
+		    'no', '--dir', $dir or POSIX::_exit(127);
+	}
+	for (1 .. 200) { return if -S $rsock && eval { rcmd('PING') }; sleep 0.05 }
+	die "redis-server did not start";
+}
+
+sub stop_redis {
+	kill 'TERM', $redis_pid;
+	waitpid $redis_pid, 0;
+	$redis_pid = undef;
+	unlink $rsock;
+}
+
+# --- a tiny RESP client ---------------------------------------------------
+my $rconn;
+sub rcmd {
+	my @a = @_;
+	$rconn = IO::Socket::UNIX->new(Peer => $rsock) or die "redis: $!"
+	    unless $rconn && $rconn->connected;
+	my $out = '*' . @a . "\r\n";
+	$out .= '$' . length($_) . "\r\n$_\r\n" for @a;
+	print $rconn $out;
+	return rread();
+}
+sub rread {
+	my $l = <$rconn>;
+	defined $l or do { undef $rconn; die "redis closed" };
+	$l =~ s/\r\n$//;
+	my ($t, $v) = (substr($l, 0, 1), substr($l, 1));
+	return $v if $t eq '+' || $t eq ':';
+	die "redis error: $v" if $t eq '-';
+	if ($t eq '$') {
+		return undef if $v < 0;
+		read($rconn, my $s, $v + 2);
+		return substr($s, 0, $v);
+	}
+	return [map { rread() } 1 .. $v] if $t eq '*';
+	die "bad reply $l";
+}
+
+# --- lib/schema.h, re-implemented independently -----------------------------
+my $P = 'outpost:';
+sub fnv { my $h = 2166136261; for (unpack 'C*', $_[0]) { $h ^= $_; $h = ($h * 16777619) % 4294967296 } $h }
+sub sup_field {
+	my $a = shift;
+	my $alpha = 'abcdefghijklmnopqrstuvwxyz0123456789.-_@+=';
+	return $a if $a =~ /[^a-z0-9.\-_@+=]/;
+	my $bits = join '', map { sprintf '%06b', index($alpha, $_) + 1 } split //, $a;
+	$bits .= '0' x ((8 - length($bits) % 8) % 8);
+	return "\x01" . pack('B*', $bits);
+}
+sub suppress {
+	my ($addr, $user, $reason, $created, $expires) = @_;
+	my $nb = defined $user ? 256 : 4096;
+	my $key = defined $user ? "$P\{u:$user}:sup:" . fnv($addr) % $nb
+	    : "${P}sup:" . fnv($addr) % $nb;
+	my $v = $reason + 4 * int($created / 60);
+	$v .= ':' . int(($expires + 59) / 60) if $expires;
+	rcmd('HSET', $key, sup_field($addr), $v);
+}
+sub user_add {
+	my ($u, $plan, @doms) = @_;
+	rcmd('HSET', "$P\{u:$u}:acct", 'plan', $plan, 'state', 'active',
+	    'created', time);
+	rcmd('SADD', "${P}users", $u);
+	rcmd('SADD', "$P\{u:$u}:dom", $_) for @doms;
+}
+sub plan_set { my ($p, %l) = @_; rcmd('HSET', "${P}plan:$p", %l); rcmd('SADD', "${P}plans", $p) }
+sub used {
+	my ($u, $f) = @_;
+	my $h = rcmd('HGETALL', "$P\{u:$u}:c:$f");
+	my $n = 0;
+	for (my $i = 1; $i < @$h; $i += 2) { $n += $h->[$i] }
+	return $n;
+}
+
+# --- the daemon ------------------------------------------------------------
+my $run_user = $> == 0 ? 'outpost' : getpwuid($>);
+my $port = free_port();
+sub free_port {
+	for (1 .. 50) {
+		my $p = 20000 + int(rand(40000));
+		my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+		    LocalPort => $p, Listen => 1, ReuseAddr => 1) or next;
+		close $s;
+		return $p;
+	}
+	die "no free port";
+}
+
+sub write_conf {
+	my ($name, %kv) = @_;
+	my %c = (redis_address => "unix:$rsock", log_destination => 'stderr',
+	    user => $run_user, redis_timeout => '1s',
+	    policyd_listen => "unix:$dir/$name.sock", %kv);
+	open my $fh, '>', "$dir/$name.conf" or die;
+	print $fh "$_ = $c{$_}\n" for sort keys %c;
+	close $fh;
+	return "$dir/$name.conf";
+}
+
+sub start_daemon {
+	my ($name, $offset, %kv) = @_;
+	my $conf = write_conf($name, %kv);
+	my $pid = fork // die;
+	if (!$pid) {
+		$ENV{OUTPOST_TEST_CLOCK_OFFSET} = $offset if $offset;
+		open STDERR, '>', "$dir/$name.log";
+		exec $daemon, '-f', '-c', $conf or POSIX::_exit(127);
+	}
+	$pids{$name} = $pid;
+	for (1 .. 200) { return if -S "$dir/$name.sock"; sleep 0.05 }
+	die "$name did not start: " . slurp("$dir/$name.log");
+}
+
+sub slurp { local $/; open my $f, '<', $_[0] or return ''; <$f> }
+
+sub connect_to {
+	my $name = shift // 'main';
+	my $c = IO::Socket::UNIX->new(Peer => "$dir/$name.sock");
+	die "connect $name: $!" unless $c;
+	return $c;
+}
+
+# One request on connection $c; returns the action text.
+sub request {
+	my ($c, %a) = @_;
+	my %r = (request => 'smtpd_access_policy', protocol_state => 'RCPT',
+	    sasl_username => 'alice', sender => 'alice@example.com',
+	    recipient => 'bob@dest.example', recipient_count => 0, size => 0,
+	    queue_id => '', instance => 'i' . int(rand(1e9)), %a);
+	print $c join('', map { "$_=$r{$_}\n" } sort keys %r), "\n";
+	return read_reply($c);
+}
+sub read_reply {
+	my $c = shift;
+	my $l = <$c>;
+	return undef unless defined $l;
+	my $blank = <$c>;
+	$l =~ s/^action=//;
+	chomp $l;
+	return $l;
+}
+my $main;
+# The main connection may have been closed as idle between steps.
+sub live {
+	my $sel = IO::Select->new($main);
+	$main = connect_to() if $sel->can_read(0);
+	return $main;
+}
+sub rq { request(live(), @_) }
+sub eom { request(live(), protocol_state => 'END-OF-MESSAGE', recipient_count => 1, size => 1000, @_) }
+
+# ===========================================================================
+start_redis();
+start_daemon('main', 0, policyd_idle_timeout => '2s',
+    policyd_listen => "unix:$dir/main.sock, inet:127.0.0.1:$port");
+$main = connect_to();
+
+is(system($daemon, '-n', '-c', "$dir/main.conf") >> 8, 0, '-n: config ok');
+open my $bad, '>', "$dir/bad.conf"; print $bad "no_such_key = 1\n"; close $bad;
+isnt(system("$daemon -n -c $dir/bad.conf 2>/dev/null") >> 8, 0, '-n: bad config refused');
+
+plan_set('free', 'messages/86400', 200);
+plan_set('small', 'messages/3600', 3);
+user_add('alice', 'free', 'example.com');
+
+is(rq(sasl_username => ''), 'DUNNO', 'unauthenticated: DUNNO');
+is(rq(protocol_state => 'DATA'), 'DUNNO', 'DATA stage: DUNNO');
+is(rq(sasl_username => 'mallory'), '554 5.7.1 unknown sending account',
+    'unknown user');
+is(rq(), 'DUNNO', 'known user, allowed domain');
+is(rq(sender => 'alice@mail.example.com'), 'DUNNO', 'subdomain allowed');
+is(rq(sender => 'alice@Example.COM'), 'DUNNO', 'domain case folded');
+is(rq(sender => ''), 'DUNNO', 'null sender allowed');
+is(rq(sender => 'alice@example.org'),
+    '553 5.7.1 <alice@example.org>: not authorised to send as example.org',
+    'foreign sender domain');
+is(rq(sender => 'alice@notexample.com'),
+    '553 5.7.1 <alice@notexample.com>: not authorised to send as notexample.com',
+    'suffix that is not a subdomain');
+
+# suppression
+my $june = 1717243200;		# 2024-06-01T12:00:00Z
+suppress('gone@dest.example', undef, 0, $june, 0);
+suppress('Spam.Hater@dest.example', 'alice', 1, $june, 0);
+suppress('was@dest.example', undef, 2, $june, $june + 60);	# expired
+suppress('Caps@dest.example', undef, 3, $june, 0);		# unpacked field
+is(rq(recipient => 'gone@dest.example'),
+    '550 5.1.1 <gone@dest.example>: recipient suppressed: hard-bounce since 2024-06-01',
+    'global hard bounce');
+is(rq(recipient => 'gone@DEST.Example'),
+    '550 5.1.1 <gone@DEST.Example>: recipient suppressed: hard-bounce since 2024-06-01',
+    'recipient domain normalised before lookup');
+is(rq(recipient => 'Spam.Hater@dest.example'),
+    '550 5.7.1 <Spam.Hater@dest.example>: recipient suppressed for this account: complaint since 2024-06-01',
+    'per-user complaint (local part case kept)');
+is(rq(recipient => 'spam.hater@dest.example'), 'DUNNO',
+    'local part is case-sensitive');
+is(rq(recipient => 'Spam.Hater@dest.example', sasl_username => 'bob-other'),
+    '554 5.7.1 unknown sending account', 'other user: not on its list (unknown first)');
+is(rq(recipient => 'was@dest.example'), 'DUNNO', 'expired entry ignored');
+{
+	my $k = "${P}sup:" . fnv('was@dest.example') % 4096;
+	my $gone;
+	for (1 .. 100) { $gone = !rcmd('HEXISTS', $k, sup_field('was@dest.example')); last if $gone; sleep 0.2 }
+	ok($gone, 'expired entry swept in the background');
+	is(rcmd('HEXISTS', "${P}sup:" . fnv('gone@dest.example') % 4096, sup_field('gone@dest.example')),
+	    1, 'live entry kept by the sweep');
+}
+is(rq(recipient => 'Caps@dest.example'),
+    '550 5.7.1 <Caps@dest.example>: recipient suppressed: manual since 2024-06-01',
+    'address outside the packing alphabet');
+
+# suspension takes effect at the next request, on the same connection
+rcmd('HSET', "$P\{u:alice}:acct", 'state', 'suspended', 'reason',
+    'compromised credentials', 'since', time);
+is(rq(), '554 5.7.1 sending account suspended: compromised credentials',
+    'suspended at the next request');
+is(eom(), '554 5.7.1 sending account suspended: compromised credentials',
+    'suspended at END-OF-MESSAGE too');
+rcmd('HSET', "$P\{u:alice}:acct", 'state', 'active');
+is(rq(), 'DUNNO', 'resumed');
+
+# limits: 3 messages per hour
+user_add('carol', 'small');
+for my $i (1 .. 3) {
+	is(eom(sasl_username => 'carol', queue_id => "QC$i"), 'DUNNO', "message $i of 3 counted");
+}
+my $r = eom(sasl_username => 'carol');
+like($r, qr/^450 4\.7\.1 sending limit messages=3\/1h reached, try again after (\S+ \S+) UTC$/,
+    '4th message: 450 naming the limit');
+is(rq(sasl_username => 'carol'), $r, 'RCPT refused with the same reply');
+is(used('carol', 'messages/3600'), 3, 'refused message counted nothing');
+
+# all or nothing with two limits
+user_add('dave', 'none');
+rcmd('HSET', "$P\{u:dave}:lim", 'messages/3600', 10, 'recipients/3600', 5);
+is(eom(sasl_username => 'dave', recipient_count => 3), 'DUNNO', '3 recipients of 5');
+like(eom(sasl_username => 'dave', recipient_count => 3),
+    qr/^450 4\.7\.1 sending limit recipients=5\/1h reached/, '3 more do not fit');
+is(used('dave', 'messages/3600'), 1, 'messages not counted for the refused message');
+is(used('dave', 'recipients/3600'), 3, 'recipients unchanged');
+is(eom(sasl_username => 'dave', recipient_count => 2), 'DUNNO', '2 still fit');
+is(used('dave', 'recipients/3600'), 5, 'now full');
+
+# can never fit; long windows
+user_add('erin', 'none');
+rcmd('HSET', "$P\{u:erin}:lim", 'bytes/86400', 10000, 'recipients/3600', 5,
+    'messages/month', 1, 'messages/604800', 100);
+is(eom(sasl_username => 'erin', size => 20000),
+    '552 5.3.4 message size 20000 exceeds the limit bytes=10K/1d', 'too big ever');
+is(eom(sasl_username => 'erin', recipient_count => 6),
+    '550 5.5.3 too many recipients (6) for the limit recipients=5/1h', 'too many recipients ever');
+is(eom(sasl_username => 'erin'), 'DUNNO', 'first message of the month');
+my @g = gmtime(rcmd('TIME')->[0]);
+my ($y, $m) = ($g[5] + 1900, $g[4] + 1);
+($y, $m) = $m == 12 ? ($y + 1, 1) : ($y, $m + 1);
+my $want = sprintf('%04d-%02d-01 00:00:00', $y, $m);
+is(eom(sasl_username => 'erin'),
+    "550 5.7.1 sending limit messages=1/month reached until $want UTC",
+    'month limit: 550 until the 1st of next month');
+
+# windows: a second daemon (a fleet member) with its clock moved forward
+user_add('frank', 'none');
+rcmd('HSET', "$P\{u:frank}:lim", 'messages/60', 2);
+is(eom(sasl_username => 'frank'), 'DUNNO', 'frank 1/2');
+is(eom(sasl_username => 'frank'), 'DUNNO', 'frank 2/2');
+like(eom(sasl_username => 'frank'), qr/^450 4\.7\.1 sending limit messages=2\/1m/, 'frank 3 refused');
+start_daemon('later', 30);
+like(request(connect_to('later'), sasl_username => 'frank', protocol_state => 'END-OF-MESSAGE', recipient_count => 1),
+    qr/^450 /, '30 s later: still inside the window');
+start_daemon('later2', 125);
+is(request(connect_to('later2'), sasl_username => 'frank', protocol_state => 'END-OF-MESSAGE', recipient_count => 1),
+    'DUNNO', '125 s later: the window has moved on');
+
+# pipelined requests answered in order, inet listener
+{
+	my $c = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port") or die;
+	my $req = sub { my %a = @_; join('', map { "$_=$a{$_}\n" } sort keys %a) . "\n" };
+	print $c $req->(request => 'smtpd_access_policy', protocol_state => 'RCPT', sasl_username => 'nobody'),
+	    $req->(request => 'smtpd_access_policy', protocol_state => 'RCPT', sasl_username => 'alice', sender => ''),
+	    $req->(request => 'smtpd_access_policy', protocol_state => 'RCPT', sasl_username => '');
+	is(read_reply($c), '554 5.7.1 unknown sending account', 'pipelined 1 (inet)');
+	is(read_reply($c), 'DUNNO', 'pipelined 2');
+	is(read_reply($c), 'DUNNO', 'pipelined 3');
+}
+
+# malformed requests: closed without a reply
+for my $case (["not name=value", "request=smtpd_access_policy\ngarbage line\n\n"],
+    ["line over 8 KiB", "sender=" . ('x' x 9000)],
+    ["no end within 64 KiB", ("a=" . ('y' x 97) . "\n") x 700]) {
+	my $c = connect_to();
+	print $c $case->[1];
+	my $sel = IO::Select->new($c);
+	my $got = $sel->can_read(20) ? sysread($c, my $buf, 100) : -1;
+	ok(!defined $got || $got == 0, "$case->[0]: closed without a reply");
+}
+is(rq(), 'DUNNO', 'daemon still serving');
+
+# idle connections are closed after policyd_idle_timeout (2 s)
+{
+	my $c = connect_to();
+	my $t0 = time;
+	my $sel = IO::Select->new($c);
+	my $got = $sel->can_read(30) ? sysread($c, my $buf, 100) : -1;
+	is($got, 0, 'idle connection closed');
+	cmp_ok(time - $t0, '>=', 1.5, 'not before the idle timeout');
+}
+
+# the warning when END-OF-MESSAGE never comes
+for (1 .. 3) { rq(sasl_username => 'alice', instance => "w$_") }
+rq(sasl_username => '');
+$main->close; $main = connect_to();
+rq(sasl_username => 'alice', instance => 'w-last');
+sleep 0.2;
+like(slurp("$dir/main.log"), qr/user=alice: \d+ transactions seen at RCPT but none at END-OF-MESSAGE/,
+    'warned about a missing smtpd_end_of_data_restrictions');
+
+# exactness under concurrency: 8 processes, limit 1000
+user_add('hammer', 'none');
+rcmd('HSET', "$P\{u:hammer}:lim", 'messages/86400', 1000);
+my @kids;
+for my $k (1 .. 8) {
+	my $pid = fork // die;
+	if (!$pid) {
+		my $c = connect_to();
+		my $n = 0;
+		for (1 .. 160) {
+			my $a = request($c, sasl_username => 'hammer', protocol_state => 'END-OF-MESSAGE', recipient_count => 1);
+			$n++ if defined $a && $a eq 'DUNNO';
+		}
+		POSIX::_exit($n);
+	}
+	push @kids, $pid;
+}
+my $admitted = 0;
+for (@kids) { waitpid $_, 0; $admitted += $? >> 8 }
+is($admitted, 1000, '8 clients x 160 requests: exactly 1000 admitted');
+is(used('hammer', 'messages/86400'), 1000, 'counter says 1000');
+
+# Redis down -> on_error; back -> normal answers without a restart
+start_daemon('open', 0, on_error => 'accept');
+my $open = connect_to('open');
+undef $rconn;
+stop_redis();
+is(rq(), '451 4.3.0 policy service temporarily unavailable, try again later',
+    'Redis down, on_error=defer');
+is(request($open, sasl_username => 'mallory'), 'DUNNO', 'Redis down, on_error=accept');
+start_redis();
+plan_set('free', 'messages/86400', 200);
+user_add('alice', 'free', 'example.com');
+my $back;
+for (1 .. 100) { $back = rq(); last if $back eq 'DUNNO'; sleep 0.2 }
+is($back, 'DUNNO', 'Redis back: normal answers without restarting the daemon');
+is(request($open, sasl_username => 'mallory'), '554 5.7.1 unknown sending account',
+    'the other daemon too');
+
+# SIGTERM drains the request in flight
+{
+	my $c = connect_to();
+	rcmd('CLIENT', 'PAUSE', 700);
+	my %r = (request => 'smtpd_access_policy', protocol_state => 'RCPT', sasl_username => 'alice',
+	    sender => '', recipient => 'x@y.example', instance => 'drain');
+	print $c join('', map { "$_=$r{$_}\n" } sort keys %r), "\n";
+	sleep 0.2;
+	kill 'TERM', $pids{main};
+	is(read_reply($c), 'DUNNO', 'in-flight request answered after SIGTERM');
+	waitpid $pids{main}, 0;
+	is($?, 0, 'daemon exited cleanly');
+	delete $pids{main};
+}
+for (qw(later later2 open)) { kill 'TERM', $pids{$_}; waitpid $pids{$_}, 0; delete $pids{$_} }
+stop_redis();
+done_testing();

@@ -1,0 +1,223 @@
+/*
+ * Unit test of policyd/proto.c (the policy protocol parser) and of the
+ * reply texts of policyd/decide.c: tables of requests and replies.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "../../policyd/policyd.h"
+#include "../tap.h"
+
+#define RCPT "request=smtpd_access_policy\nprotocol_state=RCPT\n" \
+	"sasl_username=bob\nsender=a@example.com\nrecipient=x@dest.org\n" \
+	"instance=1a.2b\n"
+
+static void
+parse_cases(void)
+{
+	static const struct {
+		const char *name, *in;
+		int rc; size_t used; const char *state, *user, *err;
+	} cases[] = {
+		{ "rcpt", RCPT "\n", 1, sizeof(RCPT), "RCPT", "bob", NULL },
+		{ "two pipelined", RCPT "\n" RCPT "\n", 1, sizeof(RCPT),
+		    "RCPT", "bob", NULL },
+		{ "incomplete", RCPT, 0, 0, NULL, NULL, NULL },
+		{ "half a line", "request=smtpd_acc", 0, 0, NULL, NULL, NULL },
+		{ "crlf", "protocol_state=DATA\r\nsasl_username=\r\n\r\n", 1,
+		    39, "DATA", "", NULL },
+		{ "empty value, = in value", "sender=\nrecipient=a=b@c\n\n",
+		    1, 25, "", "", NULL },
+		{ "unknown attrs ignored", "foo=bar\nprotocol_state=RCPT\n\n",
+		    1, 29, "RCPT", "", NULL },
+		{ "last wins", "sasl_username=a\nsasl_username=b\n\n", 1, 33,
+		    "", "b", NULL },
+		{ "no equals", "request=smtpd_access_policy\ngarbage\n\n", -1,
+		    0, NULL, NULL, "not name=value" },
+		{ "empty name", "=value\n\n", -1, 0, NULL, NULL,
+		    "not name=value" },
+		{ "bad name", "na me=value\n\n", -1, 0, NULL, NULL,
+		    "bad attribute name" },
+		{ "garbage before end", "GET / HTTP/1.0\n", -1, 0, NULL, NULL,
+		    "not name=value" },
+		{ "empty request", "\n", -1, 0, NULL, NULL, "empty request" },
+		{ "NUL in line", "a=b\0c\n\n", -1, 0, NULL, NULL, "NUL" },
+	};
+	struct pol_request	 req;
+	char			 buf[512], err[256];
+	size_t			 i, used, n;
+	int			 rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = strlen(cases[i].in);
+		if (strcmp(cases[i].name, "NUL in line") == 0)
+			n = 7;
+		memcpy(buf, cases[i].in, n);
+		err[0] = '\0';
+		used = 0;
+		rc = pol_parse(buf, n, &req, &used, err, sizeof(err));
+		is_int(rc, cases[i].rc, cases[i].name);
+		if (rc == 1) {
+			is_int((long long)used, (long long)cases[i].used,
+			    "used bytes");
+			is_str(req.protocol_state, cases[i].state, "state");
+			is_str(req.sasl_username, cases[i].user, "user");
+		}
+		if (cases[i].err != NULL)
+			ok(strstr(err, cases[i].err) != NULL, "error: %s", err);
+	}
+}
+
+static void
+limits(void)
+{
+	struct pol_request	 req;
+	char			*big, err[256];
+	size_t			 used;
+
+	big = malloc(POL_REQUEST_MAX + 10);
+	memset(big, 'x', POL_LINE_MAX + 1);
+	memcpy(big, "sender=", 7);
+	is_int(pol_parse(big, POL_LINE_MAX + 1, &req, &used, err,
+	    sizeof(err)), -1, "line of 8 KiB + 1 without newline");
+	ok(strstr(err, "longer than") != NULL, "error: %s", err);
+	memset(big, 'x', POL_LINE_MAX);
+	memcpy(big, "sender=", 7);
+	is_int(pol_parse(big, POL_LINE_MAX, &req, &used, err, sizeof(err)),
+	    0, "line of exactly 8 KiB: wait for more");
+	for (used = 0; used + 100 <= POL_REQUEST_MAX; used += 100) {
+		memset(big + used, 'y', 99);
+		memcpy(big + used, "a=", 2);
+		big[used + 99] = '\n';
+	}
+	memset(big + used, 'z', POL_REQUEST_MAX - used);
+	memcpy(big + used, "a=", 2);
+	is_int(pol_parse(big, POL_REQUEST_MAX, &req, &used, err, sizeof(err)),
+	    -1, "64 KiB without an empty line");
+	ok(strstr(err, "no end of request") != NULL, "error: %s", err);
+	free(big);
+}
+
+static redisReply *
+mk(int type, const char *s, long long n)
+{
+	redisReply	*r = calloc(1, sizeof(*r));
+
+	r->type = type;
+	if (s != NULL) {
+		r->str = strdup(s);
+		r->len = strlen(s);
+	}
+	r->integer = n;
+	return r;
+}
+
+/* Build an array reply from "s:text" / "i:number" items. */
+static redisReply *
+arr(const char *const *items, size_t n)
+{
+	redisReply	*r = mk(REDIS_REPLY_ARRAY, NULL, 0);
+	size_t		 i;
+
+	r->elements = n;
+	r->element = calloc(n, sizeof(*r->element));
+	for (i = 0; i < n; i++)
+		r->element[i] = items[i][0] == 's' ?
+		    mk(REDIS_REPLY_STRING, items[i] + 2, 0) :
+		    mk(REDIS_REPLY_INTEGER, NULL, atoll(items[i] + 2));
+	return r;
+}
+
+static void
+replies(void)
+{
+	static const struct {
+		const char *items[8]; size_t n; int stage; const char *want;
+	} cases[] = {
+		{ { "s:ok" }, 1, DEC_RCPT, "DUNNO" },
+		{ { "s:unknown" }, 1, DEC_RCPT,
+		    "554 5.7.1 unknown sending account" },
+		{ { "s:suspended", "s:compromised\naccount", "s:1" }, 3,
+		    DEC_RCPT, "554 5.7.1 sending account suspended: "
+		    "compromised?account" },
+		{ { "s:suspended", "s:", "s:1" }, 3, DEC_RCPT,
+		    "554 5.7.1 sending account suspended" },
+		{ { "s:domain" }, 1, DEC_RCPT, "553 5.7.1 <a@example.com>: "
+		    "not authorised to send as example.com" },
+		{ { "s:suppressed", "s:global", "i:0", "i:1717243200" }, 4,
+		    DEC_RCPT, "550 5.1.1 <x@dest.org>: recipient suppressed: "
+		    "hard-bounce since 2024-06-01" },
+		{ { "s:suppressed", "s:user", "i:1", "i:1717243200" }, 4,
+		    DEC_RCPT, "550 5.7.1 <x@dest.org>: recipient suppressed "
+		    "for this account: complaint since 2024-06-01" },
+		{ { "s:limit", "s:messages/3600", "i:100", "i:100", "i:1",
+		    "i:1717243260", "i:0" }, 7, DEC_RCPT, "450 4.7.1 sending "
+		    "limit messages=100/1h reached, try again after "
+		    "2024-06-01 12:01:00 UTC" },
+		{ { "s:limit", "s:recipients/604800", "i:5000", "i:4999",
+		    "i:2", "i:1717243260", "i:0" }, 7, DEC_EOM, "550 5.7.1 "
+		    "sending limit recipients=5K/7d reached until "
+		    "2024-06-01 12:01:00 UTC" },
+		{ { "s:limit", "s:messages/month", "i:1000", "i:1000", "i:1",
+		    "i:1719792000", "i:0" }, 7, DEC_EOM, "550 5.7.1 sending "
+		    "limit messages=1K/month reached until 2024-07-01 "
+		    "00:00:00 UTC" },
+		{ { "s:limit", "s:bytes/86400", "i:10000000", "i:0",
+		    "i:20000000", "i:0", "i:1" }, 7, DEC_EOM, "552 5.3.4 "
+		    "message size 20000000 exceeds the limit bytes=10M/1d" },
+		{ { "s:limit", "s:recipients/3600", "i:100", "i:0",
+		    "i:150", "i:0", "i:1" }, 7, DEC_EOM, "550 5.5.3 too many "
+		    "recipients (150) for the limit recipients=100/1h" },
+		{ { "s:bogus" }, 1, DEC_EOM, "451 4.3.0 policy service "
+		    "temporarily unavailable, try again later" },
+	};
+	struct pol_request	 req;
+	struct dec_call		 call;
+	struct conf		 cf;
+	redisReply		*r;
+	char			 buf[1024], in[] = RCPT "\n";
+	size_t			 i, used;
+
+	conf_init(&cf);
+	pol_parse(in, sizeof(in) - 1, &req, &used, buf, sizeof(buf));
+	is_int(dec_prepare(&cf, &req, 0, &call), DEC_RCPT, "RCPT prepared");
+	is_int(call.argc, 10, "RCPT script arguments");
+	is_str(call.argv[6], "example.com", "sender domain argument");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = arr(cases[i].items, cases[i].n);
+		call.stage = cases[i].stage;
+		dec_reply(&cf, &call, r, buf, sizeof(buf));
+		is_str(buf, cases[i].want, cases[i].items[0]);
+		freeReplyObject(r);
+	}
+	dec_reply(&cf, &call, NULL, buf, sizeof(buf));
+	is_str(buf, "451 4.3.0 policy service temporarily unavailable, try "
+	    "again later", "Redis failed, on_error=defer");
+	cf.on_error = ON_ERROR_ACCEPT;
+	dec_reply(&cf, &call, NULL, buf, sizeof(buf));
+	is_str(buf, "DUNNO", "Redis failed, on_error=accept");
+	req.sasl_username = "";
+	is_int(dec_prepare(&cf, &req, 0, &call), DEC_DUNNO,
+	    "unauthenticated: DUNNO");
+	req.sasl_username = "bob";
+	req.protocol_state = "DATA";
+	is_int(dec_prepare(&cf, &req, 0, &call), DEC_DUNNO, "DATA: DUNNO");
+	req.protocol_state = "RCPT";
+	req.sasl_username = "evil{x}";
+	dec_prepare(&cf, &req, 0, &call);
+	dec_reply(&cf, &call, NULL, buf, sizeof(buf));
+	is_str(buf, "554 5.7.1 unknown sending account",
+	    "a name no account can have");
+	conf_free(&cf);
+}
+
+int
+main(void)
+{
+	parse_cases();
+	limits();
+	replies();
+	return done_testing();
+}

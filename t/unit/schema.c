@@ -1,0 +1,210 @@
+/*
+ * Unit test of lib/schema: key names, limit fields, suppression field
+ * packing and value encoding -- tables of inputs and expected outputs.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "redis.h"
+#include "schema.h"
+#include "../tap.h"
+
+static void
+keys(struct conf *c)
+{
+	char	 buf[SCHEMA_KEY_MAX];
+
+	schema_key_user(c, "bob@example.com", SCHEMA_ACCT, buf, sizeof(buf));
+	is_str(buf, "outpost:{u:bob@example.com}:acct", "acct key");
+	schema_key_counter(c, "bob", SCHEMA_BYTES, 86400, buf, sizeof(buf));
+	is_str(buf, "outpost:{u:bob}:c:bytes/86400", "counter key");
+	schema_key_counter(c, "bob", SCHEMA_MESSAGES, SCHEMA_MONTH, buf,
+	    sizeof(buf));
+	is_str(buf, "outpost:{u:bob}:c:messages/month", "month counter key");
+	schema_key_queue(c, "bob", "4F2A1C3B", buf, sizeof(buf));
+	is_str(buf, "outpost:{u:bob}:q:4F2A1C3B", "refund record key");
+	ok(schema_key_queue(c, "bob", "", buf, sizeof(buf)) < 0,
+	    "empty queue id refused");
+	schema_key_plan(c, "pro", buf, sizeof(buf));
+	is_str(buf, "outpost:plan:pro", "plan key");
+	schema_key_global(c, SCHEMA_USERS, buf, sizeof(buf));
+	is_str(buf, "outpost:users", "users key");
+	schema_key_sup(c, NULL, 17, buf, sizeof(buf));
+	is_str(buf, "outpost:sup:17", "global suppression bucket");
+	schema_key_sup(c, "bob", 3, buf, sizeof(buf));
+	is_str(buf, "outpost:{u:bob}:sup:3", "user suppression bucket");
+	schema_key_user_glob(c, "a*b", buf, sizeof(buf));
+	ok(schema_key_user_glob(c, "a*b", buf, sizeof(buf)) < 0,
+	    "glob of invalid name refused");
+	schema_key_user_glob(c, "bob", buf, sizeof(buf));
+	is_str(buf, "outpost:{u:bob}:*", "user glob");
+	ok(schema_key_user(c, "bob", SCHEMA_ACCT, buf, 10) < 0,
+	    "short buffer refused");
+}
+
+static void
+users(void)
+{
+	static const struct { const char *name; int valid; } cases[] = {
+		{ "bob", 1 }, { "bob@example.com", 1 }, { "", 0 },
+		{ "a{b", 0 }, { "a}b", 0 }, { "a b", 0 }, { "a\tb", 0 },
+		{ "a*", 0 }, { "x\x7f", 0 }, { "j\xc3\xb6rg", 1 },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_int(schema_user_valid(cases[i].name), cases[i].valid,
+		    cases[i].name);
+}
+
+static void
+fields(void)
+{
+	static const struct {
+		const char *field; int rc; int dim; long win;
+	} cases[] = {
+		{ "messages/3600", 0, SCHEMA_MESSAGES, 3600 },
+		{ "recipients/86400", 0, SCHEMA_RECIPIENTS, 86400 },
+		{ "bytes/month", 0, SCHEMA_BYTES, SCHEMA_MONTH },
+		{ "bytes/0", -1, 0, 0 }, { "bytes/-5", -1, 0, 0 },
+		{ "bytes/1h", -1, 0, 0 }, { "mails/60", -1, 0, 0 },
+		{ "messages", -1, 0, 0 }, { "messages/", -1, 0, 0 },
+		{ "messages/99999999999999999999", -1, 0, 0 },
+	};
+	char	 buf[64];
+	size_t	 i;
+	int	 dim, rc;
+	long	 win;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		dim = -9;
+		win = -9;
+		rc = schema_limit_field_parse(cases[i].field, &dim, &win);
+		ok(rc == cases[i].rc && (rc < 0 || (dim == cases[i].dim &&
+		    win == cases[i].win)), "field %s", cases[i].field);
+		if (rc == 0) {
+			schema_limit_field(dim, win, buf, sizeof(buf));
+			is_str(buf, cases[i].field, "field round trip");
+		}
+	}
+}
+
+static void
+packing(void)
+{
+	static const struct { const char *addr; int packed; } cases[] = {
+		{ "bob@example.com", 1 }, { "a@b", 1 }, { "ab@c", 1 },
+		{ "abc@de", 1 }, { "first.last+tag=x_y-z@mail.example.org", 1 },
+		{ "Bob@example.com", 0 }, { "\"a b\"@example.com", 0 },
+		{ "j\xc3\xb6rg@example.com", 0 },
+		{ "user0000012345.aa@example0042.com", 1 },
+	};
+	char	 f[SCHEMA_SUP_FIELD_MAX], back[300];
+	size_t	 i;
+	int	 n;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = schema_sup_field(cases[i].addr, f, sizeof(f));
+		ok(n > 0 && (f[0] == 1) == cases[i].packed &&
+		    (!cases[i].packed ||
+		    (size_t)n == 1 + (strlen(cases[i].addr) * 6 + 7) / 8),
+		    "field of %s: %d bytes", cases[i].addr, n);
+		back[0] = '\0';
+		schema_sup_field_decode(f, (size_t)n, back, sizeof(back));
+		is_str(back, cases[i].addr, "field decodes back");
+	}
+	n = schema_sup_field("user0000012345.aa@example0042.com", f,
+	    sizeof(f));
+	is_int(n, 26, "34-byte address packs into 26 bytes");
+	ok(schema_sup_field("", f, sizeof(f)) < 0, "empty address refused");
+	ok(schema_sup_field_decode("\x01", 1, back, sizeof(back)) < 0,
+	    "empty packed field refused");
+	ok(schema_sup_bucket("bob@example.com", NULL) <
+	    SCHEMA_SUP_GLOBAL_BUCKETS && schema_sup_bucket("bob@example.com",
+	    "u") < SCHEMA_SUP_USER_BUCKETS, "buckets in range");
+	is_int(schema_sup_bucket("a", NULL), 0xe40c292cu % 4096,
+	    "FNV-1a of \"a\"");
+}
+
+static void
+values(void)
+{
+	static const struct {
+		struct schema_sup e; const char *text;
+	} cases[] = {
+		{ { SCHEMA_HARD_BOUNCE, 1700000000, 0 }, "113333332" },
+		{ { SCHEMA_COMPLAINT, 1700000040, 0 }, "113333337" },
+		{ { SCHEMA_MANUAL, 1700000000, 1700086380 },
+		    "113333335:28334773" },
+		{ { SCHEMA_UNSUBSCRIBE, 0, 0 }, "2" },
+	};
+	struct schema_sup d;
+	char	 buf[64];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		schema_sup_encode(&cases[i].e, buf, sizeof(buf));
+		is_str(buf, cases[i].text, "encode");
+		memset(&d, 0, sizeof(d));
+		ok(schema_sup_decode(buf, &d) == 0 &&
+		    d.reason == cases[i].e.reason &&
+		    d.created == cases[i].e.created / 60 * 60 &&
+		    d.expires == cases[i].e.expires, "decode %s", buf);
+	}
+	ok(schema_sup_decode("x", &d) < 0, "garbage value refused");
+	ok(schema_sup_decode("12:", &d) < 0, "empty expiry refused");
+	ok(schema_sup_decode("-4", &d) < 0, "negative value refused");
+	is_int(schema_reason_lookup("complaint"), SCHEMA_COMPLAINT, "reason");
+	is_str(schema_reason_name(SCHEMA_HARD_BOUNCE), "hard-bounce",
+	    "reason name");
+	ok(schema_reason_lookup("bounce") < 0, "unknown reason refused");
+}
+
+static void
+addresses(void)
+{
+	static const struct {
+		const char *in; int rc; int unix_socket; const char *host;
+		int port;
+	} cases[] = {
+		{ "127.0.0.1:6379", 0, 0, "127.0.0.1", 6379 },
+		{ "[::1]:6380", 0, 0, "::1", 6380 },
+		{ "redis.example:1", 0, 0, "redis.example", 1 },
+		{ "unix:/run/redis.sock", 0, 1, "", 0 },
+		{ "sentinel:10.0.0.1:26379/mymaster", -1, 0, "", 0 },
+		{ "::1:6379", -1, 0, "", 0 }, { "host", -1, 0, "", 0 },
+		{ "host:0", -1, 0, "", 0 }, { "host:70000", -1, 0, "", 0 },
+		{ "[::1:6379", -1, 0, "", 0 }, { "unix:rel", -1, 0, "", 0 },
+	};
+	struct redis_addr a;
+	char	 err[256];
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rc = redis_addr_parse(cases[i].in, &a, err, sizeof(err));
+		ok(rc == cases[i].rc && (rc < 0 ||
+		    (a.unix_socket == cases[i].unix_socket &&
+		    strcmp(a.host, cases[i].host) == 0 &&
+		    a.port == cases[i].port)), "redis_address %s", cases[i].in);
+	}
+	redis_addr_parse("sentinel:h:1/m", &a, err, sizeof(err));
+	ok(strstr(err, "not supported yet") != NULL, "sentinel: %s", err);
+}
+
+int
+main(void)
+{
+	struct conf	 c;
+
+	conf_init(&c);
+	keys(&c);
+	users();
+	fields();
+	packing();
+	values();
+	addresses();
+	conf_free(&c);
+	return done_testing();
+}
