@@ -10,6 +10,8 @@
  *   policygen -s inet:HOST:PORT|unix:/path [-c CONNS] [-n TOTAL | -d SECS]
  *             [-U USERS] [-D DOMAIN] [-p PID] [-l LABEL]
  *   policygen -s ADDR -i N [-d SECS] [-p PID]      idle mode
+ *   policygen -P rcpt|eom     print outpost-policyd's Lua script (for the
+ *                             redis-benchmark floor) and exit
  *
  * Load mode prints requests/second, latency p50/p99, the replies by class
  * (DUNNO/OK, 4xx, 5xx, other), the server's CPU per request when -p is
@@ -33,6 +35,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "pscript.h"
 
 #define REQ_MAX		2048
 #define RBUF_MAX	4096
@@ -439,7 +443,8 @@ usage(void)
 	fprintf(stderr, "usage: policygen -s inet:HOST:PORT|unix:/path "
 	    "[-c conns] [-n total | -d secs]\n"
 	    "       [-U users] [-D domain] [-p server_pid] [-l label]\n"
-	    "       policygen -s ADDR -i N [-d secs] [-p server_pid]\n");
+	    "       policygen -s ADDR -i N [-d secs] [-p server_pid]\n"
+	    "       policygen -P rcpt|eom\n");
 	exit(2);
 }
 
@@ -451,8 +456,12 @@ main(int argc, char **argv)
 	double t0, cpu0;
 	int ch, epfd;
 
-	while ((ch = getopt(argc, argv, "c:d:D:i:l:n:p:s:U:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:D:i:l:n:p:P:s:U:")) != -1) {
 		switch (ch) {
+		case 'P':
+			fputs(strcmp(optarg, "eom") == 0 ? pscript_eom :
+			    pscript_rcpt, stdout);
+			return 0;
 		case 'c': O.conns = atoi(optarg); break;
 		case 'd': O.secs = atof(optarg); break;
 		case 'D': O.domain = optarg; break;
