@@ -788,6 +788,11 @@ check_first(void)
 	}
 	printf("# first message: reply '%c', %d DKIM-Signature header(s), "
 	    "%d other modification(s)\n", r, e.sigs, e.mods);
+	printf("# milter negotiated steps 0x%x: no reply to header %s, "
+	    "body %s; skips body %s; leading space %s\n", c.steps,
+	    c.steps & P_NR_HDR ? "yes" : "no", c.steps & P_NR_BODY ? "yes" :
+	    "no", c.steps & P_NOBODY ? "yes" : "no", c.steps & P_LEADSPC ?
+	    "yes" : "no");
 	for (i = 0; i < e.sigs && i < 8; i++) {
 		const char *a = e.sighdr[i] ? strstr(e.sighdr[i], "a=") : NULL;
 		printf("#   signature %d: %.*s\n", i + 1, a ? (int)strcspn(a,
