@@ -8,10 +8,16 @@
  * size=4096), sasl_username drawn from a pool of U users.
  *
  *   policygen -s inet:HOST:PORT|unix:/path [-c CONNS] [-n TOTAL | -d SECS]
- *             [-U USERS] [-D DOMAIN] [-p PID] [-l LABEL]
+ *             [-R RATE] [-U USERS] [-D DOMAIN] [-p PID] [-l LABEL]
  *   policygen -s ADDR -i N [-d SECS] [-p PID]      idle mode
  *   policygen -P rcpt|eom     print outpost-policyd's Lua script (for the
  *                             redis-benchmark floor) and exit
+ *
+ * Without -R each connection sends its next request as soon as the reply
+ * is in (closed loop: the server's saturation throughput, where latency is
+ * mostly queueing).  -R RATE paces the connections to RATE requests/second
+ * in all (open loop, latency counted from the scheduled time, so a stall
+ * is not hidden): the latency at a given load.
  *
  * Load mode prints requests/second, latency p50/p99, the replies by class
  * (DUNNO/OK, 4xx, 5xx, other), the server's CPU per request when -p is
@@ -45,7 +51,7 @@ struct opts {
 	const char	*addr, *label, *domain;
 	int		 conns, users, idle, pid;
 	long		 total;
-	double		 secs;
+	double		 secs, rate;
 };
 
 struct pconn {
@@ -53,7 +59,9 @@ struct pconn {
 	int	 user;		/* current message's user */
 	int	 eom;		/* 1 when the outstanding request is EOM */
 	long	 msg;		/* message number on this connection */
-	double	 t0;
+	double	 t0;		/* sent (paced: scheduled) at */
+	double	 due;		/* paced: when the next request is due */
+	int	 waiting;	/* paced: reply in, next not yet sent */
 	size_t	 rlen;
 	char	 rbuf[RBUF_MAX];
 };
@@ -264,7 +272,7 @@ claim(void)
 
 /* Sends the connection's next request; 0, or -1 when it goes idle. */
 static int
-send_next(struct pconn *c, int id)
+send_next(struct pconn *c, int id, double t0)
 {
 	char req[REQ_MAX];
 	int len;
@@ -285,8 +293,9 @@ send_next(struct pconn *c, int id)
 			return -1;
 		off += (size_t)w;
 	}
-	c->t0 = now();
+	c->t0 = t0 > 0 ? t0 : now();
 	c->rlen = 0;
+	c->waiting = 0;
 	return 0;
 }
 
@@ -342,20 +351,57 @@ open_all(int n, int epfd)
 	return c;
 }
 
+/* Paced mode: sends what is due; returns ms until the next is due. */
+static int
+send_due(struct pconn *c, int *active)
+{
+	double t = now(), next = 0, iv = O.conns / O.rate;
+	int i;
+
+	for (i = 0; i < O.conns; i++) {
+		if (!c[i].waiting)
+			continue;
+		if (c[i].due <= t) {
+			if (send_next(&c[i], i, c[i].due) < 0) {
+				c[i].waiting = 0;
+				(*active)--;
+			}
+			c[i].due += iv;
+			continue;
+		}
+		if (next == 0 || c[i].due < next)
+			next = c[i].due;
+	}
+	return next == 0 ? 1000 : (int)((next - t) * 1e3) + 1;
+}
+
 static void
 run_load(struct pconn *c, int epfd, struct stats *s)
 {
 	struct epoll_event evs[256];
-	int active = 0, i;
+	int active = 0, i, tmo = 1000;
+	double t0 = now();
 
-	for (i = 0; i < O.conns; i++)
-		if (send_next(&c[i], i) == 0)
-			active++;
+	for (i = 0; i < O.conns; i++) {
+		c[i].due = t0 + (O.rate > 0 ? i / O.rate : 0);
+		c[i].waiting = 1;
+		active++;
+		if (O.rate > 0)
+			continue;
+		c[i].waiting = 0;
+		if (send_next(&c[i], i, 0) < 0)
+			active--;
+	}
 	while (active > 0) {
-		int n = epoll_wait(epfd, evs, 256, 30000);
+		int n;
+		if (O.rate > 0)
+			tmo = send_due(c, &active);
+		if (active <= 0)
+			break;
+		n = epoll_wait(epfd, evs, 256, tmo);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
+		if (n < 0 || (n == 0 && now() - t0 > O.secs + 30)) {
 			fprintf(stderr, "policygen: no reply in 30 s, %d "
 			    "requests outstanding\n", active);
 			break;
@@ -367,8 +413,10 @@ run_load(struct pconn *c, int epfd, struct stats *s)
 			if (r < 0) {
 				s->closed++;
 				epoll_ctl(epfd, EPOLL_CTL_DEL, c[id].fd, NULL);
-			}
-			if (r < 0 || send_next(&c[id], id) < 0)
+				active--;
+			} else if (O.rate > 0)
+				c[id].waiting = 1;
+			else if (send_next(&c[id], id, 0) < 0)
 				active--;
 		}
 	}
@@ -441,7 +489,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: policygen -s inet:HOST:PORT|unix:/path "
-	    "[-c conns] [-n total | -d secs]\n"
+	    "[-c conns] [-n total | -d secs] [-R rate]\n"
 	    "       [-U users] [-D domain] [-p server_pid] [-l label]\n"
 	    "       policygen -s ADDR -i N [-d secs] [-p server_pid]\n"
 	    "       policygen -P rcpt|eom\n");
@@ -456,7 +504,7 @@ main(int argc, char **argv)
 	double t0, cpu0;
 	int ch, epfd;
 
-	while ((ch = getopt(argc, argv, "c:d:D:i:l:n:p:P:s:U:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:D:i:l:n:p:P:R:s:U:")) != -1) {
 		switch (ch) {
 		case 'P':
 			fputs(strcmp(optarg, "eom") == 0 ? pscript_eom :
@@ -469,6 +517,7 @@ main(int argc, char **argv)
 		case 'l': O.label = optarg; break;
 		case 'n': O.total = atol(optarg); break;
 		case 'p': O.pid = atoi(optarg); break;
+		case 'R': O.rate = atof(optarg); break;
 		case 's': O.addr = optarg; break;
 		case 'U': O.users = atoi(optarg); break;
 		default: usage();
