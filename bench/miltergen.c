@@ -97,13 +97,15 @@ struct message {
 struct eom {
 	int	 sigs;		/* DKIM-Signature headers added */
 	int	 mods;		/* other modifications */
-	int	 final;		/* R_CONTINUE, R_ACCEPT, R_REJECT ... */
-	char	*sighdr[8];	/* with -w: the signatures, "Name: value" */
+	int	 keep;		/* 1: keep the signatures' text */
+	char	*sighdr[8];	/* when keep: the signatures, "Name: value" */
 };
 
 struct conn {
 	int		 fd;
 	uint32_t	 steps;	/* protocol flags the milter chose */
+	char		*rb;	/* reply buffer, freed by conn_free */
+	size_t		 rcap;
 };
 
 struct worker {
@@ -184,6 +186,19 @@ msg_default(struct message *m)
 	}
 	if (m->bodylen >= 2)
 		memcpy(m->body + m->bodylen - 2, "\r\n", 2);
+}
+
+static void
+msg_free(struct message *m)
+{
+	int i;
+
+	for (i = 0; i < m->nhdrs; i++) {
+		free(m->hdrs[i].name);
+		free(m->hdrs[i].value);
+	}
+	free(m->hdrs);
+	free(m->body);
 }
 
 /* Appends text to *buf, turning bare LF into CRLF. */
@@ -459,6 +474,14 @@ conn_open(struct conn *c)
 }
 
 static void
+conn_free(struct conn *c)
+{
+	free(c->rb);
+	c->rb = NULL;
+	c->rcap = 0;
+}
+
+static void
 conn_close(struct conn *c)
 {
 	if (c->fd >= 0) {
@@ -473,14 +496,14 @@ conn_close(struct conn *c)
 static int
 read_reply(struct conn *c, struct eom *e)
 {
-	static __thread char *rb;
-	static __thread size_t cap;
 	size_t len;
 	int cmd;
+	char *rb;
 
 	for (;;) {
-		if ((cmd = recv_pkt(c->fd, &rb, &cap, &len)) < 0)
+		if ((cmd = recv_pkt(c->fd, &c->rb, &c->rcap, &len)) < 0)
 			return -1;
+		rb = c->rb;
 		switch (cmd) {
 		case R_PROGRESS:
 			continue;
@@ -495,7 +518,8 @@ read_reply(struct conn *c, struct eom *e)
 				continue;
 			}
 			nl = strlen(name) + 1;
-			if (e->sigs < 8 && (size_t)(name - rb) + nl <= len) {
+			if (e->keep && e->sigs < 8 &&
+			    (size_t)(name - rb) + nl <= len) {
 				const char *val = name + nl;
 				free(e->sighdr[e->sigs]);
 				if (asprintf(&e->sighdr[e->sigs], "%s:%s%s",
@@ -704,6 +728,7 @@ worker_main(void *arg)
 		w->lat[w->nlat++] = now() - t0;
 	}
 	conn_close(&c);
+	conn_free(&c);
 	return NULL;
 }
 
@@ -776,11 +801,12 @@ static int
 check_first(void)
 {
 	struct conn c = { .fd = -1 };
-	struct eom e = { 0 };
+	struct eom e = { .keep = 1 };
 	int on_conn = 0, r, i;
 
 	r = run_message(&c, 0, &on_conn, &e);
 	conn_close(&c);
+	conn_free(&c);
 	if (r < 0) {
 		fprintf(stderr, "miltergen: %s: first message failed "
 		    "(connect/protocol error)\n", O.sock);
@@ -925,7 +951,7 @@ main(int argc, char **argv)
 {
 	struct worker *w;
 	double t0, elapsed, cpu0, cpu1, self0;
-	int i;
+	int i, rc;
 
 	parse_args(argc, argv);
 	if (O.file)
@@ -949,6 +975,11 @@ main(int argc, char **argv)
 		pthread_join(w[i].tid, NULL);
 	elapsed = now() - t0;
 	cpu1 = proc_cpu_ms(O.pid);
-	return report(w, elapsed, cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1,
+	rc = report(w, elapsed, cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1,
 	    self_cpu_ms() - self0);
+	for (i = 0; i < O.conc; i++)
+		free(w[i].lat);
+	free(w);
+	msg_free(&M);
+	return rc;
 }

@@ -538,5 +538,10 @@ main(int argc, char **argv)
 	deadline = t0 + O.secs;
 	run_load(c, epfd, &s);
 	report(&s, now() - t0, cpu0 >= 0 ? proc_cpu_ms(O.pid) - cpu0 : -1);
+	for (ch = 0; ch < O.conns; ch++)
+		close(c[ch].fd);
+	close(epfd);
+	free(c);
+	free(s.lat);
 	return 0;
 }
