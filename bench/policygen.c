@@ -1,0 +1,547 @@
+/*
+ * policygen -- Postfix policy-protocol load generator, playing smtpd.
+ *
+ * C persistent connections served by one epoll loop; each connection has
+ * one request outstanding at a time, as a Postfix smtpd process does.
+ * Requests carry every attribute Postfix 3.7 sends; for each message a
+ * connection sends RCPT, then END-OF-MESSAGE (recipient_count=1,
+ * size=4096), sasl_username drawn from a pool of U users.
+ *
+ *   policygen -s inet:HOST:PORT|unix:/path [-c CONNS] [-n TOTAL | -d SECS]
+ *             [-R RATE] [-U USERS] [-D DOMAIN] [-p PID] [-l LABEL]
+ *   policygen -s ADDR -i N [-d SECS] [-p PID]      idle mode
+ *   policygen -P rcpt|eom     print outpost-policyd's Lua script (for the
+ *                             redis-benchmark floor) and exit
+ *
+ * Without -R each connection sends its next request as soon as the reply
+ * is in (closed loop: the server's saturation throughput, where latency is
+ * mostly queueing).  -R RATE paces the connections to RATE requests/second
+ * in all (open loop, latency counted from the scheduled time, so a stall
+ * is not hidden): the latency at a given load.
+ *
+ * Load mode prints requests/second, latency p50/p99, the replies by class
+ * (DUNNO/OK, 4xx, 5xx, other), the server's CPU per request when -p is
+ * given, and one "RESULT key=value ..." line for bench/run.  Idle mode opens
+ * N connections, holds them SECS seconds (default 2) and prints the
+ * server's VmRSS before and with them ("RESULT ... rss_kb_before= ...").
+ * A benchmark: nothing is asserted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pscript.h"
+
+#define REQ_MAX		2048
+#define RBUF_MAX	4096
+
+struct opts {
+	const char	*addr, *label, *domain;
+	int		 conns, users, idle, pid;
+	long		 total;
+	double		 secs, rate;
+};
+
+struct pconn {
+	int	 fd;
+	int	 user;		/* current message's user */
+	int	 eom;		/* 1 when the outstanding request is EOM */
+	long	 msg;		/* message number on this connection */
+	double	 t0;		/* sent (paced: scheduled) at */
+	double	 due;		/* paced: when the next request is due */
+	int	 waiting;	/* paced: reply in, next not yet sent */
+	size_t	 rlen;
+	char	 rbuf[RBUF_MAX];
+};
+
+struct stats {
+	double	*lat;
+	long	 n, cap;
+	long	 dunno, ok, tmp, perm, other, closed;
+};
+
+static struct opts O = { .conns = 1, .users = 10000, .total = 100000,
+			 .label = "policy", .domain = "example.com" };
+static unsigned long rng = 88172645463325252UL;
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "policygen: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* xorshift64: deterministic user choice for repeatable runs. */
+static unsigned long
+next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static int
+sock_open(const char *spec)
+{
+	int fd = -1, one = 1;
+
+	if (strncmp(spec, "unix:", 5) == 0) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		if (strlen(spec + 5) >= sizeof sun.sun_path)
+			return -1;
+		strcpy(sun.sun_path, spec + 5);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0 &&
+		    connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
+			return fd;
+	} else if (strncmp(spec, "inet:", 5) == 0) {
+		char host[256];
+		const char *port = strrchr(spec + 5, ':');
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+		size_t hl;
+		if (port == NULL || (hl = (size_t)(port - spec - 5)) >=
+		    sizeof host)
+			return -1;
+		memcpy(host, spec + 5, hl);
+		host[hl] = '\0';
+		if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+			memmove(host, host + 1, hl - 2);
+			host[hl - 2] = '\0';
+		}
+		if (getaddrinfo(host, port + 1, &hints, &ai) != 0)
+			return -1;
+		fd = socket(ai->ai_family, SOCK_STREAM, 0);
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			freeaddrinfo(ai);
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof one);
+			return fd;
+		}
+		freeaddrinfo(ai);
+	}
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Formats the request Postfix would send; returns its length. */
+static int
+format_request(char *buf, size_t cap, const struct pconn *c, int id)
+{
+	char user[128], qid[32];
+
+	snprintf(user, sizeof user, "user%05d@%s", c->user, O.domain);
+	snprintf(qid, sizeof qid, "%X%07lX", id & 0xfff, c->msg & 0xfffffff);
+	return snprintf(buf, cap,
+	    "request=smtpd_access_policy\n"
+	    "protocol_state=%s\nprotocol_name=ESMTP\n"
+	    "client_address=127.0.0.1\nclient_name=localhost\n"
+	    "client_port=%d\nreverse_client_name=localhost\n"
+	    "server_address=127.0.0.1\nserver_port=587\n"
+	    "helo_name=client.bench.example\nsender=%s\nrecipient=%s\n"
+	    "recipient_count=%d\nqueue_id=%s\ninstance=%x.%lx.1\n"
+	    "size=%d\netrn_domain=\nstress=\nsasl_method=PLAIN\n"
+	    "sasl_username=%s\nsasl_sender=\nccert_subject=\n"
+	    "ccert_issuer=\nccert_fingerprint=\nccert_pubkey_fingerprint=\n"
+	    "encryption_protocol=\nencryption_cipher=\nencryption_keysize=0\n"
+	    "policy_context=\n\n",
+	    c->eom ? "END-OF-MESSAGE" : "RCPT", 20000 + id % 40000, user,
+	    c->eom ? "" : "rcpt@example.org", c->eom ? 1 : 0,
+	    c->eom ? qid : "", id, c->msg, c->eom ? 4096 : 0, user);
+}
+
+static void
+classify(struct stats *s, const char *reply)
+{
+	const char *a = strstr(reply, "action=");
+
+	if (a == NULL) {
+		s->other++;
+		return;
+	}
+	a += 7;
+	if (strncasecmp(a, "DUNNO", 5) == 0)
+		s->dunno++;
+	else if (strncasecmp(a, "OK", 2) == 0)
+		s->ok++;
+	else if (a[0] == '4' || strncasecmp(a, "DEFER", 5) == 0)
+		s->tmp++;
+	else if (a[0] == '5' || strncasecmp(a, "REJECT", 6) == 0)
+		s->perm++;
+	else
+		s->other++;
+}
+
+static void
+record(struct stats *s, double lat)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 65536;
+		if ((s->lat = realloc(s->lat, s->cap * sizeof *s->lat)) ==
+		    NULL)
+			die("realloc");
+	}
+	s->lat[s->n++] = lat;
+}
+
+/* ---- server process figures ------------------------------------------ */
+
+static long
+proc_rss_kb(int pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	if (pid <= 0 || (f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static double
+proc_cpu_ms(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if (pid <= 0 || (f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
+	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
+		return -1;
+	return (ut + st) * 1000.0 / sysconf(_SC_CLK_TCK);
+}
+
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* ---- load loop -------------------------------------------------------- */
+
+static long issued;
+static double deadline;
+
+static int
+claim(void)
+{
+	if (O.secs > 0 ? now() >= deadline : issued >= O.total)
+		return 0;
+	issued++;
+	return 1;
+}
+
+/* Sends the connection's next request; 0, or -1 when it goes idle. */
+static int
+send_next(struct pconn *c, int id, double t0)
+{
+	char req[REQ_MAX];
+	int len;
+	size_t off = 0;
+
+	if (!claim())
+		return -1;
+	if (!c->eom) {
+		c->user = (int)(next_rand() % (unsigned long)O.users);
+		c->msg++;
+	}
+	len = format_request(req, sizeof req, c, id);
+	while (off < (size_t)len) {
+		ssize_t w = write(c->fd, req + off, (size_t)len - off);
+		if (w < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (w < 0)
+			return -1;
+		off += (size_t)w;
+	}
+	c->t0 = t0 > 0 ? t0 : now();
+	c->rlen = 0;
+	c->waiting = 0;
+	return 0;
+}
+
+/* Reads what is there; 1 when a whole reply was handled, 0 when more is
+ * to come, -1 when the server closed or failed. */
+static int
+on_read(struct pconn *c, struct stats *s)
+{
+	ssize_t r = read(c->fd, c->rbuf + c->rlen, RBUF_MAX - 1 - c->rlen);
+	char *end;
+
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (r <= 0)
+		return -1;
+	c->rlen += (size_t)r;
+	c->rbuf[c->rlen] = '\0';
+	if ((end = strstr(c->rbuf, "\n\n")) == NULL)
+		return c->rlen >= RBUF_MAX - 1 ? -1 : 0;
+	record(s, now() - c->t0);
+	classify(s, c->rbuf);
+	/* After an accepted RCPT comes the message's END-OF-MESSAGE;
+	 * after a refused RCPT or an EOM, the next message's RCPT. */
+	if (!c->eom && strncasecmp(strstr(c->rbuf, "action=") ?
+	    strstr(c->rbuf, "action=") + 7 : "", "DUNNO", 5) == 0)
+		c->eom = 1;
+	else
+		c->eom = 0;
+	return 1;
+}
+
+static struct pconn *
+open_all(int n, int epfd)
+{
+	struct pconn *c = calloc((size_t)n, sizeof *c);
+	int i;
+
+	if (c == NULL)
+		die("calloc");
+	for (i = 0; i < n; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 =
+		    (uint32_t)i };
+		if ((c[i].fd = sock_open(O.addr)) < 0) {
+			fprintf(stderr, "policygen: %s: connection %d: %s\n",
+			    O.addr, i + 1, strerror(errno));
+			exit(1);
+		}
+		fcntl(c[i].fd, F_SETFL, O_NONBLOCK);
+		if (epfd >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, c[i].fd,
+		    &ev) < 0)
+			die("epoll_ctl");
+	}
+	return c;
+}
+
+/* Paced mode: sends what is due; returns ms until the next is due. */
+static int
+send_due(struct pconn *c, int *active)
+{
+	double t = now(), next = 0, iv = O.conns / O.rate;
+	int i;
+
+	for (i = 0; i < O.conns; i++) {
+		if (!c[i].waiting)
+			continue;
+		if (c[i].due <= t) {
+			if (send_next(&c[i], i, c[i].due) < 0) {
+				c[i].waiting = 0;
+				(*active)--;
+			}
+			c[i].due += iv;
+			continue;
+		}
+		if (next == 0 || c[i].due < next)
+			next = c[i].due;
+	}
+	return next == 0 ? 1000 : (int)((next - t) * 1e3) + 1;
+}
+
+static void
+run_load(struct pconn *c, int epfd, struct stats *s)
+{
+	struct epoll_event evs[256];
+	int active = 0, i, tmo = 1000;
+	double t0 = now();
+
+	for (i = 0; i < O.conns; i++) {
+		c[i].due = t0 + (O.rate > 0 ? i / O.rate : 0);
+		c[i].waiting = 1;
+		active++;
+		if (O.rate > 0)
+			continue;
+		c[i].waiting = 0;
+		if (send_next(&c[i], i, 0) < 0)
+			active--;
+	}
+	while (active > 0) {
+		int n;
+		if (O.rate > 0)
+			tmo = send_due(c, &active);
+		if (active <= 0)
+			break;
+		n = epoll_wait(epfd, evs, 256, tmo);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (n == 0 && now() - t0 > O.secs + 30)) {
+			fprintf(stderr, "policygen: no reply in 30 s, %d "
+			    "requests outstanding\n", active);
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			int id = (int)evs[i].data.u32, r = on_read(&c[id], s);
+			if (r == 0)
+				continue;
+			if (r < 0) {
+				s->closed++;
+				epoll_ctl(epfd, EPOLL_CTL_DEL, c[id].fd, NULL);
+				active--;
+			} else if (O.rate > 0)
+				c[id].waiting = 1;
+			else if (send_next(&c[id], id, 0) < 0)
+				active--;
+		}
+	}
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+report(struct stats *s, double elapsed, double cpu_ms)
+{
+	double p50 = 0, p99 = 0, rate = s->n / elapsed;
+
+	if (s->n > 0) {
+		qsort(s->lat, (size_t)s->n, sizeof *s->lat, cmp_double);
+		p50 = s->lat[s->n / 2] * 1e3;
+		p99 = s->lat[s->n * 99 / 100] * 1e3;
+	}
+	printf("%s: %ld requests in %.2f s over %d connections: %.0f req/s, "
+	    "latency p50 %.3f ms p99 %.3f ms\n", O.label, s->n, elapsed,
+	    O.conns, rate, p50, p99);
+	printf("%s: replies DUNNO %ld OK %ld 4xx %ld 5xx %ld other %ld; "
+	    "connections closed by server %ld\n", O.label, s->dunno, s->ok,
+	    s->tmp, s->perm, s->other, s->closed);
+	if (cpu_ms >= 0)
+		printf("%s: server CPU %.0f ms = %.1f us/request\n", O.label,
+		    cpu_ms, s->n ? cpu_ms * 1e3 / s->n : 0);
+	if (s->dunno + s->ok < s->n / 2)
+		printf("\n*** WARNING %s: most replies are not DUNNO/OK -- "
+		    "check the server's users, plan or rules ***\n\n",
+		    O.label);
+	printf("RESULT label=%s conns=%d reqs=%ld secs=%.3f rate=%.1f "
+	    "p50_ms=%.3f p99_ms=%.3f dunno=%ld tmp=%ld perm=%ld other=%ld "
+	    "closed=%ld cpu_us_per_req=%.2f\n", O.label, O.conns, s->n,
+	    elapsed, rate, p50, p99, s->dunno + s->ok, s->tmp, s->perm,
+	    s->other, s->closed, cpu_ms >= 0 && s->n ? cpu_ms * 1e3 / s->n :
+	    -1);
+}
+
+static void
+run_idle(void)
+{
+	long before = proc_rss_kb(O.pid), with;
+	double t0 = now();
+	struct pconn *c;
+	int i;
+
+	c = open_all(O.idle, -1);
+	printf("%s: %d idle connections open after %.2f s\n", O.label,
+	    O.idle, now() - t0);
+	fflush(stdout);
+	usleep((useconds_t)((O.secs > 0 ? O.secs : 2) * 1e6));
+	with = proc_rss_kb(O.pid);
+	printf("%s: server VmRSS %ld kB before, %ld kB with %d idle "
+	    "connections (%.1f kB per 1000)\n", O.label, before, with,
+	    O.idle, (with - before) * 1000.0 / O.idle);
+	printf("RESULT label=%s idle=%d rss_kb_before=%ld rss_kb_with=%ld\n",
+	    O.label, O.idle, before, with);
+	for (i = 0; i < O.idle; i++)
+		close(c[i].fd);
+	free(c);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: policygen -s inet:HOST:PORT|unix:/path "
+	    "[-c conns] [-n total | -d secs] [-R rate]\n"
+	    "       [-U users] [-D domain] [-p server_pid] [-l label]\n"
+	    "       policygen -s ADDR -i N [-d secs] [-p server_pid]\n"
+	    "       policygen -P rcpt|eom\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct stats s = { 0 };
+	struct pconn *c;
+	double t0, cpu0;
+	int ch, epfd;
+
+	while ((ch = getopt(argc, argv, "c:d:D:i:l:n:p:P:R:s:U:")) != -1) {
+		switch (ch) {
+		case 'P':
+			fputs(strcmp(optarg, "eom") == 0 ? pscript_eom :
+			    pscript_rcpt, stdout);
+			return 0;
+		case 'c': O.conns = atoi(optarg); break;
+		case 'd': O.secs = atof(optarg); break;
+		case 'D': O.domain = optarg; break;
+		case 'i': O.idle = atoi(optarg); break;
+		case 'l': O.label = optarg; break;
+		case 'n': O.total = atol(optarg); break;
+		case 'p': O.pid = atoi(optarg); break;
+		case 'R': O.rate = atof(optarg); break;
+		case 's': O.addr = optarg; break;
+		case 'U': O.users = atoi(optarg); break;
+		default: usage();
+		}
+	}
+	if (O.addr == NULL || O.conns < 1 || O.users < 1 || optind != argc)
+		usage();
+	raise_nofile();
+	if (O.idle > 0) {
+		run_idle();
+		return 0;
+	}
+	if ((epfd = epoll_create1(0)) < 0)
+		die("epoll_create1");
+	c = open_all(O.conns, epfd);
+	cpu0 = proc_cpu_ms(O.pid);
+	t0 = now();
+	deadline = t0 + O.secs;
+	run_load(c, epfd, &s);
+	report(&s, now() - t0, cpu0 >= 0 ? proc_cpu_ms(O.pid) - cpu0 : -1);
+	for (ch = 0; ch < O.conns; ch++)
+		close(c[ch].fd);
+	close(epfd);
+	free(c);
+	free(s.lat);
+	return 0;
+}
