@@ -77,6 +77,9 @@ $(shell echo '$(FLAVOR)' | cmp -s - $(BUILD_FLAGS) || echo '$(FLAVOR)' > $(BUILD
 $(BUILD_FLAGS): ;
 
 .PHONY: all test unit integration bench fuzz deps install clean demo demo-stop
+# Keep the objects of unit tests and benchmarks: make would otherwise
+# delete them as intermediate files and rebuild them every time.
+.SECONDARY:
 all: $(PROGRAMS) $(UNIT_T) $(BENCH_BIN)
 
 %.o: %.c $(BUILD_FLAGS) $(wildcard lib/*.h milter/*.h policyd/*.h ctl/*.h t/*.h)
