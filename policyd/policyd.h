@@ -83,6 +83,7 @@ struct rstore;
 typedef void rstore_cb(const redisReply *, void *);
 
 struct rstore	*rstore_new(struct event_base *, const struct conf *);
+/* Answers every command in flight with NULL (callbacks run) first. */
 struct rstore	*rstore_free(struct rstore *);
 /* Run a script; cb gets the reply, or NULL on error/timeout/down.  The
  * callback may run before rstore_eval returns (Redis down). */

@@ -9,6 +9,8 @@
  * NOSCRIPT reply queues SCRIPT LOAD and the same EVALSHA once more.
  * After every connect: AUTH [user] password, SELECT db.
  * Errors are counted and logged, at most one line per 10 seconds.
+ * rstore_free answers every command still in flight with NULL before it
+ * returns: free the rstore before what those callbacks use.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +41,7 @@ struct rstore {
 	struct redis_addr	 addr;
 	redisAsyncContext	*ac;
 	int			 state;
+	int			 closing;	/* rstore_free: errors expected */
 	struct event		*retry;
 	long			 backoff_ms;
 	unsigned long		 errors, unlogged;
@@ -209,6 +212,7 @@ rstore_free(struct rstore *rs)
 {
 	if (rs == NULL)
 		return NULL;
+	rs->closing = 1;
 	if (rs->ac != NULL) {
 		redisAsyncContext *ac = rs->ac;
 
@@ -263,8 +267,9 @@ on_reply(redisAsyncContext *ac, void *r, void *priv)
 
 	(void)ac;
 	if (rep == NULL) {
-		rs_error(cmd->rs, "%s: connection lost",
-		    cmd->rs->conf->redis_address);
+		if (!cmd->rs->closing)
+			rs_error(cmd->rs, "%s: connection lost",
+			    cmd->rs->conf->redis_address);
 		finish(cmd, NULL);
 		return;
 	}

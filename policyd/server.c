@@ -526,6 +526,9 @@ server_free(struct server *s)
 
 	if (s == NULL)
 		return NULL;
+	/* Redis first: freeing it answers the commands still in flight (NULL
+	 * replies), and their callbacks use the connections and the sweep. */
+	s->rs = rstore_free(s->rs);
 	while (s->conns != NULL) {
 		s->conns->busy = 0;
 		conn_close(s->conns);
@@ -535,7 +538,6 @@ server_free(struct server *s)
 		close(s->lfd[i]);
 	}
 	s->sweep = sweep_free(s->sweep);
-	s->rs = rstore_free(s->rs);
 	s->track = track_free(s->track);
 	event_free(s->sigterm);
 	event_free(s->sigint);

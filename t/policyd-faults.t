@@ -115,5 +115,26 @@ my %asan = (ASAN_OPTIONS => join(':', grep { $_ } $ENV{ASAN_OPTIONS},
 	is(daemon_stop($d), 0, 'exit 0');
 }
 
+# ---- 5. SIGTERM while a sweep command waits for a stopped Redis ---------
+{
+	my $r5 = redis_start('redis5');
+	my $d = daemon_start('inflight', $r5, redis_timeout => '60s',
+	    log_level => 'debug');
+	my $steps = sub { scalar(() = slurp($d->{log}) =~ /sweep: SCAN/g) };
+	my $seen;
+	for (1 .. 300) { last if ($seen = $steps->()) > 0; sleep 0.1 }
+	ok($seen, 'the background sweep runs');
+	kill 'STOP', $r5->{pid};
+	sleep 0.1;
+	my $before = $steps->();
+	my $inflight;
+	for (1 .. 300) { last if ($inflight = $steps->() > $before); sleep 0.1 }
+	ok($inflight, 'a sweep step was sent after Redis stopped: in flight');
+	is(daemon_stop($d), 0, 'SIGTERM with the sweep in flight: exit 0');
+	unlike(slurp($d->{log}), qr/AddressSanitizer|runtime error/,
+	    '... and no sanitizer report');
+	redis_stop($r5);
+}
+
 redis_stop($r);
 done_testing();
