@@ -14,7 +14,9 @@
  * policyd_idle_timeout idle, or stuck that long with replies the client
  * does not read.  SIGTERM/SIGINT: listeners close, idle
  * connections close, busy ones close once their reply is written, then
- * the loop ends.
+ * the loop ends -- at the latest redis_timeout + DRAIN_GRACE_MS after the
+ * signal (a client that does not read its reply would hold it forever):
+ * what is left then is closed by server_free.
  *
  *   server_new(base, conf, err, errlen)   NULL on error
  *   server_listen(s, err, errlen)         bind every policyd_listen address
@@ -46,6 +48,7 @@
 #define IN_MAX		(POL_REQUEST_MAX + READ_CHUNK)
 #define OUT_MAX		65536		/* unsent replies: stop reading */
 #define MAX_LISTEN	32
+#define DRAIN_GRACE_MS	5000		/* after redis_timeout */
 
 struct conn {
 	struct server	*srv;
@@ -70,7 +73,7 @@ struct server {
 	int			 lfd[MAX_LISTEN];
 	struct event		*lev[MAX_LISTEN];
 	int			 nlisten;
-	struct event		*sigterm, *sigint;
+	struct event		*sigterm, *sigint, *deadline;
 	struct conn		*conns;
 	long			 offset;
 	char			 scratch[READ_CHUNK];
@@ -465,6 +468,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct server	*s = arg;
 	struct conn	*c, *nc;
+	struct timeval	 tv;
+	long		 ms;
 	int		 i;
 
 	(void)what;
@@ -486,6 +491,26 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	if (s->conns == NULL)
 		event_base_loopexit(s->base, NULL);
+	else {
+		ms = s->conf->redis_timeout + DRAIN_GRACE_MS;
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		evtimer_add(s->deadline, &tv);
+	}
+}
+
+/* Draining took too long: clients that do not read their replies. */
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct server	*s = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn("drain: %lu connection(s) still open %ld ms after the "
+	    "signal (replies not read); closing them", s->nconns,
+	    s->conf->redis_timeout + DRAIN_GRACE_MS);
+	event_base_loopexit(s->base, NULL);
 }
 
 struct server *
@@ -505,6 +530,7 @@ server_new(struct event_base *base, const struct conf *conf, char *err,
 	s->track = track_new();
 	s->sigterm = evsignal_new(base, SIGTERM, on_signal, s);
 	s->sigint = evsignal_new(base, SIGINT, on_signal, s);
+	s->deadline = evtimer_new(base, on_deadline, s);
 	event_add(s->sigterm, NULL);
 	event_add(s->sigint, NULL);
 	return s;
@@ -541,6 +567,8 @@ server_free(struct server *s)
 	s->track = track_free(s->track);
 	event_free(s->sigterm);
 	event_free(s->sigint);
+	event_free(s->deadline);
+
 	free(s);
 	return NULL;
 }

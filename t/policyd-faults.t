@@ -115,6 +115,24 @@ my %asan = (ASAN_OPTIONS => join(':', grep { $_ } $ENV{ASAN_OPTIONS},
 	is(daemon_stop($d), 0, 'exit 0');
 }
 
+# ---- 2. SIGTERM while a client does not read its replies ----------------
+{
+	my $d = daemon_start('drain', $r, policyd_idle_timeout => '600s');
+	my $c = daemon_connect($d);
+	my $kid = fork // die;
+	if (!$kid) {
+		print $c "a=\n\n" x 1_000_000;
+		POSIX::_exit(0);
+	}
+	until_stalled($d->{pid}, 60);
+	is(daemon_stop($d, 120), 0,
+	    'SIGTERM, a client holding unread replies: exit 0 (drain deadline)');
+	like(slurp($d->{log}), qr/drain: 1 connection\(s\) still open 6000 ms after the signal/,
+	    '... logged the deadline');
+	close $c;
+	waitpid $kid, 0;
+}
+
 # ---- 5. SIGTERM while a sweep command waits for a stopped Redis ---------
 {
 	my $r5 = redis_start('redis5');
