@@ -16,7 +16,9 @@
  * connections close, busy ones close once their reply is written, then
  * the loop ends -- at the latest redis_timeout + DRAIN_GRACE_MS after the
  * signal (a client that does not read its reply would hold it forever):
- * what is left then is closed by server_free.
+ * what is left then is closed by server_free.  Out of file descriptors
+ * (EMFILE/ENFILE): accepting pauses for ACCEPT_PAUSE_MS, logged at most
+ * once per LOG_EVERY_S.
  *
  *   server_new(base, conf, err, errlen)   NULL on error
  *   server_listen(s, err, errlen)         bind every policyd_listen address
@@ -33,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -49,6 +52,8 @@
 #define OUT_MAX		65536		/* unsent replies: stop reading */
 #define MAX_LISTEN	32
 #define DRAIN_GRACE_MS	5000		/* after redis_timeout */
+#define ACCEPT_PAUSE_MS	100		/* after EMFILE and the like */
+#define LOG_EVERY_S	10
 
 struct conn {
 	struct server	*srv;
@@ -73,7 +78,9 @@ struct server {
 	int			 lfd[MAX_LISTEN];
 	struct event		*lev[MAX_LISTEN];
 	int			 nlisten;
-	struct event		*sigterm, *sigint, *deadline;
+	struct event		*sigterm, *sigint, *deadline, *resume;
+	unsigned long		 accept_errors;
+	time_t			 accept_logged;
 	struct conn		*conns;
 	long			 offset;
 	char			 scratch[READ_CHUNK];
@@ -344,6 +351,43 @@ peer_name(int fd, char *buf, size_t len)
 		snprintf(buf, len, "[%s]:%s", host, port);
 }
 
+/*
+ * accept failed (EMFILE, ENFILE, ENOBUFS ...): the listeners are level
+ * triggered, so retrying at once would spin.  Stop accepting for
+ * ACCEPT_PAUSE_MS (connections wait in the backlog); one log line per
+ * LOG_EVERY_S at most.
+ */
+static void
+accept_pause(struct server *s)
+{
+	struct timeval	 tv = { 0, ACCEPT_PAUSE_MS * 1000 };
+	time_t		 now = time(NULL);
+	int		 i;
+
+	s->accept_errors++;
+	if (now - s->accept_logged >= LOG_EVERY_S) {
+		log_err("accept: %s (connections=%lu, accept errors=%lu); "
+		    "pausing new connections", strerror(errno), s->nconns,
+		    s->accept_errors);
+		s->accept_logged = now;
+	}
+	for (i = 0; i < s->nlisten; i++)
+		event_del(s->lev[i]);
+	evtimer_add(s->resume, &tv);
+}
+
+static void
+on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct server	*s = arg;
+	int		 i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < s->nlisten; i++)
+		event_add(s->lev[i], NULL);
+}
+
 static void
 on_accept(evutil_socket_t lfd, short what, void *arg)
 {
@@ -352,8 +396,12 @@ on_accept(evutil_socket_t lfd, short what, void *arg)
 	int		 fd;
 
 	(void)what;
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) >= 0) {
+	for (;;) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+			continue;
+		if (fd < 0)
+			break;
 		c = xcalloc(1, sizeof(*c));
 		c->srv = s;
 		c->fd = fd;
@@ -369,9 +417,8 @@ on_accept(evutil_socket_t lfd, short what, void *arg)
 		s->conns = c;
 		s->nconns++;
 	}
-	if (errno != EAGAIN && errno != EINTR)
-		log_err("accept: %s (connections=%lu)", strerror(errno),
-		    s->nconns);
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		accept_pause(s);
 }
 
 static int
@@ -531,6 +578,7 @@ server_new(struct event_base *base, const struct conf *conf, char *err,
 	s->sigterm = evsignal_new(base, SIGTERM, on_signal, s);
 	s->sigint = evsignal_new(base, SIGINT, on_signal, s);
 	s->deadline = evtimer_new(base, on_deadline, s);
+	s->resume = evtimer_new(base, on_resume, s);
 	event_add(s->sigterm, NULL);
 	event_add(s->sigint, NULL);
 	return s;
@@ -568,7 +616,7 @@ server_free(struct server *s)
 	event_free(s->sigterm);
 	event_free(s->sigint);
 	event_free(s->deadline);
-
+	event_free(s->resume);
 	free(s);
 	return NULL;
 }

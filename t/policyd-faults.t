@@ -133,6 +133,28 @@ my %asan = (ASAN_OPTIONS => join(':', grep { $_ } $ENV{ASAN_OPTIONS},
 	waitpid $kid, 0;
 }
 
+# ---- 4. out of file descriptors: no busy loop, no log flood -------------
+{
+	my $d = daemon_start('nofile', $r, policyd_idle_timeout => '600s',
+	    -wrap => ['prlimit', '--nofile=32:32', '--']);
+	my @c = map { daemon_connect($d) } 1 .. 48;	# the rest: backlog
+	my $hit;
+	for (1 .. 300) { last if $hit = slurp($d->{log}) =~ /accept: .*open files/; sleep 0.1 }
+	ok($hit, 'open-files limit reached: logged');
+	my $cpu0 = proc_cpu_s($d->{pid});
+	sleep 2;
+	my $cpu = proc_cpu_s($d->{pid}) - $cpu0;
+	cmp_ok($cpu, '<', 0.5, "2 s at the limit cost the daemon $cpu s of CPU");
+	my $lines = () = slurp($d->{log}) =~ /^.*accept: /mg;
+	cmp_ok($lines, '<=', 2, "$lines accept error line(s) in the log");
+	close $_ for @c;
+	my $c = daemon_connect($d);
+	is(request($c, sasl_username => 'no body'),
+	    '554 5.7.1 unknown sending account',
+	    'connections closed: a new one is served');
+	is(daemon_stop($d), 0, 'exit 0');
+}
+
 # ---- 5. SIGTERM while a sweep command waits for a stopped Redis ---------
 {
 	my $r5 = redis_start('redis5');
