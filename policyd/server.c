@@ -87,6 +87,7 @@ struct server {
 	struct timeval		 idle;
 	int			 draining;
 	unsigned long		 nconns;
+	unsigned long		 on_error;	/* answered by on_error */
 };
 
 static void	conn_process(struct conn *);
@@ -201,7 +202,11 @@ on_result(const redisReply *rep, void *arg)
 	if (c->call->stage == DEC_RCPT && strcmp(action, "DUNNO") == 0 &&
 	    rep != NULL)
 		c->rcpt_ok = 1;
-	if (strcmp(action, "DUNNO") != 0)
+	/* Redis failed: rstore logs that, rate-limited; here it is counted,
+	 * or an outage would log a line per request. */
+	if (rep == NULL && c->call->stage != DEC_DUNNO && c->call->argc > 0)
+		c->srv->on_error++;
+	else if (strcmp(action, "DUNNO") != 0)
 		log_info("user=%s client=%s stage=%s action=\"%s\"",
 		    c->call->user, c->peer, c->call->stage == DEC_RCPT ?
 		    "RCPT" : "END-OF-MESSAGE", action);
@@ -590,7 +595,8 @@ server_run(struct server *s)
 	s->rs = rstore_new(s->base, s->conf);
 	s->sweep = sweep_new(s->base, s->conf, s->rs, s->offset);
 	event_base_dispatch(s->base);
-	log_info("stopped; redis errors=%lu", rstore_errors(s->rs));
+	log_info("stopped; redis errors=%lu, requests answered by "
+	    "on_error=%lu", rstore_errors(s->rs), s->on_error);
 }
 
 struct server *

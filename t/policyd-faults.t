@@ -155,6 +155,27 @@ my %asan = (ASAN_OPTIONS => join(':', grep { $_ } $ENV{ASAN_OPTIONS},
 	is(daemon_stop($d), 0, 'exit 0');
 }
 
+# ---- 8. Redis down: no log line per request -----------------------------
+{
+	my $r8 = redis_start('redis8');
+	my $d = daemon_start('down', $r8);
+	my $c = daemon_connect($d);
+	is(request($c, sasl_username => 'nobody'),
+	    '554 5.7.1 unknown sending account', 'Redis up: answered');
+	redis_stop($r8);
+	my @a = map { request($c, sasl_username => 'nobody') } 1 .. 40;
+	is(scalar(grep { $_ eq '451 4.3.0 policy service temporarily '
+	    . 'unavailable, try again later' } @a), 40,
+	    'Redis down: 40 requests deferred');
+	is(daemon_stop($d), 0, 'exit 0');
+	my $log = slurp($d->{log});
+	my $lines = () = $log =~ /\n/g;
+	cmp_ok($lines, '<=', 6, "$lines log lines in all (start, one outage "
+	    . "line, stop)") or diag($log);
+	like($log, qr/requests answered by on_error=40\b/,
+	    'the deferred requests are counted');
+}
+
 # ---- 5. SIGTERM while a sweep command waits for a stopped Redis ---------
 {
 	my $r5 = redis_start('redis5');
