@@ -176,6 +176,36 @@ my %asan = (ASAN_OPTIONS => join(':', grep { $_ } $ENV{ASAN_OPTIONS},
 	    'the deferred requests are counted');
 }
 
+# ---- 9. a wrong Redis password: reconnects back off --------------------
+{
+	my $r9 = redis_start('redis9', '--requirepass', 'right');
+	my $d = daemon_start('badpw', $r9, redis_password => 'wrong');
+	rcmd($r9, 'AUTH', 'right');
+	my $conns = sub {
+		rcmd($r9, 'INFO', 'stats') =~ /total_connections_received:(\d+)/;
+		return $1;
+	};
+	sleep 3;
+	my $n0 = $conns->();
+	sleep 3;
+	my $n = $conns->() - $n0;
+	cmp_ok($n, '<=', 10, "wrong password: $n connection attempts in 3 s "
+	    . "(after 3 s of failures)");
+	like(slurp($d->{log}), qr/AUTH: WRONGPASS/, 'the refusal is logged');
+	rcmd($r9, 'CONFIG', 'SET', 'requirepass', 'wrong');
+	my $c = daemon_connect($d);
+	my $a;
+	for (1 .. 150) {
+		$a = request($c, sasl_username => 'nobody');
+		last if $a =~ /^554/;
+		sleep 0.2;
+	}
+	is($a, '554 5.7.1 unknown sending account',
+	    'password now right: the daemon connects and answers');
+	is(daemon_stop($d), 0, 'exit 0');
+	redis_stop($r9);
+}
+
 # ---- 5. SIGTERM while a sweep command waits for a stopped Redis ---------
 {
 	my $r5 = redis_start('redis5');

@@ -65,7 +65,8 @@ sub redis_start {
 	$r->{pid} = $pid;
 	$children{$pid} = 1;
 	for (1 .. 200) {
-		return $r if -S $r->{sock} && eval { rcmd($r, 'PING') };
+		return $r if -S $r->{sock} && (eval { rcmd($r, 'PING') }
+		    || ($@ // '') =~ /NOAUTH/);
 		sleep 0.05;
 	}
 	die "redis-server $name did not start";
