@@ -50,7 +50,8 @@ setstr(struct dec_call *c, const char *s)
 	setarg(c, s, strlen(s));
 }
 
-/* Copy text for a reply: printable ASCII only, bounded. */
+/* Copy text for a reply or a log line: printable ASCII only, bounded.
+ * Never for Redis keys or script arguments: those take the raw bytes. */
 static void
 clean(char *dst, size_t len, const char *src)
 {
@@ -67,17 +68,16 @@ common(const struct conf *cf, const struct pol_request *r, long off,
 {
 	char	 buf[SCHEMA_KEY_MAX];
 
-	schema_key_user(cf, c->user, SCHEMA_ACCT, buf, sizeof(buf));
+	schema_key_user(cf, r->sasl_username, SCHEMA_ACCT, buf, sizeof(buf));
 	c->nkeys = 1;
 	setstr(c, buf);
 	setstr(c, cf->redis_prefix);
-	setstr(c, c->user);
+	setstr(c, r->sasl_username);
 	snprintf(buf, sizeof(buf), "%ld", off);
 	setstr(c, buf);
 	setstr(c, cf->policyd_unknown_user == UNKNOWN_DEFAULT ? "default" :
 	    "reject");
 	setstr(c, cf->default_plan);
-	(void)r;
 }
 
 static void
@@ -100,8 +100,9 @@ rcpt_args(const struct conf *cf, const struct pol_request *r,
 	    sizeof(err)) == 0)
 		n = schema_sup_field(addr, field, sizeof(field));
 	if (n > 0) {
-		schema_key_sup(cf, c->user, schema_sup_bucket(addr, c->user),
-		    key, sizeof(key));
+		schema_key_sup(cf, r->sasl_username,
+		    schema_sup_bucket(addr, r->sasl_username), key,
+		    sizeof(key));
 		setstr(c, key);
 		schema_key_sup(cf, NULL, schema_sup_bucket(addr, NULL), key,
 		    sizeof(key));

@@ -64,7 +64,7 @@ struct dec_call {
 	int	 argc;
 	char	 argv[DEC_MAXARGS][DEC_ARGLEN];
 	size_t	 argvlen[DEC_MAXARGS];
-	char	 user[256];
+	char	 user[256];			/* for log lines (cleaned) */
 	char	 sender[512];			/* for reply texts */
 	char	 recipient[512];
 };

@@ -260,6 +260,21 @@ is(eom(), '554 5.7.1 sending account suspended: compromised credentials',
 rcmd('HSET', "$P\{u:alice}:acct", 'state', 'active');
 is(rq(), 'DUNNO', 'resumed');
 
+# a non-ASCII account name (SASL user names are UTF-8) is looked up as is
+my $ctl = 'ctl/outpostctl';
+is(system("$ctl -c $dir/main.conf user add j\x{c3}\x{b6}rg >/dev/null"), 0,
+    'outpostctl user add j\x{f6}rg');
+is(system("$ctl -c $dir/main.conf suppress add x\@dest.example --user j\x{c3}\x{b6}rg "
+    . "--reason complaint >/dev/null"), 0, '... and a suppression of its own');
+is(rq(sasl_username => "j\x{c3}\x{b6}rg", sender => 'j@example.org'), 'DUNNO',
+    'non-ASCII user name: known');
+is(rq(sasl_username => "j\x{c3}\x{b6}rg", sender => 'j@example.org', recipient => 'x@dest.example'),
+    '550 5.7.1 <x@dest.example>: recipient suppressed for this account: complaint since '
+    . strftime('%Y-%m-%d', gmtime(rcmd('TIME')->[0])),
+    "non-ASCII user name: its own suppression list");
+is(rq(sasl_username => "j\x{c3}\x{b8}rg"), '554 5.7.1 unknown sending account',
+    'a different non-ASCII name is another account');
+
 # limits: 3 messages per hour
 user_add('carol', 'small');
 for my $i (1 .. 3) {
