@@ -139,6 +139,7 @@ const char pscript_rcpt[] = COMMON
 "local dom = ARGV[6]\n"
 "if acc.known and dom ~= '' and\n"
 "    redis.call('SCARD', ukey .. 'dom') > 0 then\n"
+"  if dom == '@' then return {'nodomain'} end\n"
 "  local d, allowed = dom, false\n"
 "  while d do\n"
 "    if redis.call('SISMEMBER', ukey .. 'dom', d) == 1 then\n"

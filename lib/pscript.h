@@ -6,7 +6,8 @@
  *
  * pscript_rcpt    KEYS[1] acct key.  ARGV: prefix, user, offset,
  *                 unknown mode ("reject"|"default"), default plan,
- *                 sender domain ("" for <>), user suppression bucket key,
+ *                 sender domain ("" for <>, "@" for a sender without
+ *                 a domain), user suppression bucket key,
  *                 global suppression bucket key, suppression field.
  * pscript_eom     KEYS[1] acct key.  ARGV: prefix, user, offset, unknown
  *                 mode, default plan, recipient_count, size, queue id
@@ -16,6 +17,7 @@
  *     {"unknown"}
  *     {"suspended", reason, since}
  *     {"domain"}                                  (RCPT only)
+ *     {"nodomain"}    sender has no domain, user restricted (RCPT only)
  *     {"suppressed", "user"|"global", reason(0-3), created unix s}
  *     {"limit", "DIM/WIN", N, used, asked, frees_at unix s, never(0|1)}
  *   A "limit" names the limit that frees last (the one the client has to

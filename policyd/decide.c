@@ -89,10 +89,12 @@ rcpt_args(const struct conf *cf, const struct pol_request *r,
 	const char	*at;
 	int		 n;
 
-	dom[0] = '\0';
-	if ((at = strrchr(r->sender, '@')) != NULL && at[1] != '\0' &&
-	    mailaddr_domain_norm(at + 1, dom, sizeof(dom), err,
-	    sizeof(err)) < 0)
+	dom[0] = '\0';				/* <> */
+	at = strrchr(r->sender, '@');
+	if (*r->sender != '\0' && (at == NULL || at[1] == '\0'))
+		strcpy(dom, "@");		/* no domain: see pscript.h */
+	else if (at != NULL && mailaddr_domain_norm(at + 1, dom, sizeof(dom),
+	    err, sizeof(err)) < 0)
 		clean(dom, sizeof(dom), at + 1);	/* will not match */
 	setstr(c, dom);
 	n = -1;
@@ -264,7 +266,10 @@ dec_reply(const struct conf *cf, const struct dec_call *c,
 		snprintf(buf, len, "553 5.7.1 <%s>: not authorised to send as "
 		    "%s", c->sender, c->argv[6][0] ? c->argv[6] :
 		    (at ? at + 1 : c->sender));
-	} else if (strcmp(what, "suppressed") == 0)
+	} else if (strcmp(what, "nodomain") == 0)
+		snprintf(buf, len, "553 5.7.1 <%s>: sender address has no "
+		    "domain", c->sender);
+	else if (strcmp(what, "suppressed") == 0)
 		suppressed_reply(c, rep, buf, len);
 	else if (strcmp(what, "limit") == 0)
 		limit_reply(rep, buf, len);

@@ -214,6 +214,13 @@ is(rq(sender => ''), 'DUNNO', 'null sender allowed');
 is(rq(sender => 'alice@example.org'),
     '553 5.7.1 <alice@example.org>: not authorised to send as example.org',
     'foreign sender domain');
+is(rq(sender => 'alice'), '553 5.7.1 <alice>: sender address has no domain',
+    'sender without @: not the null sender');
+is(rq(sender => 'alice@'), '553 5.7.1 <alice@>: sender address has no domain',
+    'sender with an empty domain');
+user_add('free-sender', 'free');
+is(rq(sasl_username => 'free-sender', sender => 'alice'), 'DUNNO',
+    'no domain, account without allowed domains: not restricted');
 is(rq(sender => 'alice@notexample.com'),
     '553 5.7.1 <alice@notexample.com>: not authorised to send as notexample.com',
     'suffix that is not a subdomain');
