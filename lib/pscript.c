@@ -168,11 +168,21 @@ const char pscript_rcpt[] = COMMON
 "if worst then worst[7] = 0 return worst end\n"
 "return {'ok'}\n";
 
+/* END-OF-MESSAGE: every argument is checked before the first write. */
 const char pscript_eom[] = COMMON
+"local function count(v)\n"
+"  if v == '' then return 0 end\n"
+"  if #v > 15 or not string.match(v, '^%d+$') then return nil end\n"
+"  return tonumber(v)\n"
+"end\n"
+"local nrcpt, nbytes, ttl = count(ARGV[6]), count(ARGV[7]), count(ARGV[9])\n"
+"if not nrcpt or not nbytes or not ttl or ttl < 1 then\n"
+"  return redis.error_reply('outpost: END-OF-MESSAGE: bad recipient_count, '\n"
+"    .. 'size or refund TTL')\n"
+"end\n"
 "local acc, verdict = account(ARGV[4], ARGV[5])\n"
 "if not acc then return verdict end\n"
-"local want = {messages = 1, recipients = tonumber(ARGV[6]) or 0,\n"
-"  bytes = tonumber(ARGV[7]) or 0}\n"
+"local want = {messages = 1, recipients = nrcpt, bytes = nbytes}\n"
 "local lims = limits(acc)\n"
 "local worst = check(lims, want)\n"
 "if worst then return worst end\n"
@@ -190,7 +200,7 @@ const char pscript_eom[] = COMMON
 "  end\n"
 "end\n"
 "if qkey and redis.call('EXISTS', qkey) == 1 then\n"
-"  redis.call('EXPIRE', qkey, tonumber(ARGV[9]))\n"
+"  redis.call('EXPIRE', qkey, ttl)\n"
 "end\n"
 "return {'ok'}\n";
 

@@ -22,7 +22,9 @@
  *     {"limit", "DIM/WIN", N, used, asked, frees_at unix s, never(0|1)}
  *   A "limit" names the limit that frees last (the one the client has to
  *   wait for); never=1 when asked > N (the message can never fit).
- *   END-OF-MESSAGE counts only on "ok": every limit or none.
+ *   END-OF-MESSAGE counts only on "ok": every limit or none.  Its
+ *   recipient_count and size must be "" (0) or 1-15 decimal digits, the
+ *   TTL 1-15 digits: anything else is an error reply before any write.
  *
  * pscript_refund  KEYS[1] refund record.  ARGV: counter key base
  *                 ("P{u:NAME}:c:").  Gives back every amount of the record

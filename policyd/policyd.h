@@ -26,6 +26,7 @@ struct event_base;
 /* ---- proto.c ---- */
 #define POL_REQUEST_MAX		65536	/* a request must end within this */
 #define POL_LINE_MAX		8192	/* one attribute line */
+#define POL_COUNT_DIGITS	15	/* size, recipient_count */
 
 struct pol_request {
 	const char	*request;		/* "smtpd_access_policy" */
@@ -47,7 +48,9 @@ struct pol_request {
  *      place, absent attributes ""), *used bytes belong to it;
  *   0: need more bytes (nothing modified);
  *  -1: malformed (err says why): no end within POL_REQUEST_MAX, a line
- *      longer than POL_LINE_MAX, a line that is not name=value, a NUL byte.
+ *      longer than POL_LINE_MAX, a line that is not name=value, a NUL byte,
+ *      a size or recipient_count that is neither empty nor 1 to
+ *      POL_COUNT_DIGITS decimal digits (buf may have been modified).
  */
 int	 pol_parse(char *, size_t, struct pol_request *, size_t *, char *,
 	    size_t);

@@ -358,6 +358,30 @@ for my $case (["not name=value", "request=smtpd_access_policy\ngarbage line\n\n"
 }
 is(rq(), 'DUNNO', 'daemon still serving');
 
+# counts that are not 0-15 decimal digits: malformed, nothing counted
+user_add('gina', 'none');
+rcmd('HSET', "$P\{u:gina}:lim", 'messages/3600', 10, 'recipients/3600', 50);
+for my $bad ([recipient_count => '1.5'], [size => '-1000'], [size => '1e3'],
+    [recipient_count => '1234567890123456']) {
+	my $c = connect_to();
+	my %r = (request => 'smtpd_access_policy', protocol_state => 'END-OF-MESSAGE',
+	    sasl_username => 'gina', sender => '', recipient_count => 1, size => 10,
+	    queue_id => 'QG', @$bad);
+	print $c join('', map { "$_=$r{$_}\n" } sort keys %r), "\n";
+	my $sel = IO::Select->new($c);
+	my $got = $sel->can_read(20) ? sysread($c, my $buf, 100) : -1;
+	ok(!defined $got || $got == 0, "$bad->[0]=$bad->[1]: closed without a reply");
+}
+like(slurp("$dir/main.log"), qr/malformed policy request \(recipient_count is not a count of at most 15 decimal digits: "1\.5"\)/,
+    'logged with the attribute');
+is(used('gina', 'messages/3600') + used('gina', 'recipients/3600'), 0,
+    'nothing counted by the malformed requests');
+is(rcmd('EXISTS', "$P\{u:gina}:q:QG"), 0, 'no refund record written');
+is(eom(sasl_username => 'gina', recipient_count => '', size => ''), 'DUNNO',
+    'empty counts: 0');
+is(used('gina', 'messages/3600') . '/' . used('gina', 'recipients/3600'), '1/0',
+    '... one message, no recipient counted');
+
 # idle connections are closed after policyd_idle_timeout (2 s)
 {
 	my $c = connect_to();

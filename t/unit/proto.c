@@ -44,6 +44,20 @@ parse_cases(void)
 		    "not name=value" },
 		{ "empty request", "\n", -1, 0, NULL, NULL, "empty request" },
 		{ "NUL in line", "a=b\0c\n\n", -1, 0, NULL, NULL, "NUL" },
+		{ "counts", "size=123456789012345\nrecipient_count=0\n\n",
+		    1, 40, "", "", NULL },
+		{ "empty counts", "size=\nrecipient_count=\n\n", 1, 24, "",
+		    "", NULL },
+		{ "fraction", "recipient_count=1.5\n\n", -1, 0, NULL, NULL,
+		    "recipient_count is not a count" },
+		{ "sign", "size=-1\n\n", -1, 0, NULL, NULL,
+		    "size is not a count" },
+		{ "16 digits", "size=1234567890123456\n\n", -1, 0, NULL, NULL,
+		    "size is not a count" },
+		{ "space", "size= 1\n\n", -1, 0, NULL, NULL,
+		    "size is not a count" },
+		{ "hex", "recipient_count=0x10\n\n", -1, 0, NULL, NULL,
+		    "recipient_count is not a count" },
 	};
 	struct pol_request	 req;
 	char			 buf[512], err[256];
