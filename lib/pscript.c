@@ -187,6 +187,8 @@ const char pscript_eom[] = COMMON
 "local worst = check(lims, want)\n"
 "if worst then return worst end\n"
 "local qkey = ARGV[8] ~= '' and ukey .. 'q:' .. ARGV[8] or nil\n"
+"local dup = qkey and redis.call('EXISTS', qkey) == 1\n"
+"if dup then qkey = nil end\n"
 "for _, l in ipairs(lims) do\n"
 "  local x = want[l.dim]\n"
 "  if x > 0 then\n"
@@ -202,6 +204,7 @@ const char pscript_eom[] = COMMON
 "if qkey and redis.call('EXISTS', qkey) == 1 then\n"
 "  redis.call('EXPIRE', qkey, ttl)\n"
 "end\n"
+"if dup then return {'ok', 'duplicate'} end\n"
 "return {'ok'}\n";
 
 const char pscript_refund[] =

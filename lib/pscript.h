@@ -14,6 +14,9 @@
  *                 ("" = no refund record), refund record TTL.
  *   Both reply an array whose first element says what was found:
  *     {"ok"}
+ *     {"ok", "duplicate"}  (END-OF-MESSAGE) counted, but a refund record
+ *                     of that queue id existed already: it is kept as it
+ *                     was, this message's amounts are not recorded
  *     {"unknown"}
  *     {"suspended", reason, since}
  *     {"domain"}                                  (RCPT only)

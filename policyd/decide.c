@@ -8,6 +8,9 @@
  *   dec_reply(conf, call, reply, buf, len)
  *       the action line (without "action=") for a script reply; a NULL or
  *       unexpected reply means Redis failed: on_error decides.
+ *   dec_refund_dup(call, reply)
+ *       1 when END-OF-MESSAGE counted a message whose queue ID already had
+ *       a refund record (kept as it was; see lib/schema.h).
  *
  * Pure functions: no I/O, no logging.
  */
@@ -135,6 +138,7 @@ dec_prepare(const struct conf *cf, const struct pol_request *r, long off,
 	clean(c->user, sizeof(c->user), r->sasl_username);
 	clean(c->sender, sizeof(c->sender), r->sender);
 	clean(c->recipient, sizeof(c->recipient), r->recipient);
+	clean(c->queue_id, sizeof(c->queue_id), r->queue_id);
 	if (!schema_user_valid(r->sasl_username) ||
 	    strlen(r->sasl_username) >= sizeof(c->user)) {
 		c->argc = 0;		/* no such account can exist */
@@ -170,6 +174,14 @@ num(const redisReply *rep, size_t i)
 	if (rep->element[i]->type == REDIS_REPLY_STRING)
 		return strtoll(rep->element[i]->str, NULL, 10);
 	return 0;
+}
+
+int
+dec_refund_dup(const struct dec_call *c, const redisReply *rep)
+{
+	return c->stage == DEC_EOM && rep != NULL &&
+	    rep->type == REDIS_REPLY_ARRAY && strcmp(el(rep, 0), "ok") == 0 &&
+	    strcmp(el(rep, 1), "duplicate") == 0;
 }
 
 static void

@@ -70,6 +70,7 @@ struct dec_call {
 	char	 user[256];			/* for log lines (cleaned) */
 	char	 sender[512];			/* for reply texts */
 	char	 recipient[512];
+	char	 queue_id[64];			/* for log lines (cleaned) */
 };
 
 /* Stage and script arguments of a request; DEC_DUNNO needs no Redis. */
@@ -78,6 +79,8 @@ int	 dec_prepare(const struct conf *, const struct pol_request *, long,
 /* The action text for a script reply (NULL reply: on_error). */
 void	 dec_reply(const struct conf *, const struct dec_call *,
 	    const redisReply *, char *, size_t);
+/* 1 if an END-OF-MESSAGE reply says the queue ID had a refund record. */
+int	 dec_refund_dup(const struct dec_call *, const redisReply *);
 /* Clock offset for the scripts: $OUTPOST_TEST_CLOCK_OFFSET (tests only). */
 long	 dec_clock_offset(void);
 

@@ -204,6 +204,11 @@ on_result(const redisReply *rep, void *arg)
 		c->rcpt_ok = 1;
 	/* Redis failed: rstore logs that, rate-limited; here it is counted,
 	 * or an outage would log a line per request. */
+	if (dec_refund_dup(c->call, rep))
+		log_warn("%s: user=%s: a refund record of this queue ID "
+		    "exists already (the same queue ID on another MTA?): "
+		    "message counted, but a refund cannot give it back",
+		    c->call->queue_id, c->call->user);
 	if (rep == NULL && c->call->stage != DEC_DUNNO && c->call->argc > 0)
 		c->srv->on_error++;
 	else if (strcmp(action, "DUNNO") != 0)

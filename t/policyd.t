@@ -304,6 +304,21 @@ is(used('dave', 'recipients/3600'), 3, 'recipients unchanged');
 is(eom(sasl_username => 'dave', recipient_count => 2), 'DUNNO', '2 still fit');
 is(used('dave', 'recipients/3600'), 5, 'now full');
 
+# the same queue ID twice (two MTAs): the first refund record is kept
+user_add('hank', 'none');
+rcmd('HSET', "$P\{u:hank}:lim", 'recipients/3600', 100);
+is(eom(sasl_username => 'hank', queue_id => 'QH', recipient_count => 2), 'DUNNO', 'QH on one MTA');
+is(eom(sasl_username => 'hank', queue_id => 'QH', recipient_count => 3), 'DUNNO', 'QH on another MTA');
+is(used('hank', 'recipients/3600'), 5, 'both counted');
+{
+	my $rec = rcmd('HGETALL', "$P\{u:hank}:q:QH");
+	is(join(',', @$rec[map { 2 * $_ + 1 } 0 .. $#$rec / 2]), '2',
+	    'the refund record holds the first message only');
+}
+sleep 0.2;
+like(slurp("$dir/main.log"), qr/QH: user=hank: a refund record of this queue ID exists already/,
+    'the second one is logged');
+
 # can never fit; long windows
 user_add('erin', 'none');
 rcmd('HSET', "$P\{u:erin}:lim", 'bytes/86400', 10000, 'recipients/3600', 5,

@@ -77,6 +77,10 @@ eomx(struct redis *r, const char *qid, const char *rcpt, const char *size)
 
 	snprintf(what, sizeof(what), "%s", rep == NULL ? redis_errstr(r) :
 	    rep->element[0]->str);
+	if (rep != NULL && rep->elements > 1 &&
+	    rep->element[1]->type == REDIS_REPLY_STRING)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what),
+		    " %s", rep->element[1]->str);
 	if (rep != NULL)
 		freeReplyObject(rep);
 	return what;
@@ -169,6 +173,22 @@ main(void)
 	is_str(eomx(r, "Q5", "", ""), "ok", "empty counts are 0");
 	is_int(sum(r, "outpost:{u:carol}:c:recipients/86400"), 2,
 	    "... no recipient counted");
+
+	/* The same queue ID twice (two MTAs): the first record is kept. */
+	is_int(sum(r, "outpost:{u:carol}:c:recipients/86400"), 2, "2 rcpts");
+	is_str(eomx(r, "QD", "3", "700"), "ok", "QD on one MTA");
+	is_str(eomx(r, "QD", "5", "900"), "ok duplicate",
+	    "QD again (another MTA): counted, reported as a duplicate");
+	is_int(sum(r, "outpost:{u:carol}:c:recipients/86400"), 10,
+	    "both counted: 10 recipients");
+	is_int(sum(r, "outpost:{u:carol}:q:QD"), 1 + 3 + 700,
+	    "the record holds the first message only");
+	is_int(policy_refund(r, &c, "carol", "QD", err, sizeof(err)), 3,
+	    "refund QD");
+	is_int(sum(r, "outpost:{u:carol}:c:recipients/86400"), 7,
+	    "one message's recipients given back, not both");
+	is_int(policy_refund(r, &c, "carol", "QD", err, sizeof(err)), 0,
+	    "a second refund of QD: nothing");
 
 	rep = redis_command(r, "SCRIPT FLUSH");
 	freeReplyObject(rep);
