@@ -22,6 +22,8 @@
  *
  *   server_new(base, conf, err, errlen)   NULL on error
  *   server_listen(s, err, errlen)         bind every policyd_listen address
+ *                                         (unix sockets: mode 0660, owned
+ *                                         by conf user and its group)
  *   server_run(s)                         loop until drained
  *   server_free(s)                        NULL-safe, returns NULL
  */
@@ -44,6 +46,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "policyd.h"
+#include "privdrop.h"
 #include "pscript.h"
 #include "xmalloc.h"
 
@@ -437,16 +440,25 @@ listen_unix(struct server *s, const struct netaddr *a, char *err,
 {
 	struct sockaddr_un	 sun;
 	struct stat		 st;
-	int			 fd;
+	uid_t			 uid = 0;
+	gid_t			 gid = 0;
+	mode_t			 mask;
+	int			 fd, rc;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", a->path);
 	if (lstat(a->path, &st) == 0 && S_ISSOCK(st.st_mode))
 		unlink(a->path);
+	if (geteuid() == 0 && privdrop_lookup(s->conf->user, &uid, &gid, err,
+	    errlen) < 0)
+		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(a->path, 0666) < 0 || listen(fd, 1024) < 0) {
+	mask = umask(0117);		/* never more than 0660, even briefly */
+	rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(mask);
+	if (rc < 0 || (geteuid() == 0 && chown(a->path, uid, gid) < 0) ||
+	    chmod(a->path, 0660) < 0 || listen(fd, 1024) < 0) {
 		snprintf(err, errlen, "listen unix:%s: %s", a->path,
 		    strerror(errno));
 		if (fd >= 0)

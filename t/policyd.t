@@ -195,6 +195,12 @@ start_daemon('main', 0, policyd_idle_timeout => '2s',
     policyd_listen => "unix:$dir/main.sock, inet:127.0.0.1:$port");
 $main = connect_to();
 
+{
+	my @st = stat("$dir/main.sock");
+	my (undef, undef, $uid, $gid) = getpwnam($run_user);
+	is(sprintf('%04o', $st[2] & 07777), '0660', 'unix socket mode 0660');
+	is("$st[4]:$st[5]", "$uid:$gid", "... owned by $run_user and its group");
+}
 is(system($daemon, '-n', '-c', "$dir/main.conf") >> 8, 0, '-n: config ok');
 open my $bad, '>', "$dir/bad.conf"; print $bad "no_such_key = 1\n"; close $bad;
 isnt(system("$daemon -n -c $dir/bad.conf 2>/dev/null") >> 8, 0, '-n: bad config refused');
