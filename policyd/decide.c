@@ -28,6 +28,7 @@
 #define REPLY_TEMPFAIL	"451 4.3.0 policy service temporarily unavailable, " \
 			"try again later"
 #define REPLY_UNKNOWN	"554 5.7.1 unknown sending account"
+#define REPLY_SUSPENDED	"554 5.7.1 sending account suspended"
 
 long
 dec_clock_offset(void)
@@ -243,12 +244,34 @@ suppressed_reply(const struct dec_call *c, const redisReply *rep,
 	    name != NULL ? name : "manual", date);
 }
 
+/* The whole reason when the reply line fits DEC_REPLY_MAX, else cut at a
+ * character boundary with "..." (clean() leaves ASCII; the check of
+ * UTF-8 continuation bytes keeps it right should that change). */
+static void
+suspended_reply(const redisReply *rep, char *buf, size_t len)
+{
+	char	 reason[DEC_REPLY_MAX + 1];
+	size_t	 room = DEC_REPLY_MAX - strlen(REPLY_SUSPENDED ": "), n;
+
+	clean(reason, sizeof(reason), el(rep, 1));
+	if (*reason == '\0') {
+		snprintf(buf, len, REPLY_SUSPENDED);
+		return;
+	}
+	if ((n = strlen(reason)) > room) {
+		n = room - 3;
+		while (n > 0 && ((unsigned char)reason[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(reason + n, "...", 4);
+	}
+	snprintf(buf, len, REPLY_SUSPENDED ": %s", reason);
+}
+
 void
 dec_reply(const struct conf *cf, const struct dec_call *c,
     const redisReply *rep, char *buf, size_t len)
 {
 	const char	*what, *at;
-	char		 reason[256];
 
 	if (c->stage == DEC_DUNNO) {
 		snprintf(buf, len, "DUNNO");
@@ -269,11 +292,9 @@ dec_reply(const struct conf *cf, const struct dec_call *c,
 		snprintf(buf, len, "DUNNO");
 	else if (strcmp(what, "unknown") == 0)
 		snprintf(buf, len, REPLY_UNKNOWN);
-	else if (strcmp(what, "suspended") == 0) {
-		clean(reason, sizeof(reason), el(rep, 1));
-		snprintf(buf, len, "554 5.7.1 sending account suspended%s%s",
-		    *reason ? ": " : "", reason);
-	} else if (strcmp(what, "domain") == 0) {
+	else if (strcmp(what, "suspended") == 0)
+		suspended_reply(rep, buf, len);
+	else if (strcmp(what, "domain") == 0) {
 		at = strrchr(c->sender, '@');
 		snprintf(buf, len, "553 5.7.1 <%s>: not authorised to send as "
 		    "%s", c->sender, c->argv[6][0] ? c->argv[6] :
