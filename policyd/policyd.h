@@ -8,7 +8,8 @@
  * rstore.c  the asynchronous Redis client of the daemon (hiredis async
  *           on libevent): connect/auth/select, reconnect with backoff,
  *           per-command timeouts, EVALSHA with NOSCRIPT reload.
- * server.c  listeners, connections, the event loop, draining on SIGTERM.
+ * listen.c  the listening sockets: bind, accept, pause on EMFILE.
+ * server.c  connections, the event loop, draining on SIGTERM.
  * sweep.c   deletes expired suppression entries in the background.
  * track.c   warns once per user whose mail is seen at RCPT but never at
  *           END-OF-MESSAGE.
@@ -116,6 +117,14 @@ struct sweep;
 struct sweep	*sweep_new(struct event_base *, const struct conf *,
 		    struct rstore *, long);
 struct sweep	*sweep_free(struct sweep *);
+
+/* ---- listen.c ---- */
+struct listener;
+typedef void lsn_cb(int, void *);	/* an accepted non-blocking fd */
+
+struct listener	*lsn_open(struct event_base *, const struct conf *, lsn_cb *,
+		    void *, char *, size_t);
+struct listener	*lsn_free(struct listener *);
 
 /* ---- server.c ---- */
 struct server;

@@ -1,5 +1,5 @@
 /*
- * server -- listeners, connections and the event loop of outpost-policyd.
+ * server -- connections and the event loop of outpost-policyd.
  *
  * Single-threaded libevent loop, non-blocking sockets.  Each connection
  * holds at most one request in flight (Postfix sends one at a time; a
@@ -16,20 +16,15 @@
  * connections close, busy ones close once their reply is written, then
  * the loop ends -- at the latest redis_timeout + DRAIN_GRACE_MS after the
  * signal (a client that does not read its reply would hold it forever):
- * what is left then is closed by server_free.  Out of file descriptors
- * (EMFILE/ENFILE): accepting pauses for ACCEPT_PAUSE_MS, logged at most
- * once per LOG_EVERY_S.
+ * what is left then is closed by server_free.
  *
  *   server_new(base, conf, err, errlen)   NULL on error
  *   server_listen(s, err, errlen)         bind every policyd_listen address
- *                                         (unix sockets: mode 0660, owned
- *                                         by conf user and its group)
+ *                                         (listen.c)
  *   server_run(s)                         loop until drained
  *   server_free(s)                        NULL-safe, returns NULL
  */
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -37,26 +32,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "conf.h"
 #include "log.h"
-#include "netaddr.h"
 #include "policyd.h"
-#include "privdrop.h"
 #include "pscript.h"
 #include "xmalloc.h"
 
 #define READ_CHUNK	16384
 #define IN_MAX		(POL_REQUEST_MAX + READ_CHUNK)
 #define OUT_MAX		65536		/* unsent replies: stop reading */
-#define MAX_LISTEN	32
 #define DRAIN_GRACE_MS	5000		/* after redis_timeout */
-#define ACCEPT_PAUSE_MS	100		/* after EMFILE and the like */
-#define LOG_EVERY_S	10
 
 struct conn {
 	struct server	*srv;
@@ -78,12 +67,8 @@ struct server {
 	struct rstore		*rs;
 	struct sweep		*sweep;
 	struct track		*track;
-	int			 lfd[MAX_LISTEN];
-	struct event		*lev[MAX_LISTEN];
-	int			 nlisten;
-	struct event		*sigterm, *sigint, *deadline, *resume;
-	unsigned long		 accept_errors;
-	time_t			 accept_logged;
+	struct listener		*lsn;
+	struct event		*sigterm, *sigint, *deadline;
 	struct conn		*conns;
 	long			 offset;
 	char			 scratch[READ_CHUNK];
@@ -364,172 +349,33 @@ peer_name(int fd, char *buf, size_t len)
 		snprintf(buf, len, "[%s]:%s", host, port);
 }
 
-/*
- * accept failed (EMFILE, ENFILE, ENOBUFS ...): the listeners are level
- * triggered, so retrying at once would spin.  Stop accepting for
- * ACCEPT_PAUSE_MS (connections wait in the backlog); one log line per
- * LOG_EVERY_S at most.
- */
+/* A connection accepted by listen.c. */
 static void
-accept_pause(struct server *s)
-{
-	struct timeval	 tv = { 0, ACCEPT_PAUSE_MS * 1000 };
-	time_t		 now = time(NULL);
-	int		 i;
-
-	s->accept_errors++;
-	if (now - s->accept_logged >= LOG_EVERY_S) {
-		log_err("accept: %s (connections=%lu, accept errors=%lu); "
-		    "pausing new connections", strerror(errno), s->nconns,
-		    s->accept_errors);
-		s->accept_logged = now;
-	}
-	for (i = 0; i < s->nlisten; i++)
-		event_del(s->lev[i]);
-	evtimer_add(s->resume, &tv);
-}
-
-static void
-on_resume(evutil_socket_t fd, short what, void *arg)
-{
-	struct server	*s = arg;
-	int		 i;
-
-	(void)fd;
-	(void)what;
-	for (i = 0; i < s->nlisten; i++)
-		event_add(s->lev[i], NULL);
-}
-
-static void
-on_accept(evutil_socket_t lfd, short what, void *arg)
+on_conn(int fd, void *arg)
 {
 	struct server	*s = arg;
 	struct conn	*c;
-	int		 fd;
 
-	(void)what;
-	for (;;) {
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
-			continue;
-		if (fd < 0)
-			break;
-		c = xcalloc(1, sizeof(*c));
-		c->srv = s;
-		c->fd = fd;
-		peer_name(fd, c->peer, sizeof(c->peer));
-		c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read,
-		    c);
-		c->wev = event_new(s->base, fd, EV_WRITE, on_write, c);
-		c->next = event_new(s->base, -1, 0, on_next, c);
-		event_add(c->rev, &s->idle);
-		c->nextc = s->conns;
-		if (s->conns != NULL)
-			s->conns->prevc = c;
-		s->conns = c;
-		s->nconns++;
-	}
-	if (errno != EAGAIN && errno != EWOULDBLOCK)
-		accept_pause(s);
-}
-
-static int
-listen_unix(struct server *s, const struct netaddr *a, char *err,
-    size_t errlen)
-{
-	struct sockaddr_un	 sun;
-	struct stat		 st;
-	uid_t			 uid = 0;
-	gid_t			 gid = 0;
-	mode_t			 mask;
-	int			 fd, rc;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", a->path);
-	if (lstat(a->path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(a->path);
-	if (geteuid() == 0 && privdrop_lookup(s->conf->user, &uid, &gid, err,
-	    errlen) < 0)
-		return -1;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	mask = umask(0117);		/* never more than 0660, even briefly */
-	rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(mask);
-	if (rc < 0 || (geteuid() == 0 && chown(a->path, uid, gid) < 0) ||
-	    chmod(a->path, 0660) < 0 || listen(fd, 1024) < 0) {
-		snprintf(err, errlen, "listen unix:%s: %s", a->path,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	s->lfd[s->nlisten++] = fd;
-	return 0;
-}
-
-static int
-listen_inet(struct server *s, const struct netaddr *a, char *err,
-    size_t errlen)
-{
-	struct addrinfo	 hints, *res, *ai;
-	int		 fd, on = 1, rc, n = 0;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((rc = getaddrinfo(a->host, a->port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "listen %s:%s: %s", a->host, a->port,
-		    gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai != NULL && s->nlisten < MAX_LISTEN; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-		if (ai->ai_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
-			    sizeof(on));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
-		    listen(fd, 1024) < 0) {
-			snprintf(err, errlen, "listen %s:%s: %s", a->host,
-			    a->port, strerror(errno));
-			close(fd);
-			continue;
-		}
-		s->lfd[s->nlisten++] = fd;
-		n++;
-	}
-	freeaddrinfo(res);
-	return n > 0 ? 0 : -1;
+	c = xcalloc(1, sizeof(*c));
+	c->srv = s;
+	c->fd = fd;
+	peer_name(fd, c->peer, sizeof(c->peer));
+	c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read, c);
+	c->wev = event_new(s->base, fd, EV_WRITE, on_write, c);
+	c->next = event_new(s->base, -1, 0, on_next, c);
+	event_add(c->rev, &s->idle);
+	c->nextc = s->conns;
+	if (s->conns != NULL)
+		s->conns->prevc = c;
+	s->conns = c;
+	s->nconns++;
 }
 
 int
 server_listen(struct server *s, char *err, size_t errlen)
 {
-	const struct strlist	*l = &s->conf->policyd_listen;
-	struct netaddr		 a;
-	size_t			 i;
-	int			 j, first;
-
-	for (i = 0; i < l->n; i++) {
-		if (netaddr_parse(l->v[i], &a, err, errlen) < 0)
-			return -1;
-		first = s->nlisten;
-		if ((a.kind == NETADDR_UNIX ? listen_unix(s, &a, err, errlen) :
-		    listen_inet(s, &a, err, errlen)) < 0)
-			return -1;
-		for (j = first; j < s->nlisten; j++) {
-			s->lev[j] = event_new(s->base, s->lfd[j],
-			    EV_READ | EV_PERSIST, on_accept, s);
-			event_add(s->lev[j], NULL);
-		}
-	}
-	return 0;
+	s->lsn = lsn_open(s->base, s->conf, on_conn, s, err, errlen);
+	return s->lsn != NULL ? 0 : -1;
 }
 
 static void
@@ -539,7 +385,6 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	struct conn	*c, *nc;
 	struct timeval	 tv;
 	long		 ms;
-	int		 i;
 
 	(void)what;
 	if (s->draining)
@@ -547,12 +392,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("signal %d: closing listeners, draining %lu connection(s)",
 	    (int)sig, s->nconns);
 	s->draining = 1;
-	for (i = 0; i < s->nlisten; i++) {
-		event_free(s->lev[i]);
-		s->lev[i] = NULL;
-		close(s->lfd[i]);
-	}
-	s->nlisten = 0;
+	s->lsn = lsn_free(s->lsn);
 	for (c = s->conns; c != NULL; c = nc) {
 		nc = c->nextc;
 		if (!c->busy && c->outlen == 0)
@@ -600,7 +440,6 @@ server_new(struct event_base *base, const struct conf *conf, char *err,
 	s->sigterm = evsignal_new(base, SIGTERM, on_signal, s);
 	s->sigint = evsignal_new(base, SIGINT, on_signal, s);
 	s->deadline = evtimer_new(base, on_deadline, s);
-	s->resume = evtimer_new(base, on_resume, s);
 	event_add(s->sigterm, NULL);
 	event_add(s->sigint, NULL);
 	return s;
@@ -619,8 +458,6 @@ server_run(struct server *s)
 struct server *
 server_free(struct server *s)
 {
-	int	 i;
-
 	if (s == NULL)
 		return NULL;
 	/* Redis first: freeing it answers the commands still in flight (NULL
@@ -630,16 +467,13 @@ server_free(struct server *s)
 		s->conns->busy = 0;
 		conn_close(s->conns);
 	}
-	for (i = 0; i < s->nlisten; i++) {
-		event_free(s->lev[i]);
-		close(s->lfd[i]);
-	}
+	s->lsn = lsn_free(s->lsn);
 	s->sweep = sweep_free(s->sweep);
 	s->track = track_free(s->track);
 	event_free(s->sigterm);
 	event_free(s->sigint);
 	event_free(s->deadline);
-	event_free(s->resume);
+
 	free(s);
 	return NULL;
 }
