@@ -139,6 +139,7 @@ const char pscript_rcpt[] = COMMON
 "local dom = ARGV[6]\n"
 "if acc.known and dom ~= '' and\n"
 "    redis.call('SCARD', ukey .. 'dom') > 0 then\n"
+"  if dom == '@' then return {'nodomain'} end\n"
 "  local d, allowed = dom, false\n"
 "  while d do\n"
 "    if redis.call('SISMEMBER', ukey .. 'dom', d) == 1 then\n"
@@ -167,15 +168,27 @@ const char pscript_rcpt[] = COMMON
 "if worst then worst[7] = 0 return worst end\n"
 "return {'ok'}\n";
 
+/* END-OF-MESSAGE: every argument is checked before the first write. */
 const char pscript_eom[] = COMMON
+"local function count(v)\n"
+"  if v == '' then return 0 end\n"
+"  if #v > 15 or not string.match(v, '^%d+$') then return nil end\n"
+"  return tonumber(v)\n"
+"end\n"
+"local nrcpt, nbytes, ttl = count(ARGV[6]), count(ARGV[7]), count(ARGV[9])\n"
+"if not nrcpt or not nbytes or not ttl or ttl < 1 then\n"
+"  return redis.error_reply('outpost: END-OF-MESSAGE: bad recipient_count, '\n"
+"    .. 'size or refund TTL')\n"
+"end\n"
 "local acc, verdict = account(ARGV[4], ARGV[5])\n"
 "if not acc then return verdict end\n"
-"local want = {messages = 1, recipients = tonumber(ARGV[6]) or 0,\n"
-"  bytes = tonumber(ARGV[7]) or 0}\n"
+"local want = {messages = 1, recipients = nrcpt, bytes = nbytes}\n"
 "local lims = limits(acc)\n"
 "local worst = check(lims, want)\n"
 "if worst then return worst end\n"
 "local qkey = ARGV[8] ~= '' and ukey .. 'q:' .. ARGV[8] or nil\n"
+"local dup = qkey and redis.call('EXISTS', qkey) == 1\n"
+"if dup then qkey = nil end\n"
 "for _, l in ipairs(lims) do\n"
 "  local x = want[l.dim]\n"
 "  if x > 0 then\n"
@@ -189,8 +202,9 @@ const char pscript_eom[] = COMMON
 "  end\n"
 "end\n"
 "if qkey and redis.call('EXISTS', qkey) == 1 then\n"
-"  redis.call('EXPIRE', qkey, tonumber(ARGV[9]))\n"
+"  redis.call('EXPIRE', qkey, ttl)\n"
 "end\n"
+"if dup then return {'ok', 'duplicate'} end\n"
 "return {'ok'}\n";
 
 const char pscript_refund[] =

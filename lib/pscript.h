@@ -6,21 +6,28 @@
  *
  * pscript_rcpt    KEYS[1] acct key.  ARGV: prefix, user, offset,
  *                 unknown mode ("reject"|"default"), default plan,
- *                 sender domain ("" for <>), user suppression bucket key,
+ *                 sender domain ("" for <>, "@" for a sender without
+ *                 a domain), user suppression bucket key,
  *                 global suppression bucket key, suppression field.
  * pscript_eom     KEYS[1] acct key.  ARGV: prefix, user, offset, unknown
  *                 mode, default plan, recipient_count, size, queue id
  *                 ("" = no refund record), refund record TTL.
  *   Both reply an array whose first element says what was found:
  *     {"ok"}
+ *     {"ok", "duplicate"}  (END-OF-MESSAGE) counted, but a refund record
+ *                     of that queue id existed already: it is kept as it
+ *                     was, this message's amounts are not recorded
  *     {"unknown"}
  *     {"suspended", reason, since}
  *     {"domain"}                                  (RCPT only)
+ *     {"nodomain"}    sender has no domain, user restricted (RCPT only)
  *     {"suppressed", "user"|"global", reason(0-3), created unix s}
  *     {"limit", "DIM/WIN", N, used, asked, frees_at unix s, never(0|1)}
  *   A "limit" names the limit that frees last (the one the client has to
  *   wait for); never=1 when asked > N (the message can never fit).
- *   END-OF-MESSAGE counts only on "ok": every limit or none.
+ *   END-OF-MESSAGE counts only on "ok": every limit or none.  Its
+ *   recipient_count and size must be "" (0) or 1-15 decimal digits, the
+ *   TTL 1-15 digits: anything else is an error reply before any write.
  *
  * pscript_refund  KEYS[1] refund record.  ARGV: counter key base
  *                 ("P{u:NAME}:c:").  Gives back every amount of the record

@@ -44,7 +44,12 @@
  *   P{u:NAME}:q:QUEUEID  HASH  refund record of END-OF-MESSAGE:
  *     field "DIM/WIN:SLOT" -> amount added to that slot; expires after
  *     SCHEMA_REFUND_TTL seconds.  policy_refund() gives it back and deletes
- *     it.
+ *     it.  Written only by the first END-OF-MESSAGE of that queue ID:
+ *     queue IDs are unique per MTA only, and a second message of the
+ *     same user with the same ID on another MTA within the TTL is counted
+ *     but leaves the record as it is (the daemon logs it) -- merging the
+ *     two would let one refund give back both.  A refund of either then
+ *     gives back the first message's amounts, once.
  *   Time is Redis's TIME inside the scripts (one clock for a fleet).
  *
  * SUPPRESSION

@@ -8,6 +8,9 @@
  *   dec_reply(conf, call, reply, buf, len)
  *       the action line (without "action=") for a script reply; a NULL or
  *       unexpected reply means Redis failed: on_error decides.
+ *   dec_refund_dup(call, reply)
+ *       1 when END-OF-MESSAGE counted a message whose queue ID already had
+ *       a refund record (kept as it was; see lib/schema.h).
  *
  * Pure functions: no I/O, no logging.
  */
@@ -25,6 +28,7 @@
 #define REPLY_TEMPFAIL	"451 4.3.0 policy service temporarily unavailable, " \
 			"try again later"
 #define REPLY_UNKNOWN	"554 5.7.1 unknown sending account"
+#define REPLY_SUSPENDED	"554 5.7.1 sending account suspended"
 
 long
 dec_clock_offset(void)
@@ -50,7 +54,8 @@ setstr(struct dec_call *c, const char *s)
 	setarg(c, s, strlen(s));
 }
 
-/* Copy text for a reply: printable ASCII only, bounded. */
+/* Copy text for a reply or a log line: printable ASCII only, bounded.
+ * Never for Redis keys or script arguments: those take the raw bytes. */
 static void
 clean(char *dst, size_t len, const char *src)
 {
@@ -67,17 +72,16 @@ common(const struct conf *cf, const struct pol_request *r, long off,
 {
 	char	 buf[SCHEMA_KEY_MAX];
 
-	schema_key_user(cf, c->user, SCHEMA_ACCT, buf, sizeof(buf));
+	schema_key_user(cf, r->sasl_username, SCHEMA_ACCT, buf, sizeof(buf));
 	c->nkeys = 1;
 	setstr(c, buf);
 	setstr(c, cf->redis_prefix);
-	setstr(c, c->user);
+	setstr(c, r->sasl_username);
 	snprintf(buf, sizeof(buf), "%ld", off);
 	setstr(c, buf);
 	setstr(c, cf->policyd_unknown_user == UNKNOWN_DEFAULT ? "default" :
 	    "reject");
 	setstr(c, cf->default_plan);
-	(void)r;
 }
 
 static void
@@ -89,10 +93,12 @@ rcpt_args(const struct conf *cf, const struct pol_request *r,
 	const char	*at;
 	int		 n;
 
-	dom[0] = '\0';
-	if ((at = strrchr(r->sender, '@')) != NULL && at[1] != '\0' &&
-	    mailaddr_domain_norm(at + 1, dom, sizeof(dom), err,
-	    sizeof(err)) < 0)
+	dom[0] = '\0';				/* <> */
+	at = strrchr(r->sender, '@');
+	if (*r->sender != '\0' && (at == NULL || at[1] == '\0'))
+		strcpy(dom, "@");		/* no domain: see pscript.h */
+	else if (at != NULL && mailaddr_domain_norm(at + 1, dom, sizeof(dom),
+	    err, sizeof(err)) < 0)
 		clean(dom, sizeof(dom), at + 1);	/* will not match */
 	setstr(c, dom);
 	n = -1;
@@ -100,8 +106,9 @@ rcpt_args(const struct conf *cf, const struct pol_request *r,
 	    sizeof(err)) == 0)
 		n = schema_sup_field(addr, field, sizeof(field));
 	if (n > 0) {
-		schema_key_sup(cf, c->user, schema_sup_bucket(addr, c->user),
-		    key, sizeof(key));
+		schema_key_sup(cf, r->sasl_username,
+		    schema_sup_bucket(addr, r->sasl_username), key,
+		    sizeof(key));
 		setstr(c, key);
 		schema_key_sup(cf, NULL, schema_sup_bucket(addr, NULL), key,
 		    sizeof(key));
@@ -132,6 +139,7 @@ dec_prepare(const struct conf *cf, const struct pol_request *r, long off,
 	clean(c->user, sizeof(c->user), r->sasl_username);
 	clean(c->sender, sizeof(c->sender), r->sender);
 	clean(c->recipient, sizeof(c->recipient), r->recipient);
+	clean(c->queue_id, sizeof(c->queue_id), r->queue_id);
 	if (!schema_user_valid(r->sasl_username) ||
 	    strlen(r->sasl_username) >= sizeof(c->user)) {
 		c->argc = 0;		/* no such account can exist */
@@ -167,6 +175,14 @@ num(const redisReply *rep, size_t i)
 	if (rep->element[i]->type == REDIS_REPLY_STRING)
 		return strtoll(rep->element[i]->str, NULL, 10);
 	return 0;
+}
+
+int
+dec_refund_dup(const struct dec_call *c, const redisReply *rep)
+{
+	return c->stage == DEC_EOM && rep != NULL &&
+	    rep->type == REDIS_REPLY_ARRAY && strcmp(el(rep, 0), "ok") == 0 &&
+	    strcmp(el(rep, 1), "duplicate") == 0;
 }
 
 static void
@@ -228,12 +244,34 @@ suppressed_reply(const struct dec_call *c, const redisReply *rep,
 	    name != NULL ? name : "manual", date);
 }
 
+/* The whole reason when the reply line fits DEC_REPLY_MAX, else cut at a
+ * character boundary with "..." (clean() leaves ASCII; the check of
+ * UTF-8 continuation bytes keeps it right should that change). */
+static void
+suspended_reply(const redisReply *rep, char *buf, size_t len)
+{
+	char	 reason[DEC_REPLY_MAX + 1];
+	size_t	 room = DEC_REPLY_MAX - strlen(REPLY_SUSPENDED ": "), n;
+
+	clean(reason, sizeof(reason), el(rep, 1));
+	if (*reason == '\0') {
+		snprintf(buf, len, REPLY_SUSPENDED);
+		return;
+	}
+	if ((n = strlen(reason)) > room) {
+		n = room - 3;
+		while (n > 0 && ((unsigned char)reason[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(reason + n, "...", 4);
+	}
+	snprintf(buf, len, REPLY_SUSPENDED ": %s", reason);
+}
+
 void
 dec_reply(const struct conf *cf, const struct dec_call *c,
     const redisReply *rep, char *buf, size_t len)
 {
 	const char	*what, *at;
-	char		 reason[256];
 
 	if (c->stage == DEC_DUNNO) {
 		snprintf(buf, len, "DUNNO");
@@ -254,16 +292,17 @@ dec_reply(const struct conf *cf, const struct dec_call *c,
 		snprintf(buf, len, "DUNNO");
 	else if (strcmp(what, "unknown") == 0)
 		snprintf(buf, len, REPLY_UNKNOWN);
-	else if (strcmp(what, "suspended") == 0) {
-		clean(reason, sizeof(reason), el(rep, 1));
-		snprintf(buf, len, "554 5.7.1 sending account suspended%s%s",
-		    *reason ? ": " : "", reason);
-	} else if (strcmp(what, "domain") == 0) {
+	else if (strcmp(what, "suspended") == 0)
+		suspended_reply(rep, buf, len);
+	else if (strcmp(what, "domain") == 0) {
 		at = strrchr(c->sender, '@');
 		snprintf(buf, len, "553 5.7.1 <%s>: not authorised to send as "
 		    "%s", c->sender, c->argv[6][0] ? c->argv[6] :
 		    (at ? at + 1 : c->sender));
-	} else if (strcmp(what, "suppressed") == 0)
+	} else if (strcmp(what, "nodomain") == 0)
+		snprintf(buf, len, "553 5.7.1 <%s>: sender address has no "
+		    "domain", c->sender);
+	else if (strcmp(what, "suppressed") == 0)
 		suppressed_reply(c, rep, buf, len);
 	else if (strcmp(what, "limit") == 0)
 		limit_reply(rep, buf, len);

@@ -8,7 +8,8 @@
  * rstore.c  the asynchronous Redis client of the daemon (hiredis async
  *           on libevent): connect/auth/select, reconnect with backoff,
  *           per-command timeouts, EVALSHA with NOSCRIPT reload.
- * server.c  listeners, connections, the event loop, draining on SIGTERM.
+ * listen.c  the listening sockets: bind, accept, pause on EMFILE.
+ * server.c  connections, the event loop, draining on SIGTERM.
  * sweep.c   deletes expired suppression entries in the background.
  * track.c   warns once per user whose mail is seen at RCPT but never at
  *           END-OF-MESSAGE.
@@ -26,6 +27,7 @@ struct event_base;
 /* ---- proto.c ---- */
 #define POL_REQUEST_MAX		65536	/* a request must end within this */
 #define POL_LINE_MAX		8192	/* one attribute line */
+#define POL_COUNT_DIGITS	15	/* size, recipient_count */
 
 struct pol_request {
 	const char	*request;		/* "smtpd_access_policy" */
@@ -47,7 +49,9 @@ struct pol_request {
  *      place, absent attributes ""), *used bytes belong to it;
  *   0: need more bytes (nothing modified);
  *  -1: malformed (err says why): no end within POL_REQUEST_MAX, a line
- *      longer than POL_LINE_MAX, a line that is not name=value, a NUL byte.
+ *      longer than POL_LINE_MAX, a line that is not name=value, a NUL byte,
+ *      a size or recipient_count that is neither empty nor 1 to
+ *      POL_COUNT_DIGITS decimal digits (buf may have been modified).
  */
 int	 pol_parse(char *, size_t, struct pol_request *, size_t *, char *,
 	    size_t);
@@ -56,6 +60,7 @@ int	 pol_parse(char *, size_t, struct pol_request *, size_t *, char *,
 enum dec_stage { DEC_DUNNO, DEC_RCPT, DEC_EOM };
 
 #define DEC_MAXARGS	10
+#define DEC_REPLY_MAX	510	/* an SMTP reply line without its CRLF */
 #define DEC_ARGLEN	512
 
 struct dec_call {
@@ -64,9 +69,10 @@ struct dec_call {
 	int	 argc;
 	char	 argv[DEC_MAXARGS][DEC_ARGLEN];
 	size_t	 argvlen[DEC_MAXARGS];
-	char	 user[256];
+	char	 user[256];			/* for log lines (cleaned) */
 	char	 sender[512];			/* for reply texts */
 	char	 recipient[512];
+	char	 queue_id[64];			/* for log lines (cleaned) */
 };
 
 /* Stage and script arguments of a request; DEC_DUNNO needs no Redis. */
@@ -75,6 +81,8 @@ int	 dec_prepare(const struct conf *, const struct pol_request *, long,
 /* The action text for a script reply (NULL reply: on_error). */
 void	 dec_reply(const struct conf *, const struct dec_call *,
 	    const redisReply *, char *, size_t);
+/* 1 if an END-OF-MESSAGE reply says the queue ID had a refund record. */
+int	 dec_refund_dup(const struct dec_call *, const redisReply *);
 /* Clock offset for the scripts: $OUTPOST_TEST_CLOCK_OFFSET (tests only). */
 long	 dec_clock_offset(void);
 
@@ -83,6 +91,7 @@ struct rstore;
 typedef void rstore_cb(const redisReply *, void *);
 
 struct rstore	*rstore_new(struct event_base *, const struct conf *);
+/* Answers every command in flight with NULL (callbacks run) first. */
 struct rstore	*rstore_free(struct rstore *);
 /* Run a script; cb gets the reply, or NULL on error/timeout/down.  The
  * callback may run before rstore_eval returns (Redis down). */
@@ -108,6 +117,14 @@ struct sweep;
 struct sweep	*sweep_new(struct event_base *, const struct conf *,
 		    struct rstore *, long);
 struct sweep	*sweep_free(struct sweep *);
+
+/* ---- listen.c ---- */
+struct listener;
+typedef void lsn_cb(int, void *);	/* an accepted non-blocking fd */
+
+struct listener	*lsn_open(struct event_base *, const struct conf *, lsn_cb *,
+		    void *, char *, size_t);
+struct listener	*lsn_free(struct listener *);
 
 /* ---- server.c ---- */
 struct server;

@@ -109,6 +109,19 @@ assign(struct pol_request *req, const char *name, const char *value)
 		}
 }
 
+/* 0 if a count attribute is "" or 1 to POL_COUNT_DIGITS decimal digits. */
+static int
+valid_count(const char *name, const char *v, char *err, size_t errlen)
+{
+	size_t	 n = strspn(v, "0123456789");
+
+	if (v[n] == '\0' && n <= POL_COUNT_DIGITS)
+		return 0;
+	snprintf(err, errlen, "%s is not a count of at most %d decimal digits: "
+	    "\"%.40s\"", name, POL_COUNT_DIGITS, v);
+	return -1;
+}
+
 int
 pol_parse(char *buf, size_t len, struct pol_request *req, size_t *used,
     char *err, size_t errlen)
@@ -136,5 +149,9 @@ pol_parse(char *buf, size_t len, struct pol_request *req, size_t *used,
 		assign(req, p, eq + 1);
 		req->nattrs++;
 	}
+	if (valid_count("size", req->size, err, errlen) < 0 ||
+	    valid_count("recipient_count", req->recipient_count, err,
+	    errlen) < 0)
+		return -1;
 	return 1;
 }

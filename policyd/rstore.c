@@ -4,11 +4,13 @@
  * a timer of redis_timeout; when one fires the connection is considered
  * dead: the context is freed, which answers every pending command with a
  * NULL reply, and a reconnect is scheduled (backoff 100 ms doubling to
- * 5 s).  While Redis is down commands fail at once (the callback runs
- * before rstore_eval returns).  EVALSHA uses the locally computed SHA1; a
+ * 5 s, reset only once AUTH and SELECT succeeded).  While Redis is down
+ * commands fail at once (the callback runs before rstore_eval returns).  EVALSHA uses the locally computed SHA1; a
  * NOSCRIPT reply queues SCRIPT LOAD and the same EVALSHA once more.
  * After every connect: AUTH [user] password, SELECT db.
  * Errors are counted and logged, at most one line per 10 seconds.
+ * rstore_free answers every command still in flight with NULL before it
+ * returns: free the rstore before what those callbacks use.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +41,8 @@ struct rstore {
 	struct redis_addr	 addr;
 	redisAsyncContext	*ac;
 	int			 state;
+	int			 closing;	/* rstore_free: errors expected */
+	int			 handshake;	/* AUTH/SELECT replies awaited */
 	struct event		*retry;
 	long			 backoff_ms;
 	unsigned long		 errors, unlogged;
@@ -107,6 +111,16 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 	connect_now(arg);
 }
 
+/* Connected and AUTH/SELECT accepted: only now is the backoff reset (a
+ * wrong password would otherwise reconnect every BACKOFF_MIN_MS). */
+static void
+handshake_done(struct rstore *rs)
+{
+	if (rs->backoff_ms != 0)
+		log_info("redis %s: connected", rs->conf->redis_address);
+	rs->backoff_ms = 0;
+}
+
 static void
 on_connect(const redisAsyncContext *ac, int status)
 {
@@ -120,10 +134,9 @@ on_connect(const redisAsyncContext *ac, int status)
 		schedule_retry(rs);
 		return;
 	}
-	if (rs->backoff_ms != 0)
-		log_info("redis %s: connected", rs->conf->redis_address);
-	rs->state = RS_UP;
-	rs->backoff_ms = 0;
+	rs->state = RS_UP;		/* commands queue behind AUTH, SELECT */
+	if (rs->handshake == 0)
+		handshake_done(rs);
 }
 
 static void
@@ -146,10 +159,16 @@ on_handshake(redisAsyncContext *ac, void *r, void *priv)
 	redisReply	*rep = r;
 	struct rstore	*rs = ac->data;
 
-	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
+	if (rep == NULL || rs->ac != ac)
+		return;
+	if (rep->type == REDIS_REPLY_ERROR) {
 		rs_error(rs, "%s: %s", (const char *)priv, rep->str);
+		rs->handshake = -1;	/* failed: no reset of the backoff */
 		redisAsyncDisconnect(ac);
+		return;
 	}
+	if (rs->handshake > 0 && --rs->handshake == 0)
+		handshake_done(rs);
 }
 
 static void
@@ -173,6 +192,8 @@ connect_now(struct rstore *rs)
 	ac->data = rs;
 	rs->ac = ac;
 	rs->state = RS_CONNECTING;
+	rs->handshake = (*c->redis_username != '\0' ||
+	    *c->redis_password != '\0') + (c->redis_db != 0);
 	redisLibeventAttach(ac, rs->base);
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
@@ -209,6 +230,7 @@ rstore_free(struct rstore *rs)
 {
 	if (rs == NULL)
 		return NULL;
+	rs->closing = 1;
 	if (rs->ac != NULL) {
 		redisAsyncContext *ac = rs->ac;
 
@@ -263,8 +285,9 @@ on_reply(redisAsyncContext *ac, void *r, void *priv)
 
 	(void)ac;
 	if (rep == NULL) {
-		rs_error(cmd->rs, "%s: connection lost",
-		    cmd->rs->conf->redis_address);
+		if (!cmd->rs->closing)
+			rs_error(cmd->rs, "%s: connection lost",
+			    cmd->rs->conf->redis_address);
 		finish(cmd, NULL);
 		return;
 	}

@@ -1,25 +1,30 @@
 /*
- * server -- listeners, connections and the event loop of outpost-policyd.
+ * server -- connections and the event loop of outpost-policyd.
  *
  * Single-threaded libevent loop, non-blocking sockets.  Each connection
  * holds at most one request in flight (Postfix sends one at a time; a
  * client that pipelines gets its answers in order because the next
  * request is parsed only after the previous reply is queued).  The input
  * buffer never grows past POL_REQUEST_MAX + READ_CHUNK: beyond that the
- * parser has already called the request malformed.  Malformed request:
- * logged, connection closed without a reply.  Idle connections close
- * after policyd_idle_timeout.  SIGTERM/SIGINT: listeners close, idle
+ * parser has already called the request malformed.  Unsent replies never
+ * grow much past OUT_MAX: while that much waits for a client that does
+ * not read, its connection is neither read nor parsed; the write event
+ * resumes it once the backlog drains.  Malformed request: logged,
+ * connection closed without a reply.  Connections close after
+ * policyd_idle_timeout idle, or stuck that long with replies the client
+ * does not read.  SIGTERM/SIGINT: listeners close, idle
  * connections close, busy ones close once their reply is written, then
- * the loop ends.
+ * the loop ends -- at the latest redis_timeout + DRAIN_GRACE_MS after the
+ * signal (a client that does not read its reply would hold it forever):
+ * what is left then is closed by server_free.
  *
  *   server_new(base, conf, err, errlen)   NULL on error
  *   server_listen(s, err, errlen)         bind every policyd_listen address
+ *                                         (listen.c)
  *   server_run(s)                         loop until drained
  *   server_free(s)                        NULL-safe, returns NULL
  */
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -33,22 +38,22 @@
 
 #include "conf.h"
 #include "log.h"
-#include "netaddr.h"
 #include "policyd.h"
 #include "pscript.h"
 #include "xmalloc.h"
 
 #define READ_CHUNK	16384
 #define IN_MAX		(POL_REQUEST_MAX + READ_CHUNK)
-#define MAX_LISTEN	32
+#define OUT_MAX		65536		/* unsent replies: stop reading */
+#define DRAIN_GRACE_MS	5000		/* after redis_timeout */
 
 struct conn {
 	struct server	*srv;
 	int		 fd;
 	struct event	*rev, *wev, *next;
 	char		*in, *out;
-	size_t		 inlen, outlen, outcap;
-	int		 busy, eof;
+	size_t		 inoff, inlen, outlen, outcap;
+	int		 busy, eof, dead;	/* dead: drop replies, close */
 	struct dec_call	*call;
 	char		 peer[64];	/* "[addr]:port" or "unix" */
 	char		 instance[64], user[256];
@@ -62,29 +67,30 @@ struct server {
 	struct rstore		*rs;
 	struct sweep		*sweep;
 	struct track		*track;
-	int			 lfd[MAX_LISTEN];
-	struct event		*lev[MAX_LISTEN];
-	int			 nlisten;
-	struct event		*sigterm, *sigint;
+	struct listener		*lsn;
+	struct event		*sigterm, *sigint, *deadline;
 	struct conn		*conns;
 	long			 offset;
 	char			 scratch[READ_CHUNK];
 	struct timeval		 idle;
 	int			 draining;
 	unsigned long		 nconns;
+	unsigned long		 on_error;	/* answered by on_error */
 };
 
 static void	conn_process(struct conn *);
 
-static void
+/* Close c; -1 once it is freed, 0 when a reply is still pending (busy:
+ * closed after it). */
+static int
 conn_close(struct conn *c)
 {
 	struct server	*s = c->srv;
 
-	if (c->busy) {			/* reply pending: close after it */
+	if (c->busy) {
 		c->eof = 1;
 		event_del(c->rev);
-		return;
+		return 0;
 	}
 	track_transaction(s->track, c->user, c->rcpt_ok, c->eom_seen);
 	event_free(c->rev);
@@ -104,36 +110,41 @@ conn_close(struct conn *c)
 	s->nconns--;
 	if (s->draining && s->conns == NULL)
 		event_base_loopexit(s->base, NULL);
+	return -1;
 }
 
-static void
+/* Write what is pending; -1 when the connection was closed (freed).  A
+ * client that reads nothing for policyd_idle_timeout: on_write closes. */
+static int
 conn_flush(struct conn *c)
 {
 	ssize_t	 n;
 
+	if (c->dead)
+		c->outlen = 0;
 	while (c->outlen > 0) {
 		n = write(c->fd, c->out, c->outlen);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
-			event_add(c->wev, NULL);
-			return;
+			event_add(c->wev, &c->srv->idle);
+			return 0;
 		}
 		if (n <= 0) {
 			c->outlen = 0;
-			c->eof = 1;
+			c->eof = c->dead = 1;
 			break;
 		}
 		memmove(c->out, c->out + n, c->outlen - (size_t)n);
 		c->outlen -= (size_t)n;
 	}
-	if (c->outlen == 0) {
-		free(c->out);
-		c->out = NULL;
-		c->outcap = 0;
-	}
+	event_del(c->wev);
+	free(c->out);
+	c->out = NULL;
+	c->outcap = 0;
 	if (c->eof || c->srv->draining)
-		conn_close(c);
+		return conn_close(c);
+	return 0;
 }
 
 static void
@@ -141,8 +152,10 @@ conn_reply(struct conn *c, const char *action)
 {
 	size_t	 need = strlen(action) + 10;
 
+	if (c->dead)
+		return;
 	if (c->outlen + need > c->outcap) {
-		c->outcap = c->outlen + need + 256;
+		c->outcap = (c->outlen + need) * 2;
 		c->out = xrealloc(c->out, c->outcap);
 	}
 	c->outlen += (size_t)snprintf(c->out + c->outlen, c->outcap -
@@ -177,7 +190,16 @@ on_result(const redisReply *rep, void *arg)
 	if (c->call->stage == DEC_RCPT && strcmp(action, "DUNNO") == 0 &&
 	    rep != NULL)
 		c->rcpt_ok = 1;
-	if (strcmp(action, "DUNNO") != 0)
+	/* Redis failed: rstore logs that, rate-limited; here it is counted,
+	 * or an outage would log a line per request. */
+	if (dec_refund_dup(c->call, rep))
+		log_warn("%s: user=%s: a refund record of this queue ID "
+		    "exists already (the same queue ID on another MTA?): "
+		    "message counted, but a refund cannot give it back",
+		    c->call->queue_id, c->call->user);
+	if (rep == NULL && c->call->stage != DEC_DUNNO && c->call->argc > 0)
+		c->srv->on_error++;
+	else if (strcmp(action, "DUNNO") != 0)
 		log_info("user=%s client=%s stage=%s action=\"%s\"",
 		    c->call->user, c->peer, c->call->stage == DEC_RCPT ?
 		    "RCPT" : "END-OF-MESSAGE", action);
@@ -188,8 +210,10 @@ on_result(const redisReply *rep, void *arg)
 	event_active(c->next, EV_TIMEOUT, 0);
 }
 
-static void
-conn_process(struct conn *c)
+/* Parse and start requests while there is room for their replies; 1 when
+ * it stopped at OUT_MAX (more may follow once the client reads). */
+static int
+conn_parse(struct conn *c)
 {
 	struct pol_request	 req;
 	char			 err[256];
@@ -197,22 +221,23 @@ conn_process(struct conn *c)
 	int			 rc;
 
 	while (!c->busy && !c->eof) {
-		rc = pol_parse(c->in, c->inlen, &req, &used, err, sizeof(err));
+		if (c->outlen >= OUT_MAX)
+			return 1;
+		rc = pol_parse(c->in + c->inoff, c->inlen - c->inoff, &req,
+		    &used, err, sizeof(err));
 		if (rc == 0)
 			break;
 		if (rc < 0) {
 			log_warn("client=%s: malformed policy request (%s); "
 			    "closing the connection", c->peer, err);
-			c->outlen = 0;
-			c->eof = 1;
+			c->eof = c->dead = 1;
 			break;
 		}
 		conn_track(c, &req);
 		if (c->call == NULL)
 			c->call = xmalloc(sizeof(*c->call));
 		dec_prepare(c->srv->conf, &req, c->srv->offset, c->call);
-		memmove(c->in, c->in + used, c->inlen - used);
-		c->inlen -= used;
+		c->inoff += used;
 		if (c->call->stage == DEC_DUNNO || c->call->argc == 0) {
 			on_result(NULL, c);
 			continue;
@@ -223,13 +248,32 @@ conn_process(struct conn *c)
 		    (const char (*)[DEC_ARGLEN])c->call->argv, c->call->argvlen,
 		    on_result, c);
 	}
-	if (!c->busy && c->inlen < IN_MAX && !c->eof)
+	return 0;
+}
+
+static void
+conn_process(struct conn *c)
+{
+	int	 capped;
+
+	do {
+		capped = conn_parse(c);
+		if (conn_flush(c) < 0)
+			return;
+	} while (capped && c->outlen < OUT_MAX);
+	if (c->inoff > 0) {		/* consumed requests leave at once */
+		memmove(c->in, c->in + c->inoff, c->inlen - c->inoff);
+		c->inlen -= c->inoff;
+		c->inoff = 0;
+	}
+	if (c->outlen >= OUT_MAX)	/* on_write resumes */
+		event_del(c->rev);
+	else if (!c->busy && c->inlen < IN_MAX && !c->eof)
 		event_add(c->rev, &c->srv->idle);
 	if (!c->busy && c->inlen == 0) {
 		free(c->in);
 		c->in = NULL;
 	}
-	conn_flush(c);
 }
 
 static void
@@ -243,9 +287,18 @@ on_next(evutil_socket_t fd, short what, void *arg)
 static void
 on_write(evutil_socket_t fd, short what, void *arg)
 {
+	struct conn	*c = arg;
+
 	(void)fd;
-	(void)what;
-	conn_flush(arg);
+	if (what & EV_TIMEOUT) {
+		log_info("client=%s: replies not read for %ld ms, closing",
+		    c->peer, c->srv->conf->policyd_idle_timeout);
+		c->dead = c->eof = 1;
+		c->outlen = 0;
+		conn_close(c);
+		return;
+	}
+	conn_process(c);
 }
 
 static void
@@ -296,123 +349,33 @@ peer_name(int fd, char *buf, size_t len)
 		snprintf(buf, len, "[%s]:%s", host, port);
 }
 
+/* A connection accepted by listen.c. */
 static void
-on_accept(evutil_socket_t lfd, short what, void *arg)
+on_conn(int fd, void *arg)
 {
 	struct server	*s = arg;
 	struct conn	*c;
-	int		 fd;
 
-	(void)what;
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) >= 0) {
-		c = xcalloc(1, sizeof(*c));
-		c->srv = s;
-		c->fd = fd;
-		peer_name(fd, c->peer, sizeof(c->peer));
-		c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read,
-		    c);
-		c->wev = event_new(s->base, fd, EV_WRITE, on_write, c);
-		c->next = event_new(s->base, -1, 0, on_next, c);
-		event_add(c->rev, &s->idle);
-		c->nextc = s->conns;
-		if (s->conns != NULL)
-			s->conns->prevc = c;
-		s->conns = c;
-		s->nconns++;
-	}
-	if (errno != EAGAIN && errno != EINTR)
-		log_err("accept: %s (connections=%lu)", strerror(errno),
-		    s->nconns);
-}
-
-static int
-listen_unix(struct server *s, const struct netaddr *a, char *err,
-    size_t errlen)
-{
-	struct sockaddr_un	 sun;
-	struct stat		 st;
-	int			 fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", a->path);
-	if (lstat(a->path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(a->path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(a->path, 0666) < 0 || listen(fd, 1024) < 0) {
-		snprintf(err, errlen, "listen unix:%s: %s", a->path,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	s->lfd[s->nlisten++] = fd;
-	return 0;
-}
-
-static int
-listen_inet(struct server *s, const struct netaddr *a, char *err,
-    size_t errlen)
-{
-	struct addrinfo	 hints, *res, *ai;
-	int		 fd, on = 1, rc, n = 0;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((rc = getaddrinfo(a->host, a->port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "listen %s:%s: %s", a->host, a->port,
-		    gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai != NULL && s->nlisten < MAX_LISTEN; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-		if (ai->ai_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
-			    sizeof(on));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
-		    listen(fd, 1024) < 0) {
-			snprintf(err, errlen, "listen %s:%s: %s", a->host,
-			    a->port, strerror(errno));
-			close(fd);
-			continue;
-		}
-		s->lfd[s->nlisten++] = fd;
-		n++;
-	}
-	freeaddrinfo(res);
-	return n > 0 ? 0 : -1;
+	c = xcalloc(1, sizeof(*c));
+	c->srv = s;
+	c->fd = fd;
+	peer_name(fd, c->peer, sizeof(c->peer));
+	c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read, c);
+	c->wev = event_new(s->base, fd, EV_WRITE, on_write, c);
+	c->next = event_new(s->base, -1, 0, on_next, c);
+	event_add(c->rev, &s->idle);
+	c->nextc = s->conns;
+	if (s->conns != NULL)
+		s->conns->prevc = c;
+	s->conns = c;
+	s->nconns++;
 }
 
 int
 server_listen(struct server *s, char *err, size_t errlen)
 {
-	const struct strlist	*l = &s->conf->policyd_listen;
-	struct netaddr		 a;
-	size_t			 i;
-	int			 j, first;
-
-	for (i = 0; i < l->n; i++) {
-		if (netaddr_parse(l->v[i], &a, err, errlen) < 0)
-			return -1;
-		first = s->nlisten;
-		if ((a.kind == NETADDR_UNIX ? listen_unix(s, &a, err, errlen) :
-		    listen_inet(s, &a, err, errlen)) < 0)
-			return -1;
-		for (j = first; j < s->nlisten; j++) {
-			s->lev[j] = event_new(s->base, s->lfd[j],
-			    EV_READ | EV_PERSIST, on_accept, s);
-			event_add(s->lev[j], NULL);
-		}
-	}
-	return 0;
+	s->lsn = lsn_open(s->base, s->conf, on_conn, s, err, errlen);
+	return s->lsn != NULL ? 0 : -1;
 }
 
 static void
@@ -420,7 +383,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct server	*s = arg;
 	struct conn	*c, *nc;
-	int		 i;
+	struct timeval	 tv;
+	long		 ms;
 
 	(void)what;
 	if (s->draining)
@@ -428,12 +392,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("signal %d: closing listeners, draining %lu connection(s)",
 	    (int)sig, s->nconns);
 	s->draining = 1;
-	for (i = 0; i < s->nlisten; i++) {
-		event_free(s->lev[i]);
-		s->lev[i] = NULL;
-		close(s->lfd[i]);
-	}
-	s->nlisten = 0;
+	s->lsn = lsn_free(s->lsn);
 	for (c = s->conns; c != NULL; c = nc) {
 		nc = c->nextc;
 		if (!c->busy && c->outlen == 0)
@@ -441,6 +400,26 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	if (s->conns == NULL)
 		event_base_loopexit(s->base, NULL);
+	else {
+		ms = s->conf->redis_timeout + DRAIN_GRACE_MS;
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		evtimer_add(s->deadline, &tv);
+	}
+}
+
+/* Draining took too long: clients that do not read their replies. */
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct server	*s = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn("drain: %lu connection(s) still open %ld ms after the "
+	    "signal (replies not read); closing them", s->nconns,
+	    s->conf->redis_timeout + DRAIN_GRACE_MS);
+	event_base_loopexit(s->base, NULL);
 }
 
 struct server *
@@ -460,6 +439,7 @@ server_new(struct event_base *base, const struct conf *conf, char *err,
 	s->track = track_new();
 	s->sigterm = evsignal_new(base, SIGTERM, on_signal, s);
 	s->sigint = evsignal_new(base, SIGINT, on_signal, s);
+	s->deadline = evtimer_new(base, on_deadline, s);
 	event_add(s->sigterm, NULL);
 	event_add(s->sigint, NULL);
 	return s;
@@ -471,29 +451,29 @@ server_run(struct server *s)
 	s->rs = rstore_new(s->base, s->conf);
 	s->sweep = sweep_new(s->base, s->conf, s->rs, s->offset);
 	event_base_dispatch(s->base);
-	log_info("stopped; redis errors=%lu", rstore_errors(s->rs));
+	log_info("stopped; redis errors=%lu, requests answered by "
+	    "on_error=%lu", rstore_errors(s->rs), s->on_error);
 }
 
 struct server *
 server_free(struct server *s)
 {
-	int	 i;
-
 	if (s == NULL)
 		return NULL;
+	/* Redis first: freeing it answers the commands still in flight (NULL
+	 * replies), and their callbacks use the connections and the sweep. */
+	s->rs = rstore_free(s->rs);
 	while (s->conns != NULL) {
 		s->conns->busy = 0;
 		conn_close(s->conns);
 	}
-	for (i = 0; i < s->nlisten; i++) {
-		event_free(s->lev[i]);
-		close(s->lfd[i]);
-	}
+	s->lsn = lsn_free(s->lsn);
 	s->sweep = sweep_free(s->sweep);
-	s->rs = rstore_free(s->rs);
 	s->track = track_free(s->track);
 	event_free(s->sigterm);
 	event_free(s->sigint);
+	event_free(s->deadline);
+
 	free(s);
 	return NULL;
 }

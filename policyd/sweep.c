@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "log.h"
 #include "policyd.h"
 #include "pscript.h"
 #include "xmalloc.h"
@@ -145,6 +146,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 		memcpy(argv[i], words[i], argvlen[i] + 1);
 	}
 	s->busy = 1;
+	log_debug("sweep: SCAN %s", s->cursor);
 	rstore_cmdv(s->rs, 6, (const char (*)[DEC_ARGLEN])argv, argvlen,
 	    on_scan, s);
 }

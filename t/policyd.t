@@ -195,6 +195,12 @@ start_daemon('main', 0, policyd_idle_timeout => '2s',
     policyd_listen => "unix:$dir/main.sock, inet:127.0.0.1:$port");
 $main = connect_to();
 
+{
+	my @st = stat("$dir/main.sock");
+	my (undef, undef, $uid, $gid) = getpwnam($run_user);
+	is(sprintf('%04o', $st[2] & 07777), '0660', 'unix socket mode 0660');
+	is("$st[4]:$st[5]", "$uid:$gid", "... owned by $run_user and its group");
+}
 is(system($daemon, '-n', '-c', "$dir/main.conf") >> 8, 0, '-n: config ok');
 open my $bad, '>', "$dir/bad.conf"; print $bad "no_such_key = 1\n"; close $bad;
 isnt(system("$daemon -n -c $dir/bad.conf 2>/dev/null") >> 8, 0, '-n: bad config refused');
@@ -214,6 +220,13 @@ is(rq(sender => ''), 'DUNNO', 'null sender allowed');
 is(rq(sender => 'alice@example.org'),
     '553 5.7.1 <alice@example.org>: not authorised to send as example.org',
     'foreign sender domain');
+is(rq(sender => 'alice'), '553 5.7.1 <alice>: sender address has no domain',
+    'sender without @: not the null sender');
+is(rq(sender => 'alice@'), '553 5.7.1 <alice@>: sender address has no domain',
+    'sender with an empty domain');
+user_add('free-sender', 'free');
+is(rq(sasl_username => 'free-sender', sender => 'alice'), 'DUNNO',
+    'no domain, account without allowed domains: not restricted');
 is(rq(sender => 'alice@notexample.com'),
     '553 5.7.1 <alice@notexample.com>: not authorised to send as notexample.com',
     'suffix that is not a subdomain');
@@ -257,8 +270,33 @@ is(rq(), '554 5.7.1 sending account suspended: compromised credentials',
     'suspended at the next request');
 is(eom(), '554 5.7.1 sending account suspended: compromised credentials',
     'suspended at END-OF-MESSAGE too');
+{
+	my $why = join(' ', ('stolen password') x 25);	# 399 characters
+	is(system('ctl/outpostctl', '-c', "$dir/main.conf", 'user', 'suspend', 'alice',
+	    '--reason', $why), 0, 'outpostctl user suspend with a 399-character reason');
+	is(rq(), "554 5.7.1 sending account suspended: $why", 'the whole reason in the reply');
+	rcmd('HSET', "$P\{u:alice}:acct", 'reason', 'x' x 600);
+	my $r = rq();
+	is(length($r), 510, 'a 600-character reason: the reply is cut to 510 bytes');
+	like($r, qr/^554 5\.7\.1 sending account suspended: x+\.\.\.$/, '... ending in "..."');
+}
 rcmd('HSET', "$P\{u:alice}:acct", 'state', 'active');
 is(rq(), 'DUNNO', 'resumed');
+
+# a non-ASCII account name (SASL user names are UTF-8) is looked up as is
+my $ctl = 'ctl/outpostctl';
+is(system("$ctl -c $dir/main.conf user add j\x{c3}\x{b6}rg >/dev/null"), 0,
+    'outpostctl user add j\x{f6}rg');
+is(system("$ctl -c $dir/main.conf suppress add x\@dest.example --user j\x{c3}\x{b6}rg "
+    . "--reason complaint >/dev/null"), 0, '... and a suppression of its own');
+is(rq(sasl_username => "j\x{c3}\x{b6}rg", sender => 'j@example.org'), 'DUNNO',
+    'non-ASCII user name: known');
+is(rq(sasl_username => "j\x{c3}\x{b6}rg", sender => 'j@example.org', recipient => 'x@dest.example'),
+    '550 5.7.1 <x@dest.example>: recipient suppressed for this account: complaint since '
+    . strftime('%Y-%m-%d', gmtime(rcmd('TIME')->[0])),
+    "non-ASCII user name: its own suppression list");
+is(rq(sasl_username => "j\x{c3}\x{b8}rg"), '554 5.7.1 unknown sending account',
+    'a different non-ASCII name is another account');
 
 # limits: 3 messages per hour
 user_add('carol', 'small');
@@ -281,6 +319,21 @@ is(used('dave', 'messages/3600'), 1, 'messages not counted for the refused messa
 is(used('dave', 'recipients/3600'), 3, 'recipients unchanged');
 is(eom(sasl_username => 'dave', recipient_count => 2), 'DUNNO', '2 still fit');
 is(used('dave', 'recipients/3600'), 5, 'now full');
+
+# the same queue ID twice (two MTAs): the first refund record is kept
+user_add('hank', 'none');
+rcmd('HSET', "$P\{u:hank}:lim", 'recipients/3600', 100);
+is(eom(sasl_username => 'hank', queue_id => 'QH', recipient_count => 2), 'DUNNO', 'QH on one MTA');
+is(eom(sasl_username => 'hank', queue_id => 'QH', recipient_count => 3), 'DUNNO', 'QH on another MTA');
+is(used('hank', 'recipients/3600'), 5, 'both counted');
+{
+	my $rec = rcmd('HGETALL', "$P\{u:hank}:q:QH");
+	is(join(',', @$rec[map { 2 * $_ + 1 } 0 .. $#$rec / 2]), '2',
+	    'the refund record holds the first message only');
+}
+sleep 0.2;
+like(slurp("$dir/main.log"), qr/QH: user=hank: a refund record of this queue ID exists already/,
+    'the second one is logged');
 
 # can never fit; long windows
 user_add('erin', 'none');
@@ -335,6 +388,30 @@ for my $case (["not name=value", "request=smtpd_access_policy\ngarbage line\n\n"
 	ok(!defined $got || $got == 0, "$case->[0]: closed without a reply");
 }
 is(rq(), 'DUNNO', 'daemon still serving');
+
+# counts that are not 0-15 decimal digits: malformed, nothing counted
+user_add('gina', 'none');
+rcmd('HSET', "$P\{u:gina}:lim", 'messages/3600', 10, 'recipients/3600', 50);
+for my $bad ([recipient_count => '1.5'], [size => '-1000'], [size => '1e3'],
+    [recipient_count => '1234567890123456']) {
+	my $c = connect_to();
+	my %r = (request => 'smtpd_access_policy', protocol_state => 'END-OF-MESSAGE',
+	    sasl_username => 'gina', sender => '', recipient_count => 1, size => 10,
+	    queue_id => 'QG', @$bad);
+	print $c join('', map { "$_=$r{$_}\n" } sort keys %r), "\n";
+	my $sel = IO::Select->new($c);
+	my $got = $sel->can_read(20) ? sysread($c, my $buf, 100) : -1;
+	ok(!defined $got || $got == 0, "$bad->[0]=$bad->[1]: closed without a reply");
+}
+like(slurp("$dir/main.log"), qr/malformed policy request \(recipient_count is not a count of at most 15 decimal digits: "1\.5"\)/,
+    'logged with the attribute');
+is(used('gina', 'messages/3600') + used('gina', 'recipients/3600'), 0,
+    'nothing counted by the malformed requests');
+is(rcmd('EXISTS', "$P\{u:gina}:q:QG"), 0, 'no refund record written');
+is(eom(sasl_username => 'gina', recipient_count => '', size => ''), 'DUNNO',
+    'empty counts: 0');
+is(used('gina', 'messages/3600') . '/' . used('gina', 'recipients/3600'), '1/0',
+    '... one message, no recipient counted');
 
 # idle connections are closed after policyd_idle_timeout (2 s)
 {
@@ -391,8 +468,9 @@ user_add('alice', 'free', 'example.com');
 my $back;
 for (1 .. 100) { $back = rq(); last if $back eq 'DUNNO'; sleep 0.2 }
 is($back, 'DUNNO', 'Redis back: normal answers without restarting the daemon');
-is(request($open, sasl_username => 'mallory'), '554 5.7.1 unknown sending account',
-    'the other daemon too');
+my $other;			# it reconnects on its own backoff
+for (1 .. 100) { $other = request($open, sasl_username => 'mallory'); last if $other ne 'DUNNO'; sleep 0.2 }
+is($other, '554 5.7.1 unknown sending account', 'the other daemon too');
 
 # SIGTERM drains the request in flight
 {

@@ -44,6 +44,20 @@ parse_cases(void)
 		    "not name=value" },
 		{ "empty request", "\n", -1, 0, NULL, NULL, "empty request" },
 		{ "NUL in line", "a=b\0c\n\n", -1, 0, NULL, NULL, "NUL" },
+		{ "counts", "size=123456789012345\nrecipient_count=0\n\n",
+		    1, 40, "", "", NULL },
+		{ "empty counts", "size=\nrecipient_count=\n\n", 1, 24, "",
+		    "", NULL },
+		{ "fraction", "recipient_count=1.5\n\n", -1, 0, NULL, NULL,
+		    "recipient_count is not a count" },
+		{ "sign", "size=-1\n\n", -1, 0, NULL, NULL,
+		    "size is not a count" },
+		{ "16 digits", "size=1234567890123456\n\n", -1, 0, NULL, NULL,
+		    "size is not a count" },
+		{ "space", "size= 1\n\n", -1, 0, NULL, NULL,
+		    "size is not a count" },
+		{ "hex", "recipient_count=0x10\n\n", -1, 0, NULL, NULL,
+		    "recipient_count is not a count" },
 	};
 	struct pol_request	 req;
 	char			 buf[512], err[256];
@@ -213,11 +227,54 @@ replies(void)
 	conf_free(&cf);
 }
 
+/* Suspension reasons up to the reply line limit, cut with "..." above. */
+static void
+long_reasons(void)
+{
+	static const struct { size_t n; size_t want_len; int cut; } cases[] = {
+		{ 255, 37 + 255, 0 }, { 256, 37 + 256, 0 },
+		{ 400, 37 + 400, 0 },		/* outpostctl's maximum */
+		{ 473, DEC_REPLY_MAX, 0 },	/* exactly fits */
+		{ 474, DEC_REPLY_MAX, 1 }, { 2000, DEC_REPLY_MAX, 1 },
+	};
+	const char	*items[3] = { "s:suspended", NULL, "s:1" };
+	struct dec_call	 call;
+	struct conf	 cf;
+	redisReply	*r;
+	char		 buf[1024], *reason;
+	size_t		 i, n;
+
+	conf_init(&cf);
+	memset(&call, 0, sizeof(call));
+	call.stage = DEC_RCPT;
+	call.argc = 10;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		reason = malloc(cases[i].n + 3);
+		memcpy(reason, "s:", 2);
+		memset(reason + 2, 'r', cases[i].n);
+		reason[cases[i].n + 2] = '\0';
+		items[1] = reason;
+		r = arr(items, 3);
+		dec_reply(&cf, &call, r, buf, sizeof(buf));
+		n = strlen(buf);
+		ok(n == cases[i].want_len, "reason of %zu: reply of %zu bytes "
+		    "(want %zu)", cases[i].n, n, cases[i].want_len);
+		ok(strncmp(buf, "554 5.7.1 sending account suspended: rrr",
+		    40) == 0, "... starts with the reason");
+		ok((n > 3 && strcmp(buf + n - 3, "...") == 0) == cases[i].cut,
+		    "... cut with \"...\": %d", cases[i].cut);
+		freeReplyObject(r);
+		free(reason);
+	}
+	conf_free(&cf);
+}
+
 int
 main(void)
 {
 	parse_cases();
 	limits();
 	replies();
+	long_reasons();
 	return done_testing();
 }

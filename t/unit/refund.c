@@ -66,20 +66,30 @@ cmd_int(struct redis *r, const char *fmt, const char *a)
 	return v;
 }
 
-/* END-OF-MESSAGE for carol: 1 message, 2 recipients, 500 bytes. */
+/* END-OF-MESSAGE for carol: 1 message, rcpt recipients, size bytes. */
 static const char *
-eom(struct redis *r, const char *qid)
+eomx(struct redis *r, const char *qid, const char *rcpt, const char *size)
 {
-	static char	 what[64];
+	static char	 what[256];
 	const char	*argv[10] = { "outpost:{u:carol}:acct", "outpost:",
-	    "carol", "0", "reject", "default", "2", "500", qid, "3600" };
+	    "carol", "0", "reject", "default", rcpt, size, qid, "3600" };
 	redisReply	*rep = redis_eval(r, pscript_eom, 1, 10, argv, NULL);
 
 	snprintf(what, sizeof(what), "%s", rep == NULL ? redis_errstr(r) :
 	    rep->element[0]->str);
+	if (rep != NULL && rep->elements > 1 &&
+	    rep->element[1]->type == REDIS_REPLY_STRING)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what),
+		    " %s", rep->element[1]->str);
 	if (rep != NULL)
 		freeReplyObject(rep);
 	return what;
+}
+
+static const char *
+eom(struct redis *r, const char *qid)
+{
+	return eomx(r, qid, "2", "500");
 }
 
 static long long
@@ -147,6 +157,38 @@ main(void)
 	    "unknown queue id: nothing");
 	is_int(policy_refund(r, &c, "bad{name", "Q1", err, sizeof(err)), -1,
 	    "invalid user name refused");
+
+	/* Bad counts: an error before the first write, nothing counted. */
+	is_int(sum(r, "outpost:{u:carol}:c:messages/3600"), 1, "1 message");
+	ok(strstr(eomx(r, "Q4", "1.5", "500"), "bad recipient_count") != NULL,
+	    "recipient_count 1.5: error reply");
+	ok(strstr(eomx(r, "Q4", "1", "-5"), "bad recipient_count") != NULL,
+	    "size -5: error reply");
+	ok(strstr(eomx(r, "Q4", "1234567890123456", "1"), "bad") != NULL,
+	    "16 digits: error reply");
+	is_int(sum(r, "outpost:{u:carol}:c:messages/3600"), 1,
+	    "... and no message counted by them");
+	is_int(cmd_int(r, "EXISTS %s", "outpost:{u:carol}:q:Q4"), 0,
+	    "... nor a refund record written");
+	is_str(eomx(r, "Q5", "", ""), "ok", "empty counts are 0");
+	is_int(sum(r, "outpost:{u:carol}:c:recipients/86400"), 2,
+	    "... no recipient counted");
+
+	/* The same queue ID twice (two MTAs): the first record is kept. */
+	is_int(sum(r, "outpost:{u:carol}:c:recipients/86400"), 2, "2 rcpts");
+	is_str(eomx(r, "QD", "3", "700"), "ok", "QD on one MTA");
+	is_str(eomx(r, "QD", "5", "900"), "ok duplicate",
+	    "QD again (another MTA): counted, reported as a duplicate");
+	is_int(sum(r, "outpost:{u:carol}:c:recipients/86400"), 10,
+	    "both counted: 10 recipients");
+	is_int(sum(r, "outpost:{u:carol}:q:QD"), 1 + 3 + 700,
+	    "the record holds the first message only");
+	is_int(policy_refund(r, &c, "carol", "QD", err, sizeof(err)), 3,
+	    "refund QD");
+	is_int(sum(r, "outpost:{u:carol}:c:recipients/86400"), 7,
+	    "one message's recipients given back, not both");
+	is_int(policy_refund(r, &c, "carol", "QD", err, sizeof(err)), 0,
+	    "a second refund of QD: nothing");
 
 	rep = redis_command(r, "SCRIPT FLUSH");
 	freeReplyObject(rep);
