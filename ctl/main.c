@@ -98,15 +98,11 @@ main(int argc, char **argv)
 		return ctl_usage("no command given");
 
 	ctl.conf_path = conf_path(path);
-	if (conf_load(&ctl.conf, ctl.conf_path, err, sizeof(err)) < 0) {
-		/* A missing default file means "all defaults". */
-		if (path != NULL || getenv("OUTPOST_CONF") != NULL ||
-		    access(ctl.conf_path, F_OK) == 0) {
-			fprintf(stderr, "outpostctl: %s\n", err);
-			return EXIT_REFUSED;
-		}
-		conf_init(&ctl.conf);
+	if (conf_load_path(&ctl.conf, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "outpostctl: %s\n", err);
+		return EXIT_REFUSED;
 	}
+
 	/* Remaining options (e.g. --json after the verb) are the verbs'. */
 	optind = 1;
 	for (i = 0; i < NGROUPS; i++)

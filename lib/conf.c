@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "netaddr.h"
@@ -635,6 +636,21 @@ conf_path(const char *arg)
 	if ((env = getenv("OUTPOST_CONF")) != NULL && *env != '\0')
 		return env;
 	return CONF_DEFAULT_PATH;
+}
+
+int
+conf_load_path(struct conf *c, const char *arg, char *err, size_t errlen)
+{
+	const char	*path = conf_path(arg);
+
+	if (conf_load(c, path, err, errlen) == 0)
+		return 0;
+	if (arg == NULL && getenv("OUTPOST_CONF") == NULL &&
+	    access(path, F_OK) < 0 && errno == ENOENT) {
+		conf_init(c);
+		return 0;
+	}
+	return -1;
 }
 
 /* ---- printing --------------------------------------------------------- */

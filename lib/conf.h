@@ -22,6 +22,11 @@
  *                           table order; passwords are masked as in print
  *   conf_free(c)            release what conf_init/conf_load allocated
  *   conf_path(arg)          arg, else $OUTPOST_CONF, else the default path
+ *   conf_load_path(c, arg, err, errlen)
+ *                           conf_load(conf_path(arg)), except that a file
+ *                           missing at the default place (no -c, no
+ *                           $OUTPOST_CONF) means "all defaults"; a file
+ *                           that was named must exist.  0 or -1
  *
  * Durations are kept in milliseconds, sizes in bytes.  Lists are arrays of
  * strings split on commas and white space.
@@ -92,6 +97,7 @@ void	 conf_each(const struct conf *, int,
 	    void (*)(const char *, const char *, void *), void *);
 void	 conf_free(struct conf *);
 const char *conf_path(const char *);
+int	 conf_load_path(struct conf *, const char *, char *, size_t);
 
 /* Value parsers shared with outpostctl; 0 or -1. */
 int	 conf_parse_duration(const char *, long *);	/* "5s" -> 5000 */

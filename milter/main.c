@@ -38,17 +38,12 @@ usage(void)
 static void
 load_conf(const char *arg)
 {
-	const char	*path = conf_path(arg);
 	char		 err[1024];
 
-	if (conf_load(&G.conf, path, err, sizeof(err)) == 0)
-		return;
-	if (arg != NULL || getenv("OUTPOST_CONF") != NULL ||
-	    access(path, F_OK) == 0) {
+	if (conf_load_path(&G.conf, arg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "outpost-milter: %s\n", err);
 		exit(1);
 	}
-	conf_init(&G.conf);	/* no file at the default place: defaults */
 }
 
 /* Derive the per-process settings the callbacks read. */

@@ -59,15 +59,14 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	log_open("outpost-policyd", LOGDEST_STDERR, LOG_INFO);
-	if (conf_load(&conf, conf_path(path), err, sizeof(err)) < 0)
+	if (conf_load_path(&conf, path, err, sizeof(err)) < 0)
 		fatal("%s", err);
 	if (check) {
 		printf("%s: ok\n", conf_path(path));
 		conf_free(&conf);
 		return 0;
 	}
-	log_open("outpost-policyd", fg ? LOGDEST_STDERR :
-	    conf.log_destination, conf.log_level);
+	log_open("outpost-policyd", conf.log_destination, conf.log_level);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 	if ((base = event_base_new()) == NULL)
