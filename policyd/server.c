@@ -200,7 +200,8 @@ on_result(const redisReply *rep, void *arg)
 	if (rep == NULL && c->call->stage != DEC_DUNNO && c->call->argc > 0)
 		c->srv->on_error++;
 	else if (strcmp(action, "DUNNO") != 0)
-		log_info("user=%s client=%s stage=%s action=\"%s\"",
+		log_info("%s%suser=%s client=%s stage=%s action=\"%s\"",
+		    c->call->queue_id, c->call->queue_id[0] ? ": " : "",
 		    c->call->user, c->peer, c->call->stage == DEC_RCPT ?
 		    "RCPT" : "END-OF-MESSAGE", action);
 	c->busy = 0;
