@@ -15,8 +15,7 @@ use Test::More;
 use PolicydTest;
 
 plan skip_all => "$DAEMON not built" unless -x $DAEMON;
-plan skip_all => 'redis-server not installed'
-    unless grep { -x "$_/redis-server" } split(/:/, $ENV{PATH}), '/usr/bin';
+plan skip_all => 'redis-server not installed' unless redis_server();
 $SIG{PIPE} = 'IGNORE';
 
 # Sample $pid until its CPU time has not moved for a second (it waits for

@@ -1,80 +1,27 @@
 #!/usr/bin/perl
 # Integration test of outpost-policyd against a real redis-server on a
-# temporary unix socket.  Users, plans and suppressions are seeded straight
-# through the key schema of lib/schema.h (a tiny RESP client below), so this
-# also checks that the documented schema is what the daemon reads.
+# temporary unix socket (started through t/lib/PolicydTest.pm).  Users, plans
+# and suppressions are seeded straight through the key schema of lib/schema.h,
+# so this also checks that the documented schema is what the daemon reads.
 # Reads like a transcript: request -> exact action text.
 use strict;
 use warnings;
-use IO::Socket::UNIX;
+use FindBin;
+use lib "$FindBin::Bin/lib";
 use IO::Socket::INET;
 use IO::Select;
-use File::Temp qw(tempdir);
-use POSIX qw(WNOHANG strftime);
+use POSIX qw(strftime);
 use Time::HiRes qw(sleep time);
 use Test::More;
+use PolicydTest;
 
-my ($redis_server) = grep { -x } map { "$_/redis-server" } split /:/, "$ENV{PATH}:/usr/bin:/usr/sbin";
-plan skip_all => 'redis-server not installed' unless $redis_server;
-my $daemon = 'policyd/outpost-policyd';
-plan skip_all => "$daemon not built" unless -x $daemon;
+plan skip_all => 'redis-server not installed' unless redis_server();
+plan skip_all => "$DAEMON not built" unless -x $DAEMON;
 
 $SIG{PIPE} = 'IGNORE';
-my $dir = tempdir('policyd-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-chmod 0755, $dir;
-my $rsock = "$dir/redis.sock";
-my (%pids, $redis_pid);
-
-END {
-	kill 'KILL', $_ for grep { $_ } values %pids;
-	kill 'KILL', $redis_pid if $redis_pid;
-}
-
-sub start_redis {
-	$redis_pid = fork // die;
-	if (!$redis_pid) {
-		open STDOUT, '>', '/dev/null';
-		exec $redis_server, '--port', '0', '--unixsocket', $rsock,
-		    '--unixsocketperm', '777', '--save', '', '--appendonly',
-		    'no', '--dir', $dir or POSIX::_exit(127);
-	}
-	for (1 .. 200) { return if -S $rsock && eval { rcmd('PING') }; sleep 0.05 }
-	die "redis-server did not start";
-}
-
-sub stop_redis {
-	kill 'TERM', $redis_pid;
-	waitpid $redis_pid, 0;
-	$redis_pid = undef;
-	unlink $rsock;
-}
-
-# --- a tiny RESP client ---------------------------------------------------
-my $rconn;
-sub rcmd {
-	my @a = @_;
-	$rconn = IO::Socket::UNIX->new(Peer => $rsock) or die "redis: $!"
-	    unless $rconn && $rconn->connected;
-	my $out = '*' . @a . "\r\n";
-	$out .= '$' . length($_) . "\r\n$_\r\n" for @a;
-	print $rconn $out;
-	return rread();
-}
-sub rread {
-	my $l = <$rconn>;
-	defined $l or do { undef $rconn; die "redis closed" };
-	$l =~ s/\r\n$//;
-	my ($t, $v) = (substr($l, 0, 1), substr($l, 1));
-	return $v if $t eq '+' || $t eq ':';
-	die "redis error: $v" if $t eq '-';
-	if ($t eq '$') {
-		return undef if $v < 0;
-		read($rconn, my $s, $v + 2);
-		return substr($s, 0, $v);
-	}
-	return [map { rread() } 1 .. $v] if $t eq '*';
-	die "bad reply $l";
-}
+my $dir = PolicydTest::dir();
+my $redis;			# the redis-server (restarted below)
+my %d;				# the daemons by name
 
 # --- lib/schema.h, re-implemented independently -----------------------------
 my $P = 'outpost:';
@@ -94,26 +41,25 @@ sub suppress {
 	    : "${P}sup:" . fnv($addr) % $nb;
 	my $v = $reason + 4 * int($created / 60);
 	$v .= ':' . int(($expires + 59) / 60) if $expires;
-	rcmd('HSET', $key, sup_field($addr), $v);
+	rcmd($redis, 'HSET', $key, sup_field($addr), $v);
 }
 sub user_add {
 	my ($u, $plan, @doms) = @_;
-	rcmd('HSET', "$P\{u:$u}:acct", 'plan', $plan, 'state', 'active',
+	rcmd($redis, 'HSET', "$P\{u:$u}:acct", 'plan', $plan, 'state', 'active',
 	    'created', time);
-	rcmd('SADD', "${P}users", $u);
-	rcmd('SADD', "$P\{u:$u}:dom", $_) for @doms;
+	rcmd($redis, 'SADD', "${P}users", $u);
+	rcmd($redis, 'SADD', "$P\{u:$u}:dom", $_) for @doms;
 }
-sub plan_set { my ($p, %l) = @_; rcmd('HSET', "${P}plan:$p", %l); rcmd('SADD', "${P}plans", $p) }
+sub plan_set { my ($p, %l) = @_; rcmd($redis, 'HSET', "${P}plan:$p", %l); rcmd($redis, 'SADD', "${P}plans", $p) }
 sub used {
 	my ($u, $f) = @_;
-	my $h = rcmd('HGETALL', "$P\{u:$u}:c:$f");
+	my $h = rcmd($redis, 'HGETALL', "$P\{u:$u}:c:$f");
 	my $n = 0;
 	for (my $i = 1; $i < @$h; $i += 2) { $n += $h->[$i] }
 	return $n;
 }
 
 # --- the daemon ------------------------------------------------------------
-my $run_user = $> == 0 ? 'outpost' : getpwuid($>);
 my $port = free_port();
 sub free_port {
 	for (1 .. 50) {
@@ -126,84 +72,31 @@ sub free_port {
 	die "no free port";
 }
 
-sub write_conf {
-	my ($name, %kv) = @_;
-	my %c = (redis_address => "unix:$rsock", log_destination => 'stderr',
-	    user => $run_user, redis_timeout => '1s',
-	    policyd_listen => "unix:$dir/$name.sock", %kv);
-	open my $fh, '>', "$dir/$name.conf" or die;
-	print $fh "$_ = $c{$_}\n" for sort keys %c;
-	close $fh;
-	return "$dir/$name.conf";
-}
-
-sub start_daemon {
-	my ($name, $offset, %kv) = @_;
-	my $conf = write_conf($name, %kv);
-	my $pid = fork // die;
-	if (!$pid) {
-		$ENV{OUTPOST_TEST_CLOCK_OFFSET} = $offset if $offset;
-		open STDERR, '>', "$dir/$name.log";
-		exec $daemon, '-f', '-c', $conf or POSIX::_exit(127);
-	}
-	$pids{$name} = $pid;
-	for (1 .. 200) { return if -S "$dir/$name.sock"; sleep 0.05 }
-	die "$name did not start: " . slurp("$dir/$name.log");
-}
-
-sub slurp { local $/; open my $f, '<', $_[0] or return ''; <$f> }
-
-sub connect_to {
-	my $name = shift // 'main';
-	my $c = IO::Socket::UNIX->new(Peer => "$dir/$name.sock");
-	die "connect $name: $!" unless $c;
-	return $c;
-}
-
-# One request on connection $c; returns the action text.
-sub request {
-	my ($c, %a) = @_;
-	my %r = (request => 'smtpd_access_policy', protocol_state => 'RCPT',
-	    sasl_username => 'alice', sender => 'alice@example.com',
-	    recipient => 'bob@dest.example', recipient_count => 0, size => 0,
-	    queue_id => '', instance => 'i' . int(rand(1e9)), %a);
-	print $c join('', map { "$_=$r{$_}\n" } sort keys %r), "\n";
-	return read_reply($c);
-}
-sub read_reply {
-	my $c = shift;
-	my $l = <$c>;
-	return undef unless defined $l;
-	my $blank = <$c>;
-	$l =~ s/^action=//;
-	chomp $l;
-	return $l;
-}
 my $main;
 # The main connection may have been closed as idle between steps.
 sub live {
 	my $sel = IO::Select->new($main);
-	$main = connect_to() if $sel->can_read(0);
+	$main = daemon_connect($d{main}) if $sel->can_read(0);
 	return $main;
 }
 sub rq { request(live(), @_) }
 sub eom { request(live(), protocol_state => 'END-OF-MESSAGE', recipient_count => 1, size => 1000, @_) }
 
 # ===========================================================================
-start_redis();
-start_daemon('main', 0, policyd_idle_timeout => '2s',
+$redis = redis_start('redis');
+$d{main} = daemon_start('main', $redis, policyd_idle_timeout => '2s',
     policyd_listen => "unix:$dir/main.sock, inet:127.0.0.1:$port");
-$main = connect_to();
+$main = daemon_connect($d{main});
 
 {
 	my @st = stat("$dir/main.sock");
-	my (undef, undef, $uid, $gid) = getpwnam($run_user);
+	my (undef, undef, $uid, $gid) = getpwnam($RUN_USER);
 	is(sprintf('%04o', $st[2] & 07777), '0660', 'unix socket mode 0660');
-	is("$st[4]:$st[5]", "$uid:$gid", "... owned by $run_user and its group");
+	is("$st[4]:$st[5]", "$uid:$gid", "... owned by $RUN_USER and its group");
 }
-is(system($daemon, '-n', '-c', "$dir/main.conf") >> 8, 0, '-n: config ok');
+is(system($DAEMON, '-n', '-c', "$dir/main.conf") >> 8, 0, '-n: config ok');
 open my $bad, '>', "$dir/bad.conf"; print $bad "no_such_key = 1\n"; close $bad;
-isnt(system("$daemon -n -c $dir/bad.conf 2>/dev/null") >> 8, 0, '-n: bad config refused');
+isnt(system("$DAEMON -n -c $dir/bad.conf 2>/dev/null") >> 8, 0, '-n: bad config refused');
 
 plan_set('free', 'messages/86400', 200);
 plan_set('small', 'messages/3600', 3);
@@ -254,9 +147,9 @@ is(rq(recipient => 'was@dest.example'), 'DUNNO', 'expired entry ignored');
 {
 	my $k = "${P}sup:" . fnv('was@dest.example') % 4096;
 	my $gone;
-	for (1 .. 100) { $gone = !rcmd('HEXISTS', $k, sup_field('was@dest.example')); last if $gone; sleep 0.2 }
+	for (1 .. 100) { $gone = !rcmd($redis, 'HEXISTS', $k, sup_field('was@dest.example')); last if $gone; sleep 0.2 }
 	ok($gone, 'expired entry swept in the background');
-	is(rcmd('HEXISTS', "${P}sup:" . fnv('gone@dest.example') % 4096, sup_field('gone@dest.example')),
+	is(rcmd($redis, 'HEXISTS', "${P}sup:" . fnv('gone@dest.example') % 4096, sup_field('gone@dest.example')),
 	    1, 'live entry kept by the sweep');
 }
 is(rq(recipient => 'Caps@dest.example'),
@@ -264,7 +157,7 @@ is(rq(recipient => 'Caps@dest.example'),
     'address outside the packing alphabet');
 
 # suspension takes effect at the next request, on the same connection
-rcmd('HSET', "$P\{u:alice}:acct", 'state', 'suspended', 'reason',
+rcmd($redis, 'HSET', "$P\{u:alice}:acct", 'state', 'suspended', 'reason',
     'compromised credentials', 'since', time);
 is(rq(), '554 5.7.1 sending account suspended: compromised credentials',
     'suspended at the next request');
@@ -275,12 +168,12 @@ is(eom(), '554 5.7.1 sending account suspended: compromised credentials',
 	is(system('ctl/outpostctl', '-c', "$dir/main.conf", 'user', 'suspend', 'alice',
 	    '--reason', $why), 0, 'outpostctl user suspend with a 399-character reason');
 	is(rq(), "554 5.7.1 sending account suspended: $why", 'the whole reason in the reply');
-	rcmd('HSET', "$P\{u:alice}:acct", 'reason', 'x' x 600);
+	rcmd($redis, 'HSET', "$P\{u:alice}:acct", 'reason', 'x' x 600);
 	my $r = rq();
 	is(length($r), 510, 'a 600-character reason: the reply is cut to 510 bytes');
 	like($r, qr/^554 5\.7\.1 sending account suspended: x+\.\.\.$/, '... ending in "..."');
 }
-rcmd('HSET', "$P\{u:alice}:acct", 'state', 'active');
+rcmd($redis, 'HSET', "$P\{u:alice}:acct", 'state', 'active');
 is(rq(), 'DUNNO', 'resumed');
 
 # a non-ASCII account name (SASL user names are UTF-8) is looked up as is
@@ -293,7 +186,7 @@ is(rq(sasl_username => "j\x{c3}\x{b6}rg", sender => 'j@example.org'), 'DUNNO',
     'non-ASCII user name: known');
 is(rq(sasl_username => "j\x{c3}\x{b6}rg", sender => 'j@example.org', recipient => 'x@dest.example'),
     '550 5.7.1 <x@dest.example>: recipient suppressed for this account: complaint since '
-    . strftime('%Y-%m-%d', gmtime(rcmd('TIME')->[0])),
+    . strftime('%Y-%m-%d', gmtime(rcmd($redis, 'TIME')->[0])),
     "non-ASCII user name: its own suppression list");
 is(rq(sasl_username => "j\x{c3}\x{b8}rg"), '554 5.7.1 unknown sending account',
     'a different non-ASCII name is another account');
@@ -311,7 +204,7 @@ is(used('carol', 'messages/3600'), 3, 'refused message counted nothing');
 
 # all or nothing with two limits
 user_add('dave', 'none');
-rcmd('HSET', "$P\{u:dave}:lim", 'messages/3600', 10, 'recipients/3600', 5);
+rcmd($redis, 'HSET', "$P\{u:dave}:lim", 'messages/3600', 10, 'recipients/3600', 5);
 is(eom(sasl_username => 'dave', recipient_count => 3), 'DUNNO', '3 recipients of 5');
 like(eom(sasl_username => 'dave', recipient_count => 3),
     qr/^450 4\.7\.1 sending limit recipients=5\/1h reached/, '3 more do not fit');
@@ -322,12 +215,12 @@ is(used('dave', 'recipients/3600'), 5, 'now full');
 
 # the same queue ID twice (two MTAs): the first refund record is kept
 user_add('hank', 'none');
-rcmd('HSET', "$P\{u:hank}:lim", 'recipients/3600', 100);
+rcmd($redis, 'HSET', "$P\{u:hank}:lim", 'recipients/3600', 100);
 is(eom(sasl_username => 'hank', queue_id => 'QH', recipient_count => 2), 'DUNNO', 'QH on one MTA');
 is(eom(sasl_username => 'hank', queue_id => 'QH', recipient_count => 3), 'DUNNO', 'QH on another MTA');
 is(used('hank', 'recipients/3600'), 5, 'both counted');
 {
-	my $rec = rcmd('HGETALL', "$P\{u:hank}:q:QH");
+	my $rec = rcmd($redis, 'HGETALL', "$P\{u:hank}:q:QH");
 	is(join(',', @$rec[map { 2 * $_ + 1 } 0 .. $#$rec / 2]), '2',
 	    'the refund record holds the first message only');
 }
@@ -337,14 +230,14 @@ like(slurp("$dir/main.log"), qr/QH: user=hank: a refund record of this queue ID 
 
 # can never fit; long windows
 user_add('erin', 'none');
-rcmd('HSET', "$P\{u:erin}:lim", 'bytes/86400', 10000, 'recipients/3600', 5,
+rcmd($redis, 'HSET', "$P\{u:erin}:lim", 'bytes/86400', 10000, 'recipients/3600', 5,
     'messages/month', 1, 'messages/604800', 100);
 is(eom(sasl_username => 'erin', size => 20000),
     '552 5.3.4 message size 20000 exceeds the limit bytes=10K/1d', 'too big ever');
 is(eom(sasl_username => 'erin', recipient_count => 6),
     '550 5.5.3 too many recipients (6) for the limit recipients=5/1h', 'too many recipients ever');
 is(eom(sasl_username => 'erin'), 'DUNNO', 'first message of the month');
-my @g = gmtime(rcmd('TIME')->[0]);
+my @g = gmtime(rcmd($redis, 'TIME')->[0]);
 my ($y, $m) = ($g[5] + 1900, $g[4] + 1);
 ($y, $m) = $m == 12 ? ($y + 1, 1) : ($y, $m + 1);
 my $want = sprintf('%04d-%02d-01 00:00:00', $y, $m);
@@ -354,24 +247,25 @@ is(eom(sasl_username => 'erin'),
 
 # windows: a second daemon (a fleet member) with its clock moved forward
 user_add('frank', 'none');
-rcmd('HSET', "$P\{u:frank}:lim", 'messages/60', 2);
+rcmd($redis, 'HSET', "$P\{u:frank}:lim", 'messages/60', 2);
 is(eom(sasl_username => 'frank'), 'DUNNO', 'frank 1/2');
 is(eom(sasl_username => 'frank'), 'DUNNO', 'frank 2/2');
 like(eom(sasl_username => 'frank'), qr/^450 4\.7\.1 sending limit messages=2\/1m/, 'frank 3 refused');
-start_daemon('later', 30);
-like(request(connect_to('later'), sasl_username => 'frank', protocol_state => 'END-OF-MESSAGE', recipient_count => 1),
+$d{later} = daemon_start('later', $redis,
+    -env => { OUTPOST_TEST_CLOCK_OFFSET => 30 });
+like(request(daemon_connect($d{later}), sasl_username => 'frank', protocol_state => 'END-OF-MESSAGE', recipient_count => 1),
     qr/^450 /, '30 s later: still inside the window');
-start_daemon('later2', 125);
-is(request(connect_to('later2'), sasl_username => 'frank', protocol_state => 'END-OF-MESSAGE', recipient_count => 1),
+$d{later2} = daemon_start('later2', $redis,
+    -env => { OUTPOST_TEST_CLOCK_OFFSET => 125 });
+is(request(daemon_connect($d{later2}), sasl_username => 'frank', protocol_state => 'END-OF-MESSAGE', recipient_count => 1),
     'DUNNO', '125 s later: the window has moved on');
 
 # pipelined requests answered in order, inet listener
 {
 	my $c = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port") or die;
-	my $req = sub { my %a = @_; join('', map { "$_=$a{$_}\n" } sort keys %a) . "\n" };
-	print $c $req->(request => 'smtpd_access_policy', protocol_state => 'RCPT', sasl_username => 'nobody'),
-	    $req->(request => 'smtpd_access_policy', protocol_state => 'RCPT', sasl_username => 'alice', sender => ''),
-	    $req->(request => 'smtpd_access_policy', protocol_state => 'RCPT', sasl_username => '');
+	print $c req_text(request => 'smtpd_access_policy', protocol_state => 'RCPT', sasl_username => 'nobody'),
+	    req_text(request => 'smtpd_access_policy', protocol_state => 'RCPT', sasl_username => 'alice', sender => ''),
+	    req_text(request => 'smtpd_access_policy', protocol_state => 'RCPT', sasl_username => '');
 	is(read_reply($c), '554 5.7.1 unknown sending account', 'pipelined 1 (inet)');
 	is(read_reply($c), 'DUNNO', 'pipelined 2');
 	is(read_reply($c), 'DUNNO', 'pipelined 3');
@@ -381,7 +275,7 @@ is(request(connect_to('later2'), sasl_username => 'frank', protocol_state => 'EN
 for my $case (["not name=value", "request=smtpd_access_policy\ngarbage line\n\n"],
     ["line over 8 KiB", "sender=" . ('x' x 9000)],
     ["no end within 64 KiB", ("a=" . ('y' x 97) . "\n") x 700]) {
-	my $c = connect_to();
+	my $c = daemon_connect($d{main});
 	print $c $case->[1];
 	my $sel = IO::Select->new($c);
 	my $got = $sel->can_read(20) ? sysread($c, my $buf, 100) : -1;
@@ -391,14 +285,14 @@ is(rq(), 'DUNNO', 'daemon still serving');
 
 # counts that are not 0-15 decimal digits: malformed, nothing counted
 user_add('gina', 'none');
-rcmd('HSET', "$P\{u:gina}:lim", 'messages/3600', 10, 'recipients/3600', 50);
+rcmd($redis, 'HSET', "$P\{u:gina}:lim", 'messages/3600', 10, 'recipients/3600', 50);
 for my $bad ([recipient_count => '1.5'], [size => '-1000'], [size => '1e3'],
     [recipient_count => '1234567890123456']) {
-	my $c = connect_to();
+	my $c = daemon_connect($d{main});
 	my %r = (request => 'smtpd_access_policy', protocol_state => 'END-OF-MESSAGE',
 	    sasl_username => 'gina', sender => '', recipient_count => 1, size => 10,
 	    queue_id => 'QG', @$bad);
-	print $c join('', map { "$_=$r{$_}\n" } sort keys %r), "\n";
+	print $c req_text(%r);
 	my $sel = IO::Select->new($c);
 	my $got = $sel->can_read(20) ? sysread($c, my $buf, 100) : -1;
 	ok(!defined $got || $got == 0, "$bad->[0]=$bad->[1]: closed without a reply");
@@ -407,7 +301,7 @@ like(slurp("$dir/main.log"), qr/malformed policy request \(recipient_count is no
     'logged with the attribute');
 is(used('gina', 'messages/3600') + used('gina', 'recipients/3600'), 0,
     'nothing counted by the malformed requests');
-is(rcmd('EXISTS', "$P\{u:gina}:q:QG"), 0, 'no refund record written');
+is(rcmd($redis, 'EXISTS', "$P\{u:gina}:q:QG"), 0, 'no refund record written');
 is(eom(sasl_username => 'gina', recipient_count => '', size => ''), 'DUNNO',
     'empty counts: 0');
 is(used('gina', 'messages/3600') . '/' . used('gina', 'recipients/3600'), '1/0',
@@ -415,7 +309,7 @@ is(used('gina', 'messages/3600') . '/' . used('gina', 'recipients/3600'), '1/0',
 
 # idle connections are closed after policyd_idle_timeout (2 s)
 {
-	my $c = connect_to();
+	my $c = daemon_connect($d{main});
 	my $t0 = time;
 	my $sel = IO::Select->new($c);
 	my $got = $sel->can_read(30) ? sysread($c, my $buf, 100) : -1;
@@ -426,7 +320,7 @@ is(used('gina', 'messages/3600') . '/' . used('gina', 'recipients/3600'), '1/0',
 # the warning when END-OF-MESSAGE never comes
 for (1 .. 3) { rq(sasl_username => 'alice', instance => "w$_") }
 rq(sasl_username => '');
-$main->close; $main = connect_to();
+$main->close; $main = daemon_connect($d{main});
 rq(sasl_username => 'alice', instance => 'w-last');
 sleep 0.2;
 like(slurp("$dir/main.log"), qr/user=alice: \d+ transactions seen at RCPT but none at END-OF-MESSAGE/,
@@ -434,12 +328,12 @@ like(slurp("$dir/main.log"), qr/user=alice: \d+ transactions seen at RCPT but no
 
 # exactness under concurrency: 8 processes, limit 1000
 user_add('hammer', 'none');
-rcmd('HSET', "$P\{u:hammer}:lim", 'messages/86400', 1000);
+rcmd($redis, 'HSET', "$P\{u:hammer}:lim", 'messages/86400', 1000);
 my @kids;
 for my $k (1 .. 8) {
 	my $pid = fork // die;
 	if (!$pid) {
-		my $c = connect_to();
+		my $c = daemon_connect($d{main});
 		my $n = 0;
 		for (1 .. 160) {
 			my $a = request($c, sasl_username => 'hammer', protocol_state => 'END-OF-MESSAGE', recipient_count => 1);
@@ -455,14 +349,13 @@ is($admitted, 1000, '8 clients x 160 requests: exactly 1000 admitted');
 is(used('hammer', 'messages/86400'), 1000, 'counter says 1000');
 
 # Redis down -> on_error; back -> normal answers without a restart
-start_daemon('open', 0, on_error => 'accept');
-my $open = connect_to('open');
-undef $rconn;
-stop_redis();
+$d{open} = daemon_start('open', $redis, on_error => 'accept');
+my $open = daemon_connect($d{open});
+redis_stop($redis);
 is(rq(), '451 4.3.0 policy service temporarily unavailable, try again later',
     'Redis down, on_error=defer');
 is(request($open, sasl_username => 'mallory'), 'DUNNO', 'Redis down, on_error=accept');
-start_redis();
+$redis = redis_start('redis');
 plan_set('free', 'messages/86400', 200);
 user_add('alice', 'free', 'example.com');
 my $back;
@@ -474,18 +367,16 @@ is($other, '554 5.7.1 unknown sending account', 'the other daemon too');
 
 # SIGTERM drains the request in flight
 {
-	my $c = connect_to();
-	rcmd('CLIENT', 'PAUSE', 700);
+	my $c = daemon_connect($d{main});
+	rcmd($redis, 'CLIENT', 'PAUSE', 700);
 	my %r = (request => 'smtpd_access_policy', protocol_state => 'RCPT', sasl_username => 'alice',
 	    sender => '', recipient => 'x@y.example', instance => 'drain');
-	print $c join('', map { "$_=$r{$_}\n" } sort keys %r), "\n";
+	print $c req_text(%r);
 	sleep 0.2;
-	kill 'TERM', $pids{main};
+	kill 'TERM', $d{main}{pid};
 	is(read_reply($c), 'DUNNO', 'in-flight request answered after SIGTERM');
-	waitpid $pids{main}, 0;
-	is($?, 0, 'daemon exited cleanly');
-	delete $pids{main};
+	is(daemon_wait($d{main}), 0, 'daemon exited cleanly');
 }
-for (qw(later later2 open)) { kill 'TERM', $pids{$_}; waitpid $pids{$_}, 0; delete $pids{$_} }
-stop_redis();
+daemon_stop($d{$_}) for qw(later later2 open);
+redis_stop($redis);
 done_testing();

@@ -4,12 +4,14 @@
 # requests, and what /proc says about a process (RSS, CPU time).
 #
 #   my $dir = PolicydTest::dir();
+#   redis_server()                              # its path, or undef
 #   my $r = redis_start('r1', @extra_args);     # {pid, sock, name}
 #   rcmd($r, 'HSET', ...)                       # reply (array ref for *)
 #   redis_stop($r)
 #   my $d = daemon_start('p1', $r, %conf_keys, -wrap => [...], -env => {..})
 #                                               # {pid, sock, log, conf}
 #   daemon_stop($d)                             # SIGTERM, waits, exit status
+#   daemon_wait($d)                             # waits only, exit status
 #   my $c = daemon_connect($d);
 #   request($c, %attrs) / read_reply($c) / req_text(%attrs)
 #   proc_rss_kb($pid) / proc_cpu_s($pid) / slurp($file)
@@ -24,8 +26,8 @@ use IO::Socket::UNIX;
 use POSIX ();
 use Time::HiRes qw(sleep);
 
-our @EXPORT = qw(redis_start redis_stop rcmd daemon_start daemon_stop
-    daemon_connect request read_reply req_text proc_rss_kb proc_cpu_s
+our @EXPORT = qw(redis_server redis_start redis_stop rcmd daemon_start
+    daemon_stop daemon_wait daemon_connect request read_reply req_text proc_rss_kb proc_cpu_s
     slurp $DAEMON $RUN_USER);
 
 our $DAEMON = 'policyd/outpost-policyd';
@@ -50,10 +52,16 @@ END {
 
 sub slurp { local $/; open my $f, '<', $_[0] or return ''; <$f> }
 
+# The redis-server on PATH (or Debian's), undef when there is none.
+sub redis_server {
+	my ($server) = grep { -x } map { "$_/redis-server" }
+	    split(/:/, $ENV{PATH}), '/usr/bin', '/usr/sbin';
+	return $server;
+}
+
 sub redis_start {
 	my ($name, @extra) = @_;
-	my ($server) = grep { -x } map { "$_/redis-server" }
-	    split(/:/, $ENV{PATH}), '/usr/bin';
+	my $server = redis_server() // die "redis-server not installed";
 	my $r = { name => $name, sock => dir() . "/$name.sock", extra => \@extra };
 	my $pid = fork // die "fork: $!";
 	if (!$pid) {
@@ -138,8 +146,15 @@ sub daemon_start {
 # SIGTERM; waits up to $limit seconds; returns $? (or -1: still running).
 sub daemon_stop {
 	my ($d, $limit) = @_;
-	$limit //= 60;
 	kill 'TERM', $d->{pid};
+	return daemon_wait($d, $limit);
+}
+
+# Waits up to $limit seconds (60) for the daemon to exit, sending nothing;
+# returns $? (or -1: still running).
+sub daemon_wait {
+	my ($d, $limit) = @_;
+	$limit //= 60;
 	for (1 .. $limit * 20) {
 		if (waitpid($d->{pid}, POSIX::WNOHANG()) == $d->{pid}) {
 			delete $children{$d->{pid}};
