@@ -5,6 +5,8 @@
  *   is_str(got, want, name)   string equality, prints both on failure
  *   is_int(got, want, name)   integer equality, prints both on failure
  *   diag(fmt, ...)            a "# ..." line
+ *   tap_name(s)               s fit for a test name: CR, LF shown as \r \n
+ *                             (a static buffer, overwritten by the next call)
  *   done_testing()            prints the plan, returns the exit status
  */
 #ifndef OUTPOST_TAP_H
@@ -67,6 +69,23 @@ is_int(long long got, long long want, const char *name)
 		return 0;
 	}
 	return 1;
+}
+
+static inline const char *
+tap_name(const char *s)
+{
+	static char	 buf[512];
+	size_t		 k = 0;
+
+	for (; *s != '\0' && k + 3 < sizeof(buf); s++) {
+		if (*s == '\r' || *s == '\n') {
+			buf[k++] = '\\';
+			buf[k++] = *s == '\r' ? 'r' : 'n';
+		} else
+			buf[k++] = *s;
+	}
+	buf[k] = '\0';
+	return buf;
 }
 
 static inline int

@@ -78,24 +78,6 @@ static const struct {
 	{ "a@b.org,man\"ual", -1, "field 2: quote inside an unquoted field" },
 };
 
-/* The line as a TAP test name: line ends shown as \r \n. */
-static const char *
-name(const char *s)
-{
-	static char	 buf[256];
-	size_t		 k = 0;
-
-	for (; *s != '\0' && k + 3 < sizeof(buf); s++) {
-		if (*s == '\r' || *s == '\n') {
-			buf[k++] = '\\';
-			buf[k++] = *s == '\r' ? 'r' : 'n';
-		} else
-			buf[k++] = *s;
-	}
-	buf[k] = '\0';
-	return buf;
-}
-
 static void
 test_lines(void)
 {
@@ -108,7 +90,7 @@ test_lines(void)
 		err[0] = out[0] = '\0';
 		rc = supcsv_parse(lines[i].in, strlen(lines[i].in), NOW, &r,
 		    err, sizeof(err));
-		if (!is_int(rc, lines[i].rc, name(lines[i].in)) && rc < 0)
+		if (!is_int(rc, lines[i].rc, tap_name(lines[i].in)) && rc < 0)
 			diag("error: %s", err);
 		if (rc == 1)
 			supcsv_format(&r, out, sizeof(out));
