@@ -9,11 +9,13 @@
 #include "utf8.h"
 #include "../tap.h"
 
-static const struct {
+struct ncase {
 	const char	*in;
 	const char	*out;	/* NULL: refused with err */
 	const char	*err;
-} addrs[] = {
+};
+
+static const struct ncase addrs[] = {
 	{ "Bob@Exämple.COM", "Bob@xn--exmple-cua.com", NULL },
 	{ "bob@example.com", "bob@example.com", NULL },
 	{ "  <Bob.Smith@EXAMPLE.com>\r\n", "Bob.Smith@example.com", NULL },
@@ -57,11 +59,7 @@ static const struct {
 	    "with forbidden hyphen" },
 };
 
-static const struct {
-	const char	*in;
-	const char	*out;
-	const char	*err;
-} domains[] = {
+static const struct ncase domains[] = {
 	{ "Exämple.COM.", "xn--exmple-cua.com", NULL },
 	{ " EXAMPLE.org ", "example.org", NULL },
 	{ "bücher.example", "xn--bcher-kva.example", NULL },
@@ -70,63 +68,26 @@ static const struct {
 	{ "x..y", NULL, "empty label in domain" },
 };
 
-/* Input as a TAP test name: CR and LF shown as \r \n. */
-static const char *
-name(const char *s)
-{
-	static char	 buf[512];
-	size_t		 k = 0;
-
-	for (; *s != '\0' && k + 3 < sizeof(buf); s++) {
-		if (*s == '\r' || *s == '\n') {
-			buf[k++] = '\\';
-			buf[k++] = *s == '\r' ? 'r' : 'n';
-		} else
-			buf[k++] = *s;
-	}
-	buf[k] = '\0';
-	return buf;
-}
-
+/* Each case through norm (mailaddr_norm or mailaddr_domain_norm):
+ * the normalised form, or -1 and the error. */
 static void
-test_addrs(void)
+run_norm(int (*norm)(const char *, char *, size_t, char *, size_t),
+    const struct ncase *c, size_t n)
 {
 	char	 out[MAILADDR_MAX + 1], err[256];
 	size_t	 i;
 	int	 r;
 
-	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+	for (i = 0; i < n; i++) {
 		out[0] = err[0] = '\0';
-		r = mailaddr_norm(addrs[i].in, out, sizeof(out), err,
-		    sizeof(err));
-		if (addrs[i].out != NULL) {
-			if (!is_int(r, 0, name(addrs[i].in)))
+		r = norm(c[i].in, out, sizeof(out), err, sizeof(err));
+		if (c[i].out != NULL) {
+			if (!is_int(r, 0, tap_name(c[i].in)))
 				diag("error: %s", err);
-			is_str(out, addrs[i].out, "  normalised");
+			is_str(out, c[i].out, "  normalised");
 		} else {
-			is_int(r, -1, name(addrs[i].in));
-			is_str(err, addrs[i].err, "  error");
-		}
-	}
-}
-
-static void
-test_domains(void)
-{
-	char	 out[MAILDOMAIN_MAX + 1], err[256];
-	size_t	 i;
-	int	 r;
-
-	for (i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
-		out[0] = err[0] = '\0';
-		r = mailaddr_domain_norm(domains[i].in, out, sizeof(out), err,
-		    sizeof(err));
-		if (domains[i].out != NULL) {
-			is_int(r, 0, domains[i].in);
-			is_str(out, domains[i].out, "  normalised");
-		} else {
-			is_int(r, -1, domains[i].in);
-			is_str(err, domains[i].err, "  error");
+			is_int(r, -1, tap_name(c[i].in));
+			is_str(err, c[i].err, "  error");
 		}
 	}
 }
@@ -190,8 +151,9 @@ test_utf8(void)
 int
 main(void)
 {
-	test_addrs();
-	test_domains();
+	run_norm(mailaddr_norm, addrs, sizeof(addrs) / sizeof(addrs[0]));
+	run_norm(mailaddr_domain_norm, domains,
+	    sizeof(domains) / sizeof(domains[0]));
 	test_lengths();
 	test_utf8();
 	return done_testing();
