@@ -21,9 +21,6 @@
  * This is a benchmark: it asserts nothing else.
  */
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -32,13 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "benchutil.h"
 
 /* Commands (MTA -> milter) and replies (milter -> MTA), mfdef.h values. */
 enum {
@@ -111,8 +107,7 @@ struct conn {
 struct worker {
 	pthread_t	 tid;
 	int		 id;
-	double		*lat;	/* seconds per message */
-	long		 nlat, cap;
+	struct bench_lat lat;	/* seconds per message */
 	long		 sigs, mods, cont, acc, rej, tmp, other, errors;
 };
 
@@ -123,22 +118,6 @@ static struct message	 M;
 static atomic_long	 next_msg;
 static double		 deadline;
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "miltergen: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
 /* ---- message ---------------------------------------------------------- */
 
 static void
@@ -146,7 +125,7 @@ msg_add_header(struct message *m, const char *name, const char *value)
 {
 	m->hdrs = realloc(m->hdrs, (m->nhdrs + 1) * sizeof *m->hdrs);
 	if (m->hdrs == NULL)
-		die("realloc");
+		bench_die("realloc");
 	m->hdrs[m->nhdrs].name = strdup(name);
 	m->hdrs[m->nhdrs].value = strdup(value);
 	m->nhdrs++;
@@ -174,7 +153,7 @@ msg_default(struct message *m)
 	}
 	m->bodylen = MSG_SIZE - hl;
 	if ((m->body = malloc(m->bodylen + 1)) == NULL)
-		die("malloc");
+		bench_die("malloc");
 	for (n = 0, i = 0; n < m->bodylen; i++) {
 		char line[80];
 		int l = snprintf(line, sizeof line, "Line %04zu of the "
@@ -211,7 +190,7 @@ append_crlf(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 		if (*len + 2 >= *cap) {
 			*cap = *cap ? *cap * 2 : 8192;
 			if ((*buf = realloc(*buf, *cap)) == NULL)
-				die("realloc");
+				bench_die("realloc");
 		}
 		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
 			(*buf)[(*len)++] = '\r';
@@ -231,7 +210,7 @@ msg_load(struct message *m, const char *path)
 	int inhdr = 1;
 
 	if (f == NULL)
-		die(path);
+		bench_die(path);
 	while ((n = getline(&line, &lcap, f)) > 0) {
 		if (inhdr && (line[0] == ' ' || line[0] == '\t') && name) {
 			append_crlf(&val, &vlen, &vcap, "\n", 1);
@@ -364,7 +343,7 @@ recv_pkt(int fd, char **buf, size_t *cap, size_t *len)
 	if (*len + 1 > *cap) {
 		*cap = *len + 1;
 		if ((*buf = realloc(*buf, *cap)) == NULL)
-			die("realloc");
+			bench_die("realloc");
 	}
 	if (*len && read_all(fd, *buf, *len) < 0)
 		return -1;
@@ -401,50 +380,6 @@ send_macros(int fd, char stage, const char *const *kv)
 
 /* ---- one milter connection ------------------------------------------- */
 
-static int
-sock_open(const char *spec)
-{
-	int fd = -1, one = 1;
-
-	if (strncmp(spec, "unix:", 5) == 0) {
-		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-		if (strlen(spec + 5) >= sizeof sun.sun_path)
-			return -1;
-		strcpy(sun.sun_path, spec + 5);
-		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-			return -1;
-		if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
-			return fd;
-	} else if (strncmp(spec, "inet:", 5) == 0) {
-		char host[256];
-		const char *port = strrchr(spec + 5, ':');
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
-		size_t hl;
-		if (port == NULL || (hl = (size_t)(port - spec - 5)) >=
-		    sizeof host)
-			return -1;
-		memcpy(host, spec + 5, hl);
-		host[hl] = '\0';
-		if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-			memmove(host, host + 1, hl - 2);
-			host[hl - 2] = '\0';
-		}
-		if (getaddrinfo(host, port + 1, &hints, &ai) != 0)
-			return -1;
-		fd = socket(ai->ai_family, SOCK_STREAM, 0);
-		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-			freeaddrinfo(ai);
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-			    sizeof one);
-			return fd;
-		}
-		freeaddrinfo(ai);
-	}
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
 /* Connects and negotiates; 0 or -1. */
 static int
 conn_open(struct conn *c)
@@ -455,7 +390,7 @@ conn_open(struct conn *c)
 	struct timeval tv = { 60, 0 };
 	int cmd;
 
-	if ((c->fd = sock_open(O.sock)) < 0)
+	if ((c->fd = bench_connect(O.sock)) < 0)
 		return -1;
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	memcpy(buf, v, sizeof v);
@@ -683,7 +618,7 @@ claim(long *seq)
 {
 	if (O.secs > 0) {
 		*seq = atomic_fetch_add(&next_msg, 1);
-		return now() < deadline;
+		return bench_now() < deadline;
 	}
 	*seq = atomic_fetch_add(&next_msg, 1);
 	return *seq < O.total;
@@ -714,55 +649,16 @@ worker_main(void *arg)
 
 	while (claim(&seq)) {
 		struct eom e = { 0 };
-		double t0 = now();
+		double t0 = bench_now();
 		int r = run_message(&c, seq + 1, &on_conn, &e);
 		count(w, r, &e);
 		if (r < 0 && w->errors > 100)
 			break;
-		if (w->nlat == w->cap) {
-			w->cap = w->cap ? w->cap * 2 : 4096;
-			if ((w->lat = realloc(w->lat, w->cap *
-			    sizeof *w->lat)) == NULL)
-				die("realloc");
-		}
-		w->lat[w->nlat++] = now() - t0;
+		bench_lat_add(&w->lat, bench_now() - t0);
 	}
 	conn_close(&c);
 	conn_free(&c);
 	return NULL;
-}
-
-/* utime + stime of a process in ms, or -1. */
-static double
-proc_cpu_ms(int pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut, st;
-	FILE *f;
-	size_t n;
-
-	if (pid <= 0)
-		return -1;
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* Fields after the ")" of comm: state is field 3, utime 14. */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
-	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-	    &ut, &st) != 2)
-		return -1;
-	return (ut + st) * 1000.0 / sysconf(_SC_CLK_TCK);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* Writes the first signed message: the signatures first, then the
@@ -775,7 +671,7 @@ write_signed(const char *path, const struct eom *e)
 	size_t j;
 
 	if (f == NULL)
-		die(path);
+		bench_die(path);
 	for (i = e->sigs < 8 ? e->sigs - 1 : 7; i >= 0; i--) {
 		for (j = 0; e->sighdr[i] && e->sighdr[i][j]; j++)
 			if (e->sighdr[i][j] != '\r')
@@ -872,21 +768,15 @@ parse_args(int argc, char **argv)
 		usage();
 }
 
-/* Merges the workers' figures into w[0]; returns the sorted latencies. */
-static double *
-merge(struct worker *w, long *n)
+/* Merges the workers' figures into w[0] and their latencies into *all,
+ * sorted. */
+static void
+merge(struct worker *w, struct bench_lat *all)
 {
-	double *all;
-	long tot = 0, k = 0;
 	int i;
 
-	for (i = 0; i < O.conc; i++)
-		tot += w[i].nlat;
-	if ((all = malloc((tot + 1) * sizeof *all)) == NULL)
-		die("malloc");
 	for (i = 0; i < O.conc; i++) {
-		memcpy(all + k, w[i].lat, w[i].nlat * sizeof *all);
-		k += w[i].nlat;
+		bench_lat_append(all, &w[i].lat);
 		if (i == 0)
 			continue;
 		w[0].sigs += w[i].sigs; w[0].mods += w[i].mods;
@@ -894,20 +784,21 @@ merge(struct worker *w, long *n)
 		w[0].rej += w[i].rej; w[0].tmp += w[i].tmp;
 		w[0].other += w[i].other; w[0].errors += w[i].errors;
 	}
-	qsort(all, (size_t)tot, sizeof *all, cmp_double);
-	*n = tot;
-	return all;
+	bench_lat_sort(all);
 }
 
 static int
 report(struct worker *w, double elapsed, double cpu_ms, double self_ms)
 {
+	struct bench_lat lat = { 0 };
 	long n, done;
-	double *lat = merge(w, &n), p50, p99, spm, rate;
+	double p50, p99, spm, rate;
 	int bad;
 
-	p50 = n ? lat[(long)(n * 0.50)] * 1e3 : 0;
-	p99 = n ? lat[n * 99 / 100 < n ? n * 99 / 100 : n - 1] * 1e3 : 0;
+	merge(w, &lat);
+	n = lat.n;
+	p50 = bench_lat_pct(&lat, 50) * 1e3;
+	p99 = bench_lat_pct(&lat, 99) * 1e3;
 	done = w->cont + w->acc;
 	spm = n ? (double)w->sigs / n : 0;
 	rate = n / elapsed;
@@ -932,18 +823,8 @@ report(struct worker *w, double elapsed, double cpu_ms, double self_ms)
 	    "sigs_per_msg=%.3f cpu_ms_per_msg=%.4f\n", O.label, O.conc,
 	    O.per_conn, n, done, w->errors + w->rej + w->tmp + w->other,
 	    elapsed, rate, p50, p99, spm, cpu_ms >= 0 && n ? cpu_ms / n : -1);
-	free(lat);
+	bench_lat_clear(&lat);
 	return bad ? 3 : 0;
-}
-
-static double
-self_cpu_ms(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
 int
@@ -961,24 +842,24 @@ main(int argc, char **argv)
 	if (check_first() < 0)
 		return 1;
 	if ((w = calloc((size_t)O.conc, sizeof *w)) == NULL)
-		die("calloc");
-	cpu0 = proc_cpu_ms(O.pid);
-	self0 = self_cpu_ms();
-	t0 = now();
+		bench_die("calloc");
+	cpu0 = bench_proc_cpu_ms(O.pid);
+	self0 = bench_self_cpu_ms();
+	t0 = bench_now();
 	deadline = t0 + O.secs;
 	for (i = 0; i < O.conc; i++) {
 		w[i].id = i;
 		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0)
-			die("pthread_create");
+			bench_die("pthread_create");
 	}
 	for (i = 0; i < O.conc; i++)
 		pthread_join(w[i].tid, NULL);
-	elapsed = now() - t0;
-	cpu1 = proc_cpu_ms(O.pid);
+	elapsed = bench_now() - t0;
+	cpu1 = bench_proc_cpu_ms(O.pid);
 	rc = report(w, elapsed, cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1,
-	    self_cpu_ms() - self0);
+	    bench_self_cpu_ms() - self0);
 	for (i = 0; i < O.conc; i++)
-		free(w[i].lat);
+		bench_lat_clear(&w[i].lat);
 	free(w);
 	msg_free(&M);
 	return rc;
