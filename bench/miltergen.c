@@ -20,56 +20,19 @@
  * completed run, 1 on an error, 3 when signatures/message != -e EXPECTED.
  * This is a benchmark: it asserts nothing else.
  */
-#include <errno.h>
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "benchutil.h"
+#include "milterwire.h"
 
-/* Commands (MTA -> milter) and replies (milter -> MTA), mfdef.h values. */
-enum {
-	C_ABORT = 'A', C_BODY = 'B', C_CONNECT = 'C', C_MACRO = 'D',
-	C_EOB = 'E', C_HELO = 'H', C_HEADER = 'L', C_MAIL = 'M',
-	C_EOH = 'N', C_OPTNEG = 'O', C_QUIT = 'Q', C_RCPT = 'R',
-	C_DATA = 'T'
-};
-enum {
-	R_ADDHDR = 'h', R_INSHDR = 'i', R_CHGHDR = 'm', R_CONTINUE = 'c',
-	R_ACCEPT = 'a', R_REJECT = 'r', R_TEMPFAIL = 't', R_DISCARD = 'd',
-	R_REPLY = 'y', R_PROGRESS = 'p', R_SKIP = 's', R_OPTNEG = 'O'
-};
-/* Protocol step flags (SMFIP_*). */
-#define P_NOCONNECT	0x1u
-#define P_NOHELO	0x2u
-#define P_NOMAIL	0x4u
-#define P_NORCPT	0x8u
-#define P_NOBODY	0x10u
-#define P_NOHDRS	0x20u
-#define P_NOEOH		0x40u
-#define P_NR_HDR	0x80u
-#define P_NODATA	0x200u
-#define P_SKIP		0x400u
-#define P_NR_CONN	0x1000u
-#define P_NR_HELO	0x2000u
-#define P_NR_MAIL	0x4000u
-#define P_NR_RCPT	0x8000u
-#define P_NR_DATA	0x10000u
-#define P_NR_EOH	0x40000u
-#define P_NR_BODY	0x80000u
-#define P_LEADSPC	0x100000u
-#define OFFER_ACTIONS	0x1ffu
-#define OFFER_STEPS	0x1fffffu
-#define CHUNK_MAX	65535
 #define MSG_SIZE	4096
 
 struct opts {
@@ -87,21 +50,6 @@ struct message {
 	int		 nhdrs;
 	char		*body;		/* CRLF line ends */
 	size_t		 bodylen;
-};
-
-/* What one end of message returned. */
-struct eom {
-	int	 sigs;		/* DKIM-Signature headers added */
-	int	 mods;		/* other modifications */
-	int	 keep;		/* 1: keep the signatures' text */
-	char	*sighdr[8];	/* when keep: the signatures, "Name: value" */
-};
-
-struct conn {
-	int		 fd;
-	uint32_t	 steps;	/* protocol flags the milter chose */
-	char		*rb;	/* reply buffer, freed by conn_free */
-	size_t		 rcap;
 };
 
 struct worker {
@@ -260,239 +208,27 @@ msg_load(struct message *m, const char *path)
 	fclose(f);
 }
 
-/* ---- wire ------------------------------------------------------------- */
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
-read_all(int fd, char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t r = read(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-/* Sends one packet: length, command, data. */
-static int
-send_pkt(int fd, char cmd, const char *data, size_t len)
-{
-	char hdr[5];
-	uint32_t l = htonl((uint32_t)len + 1);
-	struct iovec iov[2];
-	ssize_t w;
-
-	memcpy(hdr, &l, 4);
-	hdr[4] = cmd;
-	if (len == 0)
-		return write_all(fd, hdr, 5);
-	if (len < 4096) {
-		char buf[4101];
-		memcpy(buf, hdr, 5);
-		memcpy(buf + 5, data, len);
-		return write_all(fd, buf, len + 5);
-	}
-	iov[0].iov_base = hdr;
-	iov[0].iov_len = 5;
-	iov[1].iov_base = (void *)(uintptr_t)data;
-	iov[1].iov_len = len;
-	w = writev(fd, iov, 2);
-	if (w < 0)
-		return -1;
-	if ((size_t)w < 5)
-		return write_all(fd, hdr + w, 5 - (size_t)w) ||
-		    write_all(fd, data, len);
-	return write_all(fd, data + (w - 5), len - (size_t)(w - 5));
-}
-
-/* Reads one packet into *buf (grown as needed); returns the command
- * byte or -1. */
-static int
-recv_pkt(int fd, char **buf, size_t *cap, size_t *len)
-{
-	uint32_t l;
-	char cmd;
-
-	if (read_all(fd, (char *)&l, 4) < 0)
-		return -1;
-	l = ntohl(l);
-	if (l == 0 || l > 16 * 1024 * 1024)
-		return -1;
-	if (read_all(fd, &cmd, 1) < 0)
-		return -1;
-	*len = l - 1;
-	if (*len + 1 > *cap) {
-		*cap = *len + 1;
-		if ((*buf = realloc(*buf, *cap)) == NULL)
-			bench_die("realloc");
-	}
-	if (*len && read_all(fd, *buf, *len) < 0)
-		return -1;
-	(*buf)[*len] = '\0';
-	return (unsigned char)cmd;
-}
-
-/* Builds a NUL-separated list "a\0b\0..." from a NULL-terminated array. */
-static size_t
-nul_list(char *out, size_t cap, const char *const *v)
-{
-	size_t n = 0;
-
-	for (; *v; v++) {
-		size_t l = strlen(*v) + 1;
-		if (n + l > cap)
-			break;
-		memcpy(out + n, *v, l);
-		n += l;
-	}
-	return n;
-}
-
-static int
-send_macros(int fd, char stage, const char *const *kv)
-{
-	char buf[1024];
-	size_t n;
-
-	buf[0] = stage;
-	n = nul_list(buf + 1, sizeof buf - 1, kv);
-	return send_pkt(fd, C_MACRO, buf, n + 1);
-}
-
 /* ---- one milter connection ------------------------------------------- */
 
 /* Connects and negotiates; 0 or -1. */
 static int
-conn_open(struct conn *c)
+conn_open(struct mw_conn *c)
 {
-	char buf[12], *rb = NULL;
-	size_t cap = 0, len;
-	uint32_t v[3] = { htonl(6), htonl(OFFER_ACTIONS), htonl(OFFER_STEPS) };
 	struct timeval tv = { 60, 0 };
-	int cmd;
 
 	if ((c->fd = bench_connect(O.sock)) < 0)
 		return -1;
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	memcpy(buf, v, sizeof v);
-	if (send_pkt(c->fd, C_OPTNEG, buf, sizeof buf) < 0 ||
-	    (cmd = recv_pkt(c->fd, &rb, &cap, &len)) != R_OPTNEG ||
-	    len < 12) {
-		free(rb);
+	if (mw_negotiate(c) < 0) {
 		close(c->fd);
 		c->fd = -1;
 		return -1;
 	}
-	memcpy(v, rb, sizeof v);
-	c->steps = ntohl(v[2]);
-	free(rb);
 	return 0;
 }
 
-static void
-conn_free(struct conn *c)
-{
-	free(c->rb);
-	c->rb = NULL;
-	c->rcap = 0;
-}
-
-static void
-conn_close(struct conn *c)
-{
-	if (c->fd >= 0) {
-		send_pkt(c->fd, C_QUIT, NULL, 0);
-		close(c->fd);
-	}
-	c->fd = -1;
-}
-
-/* Reads replies until a decisive one: R_CONTINUE or a final verdict; at
- * end of message counts modifications into *e.  Returns the reply or -1. */
 static int
-read_reply(struct conn *c, struct eom *e)
-{
-	size_t len;
-	int cmd;
-	char *rb;
-
-	for (;;) {
-		if ((cmd = recv_pkt(c->fd, &c->rb, &c->rcap, &len)) < 0)
-			return -1;
-		rb = c->rb;
-		switch (cmd) {
-		case R_PROGRESS:
-			continue;
-		case R_ADDHDR:
-		case R_INSHDR: {
-			const char *name = rb + (cmd == R_INSHDR ? 4 : 0);
-			size_t nl;
-			if (e == NULL || len < (cmd == R_INSHDR ? 5u : 1u))
-				return -1;
-			if (strcasecmp(name, "DKIM-Signature") != 0) {
-				e->mods++;
-				continue;
-			}
-			nl = strlen(name) + 1;
-			if (e->keep && e->sigs < 8 &&
-			    (size_t)(name - rb) + nl <= len) {
-				const char *val = name + nl;
-				free(e->sighdr[e->sigs]);
-				if (asprintf(&e->sighdr[e->sigs], "%s:%s%s",
-				    name, (*val == ' ' || *val == '\t') ? "" :
-				    " ", val) < 0)
-					e->sighdr[e->sigs] = NULL;
-			}
-			e->sigs++;
-			continue;
-		}
-		case R_CHGHDR: case '+': case '-': case 'e': case 'b':
-		case 'q': case '2':
-			if (e)
-				e->mods++;
-			continue;
-		default:
-			return cmd;
-		}
-	}
-}
-
-/* Sends one step, waits for its reply unless the milter asked for none.
- * Returns R_CONTINUE to go on, another reply to stop the message, -1. */
-static int
-step(struct conn *c, char cmd, const char *data, size_t len,
-    uint32_t noflag, uint32_t nrflag)
-{
-	if (noflag && (c->steps & noflag))
-		return R_CONTINUE;
-	if (send_pkt(c->fd, cmd, data, len) < 0)
-		return -1;
-	if (nrflag && (c->steps & nrflag))
-		return R_CONTINUE;
-	return read_reply(c, NULL);
-}
-
-static int
-send_connect(struct conn *c)
+send_connect(struct mw_conn *c)
 {
 	static const char data[] = "localhost\0" "4\x9c\x40" "127.0.0.1";
 	const char *mac[] = { "j", "mx.bench.example", "{daemon_name}",
@@ -500,14 +236,15 @@ send_connect(struct conn *c)
 	    "_", "localhost [127.0.0.1]", "{client_addr}", "127.0.0.1",
 	    "{client_name}", "localhost", NULL };
 
-	if (send_macros(c->fd, C_CONNECT, mac) < 0)
+	if (mw_send_macros(c->fd, MW_C_CONNECT, mac) < 0)
 		return -1;
-	return step(c, C_CONNECT, data, sizeof data, P_NOCONNECT, P_NR_CONN);
+	return mw_step(c, MW_C_CONNECT, data, sizeof data, MW_P_NOCONNECT,
+	    MW_P_NR_CONN);
 }
 
 /* Envelope: HELO (first message only), MAIL, RCPT, DATA. */
 static int
-send_envelope(struct conn *c, const char *qid, int first)
+send_envelope(struct mw_conn *c, const char *qid, int first)
 {
 	const char *mmac[] = { "i", qid, "{auth_type}", "PLAIN",
 	    "{auth_authen}", O.user, "{mail_addr}", "bench@example.com",
@@ -522,25 +259,25 @@ send_envelope(struct conn *c, const char *qid, int first)
 
 	if (*O.user == '\0')
 		mmac[2] = NULL;
-	if (first && (r = step(c, C_HELO, helo, sizeof helo, P_NOHELO,
-	    P_NR_HELO)) != R_CONTINUE)
+	if (first && (r = mw_step(c, MW_C_HELO, helo, sizeof helo,
+	    MW_P_NOHELO, MW_P_NR_HELO)) != MW_R_CONTINUE)
 		return r;
-	if (send_macros(c->fd, C_MAIL, mmac) < 0 ||
-	    (r = step(c, C_MAIL, from, sizeof from, P_NOMAIL, P_NR_MAIL)) !=
-	    R_CONTINUE)
+	if (mw_send_macros(c->fd, MW_C_MAIL, mmac) < 0 ||
+	    (r = mw_step(c, MW_C_MAIL, from, sizeof from, MW_P_NOMAIL,
+	    MW_P_NR_MAIL)) != MW_R_CONTINUE)
 		return r;
-	if (send_macros(c->fd, C_RCPT, rmac) < 0 ||
-	    (r = step(c, C_RCPT, rcpt, sizeof rcpt, P_NORCPT, P_NR_RCPT)) !=
-	    R_CONTINUE)
+	if (mw_send_macros(c->fd, MW_C_RCPT, rmac) < 0 ||
+	    (r = mw_step(c, MW_C_RCPT, rcpt, sizeof rcpt, MW_P_NORCPT,
+	    MW_P_NR_RCPT)) != MW_R_CONTINUE)
 		return r;
-	if (send_macros(c->fd, C_DATA, imac) < 0)
+	if (mw_send_macros(c->fd, MW_C_DATA, imac) < 0)
 		return -1;
-	return step(c, C_DATA, NULL, 0, P_NODATA, P_NR_DATA);
+	return mw_step(c, MW_C_DATA, NULL, 0, MW_P_NODATA, MW_P_NR_DATA);
 }
 
 /* Headers, EOH, body chunks, EOM. */
 static int
-send_content(struct conn *c, const char *qid, struct eom *e)
+send_content(struct mw_conn *c, const char *qid, struct mw_eom *e)
 {
 	const char *imac[] = { "i", qid, NULL };
 	char buf[8192];
@@ -550,7 +287,7 @@ send_content(struct conn *c, const char *qid, struct eom *e)
 	for (i = 0; i < M.nhdrs; i++) {
 		const char *v = M.hdrs[i].value;
 		size_t nl = strlen(M.hdrs[i].name) + 1, vl;
-		if (!(c->steps & P_LEADSPC))
+		if (!(c->steps & MW_P_LEADSPC))
 			while (*v == ' ' || *v == '\t')
 				v++;
 		vl = strlen(v) + 1;
@@ -559,32 +296,34 @@ send_content(struct conn *c, const char *qid, struct eom *e)
 		memcpy(buf, M.hdrs[i].name, nl);
 		memcpy(buf + nl, v, vl);
 		buf[nl + vl - 1] = '\0';
-		if ((r = step(c, C_HEADER, buf, nl + vl, P_NOHDRS,
-		    P_NR_HDR)) != R_CONTINUE)
+		if ((r = mw_step(c, MW_C_HEADER, buf, nl + vl, MW_P_NOHDRS,
+		    MW_P_NR_HDR)) != MW_R_CONTINUE)
 			return r;
 	}
-	if (send_macros(c->fd, C_EOH, imac) < 0 ||
-	    (r = step(c, C_EOH, NULL, 0, P_NOEOH, P_NR_EOH)) != R_CONTINUE)
+	if (mw_send_macros(c->fd, MW_C_EOH, imac) < 0 ||
+	    (r = mw_step(c, MW_C_EOH, NULL, 0, MW_P_NOEOH, MW_P_NR_EOH)) !=
+	    MW_R_CONTINUE)
 		return r;
-	for (off = 0; off < M.bodylen; off += CHUNK_MAX) {
-		size_t n = M.bodylen - off < CHUNK_MAX ? M.bodylen - off :
-		    CHUNK_MAX;
-		r = step(c, C_BODY, M.body + off, n, P_NOBODY, P_NR_BODY);
-		if (r == R_SKIP)
+	for (off = 0; off < M.bodylen; off += MW_CHUNK_MAX) {
+		size_t n = M.bodylen - off < MW_CHUNK_MAX ? M.bodylen - off :
+		    MW_CHUNK_MAX;
+		r = mw_step(c, MW_C_BODY, M.body + off, n, MW_P_NOBODY,
+		    MW_P_NR_BODY);
+		if (r == MW_R_SKIP)
 			break;
-		if (r != R_CONTINUE)
+		if (r != MW_R_CONTINUE)
 			return r;
 	}
-	if (send_macros(c->fd, C_EOB, imac) < 0 ||
-	    send_pkt(c->fd, C_EOB, NULL, 0) < 0)
+	if (mw_send_macros(c->fd, MW_C_EOB, imac) < 0 ||
+	    mw_send(c->fd, MW_C_EOB, NULL, 0) < 0)
 		return -1;
-	return read_reply(c, e);
+	return mw_read_reply(c, e);
 }
 
 /* One message on connection c (opened here when closed).  Returns the
- * final reply (R_CONTINUE/R_ACCEPT = delivered) or -1 on I/O error. */
+ * final reply (MW_R_CONTINUE/MW_R_ACCEPT = delivered) or -1 on I/O error. */
 static int
-run_message(struct conn *c, long seq, int *on_conn, struct eom *e)
+run_message(struct mw_conn *c, long seq, int *on_conn, struct mw_eom *e)
 {
 	char qid[24];
 	int r, first = 0;
@@ -593,21 +332,21 @@ run_message(struct conn *c, long seq, int *on_conn, struct eom *e)
 	if (c->fd < 0) {
 		if (conn_open(c) < 0)
 			return -1;
-		if ((r = send_connect(c)) != R_CONTINUE) {
-			conn_close(c);
+		if ((r = send_connect(c)) != MW_R_CONTINUE) {
+			mw_quit(c);
 			return r;
 		}
 		first = 1;
 		*on_conn = 0;
-	} else if (O.rset && send_pkt(c->fd, C_ABORT, NULL, 0) < 0)
+	} else if (O.rset && mw_send(c->fd, MW_C_ABORT, NULL, 0) < 0)
 		return -1;
 	r = send_envelope(c, qid, first);
-	if (r == R_CONTINUE)
+	if (r == MW_R_CONTINUE)
 		r = send_content(c, qid, e);
-	else if (r >= 0 && send_pkt(c->fd, C_ABORT, NULL, 0) < 0)
+	else if (r >= 0 && mw_send(c->fd, MW_C_ABORT, NULL, 0) < 0)
 		r = -1;
 	if (r < 0 || ++*on_conn >= O.per_conn)
-		conn_close(c);
+		mw_quit(c);
 	return r;
 }
 
@@ -625,13 +364,13 @@ claim(long *seq)
 }
 
 static void
-count(struct worker *w, int r, const struct eom *e)
+count(struct worker *w, int r, const struct mw_eom *e)
 {
 	switch (r) {
-	case R_CONTINUE: w->cont++; break;
-	case R_ACCEPT: w->acc++; break;
-	case R_REJECT: w->rej++; break;
-	case R_TEMPFAIL: w->tmp++; break;
+	case MW_R_CONTINUE: w->cont++; break;
+	case MW_R_ACCEPT: w->acc++; break;
+	case MW_R_REJECT: w->rej++; break;
+	case MW_R_TEMPFAIL: w->tmp++; break;
 	case -1: w->errors++; break;
 	default: w->other++; break;
 	}
@@ -643,12 +382,12 @@ static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct conn c = { .fd = -1 };
+	struct mw_conn c = { .fd = -1 };
 	int on_conn = 0;
 	long seq;
 
 	while (claim(&seq)) {
-		struct eom e = { 0 };
+		struct mw_eom e = { 0 };
 		double t0 = bench_now();
 		int r = run_message(&c, seq + 1, &on_conn, &e);
 		count(w, r, &e);
@@ -656,15 +395,15 @@ worker_main(void *arg)
 			break;
 		bench_lat_add(&w->lat, bench_now() - t0);
 	}
-	conn_close(&c);
-	conn_free(&c);
+	mw_quit(&c);
+	mw_conn_clear(&c);
 	return NULL;
 }
 
 /* Writes the first signed message: the signatures first, then the
  * message as sent, LF line ends. */
 static void
-write_signed(const char *path, const struct eom *e)
+write_signed(const char *path, const struct mw_eom *e)
 {
 	FILE *f = fopen(path, "w");
 	int i;
@@ -672,7 +411,8 @@ write_signed(const char *path, const struct eom *e)
 
 	if (f == NULL)
 		bench_die(path);
-	for (i = e->sigs < 8 ? e->sigs - 1 : 7; i >= 0; i--) {
+	for (i = e->sigs < MW_EOM_SIGS ? e->sigs - 1 : MW_EOM_SIGS - 1;
+	    i >= 0; i--) {
 		for (j = 0; e->sighdr[i] && e->sighdr[i][j]; j++)
 			if (e->sighdr[i][j] != '\r')
 				fputc(e->sighdr[i][j], f);
@@ -696,13 +436,13 @@ write_signed(const char *path, const struct eom *e)
 static int
 check_first(void)
 {
-	struct conn c = { .fd = -1 };
-	struct eom e = { .keep = 1 };
+	struct mw_conn c = { .fd = -1 };
+	struct mw_eom e = { .keep = 1 };
 	int on_conn = 0, r, i;
 
 	r = run_message(&c, 0, &on_conn, &e);
-	conn_close(&c);
-	conn_free(&c);
+	mw_quit(&c);
+	mw_conn_clear(&c);
 	if (r < 0) {
 		fprintf(stderr, "miltergen: %s: first message failed "
 		    "(connect/protocol error)\n", O.sock);
@@ -712,18 +452,18 @@ check_first(void)
 	    "%d other modification(s)\n", r, e.sigs, e.mods);
 	printf("# milter negotiated steps 0x%x: no reply to header %s, "
 	    "body %s; skips body %s; leading space %s\n", c.steps,
-	    c.steps & P_NR_HDR ? "yes" : "no", c.steps & P_NR_BODY ? "yes" :
-	    "no", c.steps & P_NOBODY ? "yes" : "no", c.steps & P_LEADSPC ?
-	    "yes" : "no");
-	for (i = 0; i < e.sigs && i < 8; i++) {
+	    c.steps & MW_P_NR_HDR ? "yes" : "no",
+	    c.steps & MW_P_NR_BODY ? "yes" : "no",
+	    c.steps & MW_P_NOBODY ? "yes" : "no",
+	    c.steps & MW_P_LEADSPC ? "yes" : "no");
+	for (i = 0; i < e.sigs && i < MW_EOM_SIGS; i++) {
 		const char *a = e.sighdr[i] ? strstr(e.sighdr[i], "a=") : NULL;
 		printf("#   signature %d: %.*s\n", i + 1, a ? (int)strcspn(a,
 		    ";") : 1, a ? a : "?");
 	}
 	if (O.wout)
 		write_signed(O.wout, &e);
-	for (i = 0; i < 8; i++)
-		free(e.sighdr[i]);
+	mw_eom_clear(&e);
 	if (O.expect >= 0 && e.sigs != O.expect)
 		printf("# WARNING: first message got %d signature(s), "
 		    "expected %d\n", e.sigs, O.expect);
