@@ -19,10 +19,14 @@
  * machine-readable "RESULT key=value ..." line for bench/run.  Exit 0 on a
  * completed run, 1 on an error, 3 when signatures/message != -e EXPECTED.
  * This is a benchmark: it asserts nothing else.
+ *
+ * This file holds the MTA's script (what each step says) and the timed
+ * run; packets and replies are in milterwire.c, the message in mailmsg.c,
+ * clock, connecting and /proc figures in benchutil.c.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +35,8 @@
 #include <unistd.h>
 
 #include "benchutil.h"
+#include "mailmsg.h"
 #include "milterwire.h"
-
-#define MSG_SIZE	4096
 
 struct opts {
 	const char	*sock, *file, *user, *wout, *label;
@@ -41,15 +44,6 @@ struct opts {
 	long		 total;
 	double		 secs;
 	int		 pid;
-};
-
-struct hdr { char *name, *value; };
-
-struct message {
-	struct hdr	*hdrs;
-	int		 nhdrs;
-	char		*body;		/* CRLF line ends */
-	size_t		 bodylen;
 };
 
 struct worker {
@@ -62,151 +56,9 @@ struct worker {
 static struct opts	 O = { .conc = 1, .per_conn = 1, .expect = -1,
 			       .total = 1000, .user = "bench@example.com",
 			       .label = "milter" };
-static struct message	 M;
+static struct mailmsg	 M;
 static atomic_long	 next_msg;
 static double		 deadline;
-
-/* ---- message ---------------------------------------------------------- */
-
-static void
-msg_add_header(struct message *m, const char *name, const char *value)
-{
-	m->hdrs = realloc(m->hdrs, (m->nhdrs + 1) * sizeof *m->hdrs);
-	if (m->hdrs == NULL)
-		bench_die("realloc");
-	m->hdrs[m->nhdrs].name = strdup(name);
-	m->hdrs[m->nhdrs].value = strdup(value);
-	m->nhdrs++;
-}
-
-/* The default message: 7 headers and a body of plain text lines, 4096
- * bytes in all as it would be stored with CRLF line ends. */
-static void
-msg_default(struct message *m)
-{
-	static const char *h[][2] = {
-		{ "From", " Bench Sender <bench@example.com>" },
-		{ "To", " Receiver <rcpt@example.org>" },
-		{ "Subject", " outpost benchmark message" },
-		{ "Date", " Mon, 01 Jan 2024 00:00:00 +0000" },
-		{ "Message-ID", " <bench.1@example.com>" },
-		{ "MIME-Version", " 1.0" },
-		{ "Content-Type", " text/plain; charset=us-ascii" },
-	};
-	size_t hl = 2, i, n;
-
-	for (i = 0; i < sizeof h / sizeof h[0]; i++) {
-		msg_add_header(m, h[i][0], h[i][1]);
-		hl += strlen(h[i][0]) + 1 + strlen(h[i][1]) + 2;
-	}
-	m->bodylen = MSG_SIZE - hl;
-	if ((m->body = malloc(m->bodylen + 1)) == NULL)
-		bench_die("malloc");
-	for (n = 0, i = 0; n < m->bodylen; i++) {
-		char line[80];
-		int l = snprintf(line, sizeof line, "Line %04zu of the "
-		    "benchmark body, the quick brown fox jumps over.\r\n", i);
-		size_t take = (size_t)l < m->bodylen - n ? (size_t)l :
-		    m->bodylen - n;
-		memcpy(m->body + n, line, take);
-		n += take;
-	}
-	if (m->bodylen >= 2)
-		memcpy(m->body + m->bodylen - 2, "\r\n", 2);
-}
-
-static void
-msg_free(struct message *m)
-{
-	int i;
-
-	for (i = 0; i < m->nhdrs; i++) {
-		free(m->hdrs[i].name);
-		free(m->hdrs[i].value);
-	}
-	free(m->hdrs);
-	free(m->body);
-}
-
-/* Appends text to *buf, turning bare LF into CRLF. */
-static void
-append_crlf(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (*len + 2 >= *cap) {
-			*cap = *cap ? *cap * 2 : 8192;
-			if ((*buf = realloc(*buf, *cap)) == NULL)
-				bench_die("realloc");
-		}
-		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
-			(*buf)[(*len)++] = '\r';
-		(*buf)[(*len)++] = s[i];
-	}
-}
-
-/* Reads an RFC 5322 message; folded header lines stay in the value with
- * CRLF, as MTAs pass them. */
-static void
-msg_load(struct message *m, const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL, *name = NULL, *val = NULL;
-	size_t lcap = 0, vlen = 0, vcap = 0, bcap = 0;
-	ssize_t n;
-	int inhdr = 1;
-
-	if (f == NULL)
-		bench_die(path);
-	while ((n = getline(&line, &lcap, f)) > 0) {
-		if (inhdr && (line[0] == ' ' || line[0] == '\t') && name) {
-			append_crlf(&val, &vlen, &vcap, "\n", 1);
-			while (n > 0 && (line[n - 1] == '\n' ||
-			    line[n - 1] == '\r'))
-				n--;
-			append_crlf(&val, &vlen, &vcap, line, (size_t)n);
-			continue;
-		}
-		if (inhdr && name) {
-			val[vlen] = '\0';
-			msg_add_header(m, name, val);
-			free(name);
-			name = NULL;
-			vlen = 0;
-		}
-		if (inhdr && (line[0] == '\n' || line[0] == '\r')) {
-			inhdr = 0;
-			continue;
-		}
-		if (inhdr) {
-			char *colon = strchr(line, ':');
-			if (colon == NULL) {
-				fprintf(stderr, "miltergen: %s: bad header "
-				    "line\n", path);
-				exit(1);
-			}
-			name = strndup(line, (size_t)(colon - line));
-			while (n > 0 && (line[n - 1] == '\n' ||
-			    line[n - 1] == '\r'))
-				n--;
-			append_crlf(&val, &vlen, &vcap, colon + 1,
-			    (size_t)(line + n - colon - 1));
-			continue;
-		}
-		append_crlf(&m->body, &m->bodylen, &bcap, line, (size_t)n);
-	}
-	if (name) {
-		val[vlen] = '\0';
-		msg_add_header(m, name, val);
-		free(name);
-	}
-	if (m->body == NULL)
-		m->body = strdup("");
-	free(line);
-	free(val);
-	fclose(f);
-}
 
 /* ---- one milter connection ------------------------------------------- */
 
@@ -400,38 +252,6 @@ worker_main(void *arg)
 	return NULL;
 }
 
-/* Writes the first signed message: the signatures first, then the
- * message as sent, LF line ends. */
-static void
-write_signed(const char *path, const struct mw_eom *e)
-{
-	FILE *f = fopen(path, "w");
-	int i;
-	size_t j;
-
-	if (f == NULL)
-		bench_die(path);
-	for (i = e->sigs < MW_EOM_SIGS ? e->sigs - 1 : MW_EOM_SIGS - 1;
-	    i >= 0; i--) {
-		for (j = 0; e->sighdr[i] && e->sighdr[i][j]; j++)
-			if (e->sighdr[i][j] != '\r')
-				fputc(e->sighdr[i][j], f);
-		fputc('\n', f);
-	}
-	for (i = 0; i < M.nhdrs; i++) {
-		fprintf(f, "%s:", M.hdrs[i].name);
-		for (j = 0; M.hdrs[i].value[j]; j++)
-			if (M.hdrs[i].value[j] != '\r')
-				fputc(M.hdrs[i].value[j], f);
-		fputc('\n', f);
-	}
-	fputc('\n', f);
-	for (j = 0; j < M.bodylen; j++)
-		if (M.body[j] != '\r')
-			fputc(M.body[j], f);
-	fclose(f);
-}
-
 /* Sends one message before the timed run, shows what the milter added. */
 static int
 check_first(void)
@@ -461,8 +281,9 @@ check_first(void)
 		printf("#   signature %d: %.*s\n", i + 1, a ? (int)strcspn(a,
 		    ";") : 1, a ? a : "?");
 	}
-	if (O.wout)
-		write_signed(O.wout, &e);
+	if (O.wout && mailmsg_write_signed(&M, O.wout, e.sighdr,
+	    e.sigs < MW_EOM_SIGS ? e.sigs : MW_EOM_SIGS) < 0)
+		bench_die(O.wout);
 	mw_eom_clear(&e);
 	if (O.expect >= 0 && e.sigs != O.expect)
 		printf("# WARNING: first message got %d signature(s), "
@@ -571,14 +392,17 @@ int
 main(int argc, char **argv)
 {
 	struct worker *w;
+	char err[PATH_MAX + 64];
 	double t0, elapsed, cpu0, cpu1, self0;
 	int i, rc;
 
 	parse_args(argc, argv);
-	if (O.file)
-		msg_load(&M, O.file);
-	else
-		msg_default(&M);
+	if (O.file && mailmsg_load(&M, O.file, err, sizeof err) < 0) {
+		fprintf(stderr, "miltergen: %s\n", err);
+		return 1;
+	}
+	if (O.file == NULL)
+		mailmsg_default(&M);
 	if (check_first() < 0)
 		return 1;
 	if ((w = calloc((size_t)O.conc, sizeof *w)) == NULL)
@@ -601,6 +425,6 @@ main(int argc, char **argv)
 	for (i = 0; i < O.conc; i++)
 		bench_lat_clear(&w[i].lat);
 	free(w);
-	msg_free(&M);
+	mailmsg_clear(&M);
 	return rc;
 }
