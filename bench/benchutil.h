@@ -13,7 +13,8 @@
  *   bench_lat_clear(l)   frees the samples, leaves an empty record.
  *   bench_connect(spec)  connects a stream socket to "unix:/path" or
  *                        "inet:HOST:PORT" (HOST may be "[v6]"; TCP_NODELAY
- *                        set); returns the descriptor or -1 with errno.
+ *                        set); returns the descriptor, or -1 (errno
+ *                        set when a system call failed).
  *   bench_proc_cpu_ms(pid)  utime+stime of process pid in ms, or -1
  *                        (pid <= 0, no such process).
  *   bench_proc_rss_kb(pid)  VmRSS of process pid in kB, or -1.
