@@ -13,7 +13,9 @@
 # Sources are found by wildcard: every lib/*.c goes into lib/liboutpost.a;
 # every other .c of a program folder goes into that folder's archive and
 # <folder>/main.c holds main().  A unit test t/unit/NAME.c becomes
-# t/unit/NAME.t linked against all archives.
+# t/unit/NAME.t linked against all archives.  Each bench/NAMEgen.c is a load
+# generator bench/NAMEgen; every other bench/*.c goes into bench/libbench.a,
+# which the generators link.
 
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
@@ -62,8 +64,10 @@ CTL_OBJ     = $(patsubst %.c,%.o,$(call dir_src,ctl))
 UNIT_SRC  = $(wildcard t/unit/*.c)
 UNIT_T    = $(UNIT_SRC:.c=.t)
 FUZZ_SRC  = $(wildcard t/fuzz/*.c)
-BENCH_SRC = $(wildcard bench/*.c)
+BENCH_SRC = $(wildcard bench/*gen.c)
 BENCH_BIN = $(BENCH_SRC:.c=)
+BENCH_A   = bench/libbench.a
+BENCH_OBJ = $(patsubst %.c,%.o,$(filter-out $(BENCH_SRC),$(wildcard bench/*.c)))
 
 ALL_A     = $(MILTER_A) $(POLICYD_A) $(CTL_A) $(LIB_A)
 
@@ -84,6 +88,7 @@ all: $(PROGRAMS) $(UNIT_T) $(BENCH_BIN)
 
 %.o: %.c $(BUILD_FLAGS) $(wildcard lib/*.h milter/*.h policyd/*.h ctl/*.h t/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BENCH_OBJ) $(BENCH_BIN:=.o): $(wildcard bench/*.h)
 
 $(LIB_A): $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $^
@@ -93,6 +98,8 @@ $(MILTER_A): $(MILTER_OBJ)
 $(POLICYD_A): $(POLICYD_OBJ)
 	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 $(CTL_A): $(CTL_OBJ)
+	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
+$(BENCH_A): $(BENCH_OBJ)
 	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 
 milter/outpost-milter: milter/main.o $(MILTER_A) $(LIB_A)
@@ -105,7 +112,7 @@ ctl/outpostctl: ctl/main.o $(CTL_A) $(LIB_A)
 t/unit/%.t: t/unit/%.o $(ALL_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_A) $(LDLIBS)
 
-bench/%: bench/%.o $(LIB_A)
+$(BENCH_BIN): bench/%: bench/%.o $(BENCH_A) $(LIB_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Tests: C unit tests first, then the integration scripts (real Postfix,

@@ -19,62 +19,24 @@
  * machine-readable "RESULT key=value ..." line for bench/run.  Exit 0 on a
  * completed run, 1 on an error, 3 when signatures/message != -e EXPECTED.
  * This is a benchmark: it asserts nothing else.
+ *
+ * This file holds the MTA's script (what each step says) and the timed
+ * run; packets and replies are in milterwire.c, the message in mailmsg.c,
+ * clock, connecting and /proc figures in benchutil.c.
  */
-#include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/uio.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
-/* Commands (MTA -> milter) and replies (milter -> MTA), mfdef.h values. */
-enum {
-	C_ABORT = 'A', C_BODY = 'B', C_CONNECT = 'C', C_MACRO = 'D',
-	C_EOB = 'E', C_HELO = 'H', C_HEADER = 'L', C_MAIL = 'M',
-	C_EOH = 'N', C_OPTNEG = 'O', C_QUIT = 'Q', C_RCPT = 'R',
-	C_DATA = 'T'
-};
-enum {
-	R_ADDHDR = 'h', R_INSHDR = 'i', R_CHGHDR = 'm', R_CONTINUE = 'c',
-	R_ACCEPT = 'a', R_REJECT = 'r', R_TEMPFAIL = 't', R_DISCARD = 'd',
-	R_REPLY = 'y', R_PROGRESS = 'p', R_SKIP = 's', R_OPTNEG = 'O'
-};
-/* Protocol step flags (SMFIP_*). */
-#define P_NOCONNECT	0x1u
-#define P_NOHELO	0x2u
-#define P_NOMAIL	0x4u
-#define P_NORCPT	0x8u
-#define P_NOBODY	0x10u
-#define P_NOHDRS	0x20u
-#define P_NOEOH		0x40u
-#define P_NR_HDR	0x80u
-#define P_NODATA	0x200u
-#define P_SKIP		0x400u
-#define P_NR_CONN	0x1000u
-#define P_NR_HELO	0x2000u
-#define P_NR_MAIL	0x4000u
-#define P_NR_RCPT	0x8000u
-#define P_NR_DATA	0x10000u
-#define P_NR_EOH	0x40000u
-#define P_NR_BODY	0x80000u
-#define P_LEADSPC	0x100000u
-#define OFFER_ACTIONS	0x1ffu
-#define OFFER_STEPS	0x1fffffu
-#define CHUNK_MAX	65535
-#define MSG_SIZE	4096
+#include "benchutil.h"
+#include "mailmsg.h"
+#include "milterwire.h"
 
 struct opts {
 	const char	*sock, *file, *user, *wout, *label;
@@ -84,480 +46,41 @@ struct opts {
 	int		 pid;
 };
 
-struct hdr { char *name, *value; };
-
-struct message {
-	struct hdr	*hdrs;
-	int		 nhdrs;
-	char		*body;		/* CRLF line ends */
-	size_t		 bodylen;
-};
-
-/* What one end of message returned. */
-struct eom {
-	int	 sigs;		/* DKIM-Signature headers added */
-	int	 mods;		/* other modifications */
-	int	 keep;		/* 1: keep the signatures' text */
-	char	*sighdr[8];	/* when keep: the signatures, "Name: value" */
-};
-
-struct conn {
-	int		 fd;
-	uint32_t	 steps;	/* protocol flags the milter chose */
-	char		*rb;	/* reply buffer, freed by conn_free */
-	size_t		 rcap;
-};
-
 struct worker {
 	pthread_t	 tid;
 	int		 id;
-	double		*lat;	/* seconds per message */
-	long		 nlat, cap;
+	struct bench_lat lat;	/* seconds per message */
 	long		 sigs, mods, cont, acc, rej, tmp, other, errors;
 };
 
 static struct opts	 O = { .conc = 1, .per_conn = 1, .expect = -1,
 			       .total = 1000, .user = "bench@example.com",
 			       .label = "milter" };
-static struct message	 M;
+static struct mailmsg	 M;
 static atomic_long	 next_msg;
 static double		 deadline;
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "miltergen: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-/* ---- message ---------------------------------------------------------- */
-
-static void
-msg_add_header(struct message *m, const char *name, const char *value)
-{
-	m->hdrs = realloc(m->hdrs, (m->nhdrs + 1) * sizeof *m->hdrs);
-	if (m->hdrs == NULL)
-		die("realloc");
-	m->hdrs[m->nhdrs].name = strdup(name);
-	m->hdrs[m->nhdrs].value = strdup(value);
-	m->nhdrs++;
-}
-
-/* The default message: 7 headers and a body of plain text lines, 4096
- * bytes in all as it would be stored with CRLF line ends. */
-static void
-msg_default(struct message *m)
-{
-	static const char *h[][2] = {
-		{ "From", " Bench Sender <bench@example.com>" },
-		{ "To", " Receiver <rcpt@example.org>" },
-		{ "Subject", " outpost benchmark message" },
-		{ "Date", " Mon, 01 Jan 2024 00:00:00 +0000" },
-		{ "Message-ID", " <bench.1@example.com>" },
-		{ "MIME-Version", " 1.0" },
-		{ "Content-Type", " text/plain; charset=us-ascii" },
-	};
-	size_t hl = 2, i, n;
-
-	for (i = 0; i < sizeof h / sizeof h[0]; i++) {
-		msg_add_header(m, h[i][0], h[i][1]);
-		hl += strlen(h[i][0]) + 1 + strlen(h[i][1]) + 2;
-	}
-	m->bodylen = MSG_SIZE - hl;
-	if ((m->body = malloc(m->bodylen + 1)) == NULL)
-		die("malloc");
-	for (n = 0, i = 0; n < m->bodylen; i++) {
-		char line[80];
-		int l = snprintf(line, sizeof line, "Line %04zu of the "
-		    "benchmark body, the quick brown fox jumps over.\r\n", i);
-		size_t take = (size_t)l < m->bodylen - n ? (size_t)l :
-		    m->bodylen - n;
-		memcpy(m->body + n, line, take);
-		n += take;
-	}
-	if (m->bodylen >= 2)
-		memcpy(m->body + m->bodylen - 2, "\r\n", 2);
-}
-
-static void
-msg_free(struct message *m)
-{
-	int i;
-
-	for (i = 0; i < m->nhdrs; i++) {
-		free(m->hdrs[i].name);
-		free(m->hdrs[i].value);
-	}
-	free(m->hdrs);
-	free(m->body);
-}
-
-/* Appends text to *buf, turning bare LF into CRLF. */
-static void
-append_crlf(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (*len + 2 >= *cap) {
-			*cap = *cap ? *cap * 2 : 8192;
-			if ((*buf = realloc(*buf, *cap)) == NULL)
-				die("realloc");
-		}
-		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
-			(*buf)[(*len)++] = '\r';
-		(*buf)[(*len)++] = s[i];
-	}
-}
-
-/* Reads an RFC 5322 message; folded header lines stay in the value with
- * CRLF, as MTAs pass them. */
-static void
-msg_load(struct message *m, const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL, *name = NULL, *val = NULL;
-	size_t lcap = 0, vlen = 0, vcap = 0, bcap = 0;
-	ssize_t n;
-	int inhdr = 1;
-
-	if (f == NULL)
-		die(path);
-	while ((n = getline(&line, &lcap, f)) > 0) {
-		if (inhdr && (line[0] == ' ' || line[0] == '\t') && name) {
-			append_crlf(&val, &vlen, &vcap, "\n", 1);
-			while (n > 0 && (line[n - 1] == '\n' ||
-			    line[n - 1] == '\r'))
-				n--;
-			append_crlf(&val, &vlen, &vcap, line, (size_t)n);
-			continue;
-		}
-		if (inhdr && name) {
-			val[vlen] = '\0';
-			msg_add_header(m, name, val);
-			free(name);
-			name = NULL;
-			vlen = 0;
-		}
-		if (inhdr && (line[0] == '\n' || line[0] == '\r')) {
-			inhdr = 0;
-			continue;
-		}
-		if (inhdr) {
-			char *colon = strchr(line, ':');
-			if (colon == NULL) {
-				fprintf(stderr, "miltergen: %s: bad header "
-				    "line\n", path);
-				exit(1);
-			}
-			name = strndup(line, (size_t)(colon - line));
-			while (n > 0 && (line[n - 1] == '\n' ||
-			    line[n - 1] == '\r'))
-				n--;
-			append_crlf(&val, &vlen, &vcap, colon + 1,
-			    (size_t)(line + n - colon - 1));
-			continue;
-		}
-		append_crlf(&m->body, &m->bodylen, &bcap, line, (size_t)n);
-	}
-	if (name) {
-		val[vlen] = '\0';
-		msg_add_header(m, name, val);
-		free(name);
-	}
-	if (m->body == NULL)
-		m->body = strdup("");
-	free(line);
-	free(val);
-	fclose(f);
-}
-
-/* ---- wire ------------------------------------------------------------- */
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
-read_all(int fd, char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t r = read(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-/* Sends one packet: length, command, data. */
-static int
-send_pkt(int fd, char cmd, const char *data, size_t len)
-{
-	char hdr[5];
-	uint32_t l = htonl((uint32_t)len + 1);
-	struct iovec iov[2];
-	ssize_t w;
-
-	memcpy(hdr, &l, 4);
-	hdr[4] = cmd;
-	if (len == 0)
-		return write_all(fd, hdr, 5);
-	if (len < 4096) {
-		char buf[4101];
-		memcpy(buf, hdr, 5);
-		memcpy(buf + 5, data, len);
-		return write_all(fd, buf, len + 5);
-	}
-	iov[0].iov_base = hdr;
-	iov[0].iov_len = 5;
-	iov[1].iov_base = (void *)(uintptr_t)data;
-	iov[1].iov_len = len;
-	w = writev(fd, iov, 2);
-	if (w < 0)
-		return -1;
-	if ((size_t)w < 5)
-		return write_all(fd, hdr + w, 5 - (size_t)w) ||
-		    write_all(fd, data, len);
-	return write_all(fd, data + (w - 5), len - (size_t)(w - 5));
-}
-
-/* Reads one packet into *buf (grown as needed); returns the command
- * byte or -1. */
-static int
-recv_pkt(int fd, char **buf, size_t *cap, size_t *len)
-{
-	uint32_t l;
-	char cmd;
-
-	if (read_all(fd, (char *)&l, 4) < 0)
-		return -1;
-	l = ntohl(l);
-	if (l == 0 || l > 16 * 1024 * 1024)
-		return -1;
-	if (read_all(fd, &cmd, 1) < 0)
-		return -1;
-	*len = l - 1;
-	if (*len + 1 > *cap) {
-		*cap = *len + 1;
-		if ((*buf = realloc(*buf, *cap)) == NULL)
-			die("realloc");
-	}
-	if (*len && read_all(fd, *buf, *len) < 0)
-		return -1;
-	(*buf)[*len] = '\0';
-	return (unsigned char)cmd;
-}
-
-/* Builds a NUL-separated list "a\0b\0..." from a NULL-terminated array. */
-static size_t
-nul_list(char *out, size_t cap, const char *const *v)
-{
-	size_t n = 0;
-
-	for (; *v; v++) {
-		size_t l = strlen(*v) + 1;
-		if (n + l > cap)
-			break;
-		memcpy(out + n, *v, l);
-		n += l;
-	}
-	return n;
-}
-
-static int
-send_macros(int fd, char stage, const char *const *kv)
-{
-	char buf[1024];
-	size_t n;
-
-	buf[0] = stage;
-	n = nul_list(buf + 1, sizeof buf - 1, kv);
-	return send_pkt(fd, C_MACRO, buf, n + 1);
-}
-
 /* ---- one milter connection ------------------------------------------- */
-
-static int
-sock_open(const char *spec)
-{
-	int fd = -1, one = 1;
-
-	if (strncmp(spec, "unix:", 5) == 0) {
-		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-		if (strlen(spec + 5) >= sizeof sun.sun_path)
-			return -1;
-		strcpy(sun.sun_path, spec + 5);
-		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-			return -1;
-		if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
-			return fd;
-	} else if (strncmp(spec, "inet:", 5) == 0) {
-		char host[256];
-		const char *port = strrchr(spec + 5, ':');
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
-		size_t hl;
-		if (port == NULL || (hl = (size_t)(port - spec - 5)) >=
-		    sizeof host)
-			return -1;
-		memcpy(host, spec + 5, hl);
-		host[hl] = '\0';
-		if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-			memmove(host, host + 1, hl - 2);
-			host[hl - 2] = '\0';
-		}
-		if (getaddrinfo(host, port + 1, &hints, &ai) != 0)
-			return -1;
-		fd = socket(ai->ai_family, SOCK_STREAM, 0);
-		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-			freeaddrinfo(ai);
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-			    sizeof one);
-			return fd;
-		}
-		freeaddrinfo(ai);
-	}
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
 
 /* Connects and negotiates; 0 or -1. */
 static int
-conn_open(struct conn *c)
+conn_open(struct mw_conn *c)
 {
-	char buf[12], *rb = NULL;
-	size_t cap = 0, len;
-	uint32_t v[3] = { htonl(6), htonl(OFFER_ACTIONS), htonl(OFFER_STEPS) };
 	struct timeval tv = { 60, 0 };
-	int cmd;
 
-	if ((c->fd = sock_open(O.sock)) < 0)
+	if ((c->fd = bench_connect(O.sock)) < 0)
 		return -1;
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	memcpy(buf, v, sizeof v);
-	if (send_pkt(c->fd, C_OPTNEG, buf, sizeof buf) < 0 ||
-	    (cmd = recv_pkt(c->fd, &rb, &cap, &len)) != R_OPTNEG ||
-	    len < 12) {
-		free(rb);
+	if (mw_negotiate(c) < 0) {
 		close(c->fd);
 		c->fd = -1;
 		return -1;
 	}
-	memcpy(v, rb, sizeof v);
-	c->steps = ntohl(v[2]);
-	free(rb);
 	return 0;
 }
 
-static void
-conn_free(struct conn *c)
-{
-	free(c->rb);
-	c->rb = NULL;
-	c->rcap = 0;
-}
-
-static void
-conn_close(struct conn *c)
-{
-	if (c->fd >= 0) {
-		send_pkt(c->fd, C_QUIT, NULL, 0);
-		close(c->fd);
-	}
-	c->fd = -1;
-}
-
-/* Reads replies until a decisive one: R_CONTINUE or a final verdict; at
- * end of message counts modifications into *e.  Returns the reply or -1. */
 static int
-read_reply(struct conn *c, struct eom *e)
-{
-	size_t len;
-	int cmd;
-	char *rb;
-
-	for (;;) {
-		if ((cmd = recv_pkt(c->fd, &c->rb, &c->rcap, &len)) < 0)
-			return -1;
-		rb = c->rb;
-		switch (cmd) {
-		case R_PROGRESS:
-			continue;
-		case R_ADDHDR:
-		case R_INSHDR: {
-			const char *name = rb + (cmd == R_INSHDR ? 4 : 0);
-			size_t nl;
-			if (e == NULL || len < (cmd == R_INSHDR ? 5u : 1u))
-				return -1;
-			if (strcasecmp(name, "DKIM-Signature") != 0) {
-				e->mods++;
-				continue;
-			}
-			nl = strlen(name) + 1;
-			if (e->keep && e->sigs < 8 &&
-			    (size_t)(name - rb) + nl <= len) {
-				const char *val = name + nl;
-				free(e->sighdr[e->sigs]);
-				if (asprintf(&e->sighdr[e->sigs], "%s:%s%s",
-				    name, (*val == ' ' || *val == '\t') ? "" :
-				    " ", val) < 0)
-					e->sighdr[e->sigs] = NULL;
-			}
-			e->sigs++;
-			continue;
-		}
-		case R_CHGHDR: case '+': case '-': case 'e': case 'b':
-		case 'q': case '2':
-			if (e)
-				e->mods++;
-			continue;
-		default:
-			return cmd;
-		}
-	}
-}
-
-/* Sends one step, waits for its reply unless the milter asked for none.
- * Returns R_CONTINUE to go on, another reply to stop the message, -1. */
-static int
-step(struct conn *c, char cmd, const char *data, size_t len,
-    uint32_t noflag, uint32_t nrflag)
-{
-	if (noflag && (c->steps & noflag))
-		return R_CONTINUE;
-	if (send_pkt(c->fd, cmd, data, len) < 0)
-		return -1;
-	if (nrflag && (c->steps & nrflag))
-		return R_CONTINUE;
-	return read_reply(c, NULL);
-}
-
-static int
-send_connect(struct conn *c)
+send_connect(struct mw_conn *c)
 {
 	static const char data[] = "localhost\0" "4\x9c\x40" "127.0.0.1";
 	const char *mac[] = { "j", "mx.bench.example", "{daemon_name}",
@@ -565,14 +88,15 @@ send_connect(struct conn *c)
 	    "_", "localhost [127.0.0.1]", "{client_addr}", "127.0.0.1",
 	    "{client_name}", "localhost", NULL };
 
-	if (send_macros(c->fd, C_CONNECT, mac) < 0)
+	if (mw_send_macros(c->fd, MW_C_CONNECT, mac) < 0)
 		return -1;
-	return step(c, C_CONNECT, data, sizeof data, P_NOCONNECT, P_NR_CONN);
+	return mw_step(c, MW_C_CONNECT, data, sizeof data, MW_P_NOCONNECT,
+	    MW_P_NR_CONN);
 }
 
 /* Envelope: HELO (first message only), MAIL, RCPT, DATA. */
 static int
-send_envelope(struct conn *c, const char *qid, int first)
+send_envelope(struct mw_conn *c, const char *qid, int first)
 {
 	const char *mmac[] = { "i", qid, "{auth_type}", "PLAIN",
 	    "{auth_authen}", O.user, "{mail_addr}", "bench@example.com",
@@ -587,25 +111,25 @@ send_envelope(struct conn *c, const char *qid, int first)
 
 	if (*O.user == '\0')
 		mmac[2] = NULL;
-	if (first && (r = step(c, C_HELO, helo, sizeof helo, P_NOHELO,
-	    P_NR_HELO)) != R_CONTINUE)
+	if (first && (r = mw_step(c, MW_C_HELO, helo, sizeof helo,
+	    MW_P_NOHELO, MW_P_NR_HELO)) != MW_R_CONTINUE)
 		return r;
-	if (send_macros(c->fd, C_MAIL, mmac) < 0 ||
-	    (r = step(c, C_MAIL, from, sizeof from, P_NOMAIL, P_NR_MAIL)) !=
-	    R_CONTINUE)
+	if (mw_send_macros(c->fd, MW_C_MAIL, mmac) < 0 ||
+	    (r = mw_step(c, MW_C_MAIL, from, sizeof from, MW_P_NOMAIL,
+	    MW_P_NR_MAIL)) != MW_R_CONTINUE)
 		return r;
-	if (send_macros(c->fd, C_RCPT, rmac) < 0 ||
-	    (r = step(c, C_RCPT, rcpt, sizeof rcpt, P_NORCPT, P_NR_RCPT)) !=
-	    R_CONTINUE)
+	if (mw_send_macros(c->fd, MW_C_RCPT, rmac) < 0 ||
+	    (r = mw_step(c, MW_C_RCPT, rcpt, sizeof rcpt, MW_P_NORCPT,
+	    MW_P_NR_RCPT)) != MW_R_CONTINUE)
 		return r;
-	if (send_macros(c->fd, C_DATA, imac) < 0)
+	if (mw_send_macros(c->fd, MW_C_DATA, imac) < 0)
 		return -1;
-	return step(c, C_DATA, NULL, 0, P_NODATA, P_NR_DATA);
+	return mw_step(c, MW_C_DATA, NULL, 0, MW_P_NODATA, MW_P_NR_DATA);
 }
 
 /* Headers, EOH, body chunks, EOM. */
 static int
-send_content(struct conn *c, const char *qid, struct eom *e)
+send_content(struct mw_conn *c, const char *qid, struct mw_eom *e)
 {
 	const char *imac[] = { "i", qid, NULL };
 	char buf[8192];
@@ -615,7 +139,7 @@ send_content(struct conn *c, const char *qid, struct eom *e)
 	for (i = 0; i < M.nhdrs; i++) {
 		const char *v = M.hdrs[i].value;
 		size_t nl = strlen(M.hdrs[i].name) + 1, vl;
-		if (!(c->steps & P_LEADSPC))
+		if (!(c->steps & MW_P_LEADSPC))
 			while (*v == ' ' || *v == '\t')
 				v++;
 		vl = strlen(v) + 1;
@@ -624,32 +148,34 @@ send_content(struct conn *c, const char *qid, struct eom *e)
 		memcpy(buf, M.hdrs[i].name, nl);
 		memcpy(buf + nl, v, vl);
 		buf[nl + vl - 1] = '\0';
-		if ((r = step(c, C_HEADER, buf, nl + vl, P_NOHDRS,
-		    P_NR_HDR)) != R_CONTINUE)
+		if ((r = mw_step(c, MW_C_HEADER, buf, nl + vl, MW_P_NOHDRS,
+		    MW_P_NR_HDR)) != MW_R_CONTINUE)
 			return r;
 	}
-	if (send_macros(c->fd, C_EOH, imac) < 0 ||
-	    (r = step(c, C_EOH, NULL, 0, P_NOEOH, P_NR_EOH)) != R_CONTINUE)
+	if (mw_send_macros(c->fd, MW_C_EOH, imac) < 0 ||
+	    (r = mw_step(c, MW_C_EOH, NULL, 0, MW_P_NOEOH, MW_P_NR_EOH)) !=
+	    MW_R_CONTINUE)
 		return r;
-	for (off = 0; off < M.bodylen; off += CHUNK_MAX) {
-		size_t n = M.bodylen - off < CHUNK_MAX ? M.bodylen - off :
-		    CHUNK_MAX;
-		r = step(c, C_BODY, M.body + off, n, P_NOBODY, P_NR_BODY);
-		if (r == R_SKIP)
+	for (off = 0; off < M.bodylen; off += MW_CHUNK_MAX) {
+		size_t n = M.bodylen - off < MW_CHUNK_MAX ? M.bodylen - off :
+		    MW_CHUNK_MAX;
+		r = mw_step(c, MW_C_BODY, M.body + off, n, MW_P_NOBODY,
+		    MW_P_NR_BODY);
+		if (r == MW_R_SKIP)
 			break;
-		if (r != R_CONTINUE)
+		if (r != MW_R_CONTINUE)
 			return r;
 	}
-	if (send_macros(c->fd, C_EOB, imac) < 0 ||
-	    send_pkt(c->fd, C_EOB, NULL, 0) < 0)
+	if (mw_send_macros(c->fd, MW_C_EOB, imac) < 0 ||
+	    mw_send(c->fd, MW_C_EOB, NULL, 0) < 0)
 		return -1;
-	return read_reply(c, e);
+	return mw_read_reply(c, e);
 }
 
 /* One message on connection c (opened here when closed).  Returns the
- * final reply (R_CONTINUE/R_ACCEPT = delivered) or -1 on I/O error. */
+ * final reply (MW_R_CONTINUE/MW_R_ACCEPT = delivered) or -1 on I/O error. */
 static int
-run_message(struct conn *c, long seq, int *on_conn, struct eom *e)
+run_message(struct mw_conn *c, long seq, int *on_conn, struct mw_eom *e)
 {
 	char qid[24];
 	int r, first = 0;
@@ -658,21 +184,21 @@ run_message(struct conn *c, long seq, int *on_conn, struct eom *e)
 	if (c->fd < 0) {
 		if (conn_open(c) < 0)
 			return -1;
-		if ((r = send_connect(c)) != R_CONTINUE) {
-			conn_close(c);
+		if ((r = send_connect(c)) != MW_R_CONTINUE) {
+			mw_quit(c);
 			return r;
 		}
 		first = 1;
 		*on_conn = 0;
-	} else if (O.rset && send_pkt(c->fd, C_ABORT, NULL, 0) < 0)
+	} else if (O.rset && mw_send(c->fd, MW_C_ABORT, NULL, 0) < 0)
 		return -1;
 	r = send_envelope(c, qid, first);
-	if (r == R_CONTINUE)
+	if (r == MW_R_CONTINUE)
 		r = send_content(c, qid, e);
-	else if (r >= 0 && send_pkt(c->fd, C_ABORT, NULL, 0) < 0)
+	else if (r >= 0 && mw_send(c->fd, MW_C_ABORT, NULL, 0) < 0)
 		r = -1;
 	if (r < 0 || ++*on_conn >= O.per_conn)
-		conn_close(c);
+		mw_quit(c);
 	return r;
 }
 
@@ -683,20 +209,20 @@ claim(long *seq)
 {
 	if (O.secs > 0) {
 		*seq = atomic_fetch_add(&next_msg, 1);
-		return now() < deadline;
+		return bench_now() < deadline;
 	}
 	*seq = atomic_fetch_add(&next_msg, 1);
 	return *seq < O.total;
 }
 
 static void
-count(struct worker *w, int r, const struct eom *e)
+count(struct worker *w, int r, const struct mw_eom *e)
 {
 	switch (r) {
-	case R_CONTINUE: w->cont++; break;
-	case R_ACCEPT: w->acc++; break;
-	case R_REJECT: w->rej++; break;
-	case R_TEMPFAIL: w->tmp++; break;
+	case MW_R_CONTINUE: w->cont++; break;
+	case MW_R_ACCEPT: w->acc++; break;
+	case MW_R_REJECT: w->rej++; break;
+	case MW_R_TEMPFAIL: w->tmp++; break;
 	case -1: w->errors++; break;
 	default: w->other++; break;
 	}
@@ -708,105 +234,35 @@ static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct conn c = { .fd = -1 };
+	struct mw_conn c = { .fd = -1 };
 	int on_conn = 0;
 	long seq;
 
 	while (claim(&seq)) {
-		struct eom e = { 0 };
-		double t0 = now();
+		struct mw_eom e = { 0 };
+		double t0 = bench_now();
 		int r = run_message(&c, seq + 1, &on_conn, &e);
 		count(w, r, &e);
 		if (r < 0 && w->errors > 100)
 			break;
-		if (w->nlat == w->cap) {
-			w->cap = w->cap ? w->cap * 2 : 4096;
-			if ((w->lat = realloc(w->lat, w->cap *
-			    sizeof *w->lat)) == NULL)
-				die("realloc");
-		}
-		w->lat[w->nlat++] = now() - t0;
+		bench_lat_add(&w->lat, bench_now() - t0);
 	}
-	conn_close(&c);
-	conn_free(&c);
+	mw_quit(&c);
+	mw_conn_clear(&c);
 	return NULL;
-}
-
-/* utime + stime of a process in ms, or -1. */
-static double
-proc_cpu_ms(int pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut, st;
-	FILE *f;
-	size_t n;
-
-	if (pid <= 0)
-		return -1;
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* Fields after the ")" of comm: state is field 3, utime 14. */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
-	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-	    &ut, &st) != 2)
-		return -1;
-	return (ut + st) * 1000.0 / sysconf(_SC_CLK_TCK);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Writes the first signed message: the signatures first, then the
- * message as sent, LF line ends. */
-static void
-write_signed(const char *path, const struct eom *e)
-{
-	FILE *f = fopen(path, "w");
-	int i;
-	size_t j;
-
-	if (f == NULL)
-		die(path);
-	for (i = e->sigs < 8 ? e->sigs - 1 : 7; i >= 0; i--) {
-		for (j = 0; e->sighdr[i] && e->sighdr[i][j]; j++)
-			if (e->sighdr[i][j] != '\r')
-				fputc(e->sighdr[i][j], f);
-		fputc('\n', f);
-	}
-	for (i = 0; i < M.nhdrs; i++) {
-		fprintf(f, "%s:", M.hdrs[i].name);
-		for (j = 0; M.hdrs[i].value[j]; j++)
-			if (M.hdrs[i].value[j] != '\r')
-				fputc(M.hdrs[i].value[j], f);
-		fputc('\n', f);
-	}
-	fputc('\n', f);
-	for (j = 0; j < M.bodylen; j++)
-		if (M.body[j] != '\r')
-			fputc(M.body[j], f);
-	fclose(f);
 }
 
 /* Sends one message before the timed run, shows what the milter added. */
 static int
 check_first(void)
 {
-	struct conn c = { .fd = -1 };
-	struct eom e = { .keep = 1 };
+	struct mw_conn c = { .fd = -1 };
+	struct mw_eom e = { .keep = 1 };
 	int on_conn = 0, r, i;
 
 	r = run_message(&c, 0, &on_conn, &e);
-	conn_close(&c);
-	conn_free(&c);
+	mw_quit(&c);
+	mw_conn_clear(&c);
 	if (r < 0) {
 		fprintf(stderr, "miltergen: %s: first message failed "
 		    "(connect/protocol error)\n", O.sock);
@@ -816,18 +272,19 @@ check_first(void)
 	    "%d other modification(s)\n", r, e.sigs, e.mods);
 	printf("# milter negotiated steps 0x%x: no reply to header %s, "
 	    "body %s; skips body %s; leading space %s\n", c.steps,
-	    c.steps & P_NR_HDR ? "yes" : "no", c.steps & P_NR_BODY ? "yes" :
-	    "no", c.steps & P_NOBODY ? "yes" : "no", c.steps & P_LEADSPC ?
-	    "yes" : "no");
-	for (i = 0; i < e.sigs && i < 8; i++) {
+	    c.steps & MW_P_NR_HDR ? "yes" : "no",
+	    c.steps & MW_P_NR_BODY ? "yes" : "no",
+	    c.steps & MW_P_NOBODY ? "yes" : "no",
+	    c.steps & MW_P_LEADSPC ? "yes" : "no");
+	for (i = 0; i < e.sigs && i < MW_EOM_SIGS; i++) {
 		const char *a = e.sighdr[i] ? strstr(e.sighdr[i], "a=") : NULL;
 		printf("#   signature %d: %.*s\n", i + 1, a ? (int)strcspn(a,
 		    ";") : 1, a ? a : "?");
 	}
-	if (O.wout)
-		write_signed(O.wout, &e);
-	for (i = 0; i < 8; i++)
-		free(e.sighdr[i]);
+	if (O.wout && mailmsg_write_signed(&M, O.wout, e.sighdr,
+	    e.sigs < MW_EOM_SIGS ? e.sigs : MW_EOM_SIGS) < 0)
+		bench_die(O.wout);
+	mw_eom_clear(&e);
 	if (O.expect >= 0 && e.sigs != O.expect)
 		printf("# WARNING: first message got %d signature(s), "
 		    "expected %d\n", e.sigs, O.expect);
@@ -872,21 +329,15 @@ parse_args(int argc, char **argv)
 		usage();
 }
 
-/* Merges the workers' figures into w[0]; returns the sorted latencies. */
-static double *
-merge(struct worker *w, long *n)
+/* Merges the workers' figures into w[0] and their latencies into *all,
+ * sorted. */
+static void
+merge(struct worker *w, struct bench_lat *all)
 {
-	double *all;
-	long tot = 0, k = 0;
 	int i;
 
-	for (i = 0; i < O.conc; i++)
-		tot += w[i].nlat;
-	if ((all = malloc((tot + 1) * sizeof *all)) == NULL)
-		die("malloc");
 	for (i = 0; i < O.conc; i++) {
-		memcpy(all + k, w[i].lat, w[i].nlat * sizeof *all);
-		k += w[i].nlat;
+		bench_lat_append(all, &w[i].lat);
 		if (i == 0)
 			continue;
 		w[0].sigs += w[i].sigs; w[0].mods += w[i].mods;
@@ -894,20 +345,21 @@ merge(struct worker *w, long *n)
 		w[0].rej += w[i].rej; w[0].tmp += w[i].tmp;
 		w[0].other += w[i].other; w[0].errors += w[i].errors;
 	}
-	qsort(all, (size_t)tot, sizeof *all, cmp_double);
-	*n = tot;
-	return all;
+	bench_lat_sort(all);
 }
 
 static int
 report(struct worker *w, double elapsed, double cpu_ms, double self_ms)
 {
+	struct bench_lat lat = { 0 };
 	long n, done;
-	double *lat = merge(w, &n), p50, p99, spm, rate;
+	double p50, p99, spm, rate;
 	int bad;
 
-	p50 = n ? lat[(long)(n * 0.50)] * 1e3 : 0;
-	p99 = n ? lat[n * 99 / 100 < n ? n * 99 / 100 : n - 1] * 1e3 : 0;
+	merge(w, &lat);
+	n = lat.n;
+	p50 = bench_lat_pct(&lat, 50) * 1e3;
+	p99 = bench_lat_pct(&lat, 99) * 1e3;
 	done = w->cont + w->acc;
 	spm = n ? (double)w->sigs / n : 0;
 	rate = n / elapsed;
@@ -932,54 +384,47 @@ report(struct worker *w, double elapsed, double cpu_ms, double self_ms)
 	    "sigs_per_msg=%.3f cpu_ms_per_msg=%.4f\n", O.label, O.conc,
 	    O.per_conn, n, done, w->errors + w->rej + w->tmp + w->other,
 	    elapsed, rate, p50, p99, spm, cpu_ms >= 0 && n ? cpu_ms / n : -1);
-	free(lat);
+	bench_lat_clear(&lat);
 	return bad ? 3 : 0;
-}
-
-static double
-self_cpu_ms(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct worker *w;
+	char err[PATH_MAX + 64];
 	double t0, elapsed, cpu0, cpu1, self0;
 	int i, rc;
 
 	parse_args(argc, argv);
-	if (O.file)
-		msg_load(&M, O.file);
-	else
-		msg_default(&M);
+	if (O.file && mailmsg_load(&M, O.file, err, sizeof err) < 0) {
+		fprintf(stderr, "miltergen: %s\n", err);
+		return 1;
+	}
+	if (O.file == NULL)
+		mailmsg_default(&M);
 	if (check_first() < 0)
 		return 1;
 	if ((w = calloc((size_t)O.conc, sizeof *w)) == NULL)
-		die("calloc");
-	cpu0 = proc_cpu_ms(O.pid);
-	self0 = self_cpu_ms();
-	t0 = now();
+		bench_die("calloc");
+	cpu0 = bench_proc_cpu_ms(O.pid);
+	self0 = bench_self_cpu_ms();
+	t0 = bench_now();
 	deadline = t0 + O.secs;
 	for (i = 0; i < O.conc; i++) {
 		w[i].id = i;
 		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0)
-			die("pthread_create");
+			bench_die("pthread_create");
 	}
 	for (i = 0; i < O.conc; i++)
 		pthread_join(w[i].tid, NULL);
-	elapsed = now() - t0;
-	cpu1 = proc_cpu_ms(O.pid);
+	elapsed = bench_now() - t0;
+	cpu1 = bench_proc_cpu_ms(O.pid);
 	rc = report(w, elapsed, cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1,
-	    self_cpu_ms() - self0);
+	    bench_self_cpu_ms() - self0);
 	for (i = 0; i < O.conc; i++)
-		free(w[i].lat);
+		bench_lat_clear(&w[i].lat);
 	free(w);
-	msg_free(&M);
+	mailmsg_clear(&M);
 	return rc;
 }

@@ -28,20 +28,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "pscript.h"
 
 #define REQ_MAX		2048
@@ -67,30 +63,13 @@ struct pconn {
 };
 
 struct stats {
-	double	*lat;
-	long	 n, cap;
+	struct bench_lat lat;	/* seconds per request */
 	long	 dunno, ok, tmp, perm, other, closed;
 };
 
 static struct opts O = { .conns = 1, .users = 10000, .total = 100000,
 			 .label = "policy", .domain = "example.com" };
 static unsigned long rng = 88172645463325252UL;
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "policygen: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 /* xorshift64: deterministic user choice for repeatable runs. */
 static unsigned long
@@ -100,49 +79,6 @@ next_rand(void)
 	rng ^= rng >> 7;
 	rng ^= rng << 17;
 	return rng;
-}
-
-static int
-sock_open(const char *spec)
-{
-	int fd = -1, one = 1;
-
-	if (strncmp(spec, "unix:", 5) == 0) {
-		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-		if (strlen(spec + 5) >= sizeof sun.sun_path)
-			return -1;
-		strcpy(sun.sun_path, spec + 5);
-		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0 &&
-		    connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
-			return fd;
-	} else if (strncmp(spec, "inet:", 5) == 0) {
-		char host[256];
-		const char *port = strrchr(spec + 5, ':');
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
-		size_t hl;
-		if (port == NULL || (hl = (size_t)(port - spec - 5)) >=
-		    sizeof host)
-			return -1;
-		memcpy(host, spec + 5, hl);
-		host[hl] = '\0';
-		if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-			memmove(host, host + 1, hl - 2);
-			host[hl - 2] = '\0';
-		}
-		if (getaddrinfo(host, port + 1, &hints, &ai) != 0)
-			return -1;
-		fd = socket(ai->ai_family, SOCK_STREAM, 0);
-		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-			freeaddrinfo(ai);
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-			    sizeof one);
-			return fd;
-		}
-		freeaddrinfo(ai);
-	}
-	if (fd >= 0)
-		close(fd);
-	return -1;
 }
 
 /* Formats the request Postfix would send; returns its length. */
@@ -194,58 +130,6 @@ classify(struct stats *s, const char *reply)
 }
 
 static void
-record(struct stats *s, double lat)
-{
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 65536;
-		if ((s->lat = realloc(s->lat, s->cap * sizeof *s->lat)) ==
-		    NULL)
-			die("realloc");
-	}
-	s->lat[s->n++] = lat;
-}
-
-/* ---- server process figures ------------------------------------------ */
-
-static long
-proc_rss_kb(int pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%d/status", pid);
-	if (pid <= 0 || (f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
-static double
-proc_cpu_ms(int pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut, st;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	if (pid <= 0 || (f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
-	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-	    &ut, &st) != 2)
-		return -1;
-	return (ut + st) * 1000.0 / sysconf(_SC_CLK_TCK);
-}
-
-static void
 raise_nofile(void)
 {
 	struct rlimit rl;
@@ -264,7 +148,7 @@ static double deadline;
 static int
 claim(void)
 {
-	if (O.secs > 0 ? now() >= deadline : issued >= O.total)
+	if (O.secs > 0 ? bench_now() >= deadline : issued >= O.total)
 		return 0;
 	issued++;
 	return 1;
@@ -293,7 +177,7 @@ send_next(struct pconn *c, int id, double t0)
 			return -1;
 		off += (size_t)w;
 	}
-	c->t0 = t0 > 0 ? t0 : now();
+	c->t0 = t0 > 0 ? t0 : bench_now();
 	c->rlen = 0;
 	c->waiting = 0;
 	return 0;
@@ -315,7 +199,7 @@ on_read(struct pconn *c, struct stats *s)
 	c->rbuf[c->rlen] = '\0';
 	if ((end = strstr(c->rbuf, "\n\n")) == NULL)
 		return c->rlen >= RBUF_MAX - 1 ? -1 : 0;
-	record(s, now() - c->t0);
+	bench_lat_add(&s->lat, bench_now() - c->t0);
 	classify(s, c->rbuf);
 	/* After an accepted RCPT comes the message's END-OF-MESSAGE;
 	 * after a refused RCPT or an EOM, the next message's RCPT. */
@@ -334,11 +218,11 @@ open_all(int n, int epfd)
 	int i;
 
 	if (c == NULL)
-		die("calloc");
+		bench_die("calloc");
 	for (i = 0; i < n; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 =
 		    (uint32_t)i };
-		if ((c[i].fd = sock_open(O.addr)) < 0) {
+		if ((c[i].fd = bench_connect(O.addr)) < 0) {
 			fprintf(stderr, "policygen: %s: connection %d: %s\n",
 			    O.addr, i + 1, strerror(errno));
 			exit(1);
@@ -346,7 +230,7 @@ open_all(int n, int epfd)
 		fcntl(c[i].fd, F_SETFL, O_NONBLOCK);
 		if (epfd >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, c[i].fd,
 		    &ev) < 0)
-			die("epoll_ctl");
+			bench_die("epoll_ctl");
 	}
 	return c;
 }
@@ -355,7 +239,7 @@ open_all(int n, int epfd)
 static int
 send_due(struct pconn *c, int *active)
 {
-	double t = now(), next = 0, iv = O.conns / O.rate;
+	double t = bench_now(), next = 0, iv = O.conns / O.rate;
 	int i;
 
 	for (i = 0; i < O.conns; i++) {
@@ -380,7 +264,7 @@ run_load(struct pconn *c, int epfd, struct stats *s)
 {
 	struct epoll_event evs[256];
 	int active = 0, i, tmo = 1000;
-	double t0 = now();
+	double t0 = bench_now();
 
 	for (i = 0; i < O.conns; i++) {
 		c[i].due = t0 + (O.rate > 0 ? i / O.rate : 0);
@@ -401,7 +285,7 @@ run_load(struct pconn *c, int epfd, struct stats *s)
 		n = epoll_wait(epfd, evs, 256, tmo);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || (n == 0 && now() - t0 > O.secs + 30)) {
+		if (n < 0 || (n == 0 && bench_now() - t0 > O.secs + 30)) {
 			fprintf(stderr, "policygen: no reply in 30 s, %d "
 			    "requests outstanding\n", active);
 			break;
@@ -422,59 +306,50 @@ run_load(struct pconn *c, int epfd, struct stats *s)
 	}
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void
 report(struct stats *s, double elapsed, double cpu_ms)
 {
-	double p50 = 0, p99 = 0, rate = s->n / elapsed;
+	long n = s->lat.n;
+	double p50, p99, rate = n / elapsed;
 
-	if (s->n > 0) {
-		qsort(s->lat, (size_t)s->n, sizeof *s->lat, cmp_double);
-		p50 = s->lat[s->n / 2] * 1e3;
-		p99 = s->lat[s->n * 99 / 100] * 1e3;
-	}
+	bench_lat_sort(&s->lat);
+	p50 = bench_lat_pct(&s->lat, 50) * 1e3;
+	p99 = bench_lat_pct(&s->lat, 99) * 1e3;
 	printf("%s: %ld requests in %.2f s over %d connections: %.0f req/s, "
-	    "latency p50 %.3f ms p99 %.3f ms\n", O.label, s->n, elapsed,
+	    "latency p50 %.3f ms p99 %.3f ms\n", O.label, n, elapsed,
 	    O.conns, rate, p50, p99);
 	printf("%s: replies DUNNO %ld OK %ld 4xx %ld 5xx %ld other %ld; "
 	    "connections closed by server %ld\n", O.label, s->dunno, s->ok,
 	    s->tmp, s->perm, s->other, s->closed);
 	if (cpu_ms >= 0)
 		printf("%s: server CPU %.0f ms = %.1f us/request\n", O.label,
-		    cpu_ms, s->n ? cpu_ms * 1e3 / s->n : 0);
-	if (s->dunno + s->ok < s->n / 2)
+		    cpu_ms, n ? cpu_ms * 1e3 / n : 0);
+	if (s->dunno + s->ok < n / 2)
 		printf("\n*** WARNING %s: most replies are not DUNNO/OK -- "
 		    "check the server's users, plan or rules ***\n\n",
 		    O.label);
 	printf("RESULT label=%s conns=%d reqs=%ld secs=%.3f rate=%.1f "
 	    "p50_ms=%.3f p99_ms=%.3f dunno=%ld tmp=%ld perm=%ld other=%ld "
-	    "closed=%ld cpu_us_per_req=%.2f\n", O.label, O.conns, s->n,
+	    "closed=%ld cpu_us_per_req=%.2f\n", O.label, O.conns, n,
 	    elapsed, rate, p50, p99, s->dunno + s->ok, s->tmp, s->perm,
-	    s->other, s->closed, cpu_ms >= 0 && s->n ? cpu_ms * 1e3 / s->n :
+	    s->other, s->closed, cpu_ms >= 0 && n ? cpu_ms * 1e3 / n :
 	    -1);
 }
 
 static void
 run_idle(void)
 {
-	long before = proc_rss_kb(O.pid), with;
-	double t0 = now();
+	long before = bench_proc_rss_kb(O.pid), with;
+	double t0 = bench_now();
 	struct pconn *c;
 	int i;
 
 	c = open_all(O.idle, -1);
 	printf("%s: %d idle connections open after %.2f s\n", O.label,
-	    O.idle, now() - t0);
+	    O.idle, bench_now() - t0);
 	fflush(stdout);
 	usleep((useconds_t)((O.secs > 0 ? O.secs : 2) * 1e6));
-	with = proc_rss_kb(O.pid);
+	with = bench_proc_rss_kb(O.pid);
 	printf("%s: server VmRSS %ld kB before, %ld kB with %d idle "
 	    "connections (%.1f kB per 1000)\n", O.label, before, with,
 	    O.idle, (with - before) * 1000.0 / O.idle);
@@ -531,17 +406,18 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if ((epfd = epoll_create1(0)) < 0)
-		die("epoll_create1");
+		bench_die("epoll_create1");
 	c = open_all(O.conns, epfd);
-	cpu0 = proc_cpu_ms(O.pid);
-	t0 = now();
+	cpu0 = bench_proc_cpu_ms(O.pid);
+	t0 = bench_now();
 	deadline = t0 + O.secs;
 	run_load(c, epfd, &s);
-	report(&s, now() - t0, cpu0 >= 0 ? proc_cpu_ms(O.pid) - cpu0 : -1);
+	report(&s, bench_now() - t0, cpu0 >= 0 ?
+	    bench_proc_cpu_ms(O.pid) - cpu0 : -1);
 	for (ch = 0; ch < O.conns; ch++)
 		close(c[ch].fd);
 	close(epfd);
 	free(c);
-	free(s.lat);
+	bench_lat_clear(&s.lat);
 	return 0;
 }
