@@ -243,7 +243,6 @@ outbound_eom(SMFICTX *ctx, struct mconn *c, struct mmsg *m)
 		    "host name", m->qid, who(c, m, w, sizeof(w)), dom);
 		return SMFIS_ACCEPT;
 	}
-	keystore_maybe_reload(G.keys);
 	keystore_lookup(G.keys, dom, G.conf.sign_subdomains, &ks);
 	switch (ks.status) {
 	case KS_NONE:
