@@ -40,10 +40,14 @@ static const char *const w_dest[] = { "syslog", "stderr", NULL };
 static const char *const w_onerr[] = { "defer", "accept", NULL };
 static const char *const w_mode[] = { "auto", "sign", "verify", NULL };
 static const char *const w_unknown[] = { "reject", "default", NULL };
+static const char *const w_align[] = { "no", "warn", "yes", NULL };
+static const char *const w_org[] = { "treewalk", "psl", NULL };
+static const char *const w_dnserr[] = { "tempfail", "accept", NULL };
 static const char *const w_algs[] = { "rsa-sha256", "ed25519-sha256", NULL };
 
 static int check_address(const char *, char *, size_t);
 static int check_cidr(const char *, char *, size_t);
+static int check_ip(const char *, char *, size_t);
 static int check_canon(const char *, char *, size_t);
 static int check_header(const char *, char *, size_t);
 static int check_redis(const char *, char *, size_t);
@@ -100,12 +104,20 @@ static const struct conf_key keys[] = {
 	    F(oversign_headers), 0, 0, NULL, check_header },
 	{ "sign_subdomains", CT_BOOL, "no", F(sign_subdomains), 0, 0, NULL,
 	    NULL },
-	{ "authorize_senders", CT_BOOL, "no", F(authorize_senders), 0, 0,
+	{ "authorize_senders", CT_BOOL, "yes", F(authorize_senders), 0, 0,
 	    NULL, NULL },
 	{ "authserv_id", CT_STR, "", F(authserv_id), 0, 0, NULL, NULL },
 	{ "dmarc_enforce", CT_BOOL, "no", F(dmarc_enforce), 0, 0, NULL, NULL },
 	{ "milter_refunds", CT_BOOL, "yes", F(milter_refunds), 0, 0, NULL,
 	    NULL },
+	{ "relay_addresses", CT_LIST, "", F(relay_addresses), 0, 0, NULL,
+	    check_ip },
+	{ "require_alignment", CT_ENUM, "warn", F(require_alignment), 0, 0,
+	    w_align, NULL },
+	{ "dmarc_org_domain", CT_ENUM, "treewalk", F(dmarc_org_domain), 0, 0,
+	    w_org, NULL },
+	{ "dns_error_action", CT_ENUM, "tempfail", F(dns_error_action), 0, 0,
+	    w_dnserr, NULL },
 
 	{ "policyd_listen", CT_LIST, "inet:127.0.0.1:10040", F(policyd_listen),
 	    1, 0, NULL, check_address },
@@ -241,6 +253,18 @@ check_cidr(const char *v, char *err, size_t errlen)
 	if (cidr_parse(v, &c) == 0)
 		return 0;
 	snprintf(err, errlen, "not an IP address or network: \"%s\"", v);
+	return -1;
+}
+
+/* One address, no network: relay_addresses are what receivers see. */
+static int
+check_ip(const char *v, char *err, size_t errlen)
+{
+	struct cidr	 c;
+
+	if (strchr(v, '/') == NULL && cidr_parse(v, &c) == 0)
+		return 0;
+	snprintf(err, errlen, "not an IP address: \"%s\"", v);
 	return -1;
 }
 

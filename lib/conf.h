@@ -48,6 +48,9 @@ enum on_error { ON_ERROR_DEFER, ON_ERROR_ACCEPT };
 enum milter_mode { MODE_AUTO, MODE_SIGN, MODE_VERIFY };
 enum log_dest { LOGDEST_SYSLOG, LOGDEST_STDERR };
 enum unknown_user { UNKNOWN_REJECT, UNKNOWN_DEFAULT };
+enum require_alignment { ALIGN_NO, ALIGN_WARN, ALIGN_YES };
+enum dmarc_org { ORG_TREEWALK, ORG_PSL };
+enum dns_error_action { DNSERR_TEMPFAIL, DNSERR_ACCEPT };
 
 struct conf {
 	/* shared */
@@ -80,6 +83,10 @@ struct conf {
 	char		*authserv_id;
 	int		 dmarc_enforce;
 	int		 milter_refunds;
+	struct strlist	 relay_addresses;	/* IPs, for SPF checks */
+	int		 require_alignment;	/* enum require_alignment */
+	int		 dmarc_org_domain;	/* enum dmarc_org */
+	int		 dns_error_action;	/* enum dns_error_action */
 
 	/* outpost-policyd */
 	struct strlist	 policyd_listen;

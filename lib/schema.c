@@ -89,6 +89,15 @@ schema_key_plan(const struct conf *c, const char *plan, char *buf,
 }
 
 int
+schema_key_domain(const struct conf *c, const char *domain, char *buf,
+    size_t len)
+{
+	if (*domain == '\0')
+		return -1;
+	return fmt(buf, len, "%s%s%s", c->redis_prefix, "domain:", domain);
+}
+
+int
 schema_key_global(const struct conf *c, const char *what, char *buf,
     size_t len)
 {

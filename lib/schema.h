@@ -52,7 +52,16 @@
  *     gives back the first message's amounts, once.
  *   Time is Redis's TIME inside the scripts (one clock for a fleet).
  *
- * SUPPRESSION
+ * SENDING DOMAINS (written by outpostctl domain verify, read by the milter)
+ *   Pdomain:DOMAIN   HASH  state    "verified" | "unverified"
+ *                          checked  unix seconds of the last verification
+ *                          since    unix seconds of the last state change
+ *                          reasons  why not verified ("" when verified)
+ *                          results  the checks as JSON (domain verify --json)
+ *                    DOMAIN is the A-label, lower case (the one normaliser).
+ *                    No key: never verified, the same as "unverified".
+ *   Pdomains         SET   every DOMAIN that has a Pdomain: key
+ *
  *   Global list:  Psup:N            N = 0 .. SCHEMA_SUP_GLOBAL_BUCKETS-1
  *   User list:    P{u:NAME}:sup:N   N = 0 .. SCHEMA_SUP_USER_BUCKETS-1
  *   Each bucket is a HASH  field -> value, where
@@ -80,7 +89,8 @@
  *   schema_key_counter(conf, name, dim, win, buf, len)
  *   schema_key_queue(conf, name, queue_id, buf, len)
  *   schema_key_plan(conf, plan, buf, len)      "Pplan:PLAN"
- *   schema_key_global(conf, what, buf, len)    "Pplans", "Pusers"
+ *   schema_key_global(conf, what, buf, len)    "Pplans", "Pusers", "Pdomains"
+ *   schema_key_domain(conf, domain, buf, len)  "Pdomain:DOMAIN"
  *   schema_key_user_glob(conf, name, buf, len) glob for SCAN MATCH of
  *                                    every key of the user (prefix escaped)
  *   schema_limit_field(dim, win, buf, len)     "messages/3600", "bytes/month"
@@ -112,6 +122,14 @@ struct conf;
 #define SCHEMA_DOM			"dom"
 #define SCHEMA_PLANS			"plans"
 #define SCHEMA_USERS			"users"
+#define SCHEMA_DOMAINS			"domains"
+
+/* Pdomain: fields and values */
+#define SCHEMA_F_CHECKED		"checked"
+#define SCHEMA_F_REASONS		"reasons"
+#define SCHEMA_F_RESULTS		"results"
+#define SCHEMA_VERIFIED			"verified"
+#define SCHEMA_UNVERIFIED		"unverified"
 
 /* acct fields and values */
 #define SCHEMA_F_PLAN			"plan"
@@ -150,6 +168,7 @@ int	 schema_key_counter(const struct conf *, const char *, int, long,
 int	 schema_key_queue(const struct conf *, const char *, const char *,
 	    char *, size_t);
 int	 schema_key_plan(const struct conf *, const char *, char *, size_t);
+int	 schema_key_domain(const struct conf *, const char *, char *, size_t);
 int	 schema_key_global(const struct conf *, const char *, char *, size_t);
 int	 schema_key_user_glob(const struct conf *, const char *, char *,
 	    size_t);

@@ -28,6 +28,10 @@ keys(struct conf *c)
 	    "empty queue id refused");
 	schema_key_plan(c, "pro", buf, sizeof(buf));
 	is_str(buf, "outpost:plan:pro", "plan key");
+	schema_key_domain(c, "xn--bcher-kva.example", buf, sizeof(buf));
+	is_str(buf, "outpost:domain:xn--bcher-kva.example", "domain key");
+	ok(schema_key_domain(c, "", buf, sizeof(buf)) < 0,
+	    "empty domain refused");
 	schema_key_global(c, SCHEMA_USERS, buf, sizeof(buf));
 	is_str(buf, "outpost:users", "users key");
 	schema_key_sup(c, NULL, 17, buf, sizeof(buf));
