@@ -23,6 +23,7 @@
 
 #include "dkimsign.h"
 #include "log.h"
+#include "mailaddr.h"
 #include "milter.h"
 #include "xmalloc.h"
 
@@ -69,6 +70,7 @@ mmsg_free(struct mmsg *m)
 		return NULL;
 	dsig_free(m->sig);
 	free(m->auth);
+	free(m->env_domain);
 	free(m->from);
 	free(m);
 	return NULL;
@@ -161,6 +163,37 @@ is_outbound(SMFICTX *ctx, const struct mconn *c, const char *auth)
 	    strcmp(dn, G.conf.sign_daemon_name) == 0;
 }
 
+/*
+ * The domain of the MAIL FROM address ("<bob@Example.com>" ->
+ * "example.com"), "" for the null sender, the text as given when it does
+ * not normalise: for logging and DMARC alignment, never for a decision
+ * that a bad address could win.
+ */
+static char *
+envelope_domain(const char *arg)
+{
+	char		 buf[MAILADDR_MAX + 1], dom[MAILDOMAIN_MAX + 1];
+	char		 err[128];
+	const char	*at;
+	size_t		 n;
+
+	if (arg == NULL)
+		return xstrdup("");
+	if (*arg == '<')
+		arg++;
+	n = strcspn(arg, ">");
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	memcpy(buf, arg, n);
+	buf[n] = '\0';
+	if ((at = strrchr(buf, '@')) == NULL)
+		return xstrdup("");
+	if (mailaddr_domain_norm(at + 1, dom, sizeof(dom), err,
+	    sizeof(err)) < 0)
+		return xstrdup(at + 1);
+	return xstrdup(dom);
+}
+
 static sfsistat
 mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
@@ -168,7 +201,6 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	struct mmsg	*m;
 	const char	*auth;
 
-	(void)argv;
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	c->msg = mmsg_free(c->msg);
@@ -179,6 +211,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	strcpy(m->qid, "-");
 	if (auth != NULL && *auth != '\0')
 		m->auth = xstrdup(auth);
+	m->env_domain = envelope_domain(argv[0]);
 	if ((m->sig = dsig_new(G.relaxed_header, G.relaxed_body)) == NULL) {
 		mmsg_free(m);
 		return SMFIS_TEMPFAIL;

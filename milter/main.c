@@ -214,6 +214,7 @@ main(int argc, char **argv)
 	open_keys();
 	signals_init();
 	refund_init();
+	authz_init();
 	log_info("listening on %s, mode %s, keys in %s",
 	    G.conf.milter_socket, G.conf.milter_mode == MODE_AUTO ? "auto" :
 	    G.conf.milter_mode == MODE_SIGN ? "sign" : "verify",
@@ -230,6 +231,7 @@ main(int argc, char **argv)
 	}
 	log_info("stopped");
 	refund_fini();
+	authz_fini();
 	G.keys = keystore_free(G.keys);
 	free(G.internal);
 	conf_free(&G.conf);

@@ -41,6 +41,7 @@ extern struct milter_globals G;
 struct mmsg {
 	char		 qid[QID_MAX];		/* "i" macro, or "-" */
 	char		*auth;			/* {auth_authen}, may be NULL */
+	char		*env_domain;		/* MAIL FROM domain, "" for <> */
 	struct dsig	*sig;			/* header + body hashing */
 	unsigned	 nfrom;			/* From header fields seen */
 	char		*from;			/* value of the first one */
@@ -54,6 +55,17 @@ struct mconn {
 	int		 internal;		/* addr in internal_hosts */
 	struct mmsg	*msg;
 };
+
+/* authz.c */
+enum { AUTHZ_OK, AUTHZ_REFUSE, AUTHZ_ERROR };
+struct authz {
+	char	 why[512];		/* REFUSE: reply text; ERROR: cause */
+	char	 verified[256];		/* OK, authorize_senders: the verified
+					   domain that covers the From domain */
+};
+void		 authz_init(void);
+int		 authz_check(const char *, const char *, struct authz *);
+void		 authz_fini(void);
 
 /* callbacks.c */
 extern struct smfiDesc milter_desc;

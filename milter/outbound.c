@@ -6,6 +6,10 @@
  * The replies, in the order they are decided:
  *   no From, several From fields, a From listing several addresses or none,
  *   a From that cannot be parsed          550 5.7.1 naming the problem
+ *   a SASL user not authorised for the From domain, or (authorize_senders)
+ *   the domain not verified               550 5.7.1 naming user and domain
+ *   authorisation data unavailable        451 4.3.0 (on_error = accept:
+ *                                          passed unsigned)
  *   no keys for the From domain           accepted unsigned (not ours), logged
  *   keys present but unusable             451 4.3.0 naming the problem
  *   internal failure (memory, crypto)     451 4.3.0
@@ -220,6 +224,35 @@ sign_all(SMFICTX *ctx, const struct mconn *c, struct mmsg *m,
 	return 0;
 }
 
+/*
+ * A SASL user's From domain: allowed for the user (and verified, with
+ * authorize_senders), or refused before anything is signed.  Every
+ * decision is logged; SMFIS_CONTINUE means go on.
+ */
+static sfsistat
+authorise(SMFICTX *ctx, const struct mconn *c, const struct mmsg *m,
+    const char *dom)
+{
+	struct authz	 a;
+	char		 why[600];
+	int		 v;
+
+	v = authz_check(m->auth, dom, &a);
+	log_info("%s: sender user=%s env_domain=%s from_domain=%s "
+	    "verdict=%s%s%s", m->qid, m->auth,
+	    *m->env_domain ? m->env_domain : "<>", dom,
+	    v == AUTHZ_OK ? "allowed" : v == AUTHZ_REFUSE ? "refused" : "error",
+	    v == AUTHZ_OK ? "" : " reason=", v == AUTHZ_OK ? "" : a.why);
+	if (v == AUTHZ_OK)
+		return SMFIS_CONTINUE;
+	if (v == AUTHZ_REFUSE)
+		return refuse(ctx, c, m, a.why);
+	snprintf(why, sizeof(why), "cannot check sender authorisation: %s",
+	    a.why);
+	/* on_error = accept passes it, but never with a signature. */
+	return fail(ctx, c, m, why);
+}
+
 sfsistat
 outbound_eom(SMFICTX *ctx, struct mconn *c, struct mmsg *m)
 {
@@ -238,6 +271,8 @@ outbound_eom(SMFICTX *ctx, struct mconn *c, struct mmsg *m)
 	if (dkimkey_domain_normalize(dom, ace, sizeof(ace), why,
 	    sizeof(why)) == 0)
 		strcpy(dom, ace);
+	if (m->auth != NULL && (rc = authorise(ctx, c, m, dom)) != SMFIS_CONTINUE)
+		return rc;
 	if (!rfc5322_hostname_ok(dom)) {
 		log_info("%s: not signed %s: From domain \"%s\" is not a "
 		    "host name", m->qid, who(c, m, w, sizeof(w)), dom);

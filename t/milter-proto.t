@@ -26,6 +26,10 @@
 # stop); 8 connections x 50 messages at once; simple/simple with and
 # without SMFIP_HDR_LEADSPC; a body in 7-byte chunks; -n; SIGTERM.
 #
+# Sender authorisation (milter-authz.t) is off here: authorize_senders =
+# no and the SASL users, made in a private redis-server, have no domain
+# set, so they may send as any domain.
+#
 # Runs as root (the milter drops to "outpost", keys belong to it) or as
 # any other user (the milter stays that user).  KEEP=1 keeps the temp dir.
 set -u
@@ -98,6 +102,14 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 chmod 755 "$T"			# the milter's account must reach keys/
 mkdir -m 755 "$T/keys" "$T/msg" "$T/out"
+command -v redis-server >/dev/null || skip_all "redis-server not installed"
+redis-server --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 777 \
+    --save '' --appendonly no --dir "$T" >"$T/redis.log" 2>&1 &
+PID[redis]=$!
+for _ in $(seq 50); do
+	redis-cli -s "$T/redis.sock" ping 2>/dev/null | grep -q PONG && break
+	sleep 0.1
+done
 
 # conf NAME [LINE...]: $T/NAME.conf for the milter NAME.
 conf() {
@@ -110,6 +122,8 @@ conf() {
 		echo "log_destination = stderr"
 		echo "log_level = info"
 		echo "milter_refunds = no"
+		echo "redis_address = unix:$T/redis.sock"
+		echo "authorize_senders = no"
 		printf '%s\n' "$@"
 	} >"$T/$name.conf"
 }
@@ -118,6 +132,10 @@ conf sign "milter_mode = sign" "sign_subdomains = yes"
 conf verify "milter_mode = verify"
 conf accept "on_error = accept" "sign_algorithms = rsa-sha256"
 conf simple "canonicalization = simple/simple"
+for u in alice bob user1 user2 user3 user4 user5 user6 user7 user8; do
+	"$CTL" -c "$T/auto.conf" user add "$u@example.com" >>"$T/ctl-users.out" 2>&1 ||
+	    bail "outpostctl user add $u: $(cat "$T/ctl-users.out")"
+done
 
 # domain_add DOMAIN SEL: keys through outpostctl (owned by RUNUSER), and
 # their DNS records appended to $T/dns.txt for dkimpy.

@@ -13,6 +13,10 @@
 # mode 0644 -> 451 4.3.0 naming the problem, while example.com mail
 # keeps being signed.
 #
+# The SASL user alice may send as any domain (no domain set, and
+# authorize_senders = no): sender authorisation has its own test,
+# milter-authz.t.
+#
 # TE_SIGNER=opendkim runs the same transcript against OpenDKIM (rsa only;
 # the bad-input replies are outpost's own and are skipped): the proof
 # that the bed, not the milter, is right.
@@ -43,6 +47,7 @@ declare -A WANT_REPLY=(
 )
 
 te_tmpdir
+te_redis_start
 K="$T/keys"
 PW='S3cret pw'
 mkdir -p "$T/out"
@@ -56,7 +61,11 @@ log_level = debug
 internal_hosts = 127.0.0.1/32
 sign_daemon_name = ORIGINATING
 milter_refunds = no
+redis_address = unix:$T/redis.sock
+authorize_senders = no
 EOF
+"$CTL_BIN" -c "$T/outpost.conf" user add alice@example.com >"$T/ctl-user.out" 2>&1 ||
+    te_fail "outpostctl user add: $(cat "$T/ctl-user.out")"
 
 # Keys: outpostctl once its "domain add" exists, else the same layout
 # made with openssl (te_keygen).  badperm.example.com: a key file 0644.

@@ -72,6 +72,7 @@ milter_socket = unix:$T/run/milter.sock
 internal_hosts = 127.0.0.1/32
 sign_daemon_name = ORIGINATING
 policyd_listen = inet:127.0.0.1:$PPORT
+authorize_senders = no
 EOF
 
 ctl domain add example.com --selector t >"$T/ctl-domain.out" 2>&1 ||

@@ -1,0 +1,243 @@
+#!/bin/bash
+# milter-authz.t -- who may send as which domain: outpost-milter's sender
+# authorisation behind a real private Postfix with outpost-policyd, driven
+# by swaks with SASL.  Users and domains are made with outpostctl.
+#
+# bob may use example.com and example.org; customer2.example.net belongs
+# to someone else but has keys here (a hosting provider's other customer).
+# With authorize_senders = yes (the default), sign_subdomains = no:
+#   - From a domain bob was not given: 550 5.7.1 naming user and domain,
+#     never signed, whether the domain has keys or not, and the count
+#     outpost-policyd made at end of data given back;
+#   - From his own verified domain: signed, dkimpy passes;
+#   - From a subdomain of it: 550 5.7.1 not verified for sending;
+#   - From an allowed domain that is not verified: 550 5.7.1, then signed
+#     once it is verified (the milter's cache holds at most 5 s);
+#   - an account without domains: refused; `user deny` holds within 5 s;
+#   - mail from the internal address without SASL: signed as before;
+#   - Redis unreachable for the milter: 451 4.3.0 (on_error = defer) or
+#     delivered unsigned (on_error = accept), never signed.
+# Then sign_subdomains = yes (the subdomain signed with d=example.com) and
+# authorize_senders = no (the account without domains may send; the
+# other customer's domain is still refused).
+#
+# The verified state is set in Redis directly (the layout of lib/schema.h)
+# where outpostctl domain verify would write it after checking DNS; that
+# command has its own test.
+. "$(dirname "$0")/lib/testenv.sh"
+te_need_root
+POLICYD="$TE_ROOT/policyd/outpost-policyd"
+MILTER="$TE_ROOT/milter/outpost-milter"
+CTL_BIN="$TE_ROOT/ctl/outpostctl"
+for b in "$POLICYD" "$MILTER" "$CTL_BIN"; do
+	[ -x "$b" ] || skip_all "${b#"$TE_ROOT"/} not built"
+done
+command -v redis-server >/dev/null || skip_all "redis-server not installed"
+
+te_tmpdir
+PW='S3cret pw'
+CONF="$T/outpost.conf"
+mkdir -p "$T/out" "$T/msg"
+ctl() { "$CTL_BIN" -c "$CONF" "$@"; }
+
+te_redis_start
+te_free_port PPORT
+cat >"$CONF" <<EOF
+redis_address = unix:$T/redis.sock
+redis_timeout = 1s
+user = outpost
+log_destination = stderr
+keys_directory = $T/keys
+milter_socket = unix:$T/run/milter.sock
+internal_hosts = 127.0.0.1/32
+sign_daemon_name = ORIGINATING
+policyd_listen = inet:127.0.0.1:$PPORT
+EOF
+
+for d in example.com example.org customer2.example.net; do
+	ctl domain add "$d" --selector t >>"$T/ctl.out" 2>&1 ||
+	    te_fail "outpostctl domain add $d: $(cat "$T/ctl.out")"
+done
+te_dns_from_keys "$T/keys" >"$T/dns.txt"
+
+# verify DOMAIN -- record DOMAIN as verified, as domain verify would.
+verify() {
+	te_redis_cli hset "outpost:domain:$1" state verified checked "$(date +%s)" >/dev/null &&
+	    te_redis_cli sadd outpost:domains "$1" >/dev/null
+}
+verify example.com
+verify customer2.example.net
+
+for c in "plan set std messages=100/1h" \
+    "user add bob@example.com --plan std --domain example.com --domain example.org" \
+    "user add carol@example.com --plan std" \
+    "user add other@customer2.example.net --plan std --domain customer2.example.net"; do
+	# shellcheck disable=SC2086
+	ctl $c >>"$T/ctl.out" 2>&1 || te_fail "outpostctl $c: $(cat "$T/ctl.out")"
+done
+
+te_bg policyd "$POLICYD" -f -c "$CONF"
+te_wait te_listening "$PPORT" "$(cat "$T/policyd.pid")" ||
+    te_fail "outpost-policyd did not listen: $(tail -20 "$T/policyd.log")"
+
+# milter [KEY = VALUE...] -- (re)start the milter with $CONF, those keys
+# replaced or added.
+milter() {
+	local l keys=""
+	te_bg_alive milter && te_bg_stop milter
+	for l in "$@"; do keys="$keys|${l%% =*}"; done
+	{ grep -Ev "^(${keys#|}) =" "$CONF"; printf '%s\n' "$@"; } >"$T/milter.conf"
+	rm -f "$T/run/milter.sock"
+	te_bg milter "$MILTER" -f -c "$T/milter.conf"
+	te_wait test -S "$T/run/milter.sock" ||
+	    te_fail "outpost-milter did not create its socket: $(tail -20 "$T/milter.log")"
+}
+milter
+TE_MILTER="unix:$T/run/milter.sock"
+SNIPPET=$(sed "s/127\.0\.0\.1:10040/127.0.0.1:$PPORT/" "$TE_ROOT/etc/postfix/main.cf.policyd")
+te_postfix_start "$SNIPPET"
+for u in bob carol; do te_sasl_user "$u@example.com" "$PW"; done
+diag "test dir $T"
+
+# msg TOKEN FROM -- a message file with that From address.
+msg() {
+	printf 'From: Sender <%s>\nTo: <rcpt@example.org>\nSubject: %s\nDate: Wed, 02 Dec 2026 10:00:00 +0000\nMessage-ID: <%s@authz.test>\n\nHello.\n' \
+	    "$2" "$1" "$1" >"$T/msg/$1.eml"
+	echo "$T/msg/$1.eml"
+}
+
+# send USER ENVFROM FROM TOKEN -- submit with AUTH; prints the final reply.
+send() {
+	te_data_reply "$(te_submit "$(msg "$4" "$3")" "$4" "$1" "$PW" \
+	    --from "$2")"
+}
+
+# used USER -- messages counted against USER's messages=100/1h now.
+used() {
+	ctl --json user show "$1" | "$TE_PY" -c '
+import json, sys
+u = json.load(sys.stdin)
+print(" ".join(str(l["used"]) for l in u["limits"] if l["limit"] == "messages=100/1h"))'
+}
+
+QUEUED='^250 2\.0\.0 Ok: queued as [0-9A-Za-z]+$'
+
+# delivered TOKEN REPLY NSIGS [D] -- delivered with NSIGS signatures of
+# d=D (default example.com) that dkimpy passes.
+delivered() {
+	local out="$T/out/$1.eml" want
+	if ! ok "$1: delivered" te_fetch "$(te_queue_id "$2")" "$1" "$out"; then
+		skip 2 "$1 not delivered"
+		return
+	fi
+	is "$(te_count_sigs "$out")" "$3" "$1: $3 DKIM-Signature header(s)"
+	[ "$3" = 0 ] && { skip 1 "$1: unsigned"; return; }
+	want="a=ed25519-sha256 d=${4:-example.com} s=te result=pass
+a=rsa-sha256 d=${4:-example.com} s=tr result=pass"
+	is "$(te_verify_dkimpy "$out" "$T/dns.txt" | sed 's/^i=[0-9]* //' | sort)" \
+	    "$want" "$1: dkimpy passes both signatures"
+}
+
+# not_delivered TOKEN -- nothing reached the sink for TOKEN.
+not_delivered() {
+	sleep 0.5
+	ok "$1: nothing delivered" test -z "$(ls "$T/sink" 2>/dev/null |
+	    xargs -r grep -l "rcpt-$1@" 2>/dev/null)"
+}
+
+mlog() { grep -F "$1" "$T/milter.log" | tail -1; }
+
+# 1. The hole: bob signs as another customer's domain.
+u0=$(used bob@example.com)
+r=$(send bob@example.com bob@example.com boss@customer2.example.net cross)
+is "$r" "550 5.7.1 bob@example.com is not authorised to send as customer2.example.net" \
+    "cross-customer From: 550 5.7.1 naming user and domain"
+not_delivered cross
+is "$(used bob@example.com)" "$u0" "cross-customer: policyd's count refunded"
+like "$(mlog 'from_domain=customer2.example.net')" \
+    '^outpost-milter: info: [0-9A-Za-z]+: sender user=bob@example\.com env_domain=example\.com from_domain=customer2\.example\.net verdict=refused reason=bob@example\.com is not authorised' \
+    "cross-customer: logged with queue ID, user, both domains, verdict, reason" ||
+    diag "$(tail -5 "$T/milter.log")"
+like "$(mlog 'refunded user=bob@example.com')" 'counter' "cross-customer: refund logged"
+
+r=$(send bob@example.com bob@example.com boss@nokeys.example.net nokeys)
+is "$r" "550 5.7.1 bob@example.com is not authorised to send as nokeys.example.net" \
+    "domain without keys: refused all the same"
+
+# 2. His own verified domain: signed.
+u0=$(used bob@example.com)
+r=$(send bob@example.com bob@example.com bob@example.com own)
+like "$r" "$QUEUED" "own verified domain: accepted"
+delivered own "$r" 2
+is "$(used bob@example.com)" "$((u0 + 1))" "own domain: counted once"
+like "$(mlog 'from_domain=example.com verdict=allowed')" \
+    'sender user=bob@example\.com env_domain=example\.com from_domain=example\.com verdict=allowed$' \
+    "allowed: logged"
+
+# 3. A subdomain: allowed for bob, but not verified on its own.
+r=$(send bob@example.com bob@example.com news@news.example.com sub)
+is "$r" "550 5.7.1 news.example.com: not verified for sending" \
+    "subdomain, sign_subdomains = no: not verified"
+
+# 4. Allowed but not verified, then verified (within the 5 s cache).
+r=$(send bob@example.com bob@example.com bob@example.org unver)
+is "$r" "550 5.7.1 example.org: not verified for sending" \
+    "allowed, unverified domain: 550 5.7.1 not verified"
+verify example.org
+sleep 5.5
+r=$(send bob@example.com bob@example.com bob@example.org ver)
+like "$r" "$QUEUED" "the same domain once verified: accepted"
+delivered ver "$r" 2 example.org
+
+# 5. An account without domains may send as nothing.
+r=$(send carol@example.com carol@example.com carol@example.com nodom)
+is "$r" "550 5.7.1 carol@example.com is not authorised to send as example.com: the account has no sending domains" \
+    "account without domains: refused"
+
+# 6. The admin takes example.com away: refused within 5 s.
+r=$(send bob@example.com bob@example.org bob@example.com before-deny)
+like "$r" "$QUEUED" "envelope example.org, From example.com: accepted (misalignment only logged)"
+ctl user deny bob@example.com example.com >>"$T/ctl.out" 2>&1
+sleep 5.5
+r=$(send bob@example.com bob@example.org bob@example.com after-deny)
+is "$r" "550 5.7.1 bob@example.com is not authorised to send as example.com" \
+    "user deny: refused within 5 s on the milter"
+ctl user allow bob@example.com example.com >>"$T/ctl.out" 2>&1
+
+# 7. The admin's own mail (internal address, no SASL) is not judged.
+r=$(te_data_reply "$(te_send "$TE_PORT_SMTP" "$(msg internal boss@customer2.example.net)" internal)")
+like "$r" "$QUEUED" "internal host without SASL: accepted"
+delivered internal "$r" 2 customer2.example.net
+
+# 8. Redis unreachable for the milter: never a signature for an unchecked
+#    domain.  (policyd keeps its own Redis, so RCPT passes.)
+milter "redis_address = unix:$T/nothing.sock"
+r=$(send bob@example.com bob@example.com bob@example.com redis-down)
+like "$r" '^451 4\.3\.0 cannot check sender authorisation: redis: .*; try again later$' \
+    "Redis unreachable, on_error = defer: 451 4.3.0"
+milter "redis_address = unix:$T/nothing.sock" "on_error = accept"
+r=$(send bob@example.com bob@example.com bob@example.com redis-accept)
+like "$r" "$QUEUED" "Redis unreachable, on_error = accept: accepted"
+delivered redis-accept "$r" 0
+like "$(mlog 'redis-accept')$(mlog 'passed UNSIGNED')" 'passed UNSIGNED \(on_error = accept\)' \
+    "on_error = accept: logged as passed unsigned"
+
+# 9. sign_subdomains = yes: a verified domain covers its subdomains,
+#    signed with the parent's d= (aligned under relaxed DMARC).
+milter "sign_subdomains = yes"
+r=$(send bob@example.com bob@example.com news@news.example.com sub2)
+like "$r" "$QUEUED" "subdomain, sign_subdomains = yes: accepted"
+delivered sub2 "$r" 2 example.com
+
+# 10. authorize_senders = no: the first rule alone.
+milter "authorize_senders = no"
+r=$(send carol@example.com carol@example.com carol@example.com nodom2)
+like "$r" "$QUEUED" "authorize_senders = no: account without domains may send"
+delivered nodom2 "$r" 2
+r=$(send bob@example.com bob@example.com boss@customer2.example.net cross2)
+is "$r" "550 5.7.1 bob@example.com is not authorised to send as customer2.example.net" \
+    "authorize_senders = no: another customer's domain still refused"
+r=$(send bob@example.com bob@example.com news@news.example.com sub3)
+like "$r" "$QUEUED" "authorize_senders = no: allowed subdomain accepted (no keys: unsigned)"
+
+done_testing
