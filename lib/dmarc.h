@@ -74,6 +74,10 @@
  *       DNS error.  strict: a and b are the same name (case-insensitive).
  *       relaxed: same organisational domain under env->org_mode (a == b
  *       and names without a common suffix need no DNS).
+ *   dmarc_aligned_org(env, a, a_org, b, strict, err, errlen)
+ *       the same when the organisational domain of a is already known
+ *       (res->org_domain of a lookup of a): saves the walk for a, and
+ *       needs no DNS at all unless b lies under a_org.
  *
  * Prediction for outbound mail
  *   dmarc_predict(env, in, out, err, errlen)
@@ -213,6 +217,8 @@ int		 dmarc_policy_lookup(const struct dmarc_env *, const char *,
 		    struct dmarc_lookup *, char *, size_t);
 int		 dmarc_aligned(const struct dmarc_env *, const char *,
 		    const char *, int, char *, size_t);
+int		 dmarc_aligned_org(const struct dmarc_env *, const char *,
+		    const char *, const char *, int, char *, size_t);
 int		 dmarc_predict(const struct dmarc_env *,
 		    const struct dmarc_predict_in *, struct dmarc_prediction *,
 		    char *, size_t);
