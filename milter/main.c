@@ -24,6 +24,7 @@
 #include "log.h"
 #include "milter.h"
 #include "privdrop.h"
+#include "spfhelper.h"
 #include "xmalloc.h"
 
 struct milter_globals	 G;
@@ -201,6 +202,9 @@ main(int argc, char **argv)
 		if (privdrop(G.conf.user, err, sizeof(err)) < 0)
 			fatal("%s", err);
 		problems = open_keys();
+		if (align_init(err, sizeof(err)) < 0)
+			fatal("%s", err);
+		align_fini();
 		printf("%s: configuration OK; %d key problem%s\n",
 		    conf_path(conf_arg), problems, problems == 1 ? "" : "s");
 		return 0;
@@ -209,9 +213,20 @@ main(int argc, char **argv)
 	open_socket();
 	if (!foreground && daemon(0, 0) < 0)
 		fatal("daemon: %s", strerror(errno));
+	/*
+	 * libspf2 runs in a process of its own, forked while we are still
+	 * root so that it can become nobody in an empty chroot: it must
+	 * never be able to read the keys (spfhelper.h).
+	 */
+	if (G.conf.require_alignment != ALIGN_NO &&
+	    G.conf.relay_addresses.n > 0 &&
+	    (G.spf = spfhelper_start(&G.conf, err, sizeof(err))) == NULL)
+		fatal("SPF helper: %s", err);
 	if (privdrop(G.conf.user, err, sizeof(err)) < 0)
 		fatal("%s", err);
 	open_keys();
+	if (align_init(err, sizeof(err)) < 0)
+		fatal("%s", err);
 	signals_init();
 	refund_init();
 	authz_init();
@@ -232,6 +247,8 @@ main(int argc, char **argv)
 	log_info("stopped");
 	refund_fini();
 	authz_fini();
+	align_fini();
+	G.spf = spfhelper_stop(G.spf);
 	G.keys = keystore_free(G.keys);
 	free(G.internal);
 	conf_free(&G.conf);

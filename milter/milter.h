@@ -22,6 +22,8 @@
 
 struct keystore;
 struct dsig;
+struct dns;
+struct spfhelper;
 
 struct milter_globals {
 	struct conf	 conf;
@@ -32,6 +34,8 @@ struct milter_globals {
 	int		 relaxed_body;
 	int		 sign_rsa;		/* from conf.sign_algorithms */
 	int		 sign_ed25519;
+	struct dns	*dns;			/* align.c: DMARC prediction */
+	struct spfhelper *spf;			/* isolated libspf2 (main.c) */
 };
 extern struct milter_globals G;
 
@@ -55,6 +59,13 @@ struct mconn {
 	int		 internal;		/* addr in internal_hosts */
 	struct mmsg	*msg;
 };
+
+/* align.c */
+enum { ALIGN_OK, ALIGN_REFUSE, ALIGN_TEMPFAIL };
+int		 align_init(char *, size_t);
+int		 align_judge(const struct mmsg *, const char *, const char *,
+		    char *, size_t);
+void		 align_fini(void);
 
 /* authz.c */
 enum { AUTHZ_OK, AUTHZ_REFUSE, AUTHZ_ERROR };

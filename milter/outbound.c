@@ -10,6 +10,9 @@
  *   the domain not verified               550 5.7.1 naming user and domain
  *   authorisation data unavailable        451 4.3.0 (on_error = accept:
  *                                          passed unsigned)
+ *   predicted to fail DMARC at a domain of p=quarantine or reject, with
+ *   require_alignment = yes               550 5.7.1 saying why (align.c)
+ *   DNS failure deciding that             451 4.4.3 (dns_error_action)
  *   no keys for the From domain           accepted unsigned (not ours), logged
  *   keys present but unusable             451 4.3.0 naming the problem
  *   internal failure (memory, crypto)     451 4.3.0
@@ -100,6 +103,19 @@ fail(SMFICTX *ctx, const struct mconn *c, const struct mmsg *m,
 	}
 	log_warn("%s: deferred %s: %s", m->qid, who(c, m, w, sizeof(w)), why);
 	milter_set_reply(ctx, "451", "4.3.0", "%s; try again later", why);
+	refund_message(m->auth, m->qid);
+	return SMFIS_TEMPFAIL;
+}
+
+/* A DNS failure that decided the verdict (dns_error_action = tempfail). */
+static sfsistat
+dns_tempfail(SMFICTX *ctx, const struct mconn *c, const struct mmsg *m,
+    const char *why)
+{
+	char	 w[320];
+
+	log_warn("%s: deferred %s: %s", m->qid, who(c, m, w, sizeof(w)), why);
+	milter_set_reply(ctx, "451", "4.4.3", "%s; try again later", why);
 	refund_message(m->auth, m->qid);
 	return SMFIS_TEMPFAIL;
 }
@@ -279,17 +295,26 @@ outbound_eom(SMFICTX *ctx, struct mconn *c, struct mmsg *m)
 		return SMFIS_ACCEPT;
 	}
 	keystore_lookup(G.keys, dom, G.conf.sign_subdomains, &ks);
-	switch (ks.status) {
-	case KS_NONE:
-		log_info("%s: not signed %s from_domain=%s: no keys for "
-		    "this domain", m->qid, who(c, m, w, sizeof(w)), dom);
-		keystore_release(&ks);
-		return SMFIS_ACCEPT;
-	case KS_ERROR:
+	if (ks.status == KS_ERROR) {
 		snprintf(why, sizeof(why), "cannot sign for %s: %s", dom,
 		    ks.err);
 		keystore_release(&ks);
 		return fail(ctx, c, m, why);
+	}
+	switch (align_judge(m, dom, ks.status == KS_OK ? ks.domain : NULL,
+	    why, sizeof(why))) {
+	case ALIGN_REFUSE:
+		keystore_release(&ks);
+		return refuse(ctx, c, m, why);
+	case ALIGN_TEMPFAIL:
+		keystore_release(&ks);
+		return dns_tempfail(ctx, c, m, why);
+	}
+	if (ks.status == KS_NONE) {
+		log_info("%s: not signed %s from_domain=%s: no keys for "
+		    "this domain", m->qid, who(c, m, w, sizeof(w)), dom);
+		keystore_release(&ks);
+		return SMFIS_ACCEPT;
 	}
 
 	audit[0] = '\0';

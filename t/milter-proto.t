@@ -124,6 +124,7 @@ conf() {
 		echo "milter_refunds = no"
 		echo "redis_address = unix:$T/redis.sock"
 		echo "authorize_senders = no"
+		echo "require_alignment = no"
 		printf '%s\n' "$@"
 	} >"$T/$name.conf"
 }
