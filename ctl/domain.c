@@ -25,6 +25,7 @@
 
 #include "ctl.h"
 #include "dkimkey.h"
+#include "mailaddr.h"
 
 struct dom_args {
 	const char	*pos[2];
@@ -508,9 +509,12 @@ cmd_domain(struct ctl *ctl, int argc, char **argv)
 	if ((rc = parse_args(ctl, argc, argv, verbs[i].npos, verbs[i].sel,
 	    &a)) != 0)
 		return rc;
-	if (a.npos > 0 && dkimkey_domain_normalize(a.pos[0], domain,
+	if (a.npos > 0 && mailaddr_domain_norm(a.pos[0], domain,
 	    sizeof(domain), err, sizeof(err)) < 0)
-		return dom_refuse("%s", err);
+		return dom_refuse("domain \"%s\": %s", a.pos[0], err);
+	if (a.npos > 0 && !mailaddr_domain_is_hostname(domain))
+		return dom_refuse("domain \"%s\": not a host name (DKIM "
+		    "needs labels of [a-z0-9-])", domain);
 	if (dom_init(&d, ctl, verbs[i].writing) != 0)
 		return EXIT_REFUSED;
 	switch (i) {

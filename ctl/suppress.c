@@ -22,10 +22,6 @@
 #include "schema.h"
 #include "supcsv.h"
 
-_Static_assert((int)SUP_HARD_BOUNCE == (int)SCHEMA_HARD_BOUNCE &&
-    (int)SUP_MANUAL == (int)SCHEMA_MANUAL && SUP_NREASON == 4,
-    "supcsv and schema reasons differ");
-
 /* KEYS bucket [, acct]; ARGV field, value.  -1 no such user, 1 new. */
 static const char lua_add[] =
     "if #KEYS == 2 and redis.call('EXISTS', KEYS[2]) == 0 then return -1"
@@ -70,7 +66,7 @@ sup_add(struct ctl *ctl, struct redis *r, struct ctl_opts *o,
 	long long		 code;
 
 	memset(&e, 0, sizeof(e));
-	e.reason = SCHEMA_MANUAL;
+	e.reason = SUP_MANUAL;
 	if (o->reason != NULL &&
 	    (e.reason = supcsv_reason_lookup(o->reason)) < 0)
 		return ctl_bad_usage("--reason %s: expected hard-bounce, "

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <idn2.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,29 +35,6 @@ label_problem(const char *s, size_t len)
 }
 
 int
-dkimkey_domain_ok(const char *name, char *err, size_t errlen)
-{
-	const char	*p, *dot, *why;
-	size_t		 len;
-
-	len = strlen(name);
-	if (len == 0)
-		return errf(err, errlen, "empty domain name");
-	if (len > 253)
-		return errf(err, errlen, "domain \"%.40s...\": longer than 253 "
-		    "characters", name);
-	for (p = name;; p = dot + 1) {
-		dot = strchr(p, '.');
-		why = label_problem(p, dot ? (size_t)(dot - p) : strlen(p));
-		if (why != NULL)
-			return errf(err, errlen, "domain \"%s\": %s", name, why);
-		if (dot == NULL)
-			break;
-	}
-	return 0;
-}
-
-int
 dkimkey_selector_ok(const char *sel, char *err, size_t errlen)
 {
 	const char	*why;
@@ -66,44 +42,6 @@ dkimkey_selector_ok(const char *sel, char *err, size_t errlen)
 	why = label_problem(sel, strlen(sel));
 	if (why != NULL)
 		return errf(err, errlen, "selector \"%s\": %s", sel, why);
-	return 0;
-}
-
-int
-dkimkey_domain_normalize(const char *in, char *out, size_t outlen,
-    char *err, size_t errlen)
-{
-	char		*ace = NULL, buf[1024];
-	size_t		 i, len;
-	int		 ascii = 1, rc;
-
-	len = strlen(in);
-	if (len == 0 || len >= sizeof(buf))
-		return errf(err, errlen, "domain \"%.40s\": bad length", in);
-	memcpy(buf, in, len + 1);
-	if (len > 1 && buf[len - 1] == '.')
-		buf[--len] = '\0';
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)buf[i] >= 0x80)
-			ascii = 0;
-		buf[i] = (char)tolower((unsigned char)buf[i]);
-	}
-	if (!ascii) {
-		rc = idn2_to_ascii_8z(buf, &ace,
-		    IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
-		if (rc != IDN2_OK)
-			return errf(err, errlen, "domain \"%s\": %s", in,
-			    idn2_strerror(rc));
-		snprintf(buf, sizeof(buf), "%s", ace);
-		idn2_free(ace);
-		for (i = 0; buf[i] != '\0'; i++)
-			buf[i] = (char)tolower((unsigned char)buf[i]);
-	}
-	if (dkimkey_domain_ok(buf, err, errlen) < 0)
-		return -1;
-	if (strlen(buf) >= outlen)
-		return errf(err, errlen, "domain \"%s\": too long", in);
-	memcpy(out, buf, strlen(buf) + 1);
 	return 0;
 }
 

@@ -9,7 +9,8 @@
  *   DIR/DOMAIN/active    the selectors that sign, one per line ('#'
  *                        comments and blank lines allowed, at most
  *                        DKIMKEY_ACTIVEMAX); a key file not listed is pending
- * DOMAIN is a lower-case A-label name, SEL one DNS label of [a-z0-9-].
+ * DOMAIN is a normalised host name (lower case, A-labels, no trailing dot:
+ * mailaddr_domain_is_hostname), SEL one DNS label of [a-z0-9-].
  *
  * Safety: a key file is owned by the daemon account (owner), mode 0600 or
  * 0400, or 0640/0440 when its group is the daemon's group (group); nothing
@@ -17,11 +18,10 @@
  * must be owned by root or owner and not writable by group or others.
  *
  * Names and paths (dkimkey.c)
- *   dkimkey_domain_ok(name, err, len)      0 if a lower-case A-label domain
  *   dkimkey_selector_ok(sel, err, len)     0 if a valid selector
- *   dkimkey_domain_normalize(in, out, outlen, err, len)
- *       lower-case, trailing dot removed, IDN to A-label (libidn2); then
- *       dkimkey_domain_ok.  0 / -1.
+ *   Domains have no function here: a name given by a user or a message
+ *   goes through mailaddr_domain_norm, and a folder name or normalised
+ *   domain is a key domain when mailaddr_domain_is_hostname (mailaddr.h).
  *   dkimkey_path(buf, len, dir, domain, file)  "dir/domain[/file]"; -1 if
  *       it does not fit.  dkimkey_key_path(...) the same for "SEL.key".
  * Safety (dkimkey.c, pure: take a struct stat)
@@ -114,9 +114,7 @@ struct dkimkey_loaded {
 	} k[DKIMKEY_ACTIVEMAX];
 };
 
-int	 dkimkey_domain_ok(const char *, char *, size_t);
 int	 dkimkey_selector_ok(const char *, char *, size_t);
-int	 dkimkey_domain_normalize(const char *, char *, size_t, char *, size_t);
 int	 dkimkey_path(char *, size_t, const char *, const char *, const char *);
 int	 dkimkey_key_path(char *, size_t, const char *, const char *,
 	    const char *);

@@ -12,6 +12,7 @@
 
 #include "dkimkey.h"
 #include "errf.h"
+#include "mailaddr.h"
 
 static int
 cmp_names(const void *a, const void *b)
@@ -69,7 +70,7 @@ dkimkey_domains(const char *dir, char ***names, size_t *n, char *err,
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' ||
-		    dkimkey_domain_ok(de->d_name, NULL, 0) < 0)
+		    !mailaddr_domain_is_hostname(de->d_name))
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
 		    !S_ISDIR(st.st_mode))

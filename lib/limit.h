@@ -32,6 +32,10 @@
  *   limit_dim_name(dim) / limit_dim_lookup(name)
  *                                          "messages" <-> LIMIT_MESSAGES;
  *                                          NULL / -1 when unknown
+ *
+ * enum limit_dim, its names and LIMIT_MONTH are THE dimensions and the
+ * month window of outpost: lib/schema.h's "DIM/WIN" fields and counter
+ * keys use them.
  */
 #ifndef OUTPOST_LIMIT_H
 #define OUTPOST_LIMIT_H

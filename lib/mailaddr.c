@@ -46,35 +46,44 @@ check_text(const char *s, size_t n, char *err, size_t errlen)
 	return 0;
 }
 
-/* Labels of 1..63 of [a-z0-9_-], total <= 253. */
+/*
+ * The label rule: 1..63 of [a-z0-9-] (and '_' when underscore), not
+ * starting or ending with '-'; at most 253 octets in all.
+ */
 static int
-check_labels(const char *d, char *err, size_t errlen)
+check_labels(const char *d, int underscore, char *err, size_t errlen)
 {
-	const char	*p;
-	size_t		 len = 0;
+	const char	*p, *l;
 
 	if (strlen(d) > MAILDOMAIN_MAX)
 		return errf(err, errlen, "domain longer than 253 characters");
-	for (p = d;; p++) {
-		if (*p == '.' || *p == '\0') {
-			if (len == 0)
-				return errf(err, errlen, "empty label in "
-				    "domain");
-			if (len > 63)
-				return errf(err, errlen, "domain label longer "
-				    "than 63 characters");
-			if (*p == '\0')
-				return 0;
-			len = 0;
+	for (p = l = d;; p++) {
+		if (*p != '.' && *p != '\0') {
+			if (!((*p >= 'a' && *p <= 'z') ||
+			    (*p >= '0' && *p <= '9') || *p == '-' ||
+			    (*p == '_' && underscore)))
+				return errf(err, errlen, "bad character '%c' "
+				    "in domain", *p);
 			continue;
 		}
-		if (strchr("abcdefghijklmnopqrstuvwxyz0123456789-_", *p) ==
-		    NULL) {
-			return errf(err, errlen, "bad character '%c' in domain",
-			    *p);
-		}
-		len++;
+		if (p == l)
+			return errf(err, errlen, "empty label in domain");
+		if (p - l > 63)
+			return errf(err, errlen, "domain label longer than 63 "
+			    "characters");
+		if (*l == '-' || p[-1] == '-')
+			return errf(err, errlen, "domain label starts or ends "
+			    "with '-'");
+		if (*p == '\0')
+			return 0;
+		l = p + 1;
 	}
+}
+
+int
+mailaddr_domain_is_hostname(const char *d)
+{
+	return check_labels(d, 0, NULL, 0) == 0;
 }
 
 static void
@@ -86,10 +95,12 @@ lower(char *s)
 }
 
 static int
-is_ascii(const char *s)
+is_ascii(const char *s, size_t n)
 {
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
 			return 0;
 	return 1;
 }
@@ -108,13 +119,67 @@ check_literal(const char *d, size_t n)
 	return 0;
 }
 
+/*
+ * Append label l (n bytes) to a[*o], a U-label as its A-label: only labels
+ * with non-ASCII bytes go through libidn2, so that an ASCII label obeys the
+ * same rule whether or not its neighbours are international.
+ */
+static int
+put_label(const char *l, size_t n, char *a, size_t *o, char *err,
+    size_t errlen)
+{
+	char	 u[INPUT_MAX + 1], *ace = NULL;
+	int	 rc;
+
+	if (!is_ascii(l, n)) {
+		memcpy(u, l, n);
+		u[n] = '\0';
+		rc = idn2_to_ascii_8z(u, &ace, IDN2_NFC_INPUT |
+		    IDN2_NONTRANSITIONAL);
+		if (rc != IDN2_OK)
+			return errf(err, errlen, "bad international domain: %s",
+			    idn2_strerror(rc));
+		l = ace;
+		n = strlen(ace);
+	}
+	if (*o + n + 1 > MAILDOMAIN_MAX + 1) {
+		idn2_free(ace);
+		return errf(err, errlen, "domain longer than 253 characters");
+	}
+	memcpy(a + *o, l, n);
+	*o += n;
+	idn2_free(ace);
+	return 0;
+}
+
+/* d: trimmed, checked, NUL-terminated; its A-label form into a. */
+static int
+to_alabels(const char *d, char a[MAILDOMAIN_MAX + 2], char *err,
+    size_t errlen)
+{
+	const char	*l, *dot;
+	size_t		 o = 0;
+
+	for (l = d;; l = dot + 1) {
+		dot = strchr(l, '.');
+		if (put_label(l, dot ? (size_t)(dot - l) : strlen(l), a, &o,
+		    err, errlen) < 0)
+			return -1;
+		if (dot == NULL)
+			break;
+		a[o++] = '.';
+	}
+	a[o] = '\0';
+	lower(a);
+	return check_labels(a, 1, err, errlen);
+}
+
 /* d is NUL-terminated, trimmed, checked text; result in out. */
 static int
 domain_norm(char *d, char *out, size_t outlen, char *err, size_t errlen)
 {
-	char	*a;
+	char	 a[MAILDOMAIN_MAX + 2];
 	size_t	 n;
-	int	 rc;
 
 	n = strlen(d);
 	if (n > 0 && d[n - 1] == '.')
@@ -125,23 +190,15 @@ domain_norm(char *d, char *out, size_t outlen, char *err, size_t errlen)
 	if (d[0] == '[') {
 		if (check_literal(d, n) < 0)
 			return errf(err, errlen, "bad address literal");
-	} else if (!is_ascii(d)) {
-		rc = idn2_to_ascii_8z(d, &a, IDN2_NFC_INPUT |
-		    IDN2_NONTRANSITIONAL);
-		if (rc != IDN2_OK)
-			return errf(err, errlen, "bad international domain: %s",
-			    idn2_strerror(rc));
-		rc = snprintf(out, outlen, "%s", a);
-		idn2_free(a);
-		if (rc < 0 || (size_t)rc >= outlen)
-			return errf(err, errlen, "domain too long");
-		lower(out);
-		return check_labels(out, err, errlen);
-	} else if (check_labels(d, err, errlen) < 0)
+		if (n >= sizeof(a))
+			return errf(err, errlen, "domain longer than 253 "
+			    "characters");
+		memcpy(a, d, n + 1);
+	} else if (to_alabels(d, a, err, errlen) < 0)
 		return -1;
-	if (n >= outlen)
-		return errf(err, errlen, "domain too long");
-	memcpy(out, d, n + 1);
+	if (strlen(a) >= outlen)
+		return errf(err, errlen, "output buffer too small");
+	memcpy(out, a, strlen(a) + 1);
 	return 0;
 }
 

@@ -9,13 +9,8 @@
 #include "conf.h"
 #include "schema.h"
 
-static const char *const dims[SCHEMA_NDIM] = {
-	"messages", "recipients", "bytes"
-};
-static const char *const reasons[] = {
-	"hard-bounce", "complaint", "unsubscribe", "manual"
-};
-#define NREASONS	(sizeof(reasons) / sizeof(reasons[0]))
+/* A stored value holds the reason in its value modulo 4. */
+_Static_assert(SUP_NREASON <= 4, "reason does not fit R+4*C");
 
 /* 6-bit alphabet of packed suppression fields; code 0 is padding. */
 static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789.-_@+=";
@@ -145,12 +140,12 @@ schema_limit_field(int dim, long win, char *buf, size_t len)
 {
 	int	 n;
 
-	if (dim < 0 || dim >= SCHEMA_NDIM || (win < 1 && win != SCHEMA_MONTH))
+	if (limit_dim_name(dim) == NULL || (win < 1 && win != LIMIT_MONTH))
 		return -1;
-	if (win == SCHEMA_MONTH)
-		n = snprintf(buf, len, "%s/month", dims[dim]);
+	if (win == LIMIT_MONTH)
+		n = snprintf(buf, len, "%s/month", limit_dim_name(dim));
 	else
-		n = snprintf(buf, len, "%s/%ld", dims[dim], win);
+		n = snprintf(buf, len, "%s/%ld", limit_dim_name(dim), win);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
@@ -169,10 +164,10 @@ schema_limit_field_parse(const char *field, int *dim, long *win)
 		return -1;
 	memcpy(name, field, n);
 	name[n] = '\0';
-	if ((*dim = schema_dim_lookup(name)) < 0)
+	if ((*dim = limit_dim_lookup(name)) < 0)
 		return -1;
 	if (strcmp(slash + 1, "month") == 0) {
-		*win = SCHEMA_MONTH;
+		*win = LIMIT_MONTH;
 		return 0;
 	}
 	if (slash[1] < '1' || slash[1] > '9')
@@ -183,23 +178,6 @@ schema_limit_field_parse(const char *field, int *dim, long *win)
 		return -1;
 	*win = v;
 	return 0;
-}
-
-const char *
-schema_dim_name(int dim)
-{
-	return dim >= 0 && dim < SCHEMA_NDIM ? dims[dim] : NULL;
-}
-
-int
-schema_dim_lookup(const char *name)
-{
-	int	 i;
-
-	for (i = 0; i < SCHEMA_NDIM; i++)
-		if (strcmp(name, dims[i]) == 0)
-			return i;
-	return -1;
 }
 
 unsigned
@@ -313,7 +291,7 @@ schema_sup_encode(const struct schema_sup *e, char *buf, size_t len)
 	long long	 v;
 	int		 n;
 
-	if (e->reason < 0 || e->reason >= (int)NREASONS || e->created < 0 ||
+	if (e->reason < 0 || e->reason >= SUP_NREASON || e->created < 0 ||
 	    e->expires < 0)
 		return -1;
 	v = (long long)e->reason + 4 * (e->created / 60);
@@ -345,21 +323,4 @@ schema_sup_decode(const char *val, struct schema_sup *e)
 	e->created = (v / 4) * 60;
 	e->expires = x * 60;
 	return 0;
-}
-
-const char *
-schema_reason_name(int r)
-{
-	return r >= 0 && r < (int)NREASONS ? reasons[r] : NULL;
-}
-
-int
-schema_reason_lookup(const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < NREASONS; i++)
-		if (strcmp(name, reasons[i]) == 0)
-			return (int)i;
-	return -1;
 }

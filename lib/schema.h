@@ -95,22 +95,25 @@
  *                                    every key of the user (prefix escaped)
  *   schema_limit_field(dim, win, buf, len)     "messages/3600", "bytes/month"
  *   schema_limit_field_parse(field, &dim, &win)
- *   schema_dim_name(dim) / schema_dim_lookup(name)
  *   schema_sup_bucket(addr, user)    bucket number of a normalised address
  *   schema_key_sup(conf, user|NULL, bucket, buf, len)
  *   schema_sup_field(addr, buf, len) field bytes; returns the length or -1
  *                                    (binary: use %b / argvlen)
  *   schema_sup_field_decode(field, flen, addr, len)   back to the address
  *   schema_sup_encode(entry, buf, len) / schema_sup_decode(val, entry)
- *   schema_reason_name(r) / schema_reason_lookup(name)
  *
- * Window constants follow lib/limit.h: SCHEMA_MONTH == LIMIT_MONTH (-1),
- * dimensions 0 messages, 1 recipients, 2 bytes (== enum limit_dim).
+ * Defined elsewhere and used here, not repeated: the dimensions, their
+ * names and the month window are lib/limit.h's (enum limit_dim,
+ * limit_dim_name, LIMIT_MONTH); the suppression reasons and their names
+ * are lib/supcsv.h's (enum sup_reason, supcsv_reason_name).
  */
 #ifndef OUTPOST_SCHEMA_H
 #define OUTPOST_SCHEMA_H
 
 #include <stddef.h>
+
+#include "limit.h"
+#include "supcsv.h"
 
 struct conf;
 
@@ -140,22 +143,14 @@ struct conf;
 #define SCHEMA_ACTIVE			"active"
 #define SCHEMA_SUSPENDED		"suspended"
 
-#define SCHEMA_MONTH			(-1L)
-enum schema_dim { SCHEMA_MESSAGES, SCHEMA_RECIPIENTS, SCHEMA_BYTES };
-#define SCHEMA_NDIM			3
-
 #define SCHEMA_REFUND_TTL		3600	/* seconds */
 
 #define SCHEMA_SUP_GLOBAL_BUCKETS	4096
 #define SCHEMA_SUP_USER_BUCKETS		256
 #define SCHEMA_SUP_FIELD_MAX		300
 
-enum schema_reason {
-	SCHEMA_HARD_BOUNCE, SCHEMA_COMPLAINT, SCHEMA_UNSUBSCRIBE, SCHEMA_MANUAL
-};
-
 struct schema_sup {
-	int		 reason;	/* enum schema_reason */
+	int		 reason;	/* enum sup_reason */
 	long long	 created;	/* unix seconds (minute precision) */
 	long long	 expires;	/* unix seconds, 0 = never */
 };
@@ -175,8 +170,6 @@ int	 schema_key_user_glob(const struct conf *, const char *, char *,
 
 int	 schema_limit_field(int, long, char *, size_t);
 int	 schema_limit_field_parse(const char *, int *, long *);
-const char *schema_dim_name(int);
-int	 schema_dim_lookup(const char *);
 
 unsigned schema_sup_bucket(const char *, const char *);
 int	 schema_key_sup(const struct conf *, const char *, unsigned, char *,
@@ -185,7 +178,5 @@ int	 schema_sup_field(const char *, char *, size_t);
 int	 schema_sup_field_decode(const char *, size_t, char *, size_t);
 int	 schema_sup_encode(const struct schema_sup *, char *, size_t);
 int	 schema_sup_decode(const char *, struct schema_sup *);
-const char *schema_reason_name(int);
-int	 schema_reason_lookup(const char *);
 
 #endif

@@ -28,6 +28,9 @@
  *        format returns buf.
  *   supcsv_reason_name(r) / supcsv_reason_lookup(name)
  *        "hard-bounce" <-> SUP_HARD_BOUNCE; NULL / -1 when unknown.
+ *        enum sup_reason and these names are THE suppression reasons:
+ *        lib/schema.h stores them (numbered as here) and policyd names
+ *        them in its replies.
  */
 #ifndef OUTPOST_SUPCSV_H
 #define OUTPOST_SUPCSV_H

@@ -24,6 +24,7 @@
 
 #include "dkimkey.h"
 #include "keystore.h"
+#include "mailaddr.h"
 #include "xmalloc.h"
 
 struct ks_entry {
@@ -251,7 +252,7 @@ scan_one(struct keystore *ks, int topfd, const char *name,
 
 	if (fstatat(topfd, name, &st, 0) < 0 || !S_ISDIR(st.st_mode))
 		return;
-	if (dkimkey_domain_ok(name, NULL, 0) < 0) {
+	if (!mailaddr_domain_is_hostname(name)) {
 		snprintf(msg, sizeof(msg), "folder %s/%s ignored: not a "
 		    "lower-case domain name", ks->dir, name);
 		snap_warn(s, name, msg);
@@ -393,23 +394,6 @@ keystore_maybe_reload(struct keystore *ks)
 	return rc < 0 ? -1 : 1;
 }
 
-/* Lower-case copy without a trailing dot; 0, or -1 if not a domain. */
-static int
-lookup_name(const char *domain, char *buf, size_t len)
-{
-	size_t	 i, n = strlen(domain);
-
-	if (n > 0 && domain[n - 1] == '.')
-		n--;
-	if (n == 0 || n >= len)
-		return -1;
-	for (i = 0; i < n; i++)
-		buf[i] = (domain[i] >= 'A' && domain[i] <= 'Z') ?
-		    (char)(domain[i] - 'A' + 'a') : domain[i];
-	buf[n] = '\0';
-	return dkimkey_domain_ok(buf, NULL, 0);
-}
-
 void
 keystore_lookup(struct keystore *ks, const char *domain, int sign_subdomains,
     struct ks_result *out)
@@ -420,7 +404,8 @@ keystore_lookup(struct keystore *ks, const char *domain, int sign_subdomains,
 
 	memset(out, 0, sizeof(*out));
 	keystore_maybe_reload(ks);
-	if (lookup_name(domain, name, sizeof(name)) < 0)
+	if (mailaddr_domain_norm(domain, name, sizeof(name), NULL, 0) < 0 ||
+	    !mailaddr_domain_is_hostname(name))
 		return;				/* KS_NONE */
 	pthread_mutex_lock(&ks->lock);
 	if (ks->cur != NULL && ks->cur->bad) {

@@ -36,7 +36,9 @@
  *   keystore_set_interval(ks, ms)
  *       change the 1000 ms check interval (tests use 0).
  *   keystore_lookup(ks, domain, sign_subdomains, out)
- *       case-insensitive; a trailing dot is ignored.  out->status:
+ *       domain goes through mailaddr_domain_norm first (case, final
+ *       dot, U-labels to A-labels); one that is not then a host name
+ *       (mailaddr_domain_is_hostname) has no keys.  out->status:
  *         KS_NONE   no keys for domain (nor for a parent when
  *                   sign_subdomains): not ours to sign
  *         KS_OK     out->keys[0..nkeys-1] in the order of the active file,

@@ -30,6 +30,7 @@
 #include "dkimsign.h"
 #include "keystore.h"
 #include "log.h"
+#include "mailaddr.h"
 #include "milter.h"
 #include "rfc5322.h"
 #include "xmalloc.h"
@@ -284,8 +285,7 @@ outbound_eom(SMFICTX *ctx, struct mconn *c, struct mmsg *m)
 		return refuse(ctx, c, m, why);
 
 	/* bücher.example is signed with the keys of xn--bcher-kva.example */
-	if (dkimkey_domain_normalize(dom, ace, sizeof(ace), why,
-	    sizeof(why)) == 0)
+	if (mailaddr_domain_norm(dom, ace, sizeof(ace), why, sizeof(why)) == 0)
 		strcpy(dom, ace);
 	if (m->auth != NULL && (rc = authorise(ctx, c, m, dom)) != SMFIS_CONTINUE)
 		return rc;

@@ -24,6 +24,7 @@
 #include "mailaddr.h"
 #include "policyd.h"
 #include "schema.h"
+#include "supcsv.h"
 
 #define REPLY_TEMPFAIL	"451 4.3.0 policy service temporarily unavailable, " \
 			"try again later"
@@ -212,7 +213,7 @@ limit_reply(const redisReply *rep, char *buf, size_t len)
 	l.window = win;
 	l.count = (unsigned long long)num(rep, 2);
 	limit_format(&l, text, sizeof(text));
-	if (num(rep, 6) == 1 && dim == SCHEMA_BYTES)
+	if (num(rep, 6) == 1 && dim == LIMIT_BYTES)
 		snprintf(buf, len, "552 5.3.4 message size %lld exceeds the "
 		    "limit %s", num(rep, 4), text);
 	else if (num(rep, 6) == 1)
@@ -220,7 +221,7 @@ limit_reply(const redisReply *rep, char *buf, size_t len)
 		    "the limit %s", num(rep, 4), text);
 	else {
 		utc(num(rep, 5), when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC");
-		if (win != SCHEMA_MONTH && win <= 86400)
+		if (win != LIMIT_MONTH && win <= 86400)
 			snprintf(buf, len, "450 4.7.1 sending limit %s reached, "
 			    "try again after %s", text, when);
 		else
@@ -235,11 +236,11 @@ suppressed_reply(const struct dec_call *c, const redisReply *rep,
 {
 	char		 date[32];
 	int		 reason = (int)num(rep, 2);
-	const char	*name = schema_reason_name(reason);
+	const char	*name = supcsv_reason_name(reason);
 
 	utc(num(rep, 3), date, sizeof(date), "%Y-%m-%d");
 	snprintf(buf, len, "550 %s <%s>: recipient suppressed%s: %s since %s",
-	    reason == SCHEMA_HARD_BOUNCE ? "5.1.1" : "5.7.1", c->recipient,
+	    reason == SUP_HARD_BOUNCE ? "5.1.1" : "5.7.1", c->recipient,
 	    strcmp(el(rep, 1), "user") == 0 ? " for this account" : "",
 	    name != NULL ? name : "manual", date);
 }

@@ -21,56 +21,27 @@
 
 static char	 tmpdir[] = "/tmp/outpost-dkimkey.XXXXXX";
 
+/* Selectors; domain names are mailaddr's (t/unit/mailaddr.c). */
 static void
 names(void)
 {
-	static const struct { const char *s; int dom, sel; } cases[] = {
-		{ "example.com", 0, -1 }, { "a", 0, 0 }, { "20261128r", 0, 0 },
-		{ "20261128-2e", 0, 0 }, { "xn--bcher-kva.example", 0, -1 },
-		{ "mail-1.example.org", 0, -1 }, { "Example.com", -1, -1 },
-		{ "", -1, -1 }, { "..", -1, -1 }, { "a..b", -1, -1 },
-		{ ".example.com", -1, -1 }, { "example.com.", -1, -1 },
-		{ "a/b", -1, -1 }, { "../etc", -1, -1 }, { "-a.com", -1, -1 },
-		{ "a-.com", -1, -1 }, { "a_b.com", -1, -1 }, { "sel-", -1, -1 },
-		{ "a b", -1, -1 }, { "caf\xc3\xa9.com", -1, -1 },
+	static const struct { const char *s; int sel; } cases[] = {
+		{ "a", 0 }, { "20261128r", 0 }, { "20261128-2e", 0 },
+		{ "example.com", -1 }, { "Sel", -1 }, { "", -1 }, { "..", -1 },
+		{ "a/b", -1 }, { "-a", -1 }, { "sel-", -1 }, { "a_b", -1 },
+		{ "a b", -1 }, { "caf\xc3\xa9", -1 },
 		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		  0, 0 },				/* 63 */
+		  0 },					/* 63 */
 		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		  -1, -1 },				/* 64 */
+		  -1 },					/* 64 */
 	};
 	char	 err[256];
 	size_t	 i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		ok(dkimkey_domain_ok(cases[i].s, err, sizeof(err)) ==
-		    cases[i].dom, "domain \"%s\" %s", cases[i].s,
-		    cases[i].dom ? "refused" : "accepted");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		ok(dkimkey_selector_ok(cases[i].s, err, sizeof(err)) ==
 		    cases[i].sel, "selector \"%s\" %s", cases[i].s,
 		    cases[i].sel ? "refused" : "accepted");
-	}
-}
-
-static void
-normalize(void)
-{
-	static const struct { const char *in, *out; } cases[] = {
-		{ "Example.COM", "example.com" },
-		{ "example.com.", "example.com" },
-		{ "B\xc3\xbc" "cher.Example", "xn--bcher-kva.example" },
-		{ "\xe4\xbe\x8b\xe3\x81\x88.jp", "xn--r8jz45g.jp" },
-		{ "a..b", NULL }, { "a/b", NULL }, { "", NULL }, { ".", NULL },
-		{ "under_score.com", NULL },
-	};
-	char	 out[DKIMKEY_DOMAINMAX], err[256];
-	size_t	 i;
-	int	 rc;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		rc = dkimkey_domain_normalize(cases[i].in, out, sizeof(out),
-		    err, sizeof(err));
-		is_str(rc == 0 ? out : NULL, cases[i].out, cases[i].in);
-	}
 }
 
 static void
@@ -353,7 +324,6 @@ main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;
 	names();
-	normalize();
 	safety();
 	splitting();
 	keys();

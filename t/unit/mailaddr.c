@@ -1,6 +1,7 @@
 /*
  * Unit test of lib/mailaddr (and lib/utf8): normalised addresses and
- * domains, and every refusal with its message.
+ * domains, and every refusal with its message; the table of domains is
+ * the one rule every program applies (see mailaddr.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -59,20 +60,119 @@ static const struct ncase addrs[] = {
 	    "with forbidden hyphen" },
 };
 
-static const struct ncase domains[] = {
-	{ "Exämple.COM.", "xn--exmple-cua.com", NULL },
-	{ " EXAMPLE.org ", "example.org", NULL },
-	{ "bücher.example", "xn--bcher-kva.example", NULL },
-	{ "", NULL, "empty domain" },
-	{ "a@b", NULL, "bad character '@' in domain" },
-	{ "x..y", NULL, "empty label in domain" },
+#define L50 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define L61 L50 "aaaaaaaaaaa"
+#define L62 L61 "b"
+#define L63 L62 "c"
+#define L64 L63 "d"
+#define D253 L63 "." L63 "." L63 "." L61
+#define D254 L63 "." L63 "." L63 "." L62
+
+/*
+ * The one domain normaliser (policyd, milter, outpostctl): the result or
+ * the refusal, and for a result whether it is also a host name (DKIM d=,
+ * key folder).
+ */
+static const struct dcase {
+	const char	*in;
+	const char	*out;	/* NULL: refused with err */
+	const char	*err;
+	int		 host;	/* mailaddr_domain_is_hostname(out) */
+} domains[] = {
+	{ "Example.COM", "example.com", NULL, 1 },
+	{ " EXAMPLE.org ", "example.org", NULL, 1 },
+	{ "example.com.", "example.com", NULL, 1 },
+	{ "example.com..", NULL, "empty label in domain", 0 },
+	{ "Exämple.COM.", "xn--exmple-cua.com", NULL, 1 },
+	{ "bücher.example", "xn--bcher-kva.example", NULL, 1 },
+	{ "BÜCHER.Example", "xn--bcher-kva.example", NULL, 1 },
+	{ "B\xc3\xbc" "cher.Example", "xn--bcher-kva.example", NULL, 1 },
+	{ "XN--BCHER-KVA.example", "xn--bcher-kva.example", NULL, 1 },
+	{ "\xe4\xbe\x8b\xe3\x81\x88.jp", "xn--r8jz45g.jp", NULL, 1 },
+	{ "bücher\xe3\x80\x82" "example", "xn--bcher-kva.example", NULL, 1 },
+	{ "_dmarc.bücher.example", "_dmarc.xn--bcher-kva.example", NULL, 0 },
+	{ "ab--cd.bücher.example", "ab--cd.xn--bcher-kva.example", NULL, 1 },
+	{ "-ü.example", NULL, "bad international domain: string start/ends "
+	    "with forbidden hyphen", 0 },
+	{ "\xcc\x88u.example", NULL, "bad international domain: string "
+	    "contains a forbidden leading combining character", 0 },
+	{ "ü\xe2\x80\x8d.example", NULL, "bad international domain: string "
+	    "contains a forbidden context-j character", 0 },
+	{ "", NULL, "empty domain", 0 },
+	{ "  ", NULL, "empty domain", 0 },
+	{ ".", NULL, "empty domain", 0 },
+	{ "x..y", NULL, "empty label in domain", 0 },
+	{ ".example", NULL, "empty label in domain", 0 },
+	{ "bücher..example", NULL, "empty label in domain", 0 },
+	{ L63 ".example", L63 ".example", NULL, 1 },
+	{ L64 ".example", NULL, "domain label longer than 63 characters", 0 },
+	{ D253, D253, NULL, 1 },
+	{ D253 ".", D253, NULL, 1 },
+	{ D254, NULL, "domain longer than 253 characters", 0 },
+	{ "bücher" L61 ".example", NULL, "bad international domain: "
+	    "punycode encoded data will be too large", 0 },
+	/* 249 octets as typed, 255 as A-labels */
+	{ L63 "." L63 "." L63 ".bücher" L50, NULL, "domain longer than 253 "
+	    "characters", 0 },
+	{ "a_b.example", "a_b.example", NULL, 0 },
+	{ "_Dmarc.Example.com", "_dmarc.example.com", NULL, 0 },
+	{ "-a.example", NULL, "domain label starts or ends with '-'", 0 },
+	{ "a-.example", NULL, "domain label starts or ends with '-'", 0 },
+	{ "[192.0.2.1]", "[192.0.2.1]", NULL, 0 },
+	{ "[IPv6:2001:DB8::1]", "[ipv6:2001:db8::1]", NULL, 0 },
+	{ "[192.0.2.1", NULL, "bad address literal", 0 },
+	{ "a@b", NULL, "bad character '@' in domain", 0 },
+	{ "exa mple.com", NULL, "bad character ' ' in domain", 0 },
+	{ "a/b.example", NULL, "bad character '/' in domain", 0 },
+	{ "exa\tmple.com", NULL, "control character", 0 },
+	{ "example.com\x7f", NULL, "control character", 0 },
+	{ "\x1b[31m.example", NULL, "control character", 0 },
+	{ "b\xfc" "cher.example", NULL, "not valid UTF-8", 0 },
+	{ "\xc0\xae.example", NULL, "not valid UTF-8", 0 },
 };
 
-/* Each case through norm (mailaddr_norm or mailaddr_domain_norm):
- * the normalised form, or -1 and the error. */
+/* The host-name predicate on strings that were not normalised. */
+static const struct { const char *s; int host; } hosts[] = {
+	{ "example.com", 1 }, { "a", 1 }, { "mail-1.example.org", 1 },
+	{ "xn--bcher-kva.example", 1 }, { L63 ".example", 1 }, { D253, 1 },
+	{ "Example.com", 0 }, { "", 0 }, { "..", 0 }, { "a..b", 0 },
+	{ ".example.com", 0 }, { "example.com.", 0 }, { "a/b", 0 },
+	{ "../etc", 0 }, { "-a.com", 0 }, { "a-.com", 0 }, { "a_b.com", 0 },
+	{ "a b", 0 }, { "caf\xc3\xa9.com", 0 }, { L64 ".example", 0 },
+	{ D254, 0 }, { "[192.0.2.1]", 0 },
+};
+
 static void
-run_norm(int (*norm)(const char *, char *, size_t, char *, size_t),
-    const struct ncase *c, size_t n)
+test_domains(void)
+{
+	char	 out[MAILDOMAIN_MAX + 1], err[256];
+	size_t	 i;
+	int	 r;
+
+	for (i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
+		out[0] = err[0] = '\0';
+		r = mailaddr_domain_norm(domains[i].in, out, sizeof(out), err,
+		    sizeof(err));
+		if (domains[i].out == NULL) {
+			is_int(r, -1, tap_name(domains[i].in));
+			is_str(err, domains[i].err, "  error");
+			continue;
+		}
+		if (!is_int(r, 0, tap_name(domains[i].in)))
+			diag("error: %s", err);
+		is_str(out, domains[i].out, "  normalised");
+		is_int(mailaddr_domain_is_hostname(out), domains[i].host,
+		    "  host name");
+	}
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
+		ok(mailaddr_domain_is_hostname(hosts[i].s) == hosts[i].host,
+		    "%s %s a host name", tap_name(hosts[i].s),
+		    hosts[i].host ? "is" : "is not");
+}
+
+/* Each address case: the normalised form, or -1 and the error. */
+static void
+test_addrs(const struct ncase *c, size_t n)
 {
 	char	 out[MAILADDR_MAX + 1], err[256];
 	size_t	 i;
@@ -80,7 +180,7 @@ run_norm(int (*norm)(const char *, char *, size_t, char *, size_t),
 
 	for (i = 0; i < n; i++) {
 		out[0] = err[0] = '\0';
-		r = norm(c[i].in, out, sizeof(out), err, sizeof(err));
+		r = mailaddr_norm(c[i].in, out, sizeof(out), err, sizeof(err));
 		if (c[i].out != NULL) {
 			if (!is_int(r, 0, tap_name(c[i].in)))
 				diag("error: %s", err);
@@ -151,9 +251,8 @@ test_utf8(void)
 int
 main(void)
 {
-	run_norm(mailaddr_norm, addrs, sizeof(addrs) / sizeof(addrs[0]));
-	run_norm(mailaddr_domain_norm, domains,
-	    sizeof(domains) / sizeof(domains[0]));
+	test_addrs(addrs, sizeof(addrs) / sizeof(addrs[0]));
+	test_domains();
 	test_lengths();
 	test_utf8();
 	return done_testing();

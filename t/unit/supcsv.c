@@ -119,8 +119,26 @@ test_limits(void)
 	is_int(t, 0, "  zero");
 	is_str(supcsv_format_time(NOW, line, sizeof(line)),
 	    "2026-11-28T10:00:00Z", "format NOW");
-	is_int(supcsv_reason_lookup("hard-bounce"), SUP_HARD_BOUNCE, "reason");
+}
+
+/* The one table of reasons; its numbers are stored in Redis (schema.h). */
+static void
+test_reasons(void)
+{
+	static const char *const names[] = {
+		"hard-bounce", "complaint", "unsubscribe", "manual",
+	};
+	int	 i;
+
+	is_int(SUP_NREASON, 4, "four reasons");
+	for (i = 0; i < 4; i++) {
+		is_int(supcsv_reason_lookup(names[i]), i, names[i]);
+		is_str(supcsv_reason_name(i), names[i], "  name");
+	}
+	is_int(SUP_MANUAL, 3, "manual is 3 (R of the stored value)");
+	ok(supcsv_reason_lookup("bounce") < 0, "unknown reason refused");
 	ok(supcsv_reason_name(SUP_NREASON) == NULL, "no name past the table");
+	ok(supcsv_reason_name(-1) == NULL, "no name before the table");
 }
 
 /* Every record, formatted, parses back to the identical record. */
@@ -158,6 +176,7 @@ main(void)
 {
 	test_lines();
 	test_limits();
+	test_reasons();
 	test_roundtrip();
 	return done_testing();
 }
