@@ -731,29 +731,6 @@ rfc5322_unfold(const char *value, size_t len, char *out, size_t outlen)
 }
 
 int
-rfc5322_hostname_ok(const char *d)
-{
-	size_t		 label = 0, total = 0;
-	unsigned char	 c, prev = '.';
-
-	for (; (c = (unsigned char)*d) != '\0'; d++, total++) {
-		if (c == '.') {
-			if (label == 0 || prev == '-')
-				return 0;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c >= 0x80 ||
-		    (c == '-' && prev != '.')) {
-			if (++label > 63)
-				return 0;
-		} else
-			return 0;
-		prev = c;
-	}
-	return label > 0 && prev != '-' && total <= 253;
-}
-
-int
 rfc5322_domain_of(const char *addr, char *out, size_t outlen)
 {
 	const char	*at;

@@ -53,14 +53,6 @@
  *       "\n" followed by SP/HTAB; the white space stays) and NUL-terminates
  *       it.  Returns the length written, or -1 when outlen < len + 1.
  *
- *   rfc5322_hostname_ok(domain)
- *       1 if domain (as returned above) is a host name: dot-separated
- *       labels of 1..63 bytes made of letters, digits, '-' (not first or
- *       last) and UTF-8 (U-labels), 253 bytes at most; else 0 (domain
- *       literals included).  RFC 5322 lets a domain hold any atext ("a/b",
- *       "x{y}"), so check this before using a domain in a file name, key
- *       or lookup.
- *
  *   rfc5322_domain_of(addr, out, outlen)
  *       The domain of an envelope address "local@domain" (after the last
  *       '@'), lower-cased, into out.  0, or -1 when addr has no '@', the
@@ -91,7 +83,6 @@ int	 rfc5322_parse_addresses(const char *, size_t, struct rfc5322_addrs *,
 void	 rfc5322_addrs_free(struct rfc5322_addrs *);
 int	 rfc5322_valid_field_name(const char *, size_t);
 ssize_t	 rfc5322_unfold(const char *, size_t, char *, size_t);
-int	 rfc5322_hostname_ok(const char *);
 int	 rfc5322_domain_of(const char *, char *, size_t);
 
 #endif

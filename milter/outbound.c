@@ -289,7 +289,7 @@ outbound_eom(SMFICTX *ctx, struct mconn *c, struct mmsg *m)
 		strcpy(dom, ace);
 	if (m->auth != NULL && (rc = authorise(ctx, c, m, dom)) != SMFIS_CONTINUE)
 		return rc;
-	if (!rfc5322_hostname_ok(dom)) {
+	if (!mailaddr_domain_is_hostname(dom)) {
 		log_info("%s: not signed %s: From domain \"%s\" is not a "
 		    "host name", m->qid, who(c, m, w, sizeof(w)), dom);
 		return SMFIS_ACCEPT;
