@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +223,20 @@ init_sync(struct spfhelper *h)
 	pthread_condattr_destroy(&ca);
 }
 
+/* The reader takes no signals: they belong to the program's own design. */
+static int
+start_reader(struct spfhelper *h)
+{
+	sigset_t	 all, old;
+	int		 rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&h->reader, NULL, reader, h);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc == 0 ? 0 : -1;
+}
+
 struct spfhelper *
 spfhelper_start(const struct conf *c, char *err, size_t errlen)
 {
@@ -256,7 +271,7 @@ spfhelper_start(const struct conf *c, char *err, size_t errlen)
 	h->isolated = a.isolate;
 	h->wait_ms = a.budget_ms + 1000;
 	init_sync(h);
-	if (rc == 0 && pthread_create(&h->reader, NULL, reader, h) == 0)
+	if (rc == 0 && start_reader(h) == 0)
 		h->reading = 1;
 	else if (rc == 0)
 		errf(err, errlen, "SPF helper: no reader thread");

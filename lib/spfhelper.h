@@ -27,7 +27,8 @@
  * (lib/spfwire.h); the worker threads read requests from it directly, so
  * up to SPFHELPER_THREADS checks run at once and one slow DNS answer
  * holds up only its own.  In the caller, a reader thread hands answers to
- * the waiting threads; at most SPFHELPER_SLOTS requests are outstanding
+ * the waiting threads (it blocks every signal, so a program's own
+ * signal design is undisturbed); at most SPFHELPER_SLOTS requests are outstanding
  * (more wait for a free slot within their deadline).  A check's DNS
  * lookups stop after 2 x dns_timeout in all (then temperror); the caller
  * gives up 1 s after that.

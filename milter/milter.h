@@ -28,6 +28,7 @@ struct spfhelper;
 struct milter_globals {
 	struct conf	 conf;
 	struct keystore	*keys;
+	struct spfhelper *spf;			/* NULL: SPF checks tempfail */
 	struct cidr	*internal;		/* conf.internal_hosts parsed */
 	size_t		 ninternal;
 	int		 relaxed_header;	/* from conf.canonicalization */
@@ -35,7 +36,6 @@ struct milter_globals {
 	int		 sign_rsa;		/* from conf.sign_algorithms */
 	int		 sign_ed25519;
 	struct dns	*dns;			/* align.c: DMARC prediction */
-	struct spfhelper *spf;			/* isolated libspf2 (main.c) */
 };
 extern struct milter_globals G;
 
