@@ -203,5 +203,29 @@ else
 	echo "ok $((n += 1)) # skip"
 fi
 
+
+# --- one contract for every group: refusals under --json, usage text ------
+run --json domain add example.com
+is_rc 1 "--json: a refused add"
+json "d == {'ok': False, 'error': d['error']} and 'already has keys' in d['error']"
+ok $? "--json refusal: {\"ok\":false,\"error\":...} on stdout"
+check "--json refusal: the reason on stderr too" grep -q "already has keys" "$T/err"
+run domain show nothere.example --json
+json "d['ok'] is False and 'no such domain' in d['error']"
+ok $? "--json after the verb: show of an unknown domain"
+run --json domain add "a/b.example"
+is_rc 1 "--json: a bad domain is refused"
+json "d['ok'] is False and 'a/b.example' in d['error']"
+ok $? "--json: the bad domain's refusal as JSON"
+run --json domain add; is_rc 2 "--json: a usage error stays exit 2"
+[ -z "$out" ]; ok $? "usage error: nothing on stdout"
+check "usage error names the verb's usage" grep -qx "usage: outpostctl domain add DOMAIN \[--selector SEL\]" "$T/err"
+run --help; is_rc 0 "--help"
+for v in "domain add DOMAIN" "domain show DOMAIN" "config \[--all\]" \
+    "user deny NAME DOMAIN \[--any\]" "plan set PLAN LIMIT" \
+    "suppress import FILE|- \[--user NAME\]"; do
+	grep -q "^  $v" "$T/err"; ok $? "--help lists: $v"
+done
+
 echo "1..$n"
 [ "$failed" = 0 ]
