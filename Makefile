@@ -13,7 +13,8 @@
 # Sources are found by wildcard: every lib/*.c goes into lib/liboutpost.a;
 # every other .c of a program folder goes into that folder's archive and
 # <folder>/main.c holds main().  A unit test t/unit/NAME.c becomes
-# t/unit/NAME.t linked against all archives.  Each bench/NAMEgen.c is a load
+# t/unit/NAME.t linked against all archives, a test tool t/tools/NAME.c
+# the program t/tools/NAME likewise.  Each bench/NAMEgen.c is a load
 # generator bench/NAMEgen; every other bench/*.c goes into bench/libbench.a,
 # which the generators link.
 
@@ -63,6 +64,8 @@ CTL_OBJ     = $(patsubst %.c,%.o,$(call dir_src,ctl))
 
 UNIT_SRC  = $(wildcard t/unit/*.c)
 UNIT_T    = $(UNIT_SRC:.c=.t)
+TOOL_SRC  = $(wildcard t/tools/*.c)
+TOOL_BIN  = $(TOOL_SRC:.c=)
 FUZZ_SRC  = $(wildcard t/fuzz/*.c)
 BENCH_SRC = $(wildcard bench/*gen.c)
 BENCH_BIN = $(BENCH_SRC:.c=)
@@ -84,7 +87,7 @@ $(BUILD_FLAGS): ;
 # Keep the objects of unit tests and benchmarks: make would otherwise
 # delete them as intermediate files and rebuild them every time.
 .SECONDARY:
-all: $(PROGRAMS) $(UNIT_T) $(BENCH_BIN)
+all: $(PROGRAMS) $(UNIT_T) $(TOOL_BIN) $(BENCH_BIN)
 
 %.o: %.c $(BUILD_FLAGS) $(wildcard lib/*.h milter/*.h policyd/*.h ctl/*.h t/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -110,6 +113,8 @@ ctl/outpostctl: ctl/main.o $(CTL_A) $(LIB_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 t/unit/%.t: t/unit/%.o $(ALL_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_A) $(LDLIBS)
+$(TOOL_BIN): t/tools/%: t/tools/%.o $(ALL_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_A) $(LDLIBS)
 
 $(BENCH_BIN): bench/%: bench/%.o $(BENCH_A) $(LIB_A)
@@ -156,5 +161,5 @@ demo-stop:
 	t/demo stop
 
 clean:
-	rm -f $(PROGRAMS) */*.o */*.a t/*/*.o t/unit/*.t $(BENCH_BIN) $(BUILD_FLAGS)
+	rm -f $(PROGRAMS) */*.o */*.a t/*/*.o t/unit/*.t $(TOOL_BIN) $(BENCH_BIN) $(BUILD_FLAGS)
 	rm -rf t/fuzz/bin

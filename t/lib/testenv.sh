@@ -21,6 +21,11 @@
 # Keys/DKIM: te_keygen KEYSDIR DOMAIN SEL rsa|ed25519 | te_dns_from_keys
 #            KEYSDIR > DNSFILE | te_verify_dkimpy FILE DNSFILE |
 #            te_verify_maildkim FILE DNSFILE
+# DNS:       te_zone DIR ZONE <RECORDS | te_nsd_start DIR | te_nsd_stop |
+#            te_dns_blackhole VAR   (nsd serving every DIR/*.zone plus
+#            empty com, net, org, uk; sets TE_DNS_PORT and TE_DNS, the
+#            "127.0.0.1@PORT" dns_nameserver value.  Use example.com/
+#            .net/.org names: libunbound answers .test itself)
 # Stand-in:  te_opendkim_start KEYSDIR   (OpenDKIM signing every domain of
 #            KEYSDIR with its active selectors; sets TE_MILTER)
 #
@@ -604,3 +609,101 @@ te_fetch() {
 te_count_sigs() { awk '/^\r?$/ { exit } tolower($0) ~ /^dkim-signature:/ { n++ } END { print n + 0 }' "$1"; }
 
 te_same_message() { "$TE_PY" "$TE_ROOT/t/lib/samemsg.py" "$1" "$2"; }
+
+# ---------------------------------------------------------------- DNS
+
+# te_zone DIR ZONE -- write DIR/ZONE.zone: $ORIGIN ZONE., TTL 60, an SOA
+# and an NS record, then the records read from stdin (zone-file lines,
+# names relative to ZONE, "@" for ZONE itself).  A TXT value longer than
+# 255 bytes must be split into several quoted strings by the caller.
+te_zone() {
+	mkdir -p "$1" || te_fail "cannot create $1"
+	{
+		printf '$ORIGIN %s.\n$TTL 60\n' "$2"
+		printf '@ IN SOA ns.%s. hostmaster.%s. 1 3600 600 86400 60\n' "$2" "$2"
+		printf '@ IN NS ns.%s.\n' "$2"
+		cat
+	} >"$1/$2.zone"
+}
+
+# te_nsd_start DIR -- a real nsd serving every DIR/*.zone file (zone name
+# = file name minus .zone) on 127.0.0.1, UDP and TCP.  Empty zones com,
+# net, org and uk are added unless DIR has them, so a name under them
+# that no zone holds gets a real NXDOMAIN (a DMARC tree walk above the
+# organisational domain); a name under no served zone is REFUSED, which a
+# resolver reports as an error.  Sets TE_DNS_PORT (kept when already set,
+# so stop + start serves the same port again) and TE_DNS
+# ("127.0.0.1@PORT", the dns_nameserver value); stopped at cleanup.
+te_nsd_start() {
+	local dir=$1 n="$T/nsd" z f
+	te_tmpdir
+	[ -d "$dir" ] || te_fail "te_nsd_start: no directory $dir"
+	[ -n "${TE_DNS_PORT:-}" ] || te_free_port TE_DNS_PORT
+	TE_DNS="127.0.0.1@$TE_DNS_PORT"
+	rm -rf "$n"
+	mkdir -p "$n/zones"
+	cp "$dir"/*.zone "$n/zones/" 2>/dev/null
+	for z in com net org uk; do
+		[ -f "$n/zones/$z.zone" ] || te_zone "$n/zones" "$z" </dev/null
+	done
+	_te_nsd_conf "$n" >"$n/nsd.conf"
+	for f in "$n"/zones/*.zone; do
+		z=$(basename "$f" .zone)
+		printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' "$z" "$f"
+	done >>"$n/nsd.conf"
+	nsd-checkconf "$n/nsd.conf" >"$T/nsd.log" 2>&1 ||
+	    te_fail "nsd.conf: $(cat "$T/nsd.log")"
+	te_bg nsd nsd -d -c "$n/nsd.conf"
+	te_wait _te_nsd_up || te_fail "nsd did not answer: $(tail -5 "$T/nsd.log")"
+}
+
+_te_nsd_conf() {
+	cat <<-CONF
+	server:
+		ip-address: 127.0.0.1
+		port: $TE_DNS_PORT
+		do-ip6: no
+		server-count: 1
+		username: ""
+		chroot: ""
+		database: ""
+		zonesdir: "$1/zones"
+		zonelistfile: "$1/zone.list"
+		xfrdfile: "$1/xfrd.state"
+		xfrdir: "$1"
+		pidfile: "$1/nsd.pid"
+		logfile: "$1/nsd.log"
+		verbosity: 1
+	remote-control:
+		control-enable: no
+	CONF
+}
+
+_te_nsd_up() {
+	te_listening "$TE_DNS_PORT" &&
+	    dig +short +tries=1 +time=1 -p "$TE_DNS_PORT" @127.0.0.1 SOA com. |
+	    grep -q .
+}
+
+te_nsd_stop() { te_bg_stop nsd; }
+
+# te_dns_blackhole VAR -- a UDP and TCP port on 127.0.0.1 that accepts
+# queries and never answers (a DNS server that hangs); its number in VAR.
+# Stopped at cleanup.
+te_dns_blackhole() {
+	local _te_bh
+	te_tmpdir
+	te_free_port _te_bh
+	te_bg "blackhole-$_te_bh" "$TE_PY" -c '
+import socket, sys, time
+p = int(sys.argv[1])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("127.0.0.1", p))
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("127.0.0.1", p))
+t.listen(64)
+time.sleep(3600)' "$_te_bh"
+	te_wait te_listening "$_te_bh" || te_fail "blackhole did not listen"
+	printf -v "$1" %s "$_te_bh"
+}
