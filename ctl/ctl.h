@@ -124,6 +124,7 @@ int	 domain_activate(struct ctl *, struct ctl_opts *);
 int	 domain_retire(struct ctl *, struct ctl_opts *);
 int	 domain_list(struct ctl *, struct ctl_opts *);		/* domain_show.c */
 int	 domain_show(struct ctl *, struct ctl_opts *);
+int	 domain_verify(struct ctl *, struct ctl_opts *);	/* verify.c */
 int	 config_show(struct ctl *, struct ctl_opts *);		/* config.c */
 int	 user_add(struct ctl *, struct ctl_opts *);		/* user.c */
 int	 user_set(struct ctl *, struct ctl_opts *);
@@ -158,6 +159,89 @@ struct dom {
 int	 dom_init(struct dom *, struct ctl *, int);		/* domain.c */
 int	 dom_print_new(struct dom *, const char *, const char *,
 	    const char *);
+
+/*
+ * verify.c, verify_check.c, verify_spf.c -- outpostctl domain verify.
+ *   vctx_init(v, ctl)      resolver (dns_nameserver, dns_timeout), DMARC
+ *                          environment, keys directory; 0 or the refusal
+ *   vctx_free(v)
+ *   vcheck_dkim(v, d), vcheck_spf(v, d), vcheck_dmarc(v, d)
+ *                          append their check lines to d and set d's
+ *                          dkim_ok / dmarc_ok / dnserr
+ *   vdkim_tag(rec, tag, out, len)   a tag's value in a DKIM key record,
+ *                          white space removed; 1 found, 0 not.  Pure.
+ *   vspf_eval(v, ip, domain, res, reslen, err, errlen)
+ *                          the SPF result name (RFC 7208: pass, fail,
+ *                          softfail, neutral, none, temperror, permerror)
+ *                          a receiver gets for mail from ip with an
+ *                          envelope sender at domain; 0, or -1 with err
+ *                          when no evaluation could be made
+ *   vspf_close(v)          ends what vspf_eval started
+ *   dom_state_get(ctl, r, domain, st)  the stored state (Pdomain:DOMAIN);
+ *                          0, or -1 on a Redis error or r NULL (then
+ *                          st->unknown is set)
+ *   dom_redis_try(ctl)     a connection for domain list / show, or NULL
+ *                          with a warning: the keys are shown without it
+ *   dom_state_json(j, st)  the member "verification": {state (null: never
+ *                          checked; "unknown": no Redis), since, checked,
+ *                          reasons}
+ *   dom_state_word(st)     "verified", "not verified", "-", "unknown"
+ *   dom_state_text(st, domain)   the "verified:" line of domain show
+ */
+#include "dkimkey.h"
+#include "dmarc.h"
+
+#define VERIFY_MAXCHECKS	(DKIMKEY_ACTIVEMAX + 3)
+
+enum vverdict { V_OK, V_WRONG, V_MISSING, V_DNSERR, V_UNCHECKED };
+
+struct vcheck {
+	char	 what[8];		/* DKIM, SPF, DMARC */
+	char	 subject[96];		/* "SEL (alg)", or the domain */
+	int	 verdict;		/* enum vverdict */
+	char	 found[768];		/* what DNS holds, in one line */
+	char	*publish;		/* the record to publish, or NULL */
+};
+
+struct vdomain {
+	char		 domain[CTL_DOMAIN_MAX];
+	struct vcheck	 c[VERIFY_MAXCHECKS];
+	size_t		 n;
+	int		 dkim_ok;	/* an active selector's record matches */
+	int		 dmarc_ok;	/* a DMARC record governs the domain */
+	int		 dnserr;	/* a DNS error left DKIM/DMARC open */
+	char		 policy[16];	/* DMARC policy applied, when found */
+};
+
+struct vctx {
+	struct dom		 dom;
+	struct dns		*dns;
+	struct dmarc_env	 env;
+	void			*spf;		/* verify_spf.c's state */
+};
+
+struct dom_state {
+	int	 unknown;	/* Redis could not be read */
+	char	 state[16];	/* "verified", "unverified", "" never */
+	long long since, checked;
+	char	 reasons[1024];
+};
+
+int	 vctx_init(struct vctx *, struct ctl *);
+void	 vctx_free(struct vctx *);
+void	 vcheck_dkim(struct vctx *, struct vdomain *);
+void	 vcheck_spf(struct vctx *, struct vdomain *);
+void	 vcheck_dmarc(struct vctx *, struct vdomain *);
+int	 vdkim_tag(const char *, const char *, char *, size_t);
+int	 vspf_eval(struct vctx *, const char *, const char *, char *, size_t,
+	    char *, size_t);
+void	 vspf_close(struct vctx *);
+int	 dom_state_get(struct ctl *, struct redis *, const char *,
+	    struct dom_state *);
+struct redis *dom_redis_try(struct ctl *);
+void	 dom_state_json(struct json *, const struct dom_state *);
+const char *dom_state_word(const struct dom_state *);
+void	 dom_state_text(const struct dom_state *, const char *);
 
 #include "ctlpol.h"
 

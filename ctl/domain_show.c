@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "dkimkey.h"
 #include "json.h"
+#include "redis.h"
 
 /* The TXT value and zone line of one key; both NULL if unloadable. */
 static void
@@ -222,9 +223,10 @@ domain_status(struct dom *d, const char *domain, const char *toperr,
 }
 
 static void
-list_one(struct dom *d, struct json *j, const char *domain,
+list_one(struct dom *d, struct json *j, struct redis *r, const char *domain,
     const char *toperr)
 {
+	struct dom_state	 vs;
 	struct dkimkey_info	*info = NULL;
 	struct dkimkey_active	 act;
 	char			 why[600], err[256], sels[300] = "";
@@ -239,6 +241,7 @@ list_one(struct dom *d, struct json *j, const char *domain,
 		pending += info[i].present && !info[i].active;
 	free(info);
 	st = domain_status(d, domain, toperr, why, sizeof(why));
+	dom_state_get(d->ctl, r, domain, &vs);
 	if (j != NULL) {
 		json_obj_begin(j);
 		json_kv_str(j, "domain", domain);
@@ -251,14 +254,15 @@ list_one(struct dom *d, struct json *j, const char *domain,
 		json_kv_str(j, "status", st == 0 ? "ok" : st == 1 ? "problem" :
 		    "none");
 		json_kv_str(j, "problem", st == 1 ? why : NULL);
+		dom_state_json(j, &vs);
 		json_obj_end(j);
 		return;
 	}
 	for (i = 0; i < act.n; i++)
 		snprintf(sels + strlen(sels), sizeof(sels) - strlen(sels),
 		    "%s%s", i ? "," : "", act.sel[i]);
-	printf("%-30s %-24s %-7zu %s%s\n", domain, act.n ? sels : "-",
-	    pending, st == 0 ? "ok" : st == 1 ? "problem: " : "no keys",
+	printf("%-30s %-24s %-7zu %-12s %s%s\n", domain, act.n ? sels : "-",
+	    pending, dom_state_word(&vs), st == 0 ? "ok" : st == 1 ? "problem: " : "no keys",
 	    st == 1 ? why : "");
 }
 
@@ -266,6 +270,7 @@ int
 domain_list(struct ctl *ctl, struct ctl_opts *o)
 {
 	struct json	*j = NULL;
+	struct redis	*r;
 	struct dom	 d;
 	char		 toperr[600], **names;
 	size_t		 n, i;
@@ -280,14 +285,16 @@ domain_list(struct ctl *ctl, struct ctl_opts *o)
 	else if (dkimkey_domains(d.dir, &names, &n, toperr,
 	    sizeof(toperr)) < 0)
 		return ctl_refuse(ctl, "%s", toperr);
+	r = n > 0 ? dom_redis_try(ctl) : NULL;
 	if (ctl->json) {
 		j = ctl_json_open(ctl);
 		json_arr_begin(j);
 	} else if (n > 0)
-		printf("%-30s %-24s %-7s %s\n", "DOMAIN", "ACTIVE", "PENDING",
-		    "STATUS");
+		printf("%-30s %-24s %-7s %-12s %s\n", "DOMAIN", "ACTIVE",
+		    "PENDING", "VERIFIED", "STATUS");
 	for (i = 0; i < n; i++)
-		list_one(&d, j, names[i], bad ? toperr : NULL);
+		list_one(&d, j, r, names[i], bad ? toperr : NULL);
+	redis_free(r);
 	dkimkey_names_free(names, n);
 	if (j == NULL)
 		return EXIT_OK;
@@ -297,13 +304,15 @@ domain_list(struct ctl *ctl, struct ctl_opts *o)
 
 static void
 show_text(struct dom *d, const char *domain, int st, const char *why,
-    const struct dkimkey_info *v, size_t n)
+    const struct dom_state *vs, const struct dkimkey_info *v, size_t n)
 {
 	size_t	 i;
 
-	printf("domain:    %s\ndirectory: %s/%s\nstatus:    %s%s\n\n", domain,
+	printf("domain:    %s\ndirectory: %s/%s\nstatus:    %s%s\n", domain,
 	    d->dir, domain, st == 0 ? "ok" : st == 1 ? "problem: " :
 	    "no keys", st == 1 ? why : "");
+	dom_state_text(vs, domain);
+	printf("\n");
 	if (n > 0)
 		printf("%-20s %-9s %-5s %-8s %-7s %s\n", "SELECTOR", "ALGORITHM",
 		    "BITS", "STATE", "SAFETY", "FILE");
@@ -322,7 +331,8 @@ show_text(struct dom *d, const char *domain, int st, const char *why,
 
 static int
 show_json(struct dom *d, const char *domain, const char *path, int st,
-    const char *why, const struct dkimkey_info *v, size_t n)
+    const char *why, const struct dom_state *vs, const struct dkimkey_info *v,
+    size_t n)
 {
 	struct json	*j;
 	size_t		 i;
@@ -334,6 +344,7 @@ show_json(struct dom *d, const char *domain, const char *path, int st,
 	json_kv_str(j, "status", st == 0 ? "ok" : st == 1 ? "problem" :
 	    "none");
 	json_kv_str(j, "problem", st == 1 ? why : NULL);
+	dom_state_json(j, vs);
 	json_key(j, "selectors");
 	json_arr_begin(j);
 	for (i = 0; i < n; i++)
@@ -347,6 +358,8 @@ int
 domain_show(struct ctl *ctl, struct ctl_opts *o)
 {
 	struct dkimkey_info	*v;
+	struct dom_state	 vs;
+	struct redis		*r;
 	struct dom		 d;
 	const char		*domain = o->domain;
 	char			 path[4096], err[600], top[600];
@@ -365,10 +378,13 @@ domain_show(struct ctl *ctl, struct ctl_opts *o)
 		st = domain_status(&d, domain, top, err, sizeof(err));
 	else
 		st = domain_status(&d, domain, NULL, err, sizeof(err));
+	r = dom_redis_try(ctl);
+	dom_state_get(ctl, r, domain, &vs);
+	redis_free(r);
 	if (ctl->json)
-		rc = show_json(&d, domain, path, st, err, v, n);
+		rc = show_json(&d, domain, path, st, err, &vs, v, n);
 	else
-		show_text(&d, domain, st, err, v, n);
+		show_text(&d, domain, st, err, &vs, v, n);
 	free(v);
 	return rc;
 }

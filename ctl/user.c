@@ -197,6 +197,10 @@ user_add(struct ctl *ctl, struct ctl_opts *o)
 		return ctl_refuse(ctl, "user %s already exists", name);
 	if (code == -2)
 		return no_plan(ctl, o->plan);
+	if (o->ndomains == 0 && ctl->conf.authorize_senders)
+		ctl_warn("user %s has no --domain: with authorize_senders = yes "
+		    "it may send as no From domain (give it one with: "
+		    "outpostctl user allow %s DOMAIN)", name, name);
 	return ctl_done(ctl, "user", name, "user %s added (plan %s%s, %s)",
 	    name, o->plan != NULL ? o->plan : ctl->conf.default_plan,
 	    o->plan != NULL ? "" : " = default_plan", o->ndomains == 0 ?

@@ -26,6 +26,8 @@ static const struct ctl_verb verbs[] = {
 	    "DOMAIN SEL" },
 	{ "domain", "list", 0, 0, "", 0, domain_list, "" },
 	{ "domain", "show", 1, 1, "", CTL_DOMAIN, domain_show, "DOMAIN" },
+	{ "domain", "verify", 0, 1, "A", R | CTL_DOMAIN, domain_verify,
+	    "DOMAIN | --all" },
 	{ "config", NULL, 0, 0, "A", 0, config_show, "[--all]" },
 	{ "user", "add", 1, 1, "pd", R | CTL_USER, user_add,
 	    "NAME [--plan PLAN] [--domain DOMAIN]..." },

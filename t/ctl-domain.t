@@ -12,7 +12,8 @@ PY=/usr/bin/python3
 T=$(mktemp -d /tmp/outpost-ctl-domain.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 K=$T/keys
-printf 'keys_directory = %s\nuser = outpost\n' "$K" > "$T/outpost.conf"
+# No Redis here: list and show say the verification state is unknown.
+printf 'keys_directory = %s\nuser = outpost\nredis_address = unix:%s/no-redis.sock\n' "$K" "$T" > "$T/outpost.conf"
 
 n=0 failed=0
 ok() {	# ok COND-EXIT-STATUS NAME
@@ -135,9 +136,10 @@ is_rc 1 "rotate of an unknown domain is refused"
 
 run domain list
 is_rc 0 "list"
-echo "$out" | grep -Eq '^example\.com +s1r,s1e +2 +ok$'; ok $? "list: example.com s1r,s1e 2 ok"
+echo "$out" | grep -Eq '^example\.com +s1r,s1e +2 +unknown +ok$'; ok $? "list: example.com s1r,s1e 2 unknown ok"
+check "list without Redis warns" grep -q "warning: redis unix:.*verification state unknown" "$T/err"
 run --json domain list
-json "[x['domain'] for x in d] == ['example.com', 'other.example', 'xn--bcher-kva.example'] and d[0]['active'] == ['s1r', 's1e'] and d[0]['pending'] == 2 and d[0]['status'] == 'ok'"
+json "[x['domain'] for x in d] == ['example.com', 'other.example', 'xn--bcher-kva.example'] and d[0]['active'] == ['s1r', 's1e'] and d[0]['pending'] == 2 and d[0]['status'] == 'ok' and d[0]['verification']['state'] == 'unknown'"
 ok $? "list --json"
 
 run domain activate example.com s2
