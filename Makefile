@@ -43,7 +43,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -pthread -Ilib $(PKG_CFLAGS) \
               $(WARNINGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
-LDLIBS      = $(PKG_LIBS) -lm
+LDLIBS      = $(PKG_LIBS) -lspf2 -lm
 
 PROGDIRS  = milter policyd ctl
 PROGRAMS  = $(patsubst %/main.c,%,$(wildcard milter/main.c policyd/main.c ctl/main.c))

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "milter.h"
 #include "privdrop.h"
+#include "spfhelper.h"
 #include "xmalloc.h"
 
 struct milter_globals	 G;
@@ -209,6 +210,9 @@ main(int argc, char **argv)
 	open_socket();
 	if (!foreground && daemon(0, 0) < 0)
 		fatal("daemon: %s", strerror(errno));
+	/* Forked while root: it chroots and becomes nobody on its own. */
+	if ((G.spf = spfhelper_start(&G.conf, err, sizeof(err))) == NULL)
+		log_warn("%s (SPF checks will tempfail)", err);
 	if (privdrop(G.conf.user, err, sizeof(err)) < 0)
 		fatal("%s", err);
 	open_keys();
@@ -230,6 +234,7 @@ main(int argc, char **argv)
 	}
 	log_info("stopped");
 	refund_fini();
+	G.spf = spfhelper_stop(G.spf);
 	G.keys = keystore_free(G.keys);
 	free(G.internal);
 	conf_free(&G.conf);

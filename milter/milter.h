@@ -22,10 +22,12 @@
 
 struct keystore;
 struct dsig;
+struct spfhelper;
 
 struct milter_globals {
 	struct conf	 conf;
 	struct keystore	*keys;
+	struct spfhelper *spf;			/* NULL: SPF checks tempfail */
 	struct cidr	*internal;		/* conf.internal_hosts parsed */
 	size_t		 ninternal;
 	int		 relaxed_header;	/* from conf.canonicalization */
