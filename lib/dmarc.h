@@ -31,8 +31,9 @@
  *       the record invalid, unless rua= holds at least one syntactically
  *       valid URI: then the record counts as "p=none" throughout (flag
  *       DMARC_REC_DOWNGRADED).  A bad value of any other tag is ignored
- *       (the default stays) and named in out->note.  Duplicate tags, an
- *       empty tag name or a tag without '=' make the record invalid.
+ *       (the default stays) and named in out->note.  A known tag given
+ *       twice, a bad tag name or a tag without '=' make the record
+ *       invalid.  On -1, *out is reset (p = sp = np = -1).
  *
  * Discovery and the organisational domain (struct dmarc_env.org_mode)
  *   ORG_TREEWALK (RFC 9989): _dmarc.<domain>, then, when the domain has
@@ -175,7 +176,7 @@ enum dmarc_which {
 
 struct dmarc_lookup {
 	int			 found;		/* a record governs the domain */
-	struct dmarc_record	 rec;		/* when found */
+	struct dmarc_record	 rec;		/* when found (else zeroed) */
 	char			 record_domain[DMARC_NAME_MAX];	/* where */
 	char			 org_domain[DMARC_NAME_MAX];	/* always set */
 	int			 which;		/* enum dmarc_which */

@@ -30,11 +30,15 @@ reason(struct dmarc_prediction *out, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The tag the applied value was read from (sp falls back to p). */
 static const char *
-tag_name(int which)
+tag_name(const struct dmarc_lookup *pol)
 {
-	return which == DMARC_USE_NP ? "np" : which == DMARC_USE_SP ? "sp" :
-	    "p";
+	if (pol->which == DMARC_USE_NP)
+		return "np";
+	if (pol->which == DMARC_USE_SP && pol->rec.sp >= 0)
+		return "sp";
+	return "p";
 }
 
 /* Alignment of the DKIM and SPF identifiers; 0 or -1 on a DNS error. */
@@ -96,7 +100,7 @@ why_fail(const struct dmarc_predict_in *in, struct dmarc_prediction *out)
 	const struct dmarc_lookup	*pol = in->policy;
 
 	reason(out, "would fail DMARC at %s (%s=%s", in->from_domain,
-	    tag_name(pol->which), dmarc_policy_name(pol->policy));
+	    tag_name(pol), dmarc_policy_name(pol->policy));
 	if (pol->rec.testing)
 		reason(out, ", t=y: %s", dmarc_policy_name(pol->effective));
 	reason(out, "): ");
