@@ -110,6 +110,8 @@ vdkim_tag(const char *rec, const char *tag, char *out, size_t outlen)
 	size_t	 tl = strlen(tag), n;
 	const char *p = rec;
 
+	if (outlen == 0)
+		return 0;
 	while (*p != '\0') {
 		while (*p == ' ' || *p == '\t' || *p == ';')
 			p++;
