@@ -16,29 +16,17 @@ json_one(const char *name, const char *value, void *j)
 }
 
 int
-cmd_config(struct ctl *ctl, int argc, char **argv)
+config_show(struct ctl *ctl, struct ctl_opts *o)
 {
 	struct json	*j;
-	int		 all = 0, i, rc;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--all") == 0)
-			all = 1;
-		else if (strcmp(argv[i], "--json") == 0)
-			ctl->json = 1;
-		else
-			return ctl_usage("usage: outpostctl config [--all]");
-	}
 	if (!ctl->json) {
-		conf_print(&ctl->conf, stdout, all);
+		conf_print(&ctl->conf, stdout, o->all);
 		return EXIT_OK;
 	}
-	if ((j = json_new(stdout)) == NULL)
-		return EXIT_REFUSED;
+	j = ctl_json_open(ctl);
 	json_obj_begin(j);
-	conf_each(&ctl->conf, all, json_one, j);
+	conf_each(&ctl->conf, o->all, json_one, j);
 	json_obj_end(j);
-	rc = json_end(j);
-	json_free(j);
-	return rc == 0 ? EXIT_OK : EXIT_REFUSED;
+	return ctl_json_close(ctl, j);
 }

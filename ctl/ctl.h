@@ -1,14 +1,28 @@
 /*
  * outpostctl -- private header shared by the files of ctl/.
  *
- * Each verb group lives in its own file and exports one entry point that
- * main.c's table names:  int cmd_NAME(struct ctl *, int argc, char **argv)
- * argv[0] is the group ("domain"), argv[1] the verb.  Entry points return
- * the exit status: 0 success, 1 refused operation (reason printed on
- * stderr), 2 usage error.
+ * One verb table (verbs.c) names every command: group, verb, how many
+ * positional arguments, which options, what the first argument is, whether
+ * it needs Redis, the handler and the usage line.  ctl_run parses the
+ * command line against it, checks the arguments, connects to Redis when
+ * the entry asks, and calls the handler with the parsed arguments; the
+ * usage text (--help) is generated from the same table.
+ *
+ * Every handler returns the exit status, and every group keeps one
+ * contract (out.c):
+ *   0 EXIT_OK       success: text on stdout, or with --json one JSON
+ *                   document; changes print {"ok":true,...}
+ *   1 EXIT_REFUSED  refused: "outpostctl: REASON" on stderr and, with
+ *                   --json, {"ok":false,"error":REASON} on stdout
+ *                   (ctl_refuse)
+ *   2 EXIT_USAGE    usage error: stderr only (ctl_bad_usage)
  */
 #ifndef OUTPOST_CTL_H
 #define OUTPOST_CTL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "conf.h"
 
@@ -16,28 +30,123 @@
 #define EXIT_REFUSED	1
 #define EXIT_USAGE	2
 
+#define CTL_MAX_DOMAINS	50	/* + 4 KEYS + 3 ARGV <= redis_eval's 60 */
+#define CTL_DOMAIN_MAX	254	/* an A-label domain + NUL */
+
+struct redis;
+struct json;
+
 struct ctl {
 	struct conf	 conf;
 	const char	*conf_path;
 	int		 json;		/* --json: machine-readable output */
+	struct redis	*r;		/* connected when the verb says so */
 };
 
-/* main.c */
-int	 ctl_usage(const char *);	/* prints the usage, returns 2 */
+/*
+ * What ctl_run parsed for a verb.  Option letters (struct ctl_verb opts):
+ * p --plan, d --domain (repeatable), r --reason, t --ttl, u --user,
+ * a --any, s --selector, A --all; --json is accepted everywhere.
+ */
+struct ctl_opts {
+	const char	*plan;
+	const char	*reason;
+	const char	*ttl;
+	const char	*user;
+	const char	*selector;
+	int		 any;		/* --any */
+	int		 all;		/* --all */
+	const char	*domains[CTL_MAX_DOMAINS];
+	int		 ndomains;
+	char		**args;		/* positional arguments */
+	int		 nargs;
+	char		 domain[CTL_DOMAIN_MAX];	/* CTL_DOMAIN: args[0] */
+};
 
-/* ctlpol.c, for every group: "outpostctl: MSG" TAIL "\n" on stderr;
- * returns rc */
-#include <stdarg.h>
-int	 ctl_vsay(int, const char *, const char *, va_list)
-	    __attribute__((format(printf, 3, 0)));
+typedef int	 ctl_handler(struct ctl *, struct ctl_opts *);
 
-/* domain.c */
-int	 cmd_domain(struct ctl *, int, char **);
+/* flags of a verb */
+#define CTL_REDIS	0x01	/* ctl->r connected before the handler */
+#define CTL_USER	0x02	/* args[0] is a user name (checked) */
+#define CTL_PLAN	0x04	/* args[0] is a plan name (checked) */
+#define CTL_DOMAIN	0x08	/* args[0] a domain: A-label in o->domain */
 
-/* domain_show.c: what outpostctl domain prints (and 'list', 'show') */
-#include <stdio.h>
-#include <sys/types.h>
+struct ctl_verb {
+	const char	*group;
+	const char	*verb;		/* NULL: the group alone is the command */
+	int		 min, max;	/* positional arguments */
+	const char	*opts;		/* option letters, see struct ctl_opts */
+	int		 flags;
+	ctl_handler	*fn;
+	const char	*usage;		/* arguments and options */
+};
 
+/* verbs.c */
+int	 ctl_run(struct ctl *, int, char **);	/* argv[0]: the group */
+int	 ctl_usage(const char *);		/* full usage on stderr; 2 */
+
+/*
+ * out.c -- the one refusal / JSON path of every group.
+ *   ctl_refuse(ctl, fmt, ...)   see EXIT_REFUSED above; returns 1
+ *   ctl_bad_usage(fmt, ...)     "outpostctl: MSG (outpostctl --help shows
+ *                               the usage)" on stderr; returns 2
+ *   ctl_warn(fmt, ...)          "outpostctl: warning: MSG" on stderr
+ *   ctl_done(ctl, key, value, fmt, ...)
+ *                               success of a change: the text, or with
+ *                               --json {"ok":true,KEY:VALUE,"message":TEXT}
+ *   ctl_json_open(ctl)          a writer on stdout (out of memory: exit 1)
+ *   ctl_json_close(ctl, j)      json_end + free: EXIT_OK, or the refusal
+ *                               when the document could not be written
+ *   ctl_redis(ctl)              connected client, or NULL (refusal printed)
+ *   ctl_redis_failed(ctl, r, what)   ctl_refuse with the Redis error
+ *   ctl_write_failed(ctl, r, what, check)
+ *       the same for a change, except when Redis may have run it (sent,
+ *       then no reply: timeout or connection lost): "WHAT: outcome unknown
+ *       (...): check with outpostctl CHECK"
+ */
+int	 ctl_refuse(struct ctl *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 ctl_bad_usage(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 ctl_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+int	 ctl_done(struct ctl *, const char *, const char *, const char *, ...)
+	    __attribute__((format(printf, 4, 5)));
+struct json *ctl_json_open(struct ctl *);
+int	 ctl_json_close(struct ctl *, struct json *);
+struct redis *ctl_redis(struct ctl *);
+int	 ctl_redis_failed(struct ctl *, struct redis *, const char *);
+int	 ctl_write_failed(struct ctl *, struct redis *, const char *,
+	    const char *);
+
+/* The handlers, by group. */
+int	 domain_add(struct ctl *, struct ctl_opts *);		/* domain.c */
+int	 domain_rotate(struct ctl *, struct ctl_opts *);
+int	 domain_activate(struct ctl *, struct ctl_opts *);
+int	 domain_retire(struct ctl *, struct ctl_opts *);
+int	 domain_list(struct ctl *, struct ctl_opts *);		/* domain_show.c */
+int	 domain_show(struct ctl *, struct ctl_opts *);
+int	 domain_verify(struct ctl *, struct ctl_opts *);	/* verify.c */
+int	 config_show(struct ctl *, struct ctl_opts *);		/* config.c */
+int	 user_add(struct ctl *, struct ctl_opts *);		/* user.c */
+int	 user_set(struct ctl *, struct ctl_opts *);
+int	 user_suspend(struct ctl *, struct ctl_opts *);
+int	 user_resume(struct ctl *, struct ctl_opts *);
+int	 user_del(struct ctl *, struct ctl_opts *);
+int	 user_allow(struct ctl *, struct ctl_opts *);
+int	 user_deny(struct ctl *, struct ctl_opts *);
+int	 user_show(struct ctl *, struct ctl_opts *);		/* usershow.c */
+int	 user_list(struct ctl *, struct ctl_opts *);
+int	 plan_set(struct ctl *, struct ctl_opts *);		/* plan.c */
+int	 plan_show(struct ctl *, struct ctl_opts *);
+int	 plan_list(struct ctl *, struct ctl_opts *);
+int	 plan_del(struct ctl *, struct ctl_opts *);
+int	 sup_add(struct ctl *, struct ctl_opts *);		/* suppress.c */
+int	 sup_check(struct ctl *, struct ctl_opts *);
+int	 sup_del(struct ctl *, struct ctl_opts *);
+int	 sup_list(struct ctl *, struct ctl_opts *);		/* supio.c */
+int	 sup_export(struct ctl *, struct ctl_opts *);
+int	 sup_import(struct ctl *, struct ctl_opts *);
+
+/* domain_show.c: what the domain verbs print */
 struct dom {
 	struct ctl	*ctl;
 	const char	*dir;		/* keys_directory */
@@ -47,20 +156,92 @@ struct dom {
 	gid_t		 group;		/*   safety verdicts */
 };
 
-int	 dom_refuse(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	 dom_json_str(FILE *, const char *);
+int	 dom_init(struct dom *, struct ctl *, int);		/* domain.c */
 int	 dom_print_new(struct dom *, const char *, const char *,
 	    const char *);
-int	 dom_list(struct dom *);
-int	 dom_show(struct dom *, const char *);
 
-/* config.c */
-int	 cmd_config(struct ctl *, int, char **);
+/*
+ * verify.c, verify_check.c, verify_spf.c -- outpostctl domain verify.
+ *   vctx_init(v, ctl)      resolver (dns_nameserver, dns_timeout), DMARC
+ *                          environment, keys directory; 0 or the refusal
+ *   vctx_free(v)
+ *   vcheck_dkim(v, d), vcheck_spf(v, d), vcheck_dmarc(v, d)
+ *                          append their check lines to d and set d's
+ *                          dkim_ok / dmarc_ok / dnserr
+ *   vdkim_tag(rec, tag, out, len)   a tag's value in a DKIM key record,
+ *                          white space removed; 1 found, 0 not.  Pure.
+ *   vspf_eval(v, ip, domain, res, reslen, err, errlen)
+ *                          the SPF result name (RFC 7208: pass, fail,
+ *                          softfail, neutral, none, temperror, permerror)
+ *                          a receiver gets for mail from ip with an
+ *                          envelope sender at domain; 0, or -1 with err
+ *                          when no evaluation could be made
+ *   vspf_close(v)          ends what vspf_eval started
+ *   dom_state_get(ctl, r, domain, st)  the stored state (Pdomain:DOMAIN);
+ *                          0, or -1 on a Redis error or r NULL (then
+ *                          st->unknown is set)
+ *   dom_redis_try(ctl)     a connection for domain list / show, or NULL
+ *                          with a warning: the keys are shown without it
+ *   dom_state_json(j, st)  the member "verification": {state (null: never
+ *                          checked; "unknown": no Redis), since, checked,
+ *                          reasons}
+ *   dom_state_word(st)     "verified", "not verified", "-", "unknown"
+ *   dom_state_text(st, domain)   the "verified:" line of domain show
+ */
+#include "dkimkey.h"
+#include "dmarc.h"
 
-/* user.c, plan.c, suppress.c (+ supio.c) */
-int	 cmd_user(struct ctl *, int, char **);
-int	 cmd_plan(struct ctl *, int, char **);
-int	 cmd_suppress(struct ctl *, int, char **);
+#define VERIFY_MAXCHECKS	(DKIMKEY_ACTIVEMAX + 3)
+
+enum vverdict { V_OK, V_WRONG, V_MISSING, V_DNSERR, V_UNCHECKED };
+
+struct vcheck {
+	char	 what[8];		/* DKIM, SPF, DMARC */
+	char	 subject[96];		/* "SEL (alg)", or the domain */
+	int	 verdict;		/* enum vverdict */
+	char	 found[768];		/* what DNS holds, in one line */
+	char	*publish;		/* the record to publish, or NULL */
+};
+
+struct vdomain {
+	char		 domain[CTL_DOMAIN_MAX];
+	struct vcheck	 c[VERIFY_MAXCHECKS];
+	size_t		 n;
+	int		 dkim_ok;	/* an active selector's record matches */
+	int		 dmarc_ok;	/* a DMARC record governs the domain */
+	int		 dnserr;	/* a DNS error left DKIM/DMARC open */
+	char		 policy[16];	/* DMARC policy applied, when found */
+};
+
+struct vctx {
+	struct dom		 dom;
+	struct dns		*dns;
+	struct dmarc_env	 env;
+	void			*spf;		/* verify_spf.c's state */
+};
+
+struct dom_state {
+	int	 unknown;	/* Redis could not be read */
+	char	 state[16];	/* "verified", "unverified", "" never */
+	long long since, checked;
+	char	 reasons[1024];
+};
+
+int	 vctx_init(struct vctx *, struct ctl *);
+void	 vctx_free(struct vctx *);
+void	 vcheck_dkim(struct vctx *, struct vdomain *);
+void	 vcheck_spf(struct vctx *, struct vdomain *);
+void	 vcheck_dmarc(struct vctx *, struct vdomain *);
+int	 vdkim_tag(const char *, const char *, char *, size_t);
+int	 vspf_eval(struct vctx *, const char *, const char *, char *, size_t,
+	    char *, size_t);
+void	 vspf_close(struct vctx *);
+int	 dom_state_get(struct ctl *, struct redis *, const char *,
+	    struct dom_state *);
+struct redis *dom_redis_try(struct ctl *);
+void	 dom_state_json(struct json *, const struct dom_state *);
+const char *dom_state_word(const struct dom_state *);
+void	 dom_state_text(const struct dom_state *, const char *);
 
 #include "ctlpol.h"
 

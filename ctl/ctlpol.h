@@ -1,32 +1,8 @@
 /*
  * ctlpol -- private header of the policy verbs of outpostctl (user.c,
- * plan.c, suppress.c, supio.c) and their helpers in ctlpol.c.
+ * plan.c, suppress.c, supio.c) and their helpers in ctlpol.c (the verbs
+ * themselves are declared in ctl.h).
  *
- *   ctl_opts(ctl, argc, argv, allow, o)
- *       parse the verb's options (argv[0] group, argv[1] verb); allow lists
- *       the accepted ones: p --plan, d --domain (repeatable), r --reason,
- *       t --ttl, u --user, a --any; --json is always accepted.  Positional
- *       arguments end up in o->args/o->nargs.  0, or -1 (message printed)
- *   ctl_verb(ctl, argc, argv, verbs, n, o)
- *       the entry of verb argv[1] in the table verbs[n], its options parsed
- *       into o (ctl_opts with the entry's letters); NULL with the usage
- *       error printed (unknown verb or option): exit EXIT_USAGE.  The
- *       caller checks o->nargs against the entry's min and max.
- *   ctl_redis(ctl)            connected client, or NULL (refusal printed)
- *   ctl_refuse(ctl, fmt, ...) "outpostctl: MSG" on stderr and, with --json,
- *                             {"ok":false,"error":MSG} on stdout; returns
- *                             EXIT_REFUSED
- *   ctl_redis_failed(ctl, r, what)   ctl_refuse with the Redis error
- *   ctl_write_failed(ctl, r, what, check)
- *                             the same for a change, except when Redis may
- *                             have run it (sent, then no reply: timeout or
- *                             connection lost): "WHAT: outcome unknown
- *                             (...): check with outpostctl CHECK"
- *   ctl_bad_usage(fmt, ...)   "outpostctl: MSG (outpostctl --help ...)" on
- *                             stderr; returns EXIT_USAGE
- *   ctl_done(ctl, key, value, fmt, ...)
- *                             success: the text, or with --json
- *                             {"ok":true,KEY:VALUE,"message":TEXT}; EXIT_OK
  *   ctl_list(ctl, r, what, set, ask, show)
  *       list the members of the SET key, sorted: ask(ctl, r, name) appends
  *       one command per member (pipelined), then show(ctl, j, name, reply)
@@ -61,29 +37,10 @@
 #include "limit.h"
 #include "schema.h"
 
-#define CTL_MAX_DOMAINS	50	/* + 4 KEYS + 3 ARGV <= redis_eval's 60 */
 #define CTL_MAX_LIMITS	64
 
 struct redis;
 struct json;
-
-struct ctl_opts {
-	const char	*plan;
-	const char	*reason;
-	const char	*ttl;
-	const char	*user;
-	int		 any;		/* --any */
-	const char	*domains[CTL_MAX_DOMAINS];
-	int		 ndomains;
-	char		**args;
-	int		 nargs;
-};
-
-struct ctl_verb {
-	const char	*verb;
-	int		 min, max;	/* positional arguments */
-	const char	*opts;		/* letters of ctl_opts */
-};
 
 typedef void	 ctl_list_ask(struct ctl *, struct redis *, const char *);
 typedef void	 ctl_list_show(struct ctl *, struct json *, const char *,
@@ -94,20 +51,6 @@ struct ctl_elimit {
 	int		 override;	/* 1: the user's own */
 };
 
-int		 ctl_opts(struct ctl *, int, char **, const char *,
-		    struct ctl_opts *);
-const struct ctl_verb *ctl_verb(struct ctl *, int, char **,
-		    const struct ctl_verb *, size_t, struct ctl_opts *);
-struct redis	*ctl_redis(struct ctl *);
-int		 ctl_refuse(struct ctl *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-int		 ctl_bad_usage(const char *, ...)
-		    __attribute__((format(printf, 1, 2)));
-int		 ctl_redis_failed(struct ctl *, struct redis *, const char *);
-int		 ctl_write_failed(struct ctl *, struct redis *, const char *,
-		    const char *);
-int		 ctl_done(struct ctl *, const char *, const char *,
-		    const char *, ...) __attribute__((format(printf, 4, 5)));
 int		 ctl_list(struct ctl *, struct redis *, const char *,
 		    const char *, ctl_list_ask *, ctl_list_show *);
 int		 ctl_name_ok(const char *, const char *);
@@ -119,10 +62,6 @@ int		 ctl_limit_args(char **, int, struct limit *, char *, size_t);
 int		 ctl_limit_ops(const struct limit *, int, char (*)[64],
 		    const char **);
 
-/* usershow.c */
-int		 user_show(struct ctl *, struct redis *, const char *);
-int		 user_list(struct ctl *, struct redis *);
-
 /* suppress.c: where an address's entry lives (bucket key, packed field) */
 struct sup_where {
 	char	 key[SCHEMA_KEY_MAX];
@@ -131,11 +70,6 @@ struct sup_where {
 };
 int		 sup_where(struct ctl *, const char *, const char *,
 		    struct sup_where *);
-
-/* supio.c: list (text/JSON) or export (CSV) every live entry; import */
-int		 sup_dump(struct ctl *, struct redis *, const char *, int);
-int		 sup_import(struct ctl *, struct redis *, const char *,
-		    const char *);
 
 #define CTL_MAX_LIMIT_ARGS	16	/* 3 ARGV each; redis_eval takes 60 */
 

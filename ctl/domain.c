@@ -9,13 +9,11 @@
  *   domain list | domain show DOMAIN       (domain_show.c)
  *
  * Files follow lib/dkimkey.h: keys_directory/DOMAIN/SEL.key and the
- * "active" file.  cmd_domain returns the exit status (ctl.h).
+ * "active" file.  The handlers (ctl.h) return the exit status.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,69 +23,28 @@
 
 #include "ctl.h"
 #include "dkimkey.h"
-#include "mailaddr.h"
+#include "json.h"
 
-struct dom_args {
-	const char	*pos[2];
-	int		 npos;
-	char		 selector[DKIMKEY_SELMAX];
-};
-
-/*
- * Options after the verb: --selector SEL (where allowed) and --json.
- * argv[0] is "domain", argv[1] the verb.  0, or the usage exit status.
- */
+/* --selector, lower-cased and checked, into sel; 0 or the usage error. */
 static int
-parse_args(struct ctl *ctl, int argc, char **argv, int npos, int sel_ok,
-    struct dom_args *a)
+selector_arg(const char *in, char *sel)
 {
-	static const struct option longopts[] = {
-		{ "selector", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
-	char	 msg[256];
-	int	 ch, i;
+	char	 err[256];
+	size_t	 i;
 
-	memset(a, 0, sizeof(*a));
-	optind = 0;
-	opterr = 0;
-	while ((ch = getopt_long(argc - 1, argv + 1, "+s:j", longopts,
-	    NULL)) != -1 || optind < argc - 1) {
-		if (ch == -1) {		/* a positional argument */
-			if (a->npos == 2)
-				return ctl_usage("domain: too many arguments");
-			a->pos[a->npos++] = argv[1 + optind++];
-			continue;
-		}
-		if (ch == 'j')
-			ctl->json = 1;
-		else if (ch == 's' && sel_ok) {
-			for (i = 0; optarg[i] != '\0' &&
-			    i < DKIMKEY_SELMAX - 1; i++)
-				a->selector[i] = (char)(optarg[i] >= 'A' &&
-				    optarg[i] <= 'Z' ? optarg[i] + 32 : optarg[i]);
-			if (optarg[i] != '\0')
-				return ctl_usage("domain: selector too long");
-		} else {
-			snprintf(msg, sizeof(msg), "domain %s: unknown option "
-			    "or missing value", argv[1]);
-			return ctl_usage(msg);
-		}
-	}
-	if (a->selector[0] != '\0' && (dkimkey_selector_ok(a->selector, msg,
-	    sizeof(msg)) < 0 || strlen(a->selector) > DKIMKEY_SELMAX - 2)) {
-		if (strlen(a->selector) > DKIMKEY_SELMAX - 2)
-			snprintf(msg, sizeof(msg), "selector \"%s\": longer "
-			    "than %d characters", a->selector,
-			    DKIMKEY_SELMAX - 2);
-		return ctl_usage(msg);
-	}
-	if (a->npos != npos) {
-		snprintf(msg, sizeof(msg), "domain %s: expected %d argument%s",
-		    argv[1], npos, npos == 1 ? "" : "s");
-		return ctl_usage(msg);
-	}
+	sel[0] = '\0';
+	if (in == NULL)
+		return 0;
+	for (i = 0; in[i] != '\0' && i < DKIMKEY_SELMAX - 1; i++)
+		sel[i] = (char)(in[i] >= 'A' && in[i] <= 'Z' ? in[i] + 32 :
+		    in[i]);
+	sel[i] = '\0';
+	/* SEL gets an 'r' or 'e' appended: two characters to spare. */
+	if (in[i] != '\0' || strlen(sel) > DKIMKEY_SELMAX - 2)
+		return ctl_bad_usage("selector \"%s\": longer than %d "
+		    "characters", in, DKIMKEY_SELMAX - 2);
+	if (dkimkey_selector_ok(sel, err, sizeof(err)) < 0)
+		return ctl_bad_usage("%s", err);
 	return 0;
 }
 
@@ -95,7 +52,7 @@ parse_args(struct ctl *ctl, int argc, char **argv, int npos, int sel_ok,
  * Who owns new files and whom the safety verdicts are for: the configured
  * user.  As root that user must exist; otherwise files keep our own uid.
  */
-static int
+int
 dom_init(struct dom *d, struct ctl *ctl, int writing)
 {
 	struct passwd	*pw;
@@ -109,7 +66,7 @@ dom_init(struct dom *d, struct ctl *ctl, int writing)
 	d->group = pw ? pw->pw_gid : getegid();
 	if (geteuid() == 0) {
 		if (pw == NULL && writing)
-			return dom_refuse("user \"%s\" (config key user) does "
+			return ctl_refuse(d->ctl, "user \"%s\" (config key user) does "
 			    "not exist; create the account or set user",
 			    ctl->conf.user);
 		if (pw != NULL) {
@@ -130,12 +87,12 @@ ensure_dir(struct dom *d, const char *path)
 	if (mkdir(path, 0750) == 0) {
 		if (chmod(path, 0750) < 0 || (d->uid != (uid_t)-1 &&
 		    chown(path, d->uid, d->gid) < 0))
-			return dom_refuse("%s: %s", path, strerror(errno));
+			return ctl_refuse(d->ctl, "%s: %s", path, strerror(errno));
 		return 0;
 	}
 	if (errno == EEXIST)
 		return 0;
-	return dom_refuse("%s: %s", path, strerror(errno));
+	return ctl_refuse(d->ctl, "%s: %s", path, strerror(errno));
 }
 
 static int
@@ -168,14 +125,14 @@ pick_selector(struct dom *d, const char *folder, const char *want,
 		}
 		snprintf(sel, sizeof(sel), "%sr", base);
 		if (dkimkey_selector_ok(sel, err, sizeof(err)) < 0)
-			return ctl_usage(err);
+			return ctl_bad_usage("%s", err);
 		if (!file_exists(d, folder, sel) && (snprintf(sel, sizeof(sel),
 		    "%se", base), !file_exists(d, folder, sel)))
 			return 0;
 		if (want[0] != '\0')
-			return dom_refuse("selector %s is already in use", want);
+			return ctl_refuse(d->ctl, "selector %s is already in use", want);
 	}
-	return dom_refuse("no free selector for today");
+	return ctl_refuse(d->ctl, "no free selector for today");
 }
 
 /* Generate and write SELr and SELe into dir/folder; 0 or exit status. */
@@ -192,13 +149,13 @@ write_pair(struct dom *d, const char *folder, const char *base)
 		snprintf(sel, sizeof(sel), "%s%c", base, suffix[i]);
 		if (dkimkey_key_path(path, sizeof(path), d->dir, folder,
 		    sel) < 0)
-			return dom_refuse("%s/%s: path too long", d->dir, folder);
+			return ctl_refuse(d->ctl, "%s/%s: path too long", d->dir, folder);
 		if ((pk = dkimkey_generate(algs[i], err, sizeof(err))) == NULL)
-			return dom_refuse("%s", err);
+			return ctl_refuse(d->ctl, "%s", err);
 		rc = dkimkey_write(path, pk, d->uid, d->gid, err, sizeof(err));
 		EVP_PKEY_free(pk);
 		if (rc < 0)
-			return dom_refuse("%s", err);
+			return ctl_refuse(d->ctl, "%s", err);
 	}
 	return 0;
 }
@@ -248,30 +205,30 @@ add_fresh(struct dom *d, const char *domain, const char *base)
 
 	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", d->dir, domain);
 	if (mkdtemp(tmp) == NULL)
-		return dom_refuse("%s: %s", tmp, strerror(errno));
+		return ctl_refuse(d->ctl, "%s: %s", tmp, strerror(errno));
 	pair_active(&act, base);
 	dkimkey_path(path, sizeof(path), d->dir, domain, NULL);
 	if (chmod(tmp, 0750) < 0 || (d->uid != (uid_t)-1 &&
 	    chown(tmp, d->uid, d->gid) < 0))
-		rc = dom_refuse("%s: %s", tmp, strerror(errno));
+		rc = ctl_refuse(d->ctl, "%s: %s", tmp, strerror(errno));
 	else if ((rc = write_pair(d, strrchr(tmp, '/') + 1, base)) != 0)
 		;
 	else if (dkimkey_active_write(d->dir, strrchr(tmp, '/') + 1, &act,
 	    d->uid, d->gid, err, sizeof(err)) < 0)
-		rc = dom_refuse("%s", err);
+		rc = ctl_refuse(d->ctl, "%s", err);
 	else if (rename(tmp, path) < 0)
-		rc = dom_refuse("%s: %s", path, strerror(errno));
+		rc = ctl_refuse(d->ctl, "%s: %s", path, strerror(errno));
 	if (rc != 0)
 		rm_tmpdir(tmp);
 	return rc;
 }
 
 static int
-domain_add(struct dom *d, const char *domain, const char *want)
+add_keys(struct dom *d, const char *domain, const char *want, char *base)
 {
 	struct dkimkey_info	*info;
 	struct dkimkey_active	 act;
-	char			 path[4096], base[DKIMKEY_SELMAX], err[512];
+	char			 path[4096], err[512];
 	size_t			 n;
 	int			 rc;
 
@@ -279,50 +236,66 @@ domain_add(struct dom *d, const char *domain, const char *want)
 		return EXIT_REFUSED;
 	dkimkey_path(path, sizeof(path), d->dir, domain, NULL);
 	if (access(path, F_OK) < 0)
-		rc = pick_selector(d, domain, want, base) ? EXIT_REFUSED :
+		return (rc = pick_selector(d, domain, want, base)) ? rc :
 		    add_fresh(d, domain, base);
-	else {
-		/* An empty folder (made by hand) is filled in place. */
-		if (dkimkey_list(d->dir, domain, d->owner, d->group, &info, &n,
-		    &act, err, sizeof(err)) < 0)
-			return dom_refuse("%s", err);
-		free(info);
-		if (n > 0 || act.n > 0)
-			return dom_refuse("%s already has keys; use \"outpostctl "
-			    "domain rotate %s\" for a new pair", domain, domain);
-		if ((rc = pick_selector(d, domain, want, base)) == 0 &&
-		    (rc = write_pair(d, domain, base)) == 0) {
-			pair_active(&act, base);
-			if (dkimkey_active_write(d->dir, domain, &act, d->uid,
-			    d->gid, err, sizeof(err)) < 0)
-				rc = dom_refuse("%s", err);
-		}
-	}
-	if (rc != 0)
-		return rc;
-	return dom_print_new(d, domain, "add", base);
-}
-
-static int
-domain_rotate(struct dom *d, const char *domain, const char *want)
-{
-	struct dkimkey_info	*info;
-	char			 base[DKIMKEY_SELMAX], err[512];
-	size_t			 n;
-	int			 rc;
-
-	if (dkimkey_list(d->dir, domain, d->owner, d->group, &info, &n, NULL,
-	    err, sizeof(err)) < 0 || n == 0) {
-		if (n == 0)
-			free(info);
-		return dom_refuse("%s has no keys in %s; use \"outpostctl "
-		    "domain add %s\"", domain, d->dir, domain);
-	}
+	/* An empty folder (made by hand) is filled in place. */
+	if (dkimkey_list(d->dir, domain, d->owner, d->group, &info, &n,
+	    &act, err, sizeof(err)) < 0)
+		return ctl_refuse(d->ctl, "%s", err);
 	free(info);
+	if (n > 0 || act.n > 0)
+		return ctl_refuse(d->ctl, "%s already has keys; use "
+		    "\"outpostctl domain rotate %s\" for a new pair", domain,
+		    domain);
 	if ((rc = pick_selector(d, domain, want, base)) != 0 ||
 	    (rc = write_pair(d, domain, base)) != 0)
 		return rc;
-	return dom_print_new(d, domain, "rotate", base);
+	pair_active(&act, base);
+	if (dkimkey_active_write(d->dir, domain, &act, d->uid, d->gid, err,
+	    sizeof(err)) < 0)
+		return ctl_refuse(d->ctl, "%s", err);
+	return 0;
+}
+
+int
+domain_add(struct ctl *ctl, struct ctl_opts *o)
+{
+	struct dom	 d;
+	char		 want[DKIMKEY_SELMAX], base[DKIMKEY_SELMAX];
+	int		 rc;
+
+	if ((rc = selector_arg(o->selector, want)) != 0 ||
+	    (rc = dom_init(&d, ctl, 2)) != 0 ||
+	    (rc = add_keys(&d, o->domain, want, base)) != 0)
+		return rc;
+	return dom_print_new(&d, o->domain, "add", base);
+}
+
+int
+domain_rotate(struct ctl *ctl, struct ctl_opts *o)
+{
+	struct dkimkey_info	*info;
+	struct dom		 d;
+	char			 want[DKIMKEY_SELMAX], base[DKIMKEY_SELMAX];
+	char			 err[512];
+	size_t			 n;
+	int			 rc;
+
+	if ((rc = selector_arg(o->selector, want)) != 0 ||
+	    (rc = dom_init(&d, ctl, 2)) != 0)
+		return rc;
+	if (dkimkey_list(d.dir, o->domain, d.owner, d.group, &info, &n, NULL,
+	    err, sizeof(err)) < 0 || n == 0) {
+		if (n == 0)
+			free(info);
+		return ctl_refuse(ctl, "%s has no keys in %s; use \"outpostctl "
+		    "domain add %s\"", o->domain, d.dir, o->domain);
+	}
+	free(info);
+	if ((rc = pick_selector(&d, o->domain, want, base)) != 0 ||
+	    (rc = write_pair(&d, o->domain, base)) != 0)
+		return rc;
+	return dom_print_new(&d, o->domain, "rotate", base);
 }
 
 /*
@@ -362,173 +335,159 @@ load_resolve(struct dom *d, const char *domain, const char *sel,
 
 	if (dkimkey_list(d->dir, domain, d->owner, d->group, info, n, act, err,
 	    sizeof(err)) < 0)
-		return dom_refuse("%s has no keys in %s", domain, d->dir);
+		return ctl_refuse(d->ctl, "%s has no keys in %s", domain, d->dir);
 	if ((*k = resolve(*info, *n, sel, idx)) == 0) {
 		free(*info);
 		*info = NULL;
-		return dom_refuse("%s has no selector %s (nor %sr, %se)", domain,
+		return ctl_refuse(d->ctl, "%s has no selector %s (nor %sr, %se)", domain,
 		    sel, sel, sel);
 	}
 	return 0;
 }
 
-static int
-domain_activate(struct dom *d, const char *domain, const char *sel)
+/* The selectors of act as a JSON array member named key. */
+static void
+json_sels(struct json *j, const char *key, const struct dkimkey_active *act)
 {
-	struct dkimkey_info	*info;
-	struct dkimkey_active	 old, act;
-	size_t			 idx[2], k, n, j;
-	int			 both, rc = EXIT_OK;
-	char			 err[512];
+	size_t	 i;
 
-	if ((rc = load_resolve(d, domain, sel, &info, &n, &old, idx, &k)) != 0)
-		return rc;
-	both = k == 2 && info[idx[0]].alg != info[idx[1]].alg;
-	memset(&act, 0, sizeof(act));
-	for (j = 0; j < k; j++)
-		if (info[idx[j]].problem[0] != '\0') {
-			rc = dom_refuse("refusing to activate %s: key %s: %s",
-			    info[idx[j]].selector, info[idx[j]].path,
-			    info[idx[j]].problem);
-			goto out;
-		}
-	/* Keep the old selectors of the algorithms not replaced. */
-	for (j = 0; !both && j < old.n; j++) {
-		size_t	 m;
-
-		for (m = 0; m < n && strcmp(info[m].selector, old.sel[j]); m++)
-			;
-		if (m < n && info[m].present && info[m].alg != info[idx[0]].alg)
-			snprintf(act.sel[act.n++], DKIMKEY_SELMAX, "%s",
-			    old.sel[j]);
-	}
-	for (j = 0; j < k && act.n < DKIMKEY_ACTIVEMAX; j++)
-		snprintf(act.sel[act.n++], DKIMKEY_SELMAX, "%s",
-		    info[idx[j]].selector);
-	if (dkimkey_active_write(d->dir, domain, &act, d->uid, d->gid, err,
-	    sizeof(err)) < 0) {
-		rc = dom_refuse("%s", err);
-		goto out;
-	}
-	if (d->ctl->json) {
-		printf("{\"domain\":");
-		dom_json_str(stdout, domain);
-		printf(",\"active\":[");
-		for (j = 0; j < act.n; j++) {
-			printf("%s", j ? "," : "");
-			dom_json_str(stdout, act.sel[j]);
-		}
-		printf("],\"previous\":[");
-		for (j = 0; j < old.n; j++) {
-			printf("%s", j ? "," : "");
-			dom_json_str(stdout, old.sel[j]);
-		}
-		printf("]}\n");
-	} else {
-		printf("%s: signing with", domain);
-		for (j = 0; j < act.n; j++)
-			printf("%s %s", j ? "," : "", act.sel[j]);
-		printf(" (was:");
-		for (j = 0; j < old.n; j++)
-			printf("%s %s", j ? "," : "", old.sel[j]);
-		printf("%s)\n", old.n ? "" : " none");
-	}
-out:
-	free(info);
-	return rc;
+	json_key(j, key);
+	json_arr_begin(j);
+	for (i = 0; i < act->n; i++)
+		json_str(j, act->sel[i]);
+	json_arr_end(j);
 }
 
 static int
-domain_retire(struct dom *d, const char *domain, const char *sel)
+print_activated(struct ctl *ctl, const char *domain,
+    const struct dkimkey_active *act, const struct dkimkey_active *old)
 {
-	struct dkimkey_info	*info;
-	struct dkimkey_active	 act;
-	size_t			 idx[2], k, n, j;
-	int			 rc;
+	struct json	*j;
+	size_t		 i;
 
-	if ((rc = load_resolve(d, domain, sel, &info, &n, &act, idx, &k)) != 0)
-		return rc;
+	if (!ctl->json) {
+		printf("%s: signing with", domain);
+		for (i = 0; i < act->n; i++)
+			printf("%s %s", i ? "," : "", act->sel[i]);
+		printf(" (was:");
+		for (i = 0; i < old->n; i++)
+			printf("%s %s", i ? "," : "", old->sel[i]);
+		printf("%s)\n", old->n ? "" : " none");
+		return EXIT_OK;
+	}
+	j = ctl_json_open(ctl);
+	json_obj_begin(j);
+	json_kv_bool(j, "ok", 1);
+	json_kv_str(j, "domain", domain);
+	json_sels(j, "active", act);
+	json_sels(j, "previous", old);
+	json_obj_end(j);
+	return ctl_json_close(ctl, j);
+}
+
+/* The active selectors after activating info[idx[0..k)]; 0 or refusal. */
+static int
+new_active(struct dom *d, const struct dkimkey_info *info, size_t n,
+    const size_t *idx, size_t k, const struct dkimkey_active *old,
+    struct dkimkey_active *act)
+{
+	size_t	 j, m;
+	int	 both = k == 2 && info[idx[0]].alg != info[idx[1]].alg;
+
+	memset(act, 0, sizeof(*act));
 	for (j = 0; j < k; j++)
-		if (info[idx[j]].active) {
-			rc = dom_refuse("refusing to retire %s: it is active "
-			    "(activate another selector first)",
-			    info[idx[j]].selector);
-			goto out;
-		}
-	for (j = 0; j < k; j++)
-		if (unlink(info[idx[j]].path) < 0) {
-			rc = dom_refuse("%s: %s", info[idx[j]].path,
-			    strerror(errno));
-			goto out;
-		}
-	if (d->ctl->json) {
-		printf("{\"domain\":");
-		dom_json_str(stdout, domain);
-		printf(",\"retired\":[");
-		for (j = 0; j < k; j++) {
-			printf("%s", j ? "," : "");
-			dom_json_str(stdout, info[idx[j]].selector);
-		}
-		printf("]}\n");
-	} else
-		for (j = 0; j < k; j++)
-			printf("%s: retired %s (removed %s); its DNS record "
-			    "%s._domainkey.%s may go once mail signed with it "
-			    "has been delivered\n", domain,
-			    info[idx[j]].selector, info[idx[j]].path,
-			    info[idx[j]].selector, domain);
-out:
-	free(info);
-	return rc;
+		if (info[idx[j]].problem[0] != '\0')
+			return ctl_refuse(d->ctl, "refusing to activate %s: key "
+			    "%s: %s", info[idx[j]].selector, info[idx[j]].path,
+			    info[idx[j]].problem);
+	/* Keep the old selectors of the algorithms not replaced. */
+	for (j = 0; !both && j < old->n; j++) {
+		for (m = 0; m < n && strcmp(info[m].selector, old->sel[j]); m++)
+			;
+		if (m < n && info[m].present && info[m].alg != info[idx[0]].alg)
+			snprintf(act->sel[act->n++], DKIMKEY_SELMAX, "%s",
+			    old->sel[j]);
+	}
+	for (j = 0; j < k && act->n < DKIMKEY_ACTIVEMAX; j++)
+		snprintf(act->sel[act->n++], DKIMKEY_SELMAX, "%s",
+		    info[idx[j]].selector);
+	return 0;
 }
 
 int
-cmd_domain(struct ctl *ctl, int argc, char **argv)
+domain_activate(struct ctl *ctl, struct ctl_opts *o)
 {
-	static const struct {
-		const char	*verb;
-		int		 npos, sel, writing;	/* 2: new keys */
-	} verbs[] = {
-		{ "add", 1, 1, 2 }, { "rotate", 1, 1, 2 },
-		{ "activate", 2, 0, 1 }, { "retire", 2, 0, 1 },
-		{ "list", 0, 0, 0 }, { "show", 1, 0, 0 },
-	};
-	struct dom_args	 a;
-	struct dom	 d;
-	char		 domain[DKIMKEY_DOMAINMAX], err[512];
-	size_t		 i;
-	int		 rc;
+	struct dkimkey_info	*info;
+	struct dkimkey_active	 old, act;
+	struct dom		 d;
+	size_t			 idx[2], k, n;
+	int			 rc;
+	char			 err[512];
 
-	if (argc < 2)
-		return ctl_usage("domain: no verb given");
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(argv[1], verbs[i].verb) == 0)
-			break;
-	if (i == sizeof(verbs) / sizeof(verbs[0]))
-		return ctl_usage("domain: unknown verb");
-	if ((rc = parse_args(ctl, argc, argv, verbs[i].npos, verbs[i].sel,
-	    &a)) != 0)
+	if ((rc = dom_init(&d, ctl, 1)) != 0 || (rc = load_resolve(&d,
+	    o->domain, o->args[1], &info, &n, &old, idx, &k)) != 0)
 		return rc;
-	if (a.npos > 0 && mailaddr_domain_norm(a.pos[0], domain,
-	    sizeof(domain), err, sizeof(err)) < 0)
-		return dom_refuse("domain \"%s\": %s", a.pos[0], err);
-	if (a.npos > 0 && !mailaddr_domain_is_hostname(domain))
-		return dom_refuse("domain \"%s\": not a host name (DKIM "
-		    "needs labels of [a-z0-9-])", domain);
-	if (dom_init(&d, ctl, verbs[i].writing) != 0)
-		return EXIT_REFUSED;
-	switch (i) {
-	case 0:
-		return domain_add(&d, domain, a.selector);
-	case 1:
-		return domain_rotate(&d, domain, a.selector);
-	case 2:
-		return domain_activate(&d, domain, a.pos[1]);
-	case 3:
-		return domain_retire(&d, domain, a.pos[1]);
-	case 4:
-		return dom_list(&d);
-	default:
-		return dom_show(&d, domain);
+	rc = new_active(&d, info, n, idx, k, &old, &act);
+	free(info);
+	if (rc != 0)
+		return rc;
+	if (dkimkey_active_write(d.dir, o->domain, &act, d.uid, d.gid, err,
+	    sizeof(err)) < 0)
+		return ctl_refuse(ctl, "%s", err);
+	return print_activated(ctl, o->domain, &act, &old);
+}
+
+static int
+print_retired(struct ctl *ctl, const char *domain,
+    const struct dkimkey_info *info, const size_t *idx, size_t k)
+{
+	struct json	*j;
+	size_t		 i;
+
+	if (!ctl->json) {
+		for (i = 0; i < k; i++)
+			printf("%s: retired %s (removed %s); its DNS record "
+			    "%s._domainkey.%s may go once mail signed with it "
+			    "has been delivered\n", domain, info[idx[i]].selector,
+			    info[idx[i]].path, info[idx[i]].selector, domain);
+		return EXIT_OK;
 	}
+	j = ctl_json_open(ctl);
+	json_obj_begin(j);
+	json_kv_bool(j, "ok", 1);
+	json_kv_str(j, "domain", domain);
+	json_key(j, "retired");
+	json_arr_begin(j);
+	for (i = 0; i < k; i++)
+		json_str(j, info[idx[i]].selector);
+	json_arr_end(j);
+	json_obj_end(j);
+	return ctl_json_close(ctl, j);
+}
+
+int
+domain_retire(struct ctl *ctl, struct ctl_opts *o)
+{
+	struct dkimkey_info	*info;
+	struct dkimkey_active	 act;
+	struct dom		 d;
+	size_t			 idx[2], k, n, j;
+	int			 rc;
+
+	if ((rc = dom_init(&d, ctl, 1)) != 0 || (rc = load_resolve(&d,
+	    o->domain, o->args[1], &info, &n, &act, idx, &k)) != 0)
+		return rc;
+	for (j = 0; j < k && rc == 0; j++)
+		if (info[idx[j]].active)
+			rc = ctl_refuse(ctl, "refusing to retire %s: it is "
+			    "active (activate another selector first)",
+			    info[idx[j]].selector);
+	for (j = 0; j < k && rc == 0; j++)
+		if (unlink(info[idx[j]].path) < 0)
+			rc = ctl_refuse(ctl, "%s: %s", info[idx[j]].path,
+			    strerror(errno));
+	if (rc == 0)
+		rc = print_retired(ctl, o->domain, info, idx, k);
+	free(info);
+	return rc;
 }

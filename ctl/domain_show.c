@@ -1,11 +1,10 @@
 /*
  * outpostctl domain -- what it prints: the records of a new pair
  * (dom_print_new, after add and rotate), "domain list" and "domain show",
- * each as text for a person or, with --json, one JSON document on stdout.
- * Refusals go to stderr (dom_refuse returns exit status 1).
+ * each as text for a person or, with --json, one JSON document on stdout
+ * (lib/json).  Refusals through ctl_refuse.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,39 +12,8 @@
 
 #include "ctl.h"
 #include "dkimkey.h"
-
-int
-dom_refuse(const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 rc;
-
-	va_start(ap, fmt);
-	rc = ctl_vsay(EXIT_REFUSED, "", fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-void
-dom_json_str(FILE *fp, const char *s)
-{
-	if (s == NULL) {
-		fputs("null", fp);
-		return;
-	}
-	fputc('"', fp);
-	for (; *s != '\0'; s++) {
-		unsigned char	 c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(fp, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(fp, "\\u%04x", c);
-		else
-			fputc(c, fp);
-	}
-	fputc('"', fp);
-}
+#include "json.h"
+#include "redis.h"
 
 /* The TXT value and zone line of one key; both NULL if unloadable. */
 static void
@@ -79,29 +47,26 @@ state_of(const struct dkimkey_info *in)
 
 /* One selector as a JSON object. */
 static void
-key_json(struct dom *d, const char *domain, const struct dkimkey_info *in)
+key_json(struct dom *d, struct json *j, const char *domain,
+    const struct dkimkey_info *in)
 {
 	char	*txt, *rec, name[512];
 
 	key_record(d, domain, in, &txt, &rec);
 	snprintf(name, sizeof(name), "%s._domainkey.%s.", in->selector, domain);
-	printf("{\"selector\":");
-	dom_json_str(stdout, in->selector);
-	printf(",\"algorithm\":");
-	dom_json_str(stdout, in->alg == DKIMKEY_UNKNOWN ? NULL :
+	json_obj_begin(j);
+	json_kv_str(j, "selector", in->selector);
+	json_kv_str(j, "algorithm", in->alg == DKIMKEY_UNKNOWN ? NULL :
 	    dkimkey_alg_name(in->alg));
-	printf(",\"bits\":%d,\"state\":\"%s\",\"file\":", in->bits,
-	    state_of(in));
-	dom_json_str(stdout, in->path);
-	printf(",\"safe\":%s,\"problem\":", in->problem[0] ? "false" : "true");
-	dom_json_str(stdout, in->problem[0] ? in->problem : NULL);
-	printf(",\"dns_name\":");
-	dom_json_str(stdout, name);
-	printf(",\"txt\":");
-	dom_json_str(stdout, txt);
-	printf(",\"record\":");
-	dom_json_str(stdout, rec);
-	printf("}");
+	json_kv_int(j, "bits", in->bits);
+	json_kv_str(j, "state", state_of(in));
+	json_kv_str(j, "file", in->path);
+	json_kv_bool(j, "safe", in->problem[0] == '\0');
+	json_kv_str(j, "problem", in->problem[0] ? in->problem : NULL);
+	json_kv_str(j, "dns_name", name);
+	json_kv_str(j, "txt", txt);
+	json_kv_str(j, "record", rec);
+	json_obj_end(j);
 	free(txt);
 	free(rec);
 }
@@ -159,41 +124,52 @@ print_new_text(struct dom *d, const char *domain, const char *verb,
 	}
 }
 
+/* A suggested record as a JSON object. */
 static void
+json_suggest(struct json *j, const char *purpose, const char *name,
+    const char *txt)
+{
+	json_obj_begin(j);
+	json_kv_str(j, "purpose", purpose);
+	json_kv_str(j, "dns_name", name);
+	json_kv_str(j, "txt", txt);
+	json_obj_end(j);
+}
+
+static int
 print_new_json(struct dom *d, const char *domain, const char *verb,
     const char *base, const struct dkimkey_info *v, size_t n)
 {
-	char	 buf[600];
-	size_t	 i;
+	struct json	*j;
+	char		 buf[600], name[300];
+	size_t		 i;
 
-	printf("{\"domain\":");
-	dom_json_str(stdout, domain);
-	printf(",\"action\":\"%s\",\"base\":", verb);
-	dom_json_str(stdout, base);
+	j = ctl_json_open(d->ctl);
+	json_obj_begin(j);
+	json_kv_bool(j, "ok", 1);
+	json_kv_str(j, "domain", domain);
+	json_kv_str(j, "action", verb);
+	json_kv_str(j, "base", base);
 	snprintf(buf, sizeof(buf), "%s/%s", d->dir, domain);
-	printf(",\"directory\":");
-	dom_json_str(stdout, buf);
-	printf(",\"selectors\":[");
-	for (i = 0; i < n; i++) {
-		printf("%s", i ? "," : "");
-		key_json(d, domain, &v[i]);
-	}
-	printf("],\"suggested\":[");
+	json_kv_str(j, "directory", buf);
+	json_key(j, "selectors");
+	json_arr_begin(j);
+	for (i = 0; i < n; i++)
+		key_json(d, j, domain, &v[i]);
+	json_arr_end(j);
+	json_key(j, "suggested");
+	json_arr_begin(j);
 	if (strcmp(verb, "add") == 0) {
-		printf("{\"purpose\":\"spf\",\"dns_name\":");
-		snprintf(buf, sizeof(buf), "%s.", domain);
-		dom_json_str(stdout, buf);
-		printf(",\"txt\":\"v=spf1 mx ~all\"},{\"purpose\":\"dmarc\","
-		    "\"dns_name\":");
-		snprintf(buf, sizeof(buf), "_dmarc.%s.", domain);
-		dom_json_str(stdout, buf);
-		printf(",\"txt\":");
+		snprintf(name, sizeof(name), "%s.", domain);
+		json_suggest(j, "spf", name, "v=spf1 mx ~all");
+		snprintf(name, sizeof(name), "_dmarc.%s.", domain);
 		snprintf(buf, sizeof(buf), "v=DMARC1; p=none; "
 		    "rua=mailto:dmarc-reports@%s", domain);
-		dom_json_str(stdout, buf);
-		printf("}");
+		json_suggest(j, "dmarc", name, buf);
 	}
-	printf("]}\n");
+	json_arr_end(j);
+	json_obj_end(j);
+	return ctl_json_close(d->ctl, j);
 }
 
 int
@@ -207,7 +183,7 @@ dom_print_new(struct dom *d, const char *domain, const char *verb,
 
 	if (dkimkey_list(d->dir, domain, d->owner, d->group, &info, &n, NULL,
 	    err, sizeof(err)) < 0)
-		return dom_refuse("%s", err);
+		return ctl_refuse(d->ctl, "%s", err);
 	snprintf(r, sizeof(r), "%sr", base);
 	snprintf(e, sizeof(e), "%se", base);
 	/* RSA first, then Ed25519, as written. */
@@ -218,11 +194,12 @@ dom_print_new(struct dom *d, const char *domain, const char *verb,
 		if (strcmp(info[i].selector, e) == 0)
 			v[k++] = info[i];
 	free(info);
+	if (k != 2)
+		return ctl_refuse(d->ctl, "%s: new keys not found", domain);
 	if (d->ctl->json)
-		print_new_json(d, domain, verb, base, v, k);
-	else
-		print_new_text(d, domain, verb, base, v, k);
-	return k == 2 ? EXIT_OK : dom_refuse("%s: new keys not found", domain);
+		return print_new_json(d, domain, verb, base, v, k);
+	print_new_text(d, domain, verb, base, v, k);
+	return EXIT_OK;
 }
 
 /* "ok" (0), a problem (1, text in buf), or "no keys" (2). */
@@ -246,8 +223,10 @@ domain_status(struct dom *d, const char *domain, const char *toperr,
 }
 
 static void
-list_one(struct dom *d, const char *domain, const char *toperr, int first)
+list_one(struct dom *d, struct json *j, struct redis *r, const char *domain,
+    const char *toperr)
 {
+	struct dom_state	 vs;
 	struct dkimkey_info	*info = NULL;
 	struct dkimkey_active	 act;
 	char			 why[600], err[256], sels[300] = "";
@@ -262,63 +241,78 @@ list_one(struct dom *d, const char *domain, const char *toperr, int first)
 		pending += info[i].present && !info[i].active;
 	free(info);
 	st = domain_status(d, domain, toperr, why, sizeof(why));
-	if (d->ctl->json) {
-		printf("%s{\"domain\":", first ? "" : ",");
-		dom_json_str(stdout, domain);
-		printf(",\"active\":[");
-		for (i = 0; i < act.n; i++) {
-			printf("%s", i ? "," : "");
-			dom_json_str(stdout, act.sel[i]);
-		}
-		printf("],\"pending\":%zu,\"status\":\"%s\",\"problem\":",
-		    pending, st == 0 ? "ok" : st == 1 ? "problem" : "none");
-		dom_json_str(stdout, st == 1 ? why : NULL);
-		printf("}");
+	dom_state_get(d->ctl, r, domain, &vs);
+	if (j != NULL) {
+		json_obj_begin(j);
+		json_kv_str(j, "domain", domain);
+		json_key(j, "active");
+		json_arr_begin(j);
+		for (i = 0; i < act.n; i++)
+			json_str(j, act.sel[i]);
+		json_arr_end(j);
+		json_kv_uint(j, "pending", pending);
+		json_kv_str(j, "status", st == 0 ? "ok" : st == 1 ? "problem" :
+		    "none");
+		json_kv_str(j, "problem", st == 1 ? why : NULL);
+		dom_state_json(j, &vs);
+		json_obj_end(j);
 		return;
 	}
 	for (i = 0; i < act.n; i++)
 		snprintf(sels + strlen(sels), sizeof(sels) - strlen(sels),
 		    "%s%s", i ? "," : "", act.sel[i]);
-	printf("%-30s %-24s %-7zu %s%s\n", domain, act.n ? sels : "-",
-	    pending, st == 0 ? "ok" : st == 1 ? "problem: " : "no keys",
+	printf("%-30s %-24s %-7zu %-12s %s%s\n", domain, act.n ? sels : "-",
+	    pending, dom_state_word(&vs), st == 0 ? "ok" : st == 1 ? "problem: " : "no keys",
 	    st == 1 ? why : "");
 }
 
 int
-dom_list(struct dom *d)
+domain_list(struct ctl *ctl, struct ctl_opts *o)
 {
+	struct json	*j = NULL;
+	struct redis	*r;
+	struct dom	 d;
 	char		 toperr[600], **names;
 	size_t		 n, i;
 	int		 bad;
 
-	bad = dkimkey_dir_ok(d->dir, d->owner, toperr, sizeof(toperr)) < 0;
+	(void)o;
+	if (dom_init(&d, ctl, 0) != 0)
+		return EXIT_REFUSED;
+	bad = dkimkey_dir_ok(d.dir, d.owner, toperr, sizeof(toperr)) < 0;
 	if (bad && errno == ENOENT)
 		n = 0, names = NULL;
-	else if (dkimkey_domains(d->dir, &names, &n, toperr,
+	else if (dkimkey_domains(d.dir, &names, &n, toperr,
 	    sizeof(toperr)) < 0)
-		return dom_refuse("%s", toperr);
-	if (d->ctl->json)
-		printf("[");
-	else if (n > 0)
-		printf("%-30s %-24s %-7s %s\n", "DOMAIN", "ACTIVE", "PENDING",
-		    "STATUS");
+		return ctl_refuse(ctl, "%s", toperr);
+	r = n > 0 ? dom_redis_try(ctl) : NULL;
+	if (ctl->json) {
+		j = ctl_json_open(ctl);
+		json_arr_begin(j);
+	} else if (n > 0)
+		printf("%-30s %-24s %-7s %-12s %s\n", "DOMAIN", "ACTIVE",
+		    "PENDING", "VERIFIED", "STATUS");
 	for (i = 0; i < n; i++)
-		list_one(d, names[i], bad ? toperr : NULL, i == 0);
-	if (d->ctl->json)
-		printf("]\n");
+		list_one(&d, j, r, names[i], bad ? toperr : NULL);
+	redis_free(r);
 	dkimkey_names_free(names, n);
-	return EXIT_OK;
+	if (j == NULL)
+		return EXIT_OK;
+	json_arr_end(j);
+	return ctl_json_close(ctl, j);
 }
 
 static void
 show_text(struct dom *d, const char *domain, int st, const char *why,
-    const struct dkimkey_info *v, size_t n)
+    const struct dom_state *vs, const struct dkimkey_info *v, size_t n)
 {
 	size_t	 i;
 
-	printf("domain:    %s\ndirectory: %s/%s\nstatus:    %s%s\n\n", domain,
+	printf("domain:    %s\ndirectory: %s/%s\nstatus:    %s%s\n", domain,
 	    d->dir, domain, st == 0 ? "ok" : st == 1 ? "problem: " :
 	    "no keys", st == 1 ? why : "");
+	dom_state_text(vs, domain);
+	printf("\n");
 	if (n > 0)
 		printf("%-20s %-9s %-5s %-8s %-7s %s\n", "SELECTOR", "ALGORITHM",
 		    "BITS", "STATE", "SAFETY", "FILE");
@@ -335,41 +329,62 @@ show_text(struct dom *d, const char *domain, int st, const char *why,
 	}
 }
 
+static int
+show_json(struct dom *d, const char *domain, const char *path, int st,
+    const char *why, const struct dom_state *vs, const struct dkimkey_info *v,
+    size_t n)
+{
+	struct json	*j;
+	size_t		 i;
+
+	j = ctl_json_open(d->ctl);
+	json_obj_begin(j);
+	json_kv_str(j, "domain", domain);
+	json_kv_str(j, "directory", path);
+	json_kv_str(j, "status", st == 0 ? "ok" : st == 1 ? "problem" :
+	    "none");
+	json_kv_str(j, "problem", st == 1 ? why : NULL);
+	dom_state_json(j, vs);
+	json_key(j, "selectors");
+	json_arr_begin(j);
+	for (i = 0; i < n; i++)
+		key_json(d, j, domain, &v[i]);
+	json_arr_end(j);
+	json_obj_end(j);
+	return ctl_json_close(d->ctl, j);
+}
+
 int
-dom_show(struct dom *d, const char *domain)
+domain_show(struct ctl *ctl, struct ctl_opts *o)
 {
 	struct dkimkey_info	*v;
+	struct dom_state	 vs;
+	struct redis		*r;
+	struct dom		 d;
+	const char		*domain = o->domain;
 	char			 path[4096], err[600], top[600];
-	size_t			 n, i;
-	int			 st;
+	size_t			 n;
+	int			 st, rc = EXIT_OK;
 
-	if (dkimkey_path(path, sizeof(path), d->dir, domain, NULL) < 0 ||
+	if (dom_init(&d, ctl, 0) != 0)
+		return EXIT_REFUSED;
+	if (dkimkey_path(path, sizeof(path), d.dir, domain, NULL) < 0 ||
 	    access(path, F_OK) < 0)
-		return dom_refuse("%s: no such domain in %s", domain, d->dir);
-	if (dkimkey_list(d->dir, domain, d->owner, d->group, &v, &n, NULL,
-	    err, sizeof(err)) < 0)
-		return dom_refuse("%s", err);
-	if (dkimkey_dir_ok(d->dir, d->owner, top, sizeof(top)) < 0)
-		st = domain_status(d, domain, top, err, sizeof(err));
+		return ctl_refuse(ctl, "%s: no such domain in %s", domain, d.dir);
+	if (dkimkey_list(d.dir, domain, d.owner, d.group, &v, &n, NULL, err,
+	    sizeof(err)) < 0)
+		return ctl_refuse(ctl, "%s", err);
+	if (dkimkey_dir_ok(d.dir, d.owner, top, sizeof(top)) < 0)
+		st = domain_status(&d, domain, top, err, sizeof(err));
 	else
-		st = domain_status(d, domain, NULL, err, sizeof(err));
-	if (!d->ctl->json)
-		show_text(d, domain, st, err, v, n);
-	else {
-		printf("{\"domain\":");
-		dom_json_str(stdout, domain);
-		printf(",\"directory\":");
-		dom_json_str(stdout, path);
-		printf(",\"status\":\"%s\",\"problem\":", st == 0 ? "ok" :
-		    st == 1 ? "problem" : "none");
-		dom_json_str(stdout, st == 1 ? err : NULL);
-		printf(",\"selectors\":[");
-		for (i = 0; i < n; i++) {
-			printf("%s", i ? "," : "");
-			key_json(d, domain, &v[i]);
-		}
-		printf("]}\n");
-	}
+		st = domain_status(&d, domain, NULL, err, sizeof(err));
+	r = dom_redis_try(ctl);
+	dom_state_get(ctl, r, domain, &vs);
+	redis_free(r);
+	if (ctl->json)
+		rc = show_json(&d, domain, path, st, err, &vs, v, n);
+	else
+		show_text(&d, domain, st, err, &vs, v, n);
 	free(v);
-	return EXIT_OK;
+	return rc;
 }

@@ -69,9 +69,10 @@ plan_users(struct ctl *ctl, struct redis *r, const char *plan, int del,
 	return 0;
 }
 
-static int
-plan_set(struct ctl *ctl, struct redis *r, struct ctl_opts *o)
+int
+plan_set(struct ctl *ctl, struct ctl_opts *o)
 {
+	struct redis	*r = ctl->r;
 	struct limit	 lims[CTL_MAX_LIMIT_ARGS];
 	char		 kplan[SCHEMA_KEY_MAX], kplans[SCHEMA_KEY_MAX];
 	char		 err[512], bufs[2 * CTL_MAX_LIMIT_ARGS][64];
@@ -121,9 +122,11 @@ print_limits(struct ctl *ctl, struct json *j, const redisReply *h)
 	printf(n ? "\n" : "  (no limits)\n");
 }
 
-static int
-plan_show(struct ctl *ctl, struct redis *r, const char *plan)
+int
+plan_show(struct ctl *ctl, struct ctl_opts *o)
 {
+	struct redis	*r = ctl->r;
+	const char	*plan = o->args[0];
 	struct json	*j = NULL;
 	char		 kplan[SCHEMA_KEY_MAX];
 	redisReply	*rep;
@@ -137,7 +140,7 @@ plan_show(struct ctl *ctl, struct redis *r, const char *plan)
 	if ((rep = redis_command(r, "HGETALL %s", kplan)) == NULL)
 		return ctl_redis_failed(ctl, r, "plan show");
 	if (ctl->json) {
-		j = json_new(stdout);
+		j = ctl_json_open(ctl);
 		json_obj_begin(j);
 		json_kv_str(j, "plan", plan);
 		json_kv_int(j, "users", users);
@@ -149,12 +152,10 @@ plan_show(struct ctl *ctl, struct redis *r, const char *plan)
 		    " (default_plan)" : "", users, users == 1 ? "" : "s");
 	print_limits(ctl, j, rep);
 	freeReplyObject(rep);
-	if (j != NULL) {
-		json_obj_end(j);
-		json_end(j);
-		json_free(j);
-	}
-	return EXIT_OK;
+	if (j == NULL)
+		return EXIT_OK;
+	json_obj_end(j);
+	return ctl_json_close(ctl, j);
 }
 
 static void
@@ -180,18 +181,21 @@ list_one(struct ctl *ctl, struct json *j, const char *plan,
 		json_obj_end(j);
 }
 
-static int
-plan_list(struct ctl *ctl, struct redis *r)
+int
+plan_list(struct ctl *ctl, struct ctl_opts *o)
 {
 	char	 key[SCHEMA_KEY_MAX];
 
+	(void)o;
 	schema_key_global(&ctl->conf, SCHEMA_PLANS, key, sizeof(key));
-	return ctl_list(ctl, r, "plan list", key, list_ask, list_one);
+	return ctl_list(ctl, ctl->r, "plan list", key, list_ask, list_one);
 }
 
-static int
-plan_del(struct ctl *ctl, struct redis *r, const char *plan)
+int
+plan_del(struct ctl *ctl, struct ctl_opts *o)
 {
+	struct redis	*r = ctl->r;
+	const char	*plan = o->args[0];
 	char		 check[SCHEMA_KEY_MAX];
 	long long	 users;
 
@@ -207,36 +211,4 @@ plan_del(struct ctl *ctl, struct redis *r, const char *plan)
 		    ctl->conf.default_plan) == 0 ? " (it is default_plan)" :
 		    "");
 	return ctl_done(ctl, "plan", plan, "plan %s deleted", plan);
-}
-
-int
-cmd_plan(struct ctl *ctl, int argc, char **argv)
-{
-	struct ctl_opts	 o;
-	struct redis	*r;
-	const char	*verb = argc > 1 ? argv[1] : "";
-	int		 rc, want;
-
-	if (ctl_opts(ctl, argc, argv, "", &o) < 0)
-		return EXIT_USAGE;
-	if (strcmp(verb, "set") != 0 && strcmp(verb, "show") != 0 &&
-	    strcmp(verb, "list") != 0 && strcmp(verb, "del") != 0)
-		return ctl_bad_usage("plan: unknown verb \"%s\"", verb);
-	want = strcmp(verb, "list") == 0 ? 0 : 1;
-	if (strcmp(verb, "set") == 0 ? o.nargs < 2 : o.nargs != want)
-		return ctl_bad_usage("plan: wrong number of arguments");
-	if (want && !ctl_name_ok("plan", o.args[0]))
-		return EXIT_USAGE;
-	if ((r = ctl_redis(ctl)) == NULL)
-		return EXIT_REFUSED;
-	if (strcmp(verb, "set") == 0)
-		rc = plan_set(ctl, r, &o);
-	else if (strcmp(verb, "show") == 0)
-		rc = plan_show(ctl, r, o.args[0]);
-	else if (strcmp(verb, "list") == 0)
-		rc = plan_list(ctl, r);
-	else
-		rc = plan_del(ctl, r, o.args[0]);
-	redis_free(r);
-	return rc;
 }

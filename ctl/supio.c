@@ -2,15 +2,15 @@
  * outpostctl suppress list / export / import -- whole suppression lists,
  * streamed in constant memory.
  *
- *   sup_dump(ctl, r, user, csv)
+ *   sup_list(ctl, o), sup_export(ctl, o): sup_dump(ctl, r, user, csv)
  *       every live (not expired) entry of the global list or of user's:
  *       csv = 1 writes the CSV of lib/supcsv.h with its header line
  *       (export), csv = 0 one "ADDRESS REASON CREATED EXPIRES" line each,
  *       or a JSON array with --json (list, and export too).  Buckets are read DUMP_BATCH
  *       at a time, so memory does not grow with the list.  The order is
  *       the storage order (by bucket), not sorted.
- *   sup_import(ctl, r, user, path)
- *       reads the CSV from path ("-": stdin) line by line; each good line
+ *   sup_import(ctl, o)
+ *       reads the CSV from o->args[0] ("-": stdin) line by line; each good line
  *       is one HSET, pipelined IMPORT_BATCH at a time; each bad line is
  *       reported as "FILE:LINE: reason" on stderr and skipped.  Ends with
  *       "imported N (new X), rejected M"; exit 1 if any line was rejected
@@ -142,7 +142,7 @@ dump_buckets(struct ctl *ctl, struct redis *r, const char *user,
 	return 0;
 }
 
-int
+static int
 sup_dump(struct ctl *ctl, struct redis *r, const char *user, int csv)
 {
 	struct json	*j = NULL;
@@ -156,14 +156,16 @@ sup_dump(struct ctl *ctl, struct redis *r, const char *user, int csv)
 	if (csv)
 		printf("%s\n", SUPCSV_HEADER);
 	else if (ctl->json) {
-		j = json_new(stdout);
+		j = ctl_json_open(ctl);
 		json_arr_begin(j);
 	}
 	rc = dump_buckets(ctl, r, user, j, csv, &count, &bad);
 	if (j != NULL) {
 		json_arr_end(j);
-		json_end(j);
-		json_free(j);
+		if (rc == 0 && ctl_json_close(ctl, j) != EXIT_OK)
+			return EXIT_REFUSED;
+		if (rc < 0)
+			json_free(j);
 	}
 	fflush(stdout);
 	if (rc < 0)
@@ -173,6 +175,18 @@ sup_dump(struct ctl *ctl, struct redis *r, const char *user, int csv)
 		fprintf(stderr, "outpostctl: warning: %ld stored entries could "
 		    "not be decoded and were skipped\n", bad);
 	return EXIT_OK;
+}
+
+int
+sup_list(struct ctl *ctl, struct ctl_opts *o)
+{
+	return sup_dump(ctl, ctl->r, o->user, 0);
+}
+
+int
+sup_export(struct ctl *ctl, struct ctl_opts *o)
+{
+	return sup_dump(ctl, ctl->r, o->user, 1);
 }
 
 /*
@@ -283,10 +297,40 @@ import_stream(struct import *im, FILE *fp)
 	return flush(im);
 }
 
-int
-sup_import(struct ctl *ctl, struct redis *r, const char *user,
-    const char *path)
+/* The summary line, or with --json {"ok":...,"imported":N,"new":N,
+ * "rejected":N[,"error":...]}. */
+static int
+import_summary(struct ctl *ctl, const struct import *im)
 {
+	struct json	*j;
+	char		 msg[128];
+
+	snprintf(msg, sizeof(msg), "%ld line%s rejected", im->rejected,
+	    im->rejected == 1 ? "" : "s");
+	if (!ctl->json) {
+		printf("imported %ld (new %ld), rejected %ld\n", im->imported,
+		    im->added, im->rejected);
+		return im->rejected ? EXIT_REFUSED : EXIT_OK;
+	}
+	j = ctl_json_open(ctl);
+	json_obj_begin(j);
+	json_kv_bool(j, "ok", im->rejected == 0);
+	json_kv_int(j, "imported", im->imported);
+	json_kv_int(j, "new", im->added);
+	json_kv_int(j, "rejected", im->rejected);
+	if (im->rejected)
+		json_kv_str(j, "error", msg);
+	json_obj_end(j);
+	if (ctl_json_close(ctl, j) != EXIT_OK)
+		return EXIT_REFUSED;
+	return im->rejected ? EXIT_REFUSED : EXIT_OK;
+}
+
+int
+sup_import(struct ctl *ctl, struct ctl_opts *o)
+{
+	struct redis	*r = ctl->r;
+	const char	*user = o->user, *path = o->args[0];
 	struct import	 im;
 	FILE		*fp;
 	int		 rc, rerr;
@@ -310,12 +354,5 @@ sup_import(struct ctl *ctl, struct redis *r, const char *user,
 		    im.imported);
 	if (rerr)
 		return ctl_refuse(ctl, "%s:%lu: read error", im.name, im.line);
-	if (ctl->json) {
-		printf("{\"ok\":%s,\"imported\":%ld,\"new\":%ld,"
-		    "\"rejected\":%ld}\n", im.rejected ? "false" : "true",
-		    im.imported, im.added, im.rejected);
-	} else
-		printf("imported %ld (new %ld), rejected %ld\n", im.imported,
-		    im.added, im.rejected);
-	return im.rejected ? EXIT_REFUSED : EXIT_OK;
+	return import_summary(ctl, &im);
 }

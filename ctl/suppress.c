@@ -51,10 +51,22 @@ sup_check_cmd(const char *addr, const char *user, char *buf, size_t len)
 	return buf;
 }
 
+/* The normalised address of args[0] into addr; 0, or the usage error. */
 static int
-sup_add(struct ctl *ctl, struct redis *r, struct ctl_opts *o,
-    const char *addr)
+arg_addr(struct ctl_opts *o, char *addr, size_t len)
 {
+	char	 err[256];
+
+	if (mailaddr_norm(o->args[0], addr, len, err, sizeof(err)) < 0)
+		return ctl_bad_usage("bad address \"%s\": %s", o->args[0], err);
+	return 0;
+}
+
+int
+sup_add(struct ctl *ctl, struct ctl_opts *o)
+{
+	struct redis		*r = ctl->r;
+	char			 addr[MAILADDR_MAX + 1];
 	struct schema_sup	 e;
 	struct sup_where	 w;
 	char			 acct[SCHEMA_KEY_MAX], val[64];
@@ -65,6 +77,8 @@ sup_add(struct ctl *ctl, struct redis *r, struct ctl_opts *o,
 	long			 ttl = 0;
 	long long		 code;
 
+	if (arg_addr(o, addr, sizeof(addr)) != 0)
+		return EXIT_USAGE;
 	memset(&e, 0, sizeof(e));
 	e.reason = SUP_MANUAL;
 	if (o->reason != NULL &&
@@ -141,17 +155,21 @@ print_entry(struct ctl *ctl, struct json *j, const char *addr,
 	json_obj_end(j);
 }
 
-static int
-sup_check(struct ctl *ctl, struct redis *r, const char *user,
-    const char *addr)
+int
+sup_check(struct ctl *ctl, struct ctl_opts *o)
 {
+	struct redis		*r = ctl->r;
+	const char		*user = o->user;
+	char			 addr[MAILADDR_MAX + 1];
 	struct sup_where	 wu, wg;
 	struct schema_sup	 eu, eg;
 	struct json		*j = NULL;
 	char			 acct[SCHEMA_KEY_MAX];
 	redisReply		*ru = NULL, *rg, *rx = NULL;
-	int			 hu = 0, hg;
+	int			 hu = 0, hg, rc = EXIT_OK;
 
+	if (arg_addr(o, addr, sizeof(addr)) != 0)
+		return EXIT_USAGE;
 	if (sup_where(ctl, NULL, addr, &wg) < 0 ||
 	    (user != NULL && sup_where(ctl, user, addr, &wu) < 0))
 		return ctl_refuse(ctl, "%s: cannot be looked up", addr);
@@ -179,7 +197,7 @@ sup_check(struct ctl *ctl, struct redis *r, const char *user,
 	hg = decode_live(rg, &eg);
 	freeReplyObject(rg);
 	if (ctl->json) {
-		j = json_new(stdout);
+		j = ctl_json_open(ctl);
 		json_obj_begin(j);
 		json_kv_str(j, "address", addr);
 		json_kv_bool(j, "suppressed", hu || hg);
@@ -195,21 +213,24 @@ sup_check(struct ctl *ctl, struct redis *r, const char *user,
 	if (j != NULL) {
 		json_arr_end(j);
 		json_obj_end(j);
-		json_end(j);
-		json_free(j);
+		rc = ctl_json_close(ctl, j);
 	}
-	return hu || hg ? EXIT_OK : EXIT_REFUSED;
+	return rc != EXIT_OK || !(hu || hg) ? EXIT_REFUSED : EXIT_OK;
 }
 
-static int
-sup_del(struct ctl *ctl, struct redis *r, const char *user,
-    const char *addr)
+int
+sup_del(struct ctl *ctl, struct ctl_opts *o)
 {
+	struct redis		*r = ctl->r;
+	const char		*user = o->user;
+	char			 addr[MAILADDR_MAX + 1];
 	struct sup_where	 w;
 	redisReply		*rep;
 	long long		 n;
 	char			 check[SCHEMA_KEY_MAX];
 
+	if (arg_addr(o, addr, sizeof(addr)) != 0)
+		return EXIT_USAGE;
 	if (sup_where(ctl, user, addr, &w) < 0)
 		return ctl_refuse(ctl, "%s: cannot be looked up", addr);
 	if ((rep = redis_command(r, "HDEL %s %b", w.key, w.field,
@@ -223,52 +244,4 @@ sup_del(struct ctl *ctl, struct redis *r, const char *user,
 		    user ? " for user " : " globally", user ? user : "");
 	return ctl_done(ctl, "address", addr, "%s no longer suppressed%s%s",
 	    addr, user ? " for user " : " globally", user ? user : "");
-}
-
-static const struct ctl_verb verbs[] = {
-	{ "add", 1, 1, "urt" }, { "check", 1, 1, "u" }, { "del", 1, 1, "u" },
-	{ "list", 0, 0, "u" }, { "import", 1, 1, "u" }, { "export", 0, 0, "u" },
-};
-
-static int
-dispatch(struct ctl *ctl, struct redis *r, const char *verb,
-    struct ctl_opts *o)
-{
-	char	 addr[MAILADDR_MAX + 1], err[256];
-
-	if (strcmp(verb, "list") == 0 || strcmp(verb, "export") == 0)
-		return sup_dump(ctl, r, o->user, verb[0] == 'e');
-	if (strcmp(verb, "import") == 0)
-		return sup_import(ctl, r, o->user, o->args[0]);
-	if (mailaddr_norm(o->args[0], addr, sizeof(addr), err,
-	    sizeof(err)) < 0)
-		return ctl_bad_usage("bad address \"%s\": %s", o->args[0], err);
-	if (strcmp(verb, "add") == 0)
-		return sup_add(ctl, r, o, addr);
-	if (strcmp(verb, "check") == 0)
-		return sup_check(ctl, r, o->user, addr);
-	return sup_del(ctl, r, o->user, addr);
-}
-
-int
-cmd_suppress(struct ctl *ctl, int argc, char **argv)
-{
-	const struct ctl_verb	*v;
-	struct ctl_opts		 o;
-	struct redis		*r;
-	int			 rc;
-
-	if ((v = ctl_verb(ctl, argc, argv, verbs, sizeof(verbs) /
-	    sizeof(verbs[0]), &o)) == NULL)
-		return EXIT_USAGE;
-	if (o.nargs < v->min || o.nargs > v->max)
-		return ctl_bad_usage("suppress %s: wrong number of arguments",
-		    v->verb);
-	if (o.user != NULL && !ctl_name_ok("user", o.user))
-		return EXIT_USAGE;
-	if ((r = ctl_redis(ctl)) == NULL)
-		return EXIT_REFUSED;
-	rc = dispatch(ctl, r, argv[1], &o);
-	redis_free(r);
-	return rc;
 }

@@ -161,9 +161,10 @@ no_plan(struct ctl *ctl, const char *plan)
 	    "outpostctl plan set %s LIMIT...)", plan, plan);
 }
 
-static int
-user_add(struct ctl *ctl, struct redis *r, struct ctl_opts *o)
+int
+user_add(struct ctl *ctl, struct ctl_opts *o)
 {
+	struct redis	*r = ctl->r;
 	char		 k[4][SCHEMA_KEY_MAX], dom[CTL_MAX_DOMAINS][256];
 	char		 err[256];
 	const char	*av[4 + 2 + CTL_MAX_DOMAINS], *name = o->args[0];
@@ -196,15 +197,20 @@ user_add(struct ctl *ctl, struct redis *r, struct ctl_opts *o)
 		return ctl_refuse(ctl, "user %s already exists", name);
 	if (code == -2)
 		return no_plan(ctl, o->plan);
+	if (o->ndomains == 0 && ctl->conf.authorize_senders)
+		ctl_warn("user %s has no --domain: with authorize_senders = yes "
+		    "it may send as no From domain (give it one with: "
+		    "outpostctl user allow %s DOMAIN)", name, name);
 	return ctl_done(ctl, "user", name, "user %s added (plan %s%s, %s)",
 	    name, o->plan != NULL ? o->plan : ctl->conf.default_plan,
 	    o->plan != NULL ? "" : " = default_plan", o->ndomains == 0 ?
 	    "any sender domain" : "sender domains restricted");
 }
 
-static int
-user_set(struct ctl *ctl, struct redis *r, struct ctl_opts *o)
+int
+user_set(struct ctl *ctl, struct ctl_opts *o)
 {
+	struct redis	*r = ctl->r;
 	struct limit	 lims[CTL_MAX_LIMIT_ARGS];
 	char		 k[3][SCHEMA_KEY_MAX], err[512];
 	char		 bufs[2 * CTL_MAX_LIMIT_ARGS][64];
@@ -251,8 +257,9 @@ reason_ok(const char *s)
 }
 
 static int
-user_state(struct ctl *ctl, struct redis *r, struct ctl_opts *o, int suspend)
+user_state(struct ctl *ctl, struct ctl_opts *o, int suspend)
 {
+	struct redis	*r = ctl->r;
 	char		 k[SCHEMA_KEY_MAX];
 	const char	*av[3], *name = o->args[0];
 	long long	 code;
@@ -350,9 +357,11 @@ del_rest(struct redis *r, const struct keys *k, size_t from,
 	return 0;
 }
 
-static int
-user_del(struct ctl *ctl, struct redis *r, const char *name)
+int
+user_del(struct ctl *ctl, struct ctl_opts *o)
 {
+	struct redis	*r = ctl->r;
+	const char	*name = o->args[0];
 	char		 k[4][SCHEMA_KEY_MAX], sup[SCHEMA_KEY_MAX], nb[16];
 	char		 glob[SCHEMA_KEY_MAX * 2];
 	const char	*av[7 + DEL_FIRST];
@@ -407,8 +416,9 @@ user_del(struct ctl *ctl, struct redis *r, const char *name)
 }
 
 static int
-user_domain(struct ctl *ctl, struct redis *r, struct ctl_opts *o, int allow)
+user_domain(struct ctl *ctl, struct ctl_opts *o, int allow)
 {
+	struct redis	*r = ctl->r;
 	char		 k[2][SCHEMA_KEY_MAX], dom[256], err[256];
 	const char	*av[5], *name = o->args[0];
 	long long	 code;
@@ -443,50 +453,26 @@ user_domain(struct ctl *ctl, struct redis *r, struct ctl_opts *o, int allow)
 	    "send as ANY domain" : "");
 }
 
-static const struct ctl_verb verbs[] = {
-	{ "add", 1, 1, "pd" }, { "set", 1, 1 + CTL_MAX_LIMIT_ARGS, "p" },
-	{ "show", 1, 1, "" }, { "list", 0, 0, "" }, { "suspend", 1, 1, "r" },
-	{ "resume", 1, 1, "" }, { "del", 1, 1, "" }, { "allow", 2, 2, "" },
-	{ "deny", 2, 2, "a" },
-};
-
-static int
-dispatch(struct ctl *ctl, struct redis *r, const char *verb,
-    struct ctl_opts *o)
+int
+user_suspend(struct ctl *ctl, struct ctl_opts *o)
 {
-	if (strcmp(verb, "add") == 0)
-		return user_add(ctl, r, o);
-	if (strcmp(verb, "set") == 0)
-		return user_set(ctl, r, o);
-	if (strcmp(verb, "show") == 0)
-		return user_show(ctl, r, o->args[0]);
-	if (strcmp(verb, "list") == 0)
-		return user_list(ctl, r);
-	if (strcmp(verb, "suspend") == 0 || strcmp(verb, "resume") == 0)
-		return user_state(ctl, r, o, verb[1] == 'u');
-	if (strcmp(verb, "del") == 0)
-		return user_del(ctl, r, o->args[0]);
-	return user_domain(ctl, r, o, strcmp(verb, "allow") == 0);
+	return user_state(ctl, o, 1);
 }
 
 int
-cmd_user(struct ctl *ctl, int argc, char **argv)
+user_resume(struct ctl *ctl, struct ctl_opts *o)
 {
-	const struct ctl_verb	*v;
-	struct ctl_opts		 o;
-	struct redis		*r;
-	int			 rc;
+	return user_state(ctl, o, 0);
+}
 
-	if ((v = ctl_verb(ctl, argc, argv, verbs, sizeof(verbs) /
-	    sizeof(verbs[0]), &o)) == NULL)
-		return EXIT_USAGE;
-	if (o.nargs < v->min || o.nargs > v->max)
-		return ctl_bad_usage("user: wrong number of arguments");
-	if (o.nargs > 0 && !ctl_name_ok("user", o.args[0]))
-		return EXIT_USAGE;
-	if ((r = ctl_redis(ctl)) == NULL)
-		return EXIT_REFUSED;
-	rc = dispatch(ctl, r, argv[1], &o);
-	redis_free(r);
-	return rc;
+int
+user_allow(struct ctl *ctl, struct ctl_opts *o)
+{
+	return user_domain(ctl, o, 1);
+}
+
+int
+user_deny(struct ctl *ctl, struct ctl_opts *o)
+{
+	return user_domain(ctl, o, 0);
 }

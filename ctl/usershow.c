@@ -1,10 +1,10 @@
 /*
  * outpostctl user show / user list -- read-only views of accounts.
  *
- *   user_show(ctl, r, name)  state, plan, limits in effect (the plan's
+ *   user_show(ctl, o)        state, plan, limits in effect (the plan's
  *                            merged with the user's overrides), how much
  *                            of each is used now, allowed domains
- *   user_list(ctl, r)        every user with plan and state
+ *   user_list(ctl, o)        every user with plan and state
  *
  * The usage of a limit is read as lib/schema.h defines the counters:
  * sliding windows sum the slots from floor(t/b) - ceil(W/b) on, with
@@ -107,15 +107,15 @@ read_usage(struct ctl *ctl, struct redis *r, const char *name,
 	return 0;
 }
 
-static void
-show_json(const char *name, const struct shown *s)
+static int
+show_json(struct ctl *ctl, const char *name, const struct shown *s)
 {
 	struct json	*j;
 	char		 t[SUPCSV_TIME_MAX];
 	size_t		 i;
 	int		 k;
 
-	j = json_new(stdout);
+	j = ctl_json_open(ctl);
 	json_obj_begin(j);
 	json_kv_str(j, "user", name);
 	json_kv_str(j, "state", field(s->acct, SCHEMA_F_STATE));
@@ -144,8 +144,7 @@ show_json(const char *name, const struct shown *s)
 	}
 	json_arr_end(j);
 	json_obj_end(j);
-	json_end(j);
-	json_free(j);
+	return ctl_json_close(ctl, j);
 }
 
 static void
@@ -175,14 +174,16 @@ show_text(const char *name, const struct shown *s)
 }
 
 int
-user_show(struct ctl *ctl, struct redis *r, const char *name)
+user_show(struct ctl *ctl, struct ctl_opts *o)
 {
+	struct redis	*r = ctl->r;
+	const char	*name = o->args[0];
 	struct limit	 plan[CTL_MAX_LIMITS], own[CTL_MAX_LIMITS];
 	struct shown	 s;
 	char		 k[3][SCHEMA_KEY_MAX];
 	const char	*av[5];
 	redisReply	*rep;
-	int		 np, no;
+	int		 np, no, rc = EXIT_OK;
 
 	schema_key_user(&ctl->conf, name, SCHEMA_ACCT, k[0], sizeof(k[0]));
 	schema_key_user(&ctl->conf, name, SCHEMA_LIM, k[1], sizeof(k[1]));
@@ -209,11 +210,11 @@ user_show(struct ctl *ctl, struct redis *r, const char *name)
 		return ctl_redis_failed(ctl, r, "user show");
 	}
 	if (ctl->json)
-		show_json(name, &s);
+		rc = show_json(ctl, name, &s);
 	else
 		show_text(name, &s);
 	freeReplyObject(rep);
-	return EXIT_OK;
+	return rc;
 }
 
 static void
@@ -251,10 +252,11 @@ list_ask(struct ctl *ctl, struct redis *r, const char *name)
 }
 
 int
-user_list(struct ctl *ctl, struct redis *r)
+user_list(struct ctl *ctl, struct ctl_opts *o)
 {
 	char	 key[SCHEMA_KEY_MAX];
 
+	(void)o;
 	schema_key_global(&ctl->conf, SCHEMA_USERS, key, sizeof(key));
-	return ctl_list(ctl, r, "user list", key, list_ask, list_one);
+	return ctl_list(ctl, ctl->r, "user list", key, list_ask, list_one);
 }

@@ -12,7 +12,8 @@ PY=/usr/bin/python3
 T=$(mktemp -d /tmp/outpost-ctl-domain.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 K=$T/keys
-printf 'keys_directory = %s\nuser = outpost\n' "$K" > "$T/outpost.conf"
+# No Redis here: list and show say the verification state is unknown.
+printf 'keys_directory = %s\nuser = outpost\nredis_address = unix:%s/no-redis.sock\n' "$K" "$T" > "$T/outpost.conf"
 
 n=0 failed=0
 ok() {	# ok COND-EXIT-STATUS NAME
@@ -135,9 +136,10 @@ is_rc 1 "rotate of an unknown domain is refused"
 
 run domain list
 is_rc 0 "list"
-echo "$out" | grep -Eq '^example\.com +s1r,s1e +2 +ok$'; ok $? "list: example.com s1r,s1e 2 ok"
+echo "$out" | grep -Eq '^example\.com +s1r,s1e +2 +unknown +ok$'; ok $? "list: example.com s1r,s1e 2 unknown ok"
+check "list without Redis warns" grep -q "warning: redis unix:.*verification state unknown" "$T/err"
 run --json domain list
-json "[x['domain'] for x in d] == ['example.com', 'other.example', 'xn--bcher-kva.example'] and d[0]['active'] == ['s1r', 's1e'] and d[0]['pending'] == 2 and d[0]['status'] == 'ok'"
+json "[x['domain'] for x in d] == ['example.com', 'other.example', 'xn--bcher-kva.example'] and d[0]['active'] == ['s1r', 's1e'] and d[0]['pending'] == 2 and d[0]['status'] == 'ok' and d[0]['verification']['state'] == 'unknown'"
 ok $? "list --json"
 
 run domain activate example.com s2
@@ -202,6 +204,30 @@ else
 	echo "ok $((n += 1)) # skip not root"; echo "ok $((n += 1)) # skip"
 	echo "ok $((n += 1)) # skip"
 fi
+
+
+# --- one contract for every group: refusals under --json, usage text ------
+run --json domain add example.com
+is_rc 1 "--json: a refused add"
+json "d == {'ok': False, 'error': d['error']} and 'already has keys' in d['error']"
+ok $? "--json refusal: {\"ok\":false,\"error\":...} on stdout"
+check "--json refusal: the reason on stderr too" grep -q "already has keys" "$T/err"
+run domain show nothere.example --json
+json "d['ok'] is False and 'no such domain' in d['error']"
+ok $? "--json after the verb: show of an unknown domain"
+run --json domain add "a/b.example"
+is_rc 1 "--json: a bad domain is refused"
+json "d['ok'] is False and 'a/b.example' in d['error']"
+ok $? "--json: the bad domain's refusal as JSON"
+run --json domain add; is_rc 2 "--json: a usage error stays exit 2"
+[ -z "$out" ]; ok $? "usage error: nothing on stdout"
+check "usage error names the verb's usage" grep -qx "usage: outpostctl domain add DOMAIN \[--selector SEL\]" "$T/err"
+run --help; is_rc 0 "--help"
+for v in "domain add DOMAIN" "domain show DOMAIN" "config \[--all\]" \
+    "user deny NAME DOMAIN \[--any\]" "plan set PLAN LIMIT" \
+    "suppress import FILE|- \[--user NAME\]"; do
+	grep -q "^  $v" "$T/err"; ok $? "--help lists: $v"
+done
 
 echo "1..$n"
 [ "$failed" = 0 ]
