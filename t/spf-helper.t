@@ -87,7 +87,8 @@ ok "nobody cannot read the key outside the chroot either" \
     sh -c "! setpriv --reuid=65534 --regid=65534 --clear-groups cat '$key'"
 
 # The live worker, seen from outside: uid, empty deleted root, limits.
-"$S" -s "$TE_DNS" -d 4000 -j 8 192.0.2.1 mx.example.net a@pass.example.com >"$T/load.out" &
+# Long enough that a loaded machine still kills it mid-run.
+"$S" -s "$TE_DNS" -d 10000 -j 8 192.0.2.1 mx.example.net a@pass.example.com >"$T/load.out" &
 lp=$!
 te_wait grep -q '^pass ' "$T/load.out"
 sup=$(ps -o pid= --ppid "$lp" | tr -d ' ' | head -1)
@@ -106,12 +107,13 @@ fi
 
 # Killed mid-load: the requests in flight fail, the next ones pass again.
 sleep 1
+kill -0 "$wk" 2>/dev/null || diag "worker $wk gone before the kill: $(cat "$T/load.out")"
 kill -9 "$wk"
 t0=$SECONDS
 wait "$lp"
 rc=$?
 is "$rc" 0 "load run finished"
-ok "...without hanging ($((SECONDS - t0)) s after the kill)" test $((SECONDS - t0)) -le 5
+ok "...without hanging ($((SECONDS - t0)) s after the kill)" test $((SECONDS - t0)) -le 12
 res=$(head -3 "$T/load.out" | grep '^ok=')
 like "$res" ' wrong=0 ' "no wrong verdict ($res)"
 like "$res" ' failed=[1-9]' "requests in flight failed"
