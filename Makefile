@@ -70,7 +70,8 @@ FUZZ_SRC  = $(wildcard t/fuzz/*.c)
 BENCH_SRC = $(wildcard bench/*gen.c)
 BENCH_BIN = $(BENCH_SRC:.c=)
 BENCH_A   = bench/libbench.a
-BENCH_OBJ = $(patsubst %.c,%.o,$(filter-out $(BENCH_SRC),$(wildcard bench/*.c)))
+BENCH_NULL = bench/nullmilter
+BENCH_OBJ = $(patsubst %.c,%.o,$(filter-out $(BENCH_SRC) $(BENCH_NULL).c,$(wildcard bench/*.c)))
 
 ALL_A     = $(MILTER_A) $(POLICYD_A) $(CTL_A) $(LIB_A)
 
@@ -87,7 +88,7 @@ $(BUILD_FLAGS): ;
 # Keep the objects of unit tests and benchmarks: make would otherwise
 # delete them as intermediate files and rebuild them every time.
 .SECONDARY:
-all: $(PROGRAMS) $(UNIT_T) $(TOOL_BIN) $(BENCH_BIN)
+all: $(PROGRAMS) $(UNIT_T) $(TOOL_BIN) $(BENCH_BIN) $(BENCH_NULL)
 
 %.o: %.c $(BUILD_FLAGS) $(wildcard lib/*.h milter/*.h policyd/*.h ctl/*.h t/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -118,6 +119,9 @@ $(TOOL_BIN): t/tools/%: t/tools/%.o $(ALL_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_A) $(LDLIBS)
 
 $(BENCH_BIN): bench/%: bench/%.o $(BENCH_A) $(LIB_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+# The floor of the milter protocol (bench/run postfix): libmilter only.
+$(BENCH_NULL): bench/nullmilter.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Tests: C unit tests first, then the integration scripts (real Postfix,
@@ -161,5 +165,5 @@ demo-stop:
 	t/demo stop
 
 clean:
-	rm -f $(PROGRAMS) */*.o */*.a t/*/*.o t/unit/*.t $(TOOL_BIN) $(BENCH_BIN) $(BUILD_FLAGS)
+	rm -f $(PROGRAMS) */*.o */*.a t/*/*.o t/unit/*.t $(TOOL_BIN) $(BENCH_BIN) $(BENCH_NULL) $(BUILD_FLAGS)
 	rm -rf t/fuzz/bin

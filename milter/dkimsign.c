@@ -618,30 +618,133 @@ header_hash(struct dsig *s, const struct hsel *h, size_t nh,
 	return rc;
 }
 
+/*
+ * Signing contexts kept ready, per key: creating and initialising one
+ * costs OpenSSL 3 a fetch of the signature algorithm and a walk of its
+ * name map under a lock, on every message.  A context taken from the pool
+ * is used by one thread at a time and goes back after the signature.  A
+ * context holds a reference to its key, so a pooled key's address cannot
+ * be reused by another key while the entry lives.  At most DSIG_POOL
+ * contexts are kept (enough for the worker threads of a busy milter);
+ * beyond that they are freed.  Should a library refuse to sign twice with
+ * one context, the signature is made with a fresh one and contexts of that
+ * kind are no longer kept.
+ */
+#define DSIG_POOL	64
+
+struct kctx {
+	EVP_PKEY	*key;
+	EVP_PKEY_CTX	*pc;		/* RSA: EVP_PKEY_sign */
+	EVP_MD_CTX	*mc;		/* Ed25519: EVP_DigestSign */
+};
+
+static pthread_mutex_t	 pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kctx	 pool[DSIG_POOL];
+static size_t		 npool;
+static int		 no_reuse[2];	/* [0] RSA, [1] Ed25519 */
+
+static void
+kctx_clear(struct kctx *k)
+{
+	EVP_PKEY_CTX_free(k->pc);
+	EVP_MD_CTX_free(k->mc);
+	k->pc = NULL;
+	k->mc = NULL;
+}
+
+static int
+kctx_init(struct kctx *k, EVP_PKEY *key, int ed)
+{
+	k->key = key;
+	k->pc = NULL;
+	k->mc = NULL;
+	if (ed) {
+		if ((k->mc = EVP_MD_CTX_new()) != NULL &&
+		    EVP_DigestSignInit_ex(k->mc, NULL, NULL, NULL, NULL, key,
+		    NULL) == 1)
+			return 0;
+	} else if ((k->pc = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) !=
+	    NULL && EVP_PKEY_sign_init(k->pc) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(k->pc, RSA_PKCS1_PADDING) == 1 &&
+	    EVP_PKEY_CTX_set_signature_md(k->pc, md_sha256) == 1)
+		return 0;
+	kctx_clear(k);
+	return -1;
+}
+
+/* A ready context for key; 1 when it came from the pool, 0 new, -1. */
+static int
+kctx_take(struct kctx *k, EVP_PKEY *key, int ed)
+{
+	size_t	 i;
+
+	pthread_mutex_lock(&pool_lock);
+	for (i = npool; i-- > 0;) {
+		if (pool[i].key != key)
+			continue;
+		*k = pool[i];
+		pool[i] = pool[--npool];
+		pthread_mutex_unlock(&pool_lock);
+		return 1;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	return kctx_init(k, key, ed) == 0 ? 0 : -1;
+}
+
+static void
+kctx_give(struct kctx *k, int ed)
+{
+	pthread_mutex_lock(&pool_lock);
+	if (!no_reuse[ed] && npool < DSIG_POOL) {
+		pool[npool++] = *k;
+		k->pc = NULL;
+		k->mc = NULL;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	kctx_clear(k);
+}
+
+static int
+kctx_sign(struct kctx *k, const unsigned char *d, unsigned char *sig,
+    size_t *siglen)
+{
+	size_t	 cap = *siglen;
+	int	 ok;
+
+	if (k->mc != NULL)
+		ok = EVP_DigestSign(k->mc, sig, siglen, d, 32) == 1;
+	else
+		ok = EVP_PKEY_sign(k->pc, sig, siglen, d, 32) == 1;
+	if (!ok)
+		*siglen = cap;
+	return ok ? 0 : -1;
+}
+
 static int
 sign_digest(EVP_PKEY *key, const unsigned char *d, unsigned char *sig,
     size_t *siglen)
 {
-	EVP_PKEY_CTX	*pc;
-	EVP_MD_CTX	*mc;
-	int		 ok;
+	struct kctx	 k;
+	int		 ed = EVP_PKEY_is_a(key, "ED25519"), from, rc;
 
-	if (EVP_PKEY_is_a(key, "ED25519")) {
-		if ((mc = EVP_MD_CTX_new()) == NULL)
-			return -1;
-		ok = EVP_DigestSignInit_ex(mc, NULL, NULL, NULL, NULL, key,
-		    NULL) == 1 && EVP_DigestSign(mc, sig, siglen, d, 32) == 1;
-		EVP_MD_CTX_free(mc);
-		return ok ? 0 : -1;
-	}
-	if ((pc = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) == NULL)
+	if ((from = kctx_take(&k, key, ed)) < 0)
 		return -1;
-	ok = EVP_PKEY_sign_init(pc) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) == 1 &&
-	    EVP_PKEY_CTX_set_signature_md(pc, md_sha256) == 1 &&
-	    EVP_PKEY_sign(pc, sig, siglen, d, 32) == 1;
-	EVP_PKEY_CTX_free(pc);
-	return ok ? 0 : -1;
+	if ((rc = kctx_sign(&k, d, sig, siglen)) < 0 && from == 1) {
+		/* A reused context refused: sign afresh, keep none. */
+		ERR_clear_error();
+		kctx_clear(&k);
+		pthread_mutex_lock(&pool_lock);
+		no_reuse[ed] = 1;
+		pthread_mutex_unlock(&pool_lock);
+		if (kctx_init(&k, key, ed) < 0)
+			return -1;
+		rc = kctx_sign(&k, d, sig, siglen);
+	}
+	if (rc == 0)
+		kctx_give(&k, ed);
+	else
+		kctx_clear(&k);
+	return rc;
 }
 
 static int

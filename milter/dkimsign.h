@@ -65,9 +65,10 @@
  *	Bytes of canonical body hashed so far (complete after finish).
  *
  * Thread safety: a dsig belongs to one message and needs no lock; distinct
- * dsigs may be used from any threads at once, sharing EVP_PKEYs.  The only
- * process state is the SHA-256 EVP_MD fetched once (pthread_once) and
- * never freed.
+ * dsigs may be used from any threads at once, sharing EVP_PKEYs.  Process
+ * state: the SHA-256 EVP_MD fetched once (pthread_once), and a bounded
+ * pool of initialised signing contexts per key (under a mutex), each
+ * holding a reference to its key; neither is ever freed.
  */
 #ifndef OUTPOST_DKIMSIGN_H
 #define OUTPOST_DKIMSIGN_H

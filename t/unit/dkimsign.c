@@ -565,6 +565,50 @@ errors(void)
 	EVP_PKEY_free(ec);
 }
 
+/* ---- contexts reused across messages (dkimsign.c keeps them) ------- */
+
+static char *
+sign_one(EVP_PKEY *key)
+{
+	struct dsig	*s = dsig_new(1, 1);
+	char		 err[256], *v = NULL;
+
+	if (s == NULL || dsig_header(s, "From", " a@example.com") < 0 ||
+	    dsig_body(s, (const unsigned char *)"pool\r\n", 6) < 0 ||
+	    dsig_finish_body(s) < 0 || dsig_sign(s, key, DOMAIN, "p",
+	    sign_list, NSIGN, NULL, 0, TS, &v, err, sizeof(err)) < 0)
+		v = NULL;
+	dsig_free(s);
+	return v;
+}
+
+static void
+pooled(void)
+{
+	EVP_PKEY	*k2 = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+	EVP_PKEY	*k3;
+	char		*a1 = sign_one(rsa_key), *b = sign_one(k2);
+	char		*a2 = sign_one(rsa_key), *e1 = sign_one(ed_key);
+	char		*e2 = sign_one(ed_key), *c;
+
+	ok(a1 && a2 && b && strcmp(a1, a2) == 0 && strcmp(a1, b) != 0,
+	    "same key, same message: same signature again; other key: other");
+	ok(e1 && e2 && strcmp(e1, e2) == 0, "Ed25519 signs alike again");
+	/* A new key where a freed one was: never the old key's context. */
+	EVP_PKEY_free(k2);
+	k3 = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+	c = sign_one(k3);
+	ok(c && b && strcmp(c, b) != 0, "a key made after another was "
+	    "freed signs with its own key");
+	EVP_PKEY_free(k3);
+	free(a1);
+	free(a2);
+	free(b);
+	free(c);
+	free(e1);
+	free(e2);
+}
+
 /* ---- dkimpy, the second independent verifier ---------------------- */
 
 static void
@@ -695,6 +739,7 @@ main(void)
 	big_body();
 	h_lists();
 	errors();
+	pooled();
 	if (have_dkimpy)
 		run_dkimpy();
 	else
