@@ -56,12 +56,15 @@ t0=$(ms)
 out=$("$DNSQ" -s "127.0.0.1@$BH" -t 700 txt example.com)
 t1=$(ms)
 is "$out" "example.com error timed out" "no answer: error \"timed out\", not NXDOMAIN"
+# Bounds, not timings: not before dns_timeout, and far below what a
+# resolver left to its own retries takes (tens of seconds), even on a
+# loaded machine or under the sanitizers.
 ok "...after dns_timeout (700 ms), took $((t1 - t0)) ms" \
-    test $((t1 - t0)) -ge 650 -a $((t1 - t0)) -lt 1500
+    test $((t1 - t0)) -ge 650 -a $((t1 - t0)) -lt 6000
 out=$("$DNSQ" -s "127.0.0.1@$BH" -t 700 -j 8 -n 2 txt example.com)
 like "$out" 'threads=8 lookups=16 mismatches=0 ' "8 threads, all timed out"
 el=$(printf '%s' "$out" | sed -n 's/.* ms=//p')
-ok "...in parallel: 16 timeouts in $el ms (serialised: 11200)" test "$el" -lt 2500
+ok "...in parallel: 16 timeouts in $el ms (serialised: 11200)" test "$el" -lt 8000
 
 # The server gone: error, not NXDOMAIN.
 te_nsd_stop

@@ -137,8 +137,11 @@ main(int argc, char **argv)
 			printf("error: %s\n", err);
 		else
 			printf("%s\n", line);
-		if (argc == optind)
-			return spfhelper_stop(H), 0;
+		if (argc == optind) {
+			H = spfhelper_stop(H);
+			conf_free(&c);
+			return 0;
+		}
 	}
 	ch = spfhelper_check(H, Args[0], Args[1], Args[2], &v, err,
 	    sizeof(err));
