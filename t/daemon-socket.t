@@ -83,6 +83,7 @@ for d in milter policyd; do
 	sock="$dir/$d.sock"
 
 	ok "$d: starts, creating its socket directory" start "$bin" "$d-1" "$sock"
+	te_wait $ask "$sock"
 	is "$(stat -c '%U:%G %a' "$dir")" "root:outpost 750" \
 	    "$d: directory root:outpost 0750"
 	is "$(stat -c '%U:%G %a %F' "$sock")" "outpost:outpost 660 socket" \
@@ -99,6 +100,7 @@ for d in milter policyd; do
 	te_bg_stop "$d-1"
 	ok "$d: a stale socket (daemon killed) is removed and taken" \
 	    start "$bin" "$d-3" "$sock"
+	te_wait $ask "$sock"	# bound before listening: wait for listen()
 	is "$($ask "$sock" 2>&1)" "$want" "$d: the new one answers"
 	te_bg_stop "$d-3"
 
