@@ -79,7 +79,8 @@ static const struct conf_key keys[] = {
 	{ "user", CT_STR, "outpost", F(user), 0, 0, NULL, NULL },
 	{ "on_error", CT_ENUM, "defer", F(on_error), 0, 0, w_onerr, NULL },
 
-	{ "milter_socket", CT_STR, "unix:/run/outpost/milter.sock",
+	{ "milter_socket", CT_STR,
+	    "unix:/var/spool/postfix/outpost/milter.sock",
 	    F(milter_socket), 0, 0, NULL, check_address },
 	{ "milter_mode", CT_ENUM, "auto", F(milter_mode), 0, 0, w_mode, NULL },
 	{ "milter_timeout", CT_DURATION, "30s", F(milter_timeout), 1000,
@@ -119,7 +120,8 @@ static const struct conf_key keys[] = {
 	{ "dns_error_action", CT_ENUM, "tempfail", F(dns_error_action), 0, 0,
 	    w_dnserr, NULL },
 
-	{ "policyd_listen", CT_LIST, "inet:127.0.0.1:10040", F(policyd_listen),
+	{ "policyd_listen", CT_LIST,
+	    "unix:/var/spool/postfix/outpost/policy.sock", F(policyd_listen),
 	    1, 0, NULL, check_address },
 	{ "policyd_idle_timeout", CT_DURATION, "600s",
 	    F(policyd_idle_timeout), 1000, DAY, NULL, NULL },

@@ -25,6 +25,7 @@
 #include "milter.h"
 #include "privdrop.h"
 #include "spfhelper.h"
+#include "usock.h"
 #include "xmalloc.h"
 
 struct milter_globals	 G;
@@ -121,59 +122,62 @@ listener_nodelay(void)
 	}
 }
 
-/* /run/outpost is gone after a reboot unless systemd made it. */
+/*
+ * A unix socket goes into its directory through usock.h: created (root's,
+ * group of user) when missing, refused when a racer could change it, and
+ * refused when another daemon answers on it -- libmilter's own "remove
+ * the old socket" would take the socket from a running milter.  Bound
+ * with the directory as working directory, so libmilter gets the bare
+ * name; at exit it removes that name only if it is still a socket.
+ */
 static void
-make_socket_dir(const char *path)
+open_unix(struct usock *u, const char *path, char *spec, size_t speclen)
 {
-	char		 dir[sizeof(((struct netaddr *)0)->path)], err[256];
-	char		*slash;
-	uid_t		 uid;
-	gid_t		 gid;
+	char	 err[512];
+	uid_t	 uid = geteuid();
+	gid_t	 gid = getegid();
+	mode_t	 mask;
 
-	strcpy(dir, path);
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		return;
-	*slash = '\0';
-	if (access(dir, F_OK) == 0 || geteuid() != 0)
-		return;
-	if (mkdir(dir, 0750) < 0)
-		fatal("mkdir %s: %s", dir, strerror(errno));
-	if (privdrop_lookup(G.conf.user, &uid, &gid, err, sizeof(err)) == 0 &&
-	    chown(dir, uid, gid) < 0)
-		fatal("chown %s: %s", dir, strerror(errno));
+	if (uid == 0 && privdrop_lookup(G.conf.user, &uid, &gid, err,
+	    sizeof(err)) < 0)
+		fatal("%s", err);
+	if (usock_open(u, path, gid, err, sizeof(err)) < 0)
+		fatal("milter_socket: %s", err);
+	snprintf(spec, speclen, "unix:%s", usock_name(u));
+	if (smfi_setconn(spec) != MI_SUCCESS)
+		fatal("milter_socket %s: rejected by libmilter", path);
+	mask = umask(usock_umask());
+	if (smfi_opensocket(0) != MI_SUCCESS)
+		fatal("cannot listen on %s", G.conf.milter_socket);
+	umask(mask);
+	if (usock_own(u, uid, gid, err, sizeof(err)) < 0)
+		fatal("milter_socket: %s", err);
+	usock_close(u);
 }
 
 static void
 open_socket(void)
 {
 	struct netaddr	 a;
+	struct usock	 u;
 	char		 spec[512], err[256];
-	uid_t		 uid;
-	gid_t		 gid;
 
 	if (netaddr_parse(G.conf.milter_socket, &a, err, sizeof(err)) < 0 ||
 	    netaddr_milter(&a, spec, sizeof(spec)) < 0)
 		fatal("milter_socket: %s", err);
-	if (smfi_setconn(spec) != MI_SUCCESS)
-		fatal("milter_socket %s: rejected by libmilter", spec);
 	if (smfi_settimeout((int)(G.conf.milter_timeout / 1000)) !=
 	    MI_SUCCESS || smfi_register(milter_desc) != MI_SUCCESS)
 		fatal("libmilter refused the filter registration");
-	if (a.kind == NETADDR_UNIX)
-		make_socket_dir(a.path);
-	/* The socket is created with our umask: the MTA's group may write. */
-	umask(007);
-	if (smfi_opensocket(1) != MI_SUCCESS)
-		fatal("cannot listen on %s (directory missing? address in "
-		    "use?)", G.conf.milter_socket);
 	if (a.kind == NETADDR_UNIX) {
-		if (geteuid() == 0 && privdrop_lookup(G.conf.user, &uid, &gid,
-		    err, sizeof(err)) == 0 && chown(a.path, uid, gid) < 0)
-			fatal("chown %s: %s", a.path, strerror(errno));
-		if (chmod(a.path, 0660) < 0)
-			fatal("chmod %s: %s", a.path, strerror(errno));
-	} else
-		listener_nodelay();
+		open_unix(&u, a.path, spec, sizeof(spec));
+		return;
+	}
+	if (smfi_setconn(spec) != MI_SUCCESS)
+		fatal("milter_socket %s: rejected by libmilter", spec);
+	if (smfi_opensocket(0) != MI_SUCCESS)
+		fatal("cannot listen on %s (address in use?)",
+		    G.conf.milter_socket);
+	listener_nodelay();
 }
 
 int

@@ -1,7 +1,8 @@
 /*
  * listen -- the listening sockets of outpost-policyd.  Every address of
- * policyd_listen is bound (a unix socket under umask 0117, then owned by
- * conf user and its group when started as root, mode 0660), new
+ * policyd_listen is bound (a unix socket through usock.h: mode 0660 from
+ * the start, owned by conf user and its group when started as root, and
+ * never taken from a daemon that answers on it), new
  * connections are accepted non-blocking and handed to a callback.
  *
  * An accept error other than EAGAIN (EMFILE, ENFILE, ENOBUFS ...): the
@@ -29,10 +30,12 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "errf.h"
 #include "log.h"
 #include "netaddr.h"
 #include "policyd.h"
 #include "privdrop.h"
+#include "usock.h"
 #include "xmalloc.h"
 
 #define LSN_MAX		32
@@ -101,36 +104,52 @@ on_accept(evutil_socket_t lfd, short what, void *arg)
 }
 
 static int
-listen_unix(struct listener *l, const struct netaddr *a, char *err,
-    size_t errlen)
+bind_unix(struct usock *u, uid_t uid, gid_t gid, char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun;
-	struct stat		 st;
-	uid_t			 uid = 0;
-	gid_t			 gid = 0;
 	mode_t			 mask;
 	int			 fd, rc;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", a->path);
-	if (lstat(a->path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(a->path);
-	if (geteuid() == 0 && privdrop_lookup(l->conf->user, &uid, &gid, err,
-	    errlen) < 0)
-		return -1;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", usock_name(u));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	mask = umask(0117);		/* never more than 0660, even briefly */
+	mask = umask(usock_umask());
 	rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(mask);
-	if (rc < 0 || (geteuid() == 0 && chown(a->path, uid, gid) < 0) ||
-	    chmod(a->path, 0660) < 0 || listen(fd, 1024) < 0) {
-		snprintf(err, errlen, "listen unix:%s: %s", a->path,
+	if (rc < 0 || listen(fd, 1024) < 0) {
+		errf(err, errlen, "listen unix:%s: %s", u->path,
 		    strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
+	if (usock_own(u, uid, gid, err, errlen) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The socket goes into its directory through usock.h (usock.h says why). */
+static int
+listen_unix(struct listener *l, const struct netaddr *a, char *err,
+    size_t errlen)
+{
+	struct usock	 u;
+	uid_t		 uid = geteuid();
+	gid_t		 gid = getegid();
+	int		 fd;
+
+	if (uid == 0 && privdrop_lookup(l->conf->user, &uid, &gid, err,
+	    errlen) < 0)
+		return -1;
+	if (usock_open(&u, a->path, gid, err, errlen) < 0)
+		return -1;
+	fd = bind_unix(&u, uid, gid, err, errlen);
+	usock_close(&u);
+	if (fd < 0)
+		return -1;
 	l->fd[l->n++] = fd;
 	return 0;
 }

@@ -59,7 +59,9 @@ connects() { grep -c 'redis .*: connected$' "$T/policyd.log"; }
 connected_since() { [ "$(connects)" -gt "$1" ]; }
 
 te_redis_start
-te_free_port PPORT
+# The snippet names the socket relative to the queue directory.
+PSOCK="$T/spool/outpost/policy.sock"
+mkdir -p "$T/spool"
 cat >"$CONF" <<EOF
 redis_address = unix:$T/redis.sock
 redis_timeout = 1s
@@ -71,7 +73,7 @@ keys_directory = $T/keys
 milter_socket = unix:$T/run/milter.sock
 internal_hosts = 127.0.0.1/32
 sign_daemon_name = ORIGINATING
-policyd_listen = inet:127.0.0.1:$PPORT
+policyd_listen = unix:$PSOCK
 authorize_senders = no
 # no DNS in this test: the DMARC prediction has its own (milter-align.t)
 require_alignment = no
@@ -82,20 +84,20 @@ ctl domain add example.com --selector t >"$T/ctl-domain.out" 2>&1 ||
 te_dns_from_keys "$T/keys" >"$T/dns.txt"
 
 te_bg policyd "$POLICYD" -f -c "$CONF"
-te_wait te_listening "$PPORT" "$(cat "$T/policyd.pid")" ||
+te_wait test -S "$PSOCK" ||
     te_fail "outpost-policyd did not listen: $(tail -20 "$T/policyd.log")"
 te_bg milter "$MILTER" -f -c "$CONF"
 te_wait test -S "$T/run/milter.sock" ||
     te_fail "outpost-milter did not create its socket: $(tail -20 "$T/milter.log")"
 TE_MILTER="unix:$T/run/milter.sock"
 
-# Postfix gets etc/postfix/main.cf.policyd as shipped, port replaced.
-SNIPPET=$(sed "s/127\.0\.0\.1:10040/127.0.0.1:$PPORT/" "$TE_ROOT/etc/postfix/main.cf.policyd")
-[ "$(printf '%s\n' "$SNIPPET" | grep -c "inet:127.0.0.1:$PPORT,")" = 2 ] ||
+# Postfix gets etc/postfix/main.cf.policyd exactly as shipped.
+SNIPPET=$(cat "$TE_ROOT/etc/postfix/main.cf.policyd")
+[ "$(printf '%s\n' "$SNIPPET" | grep -c "unix:outpost/policy.sock,")" = 2 ] ||
     te_fail "etc/postfix/main.cf.policyd: two check_policy_service lines expected"
 te_postfix_start "$SNIPPET"
 for u in alice bob carol dave erin eve; do te_sasl_user "$u@example.com" "$PW"; done
-diag "test dir $T, policyd on 127.0.0.1:$PPORT"
+diag "test dir $T, policyd on $PSOCK"
 
 for c in "plan set small messages=3/1h" "plan set two messages=2/1h" \
     "plan set tiny bytes=100/1h" "plan set rcpt recipients=3/1h" \

@@ -381,7 +381,7 @@ _te_master_cf() {
 	127.0.0.1:$TE_PORT_SUBMIT inet n - n - - smtpd
 	  -o smtpd_sasl_auth_enable=yes
 	  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
-	  -o {milter_macro_daemon_name=ORIGINATING}
+	  -o milter_macro_daemon_name=ORIGINATING
 	pickup unix n - n 60 1 pickup
 	cleanup unix n - n - 0 cleanup
 	qmgr unix n - n 300 1 qmgr
