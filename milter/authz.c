@@ -226,8 +226,8 @@ fill_user(struct centry *u, redisReply *acct, redisReply *dom)
  * then the verified state of each of the ndom names.  0, or -1 with err.
  */
 static int
-fetch(const char *user, struct centry *u, const char *const *dom,
-    size_t ndom, int *verified, char *err, size_t errlen)
+fetch_once(const char *user, struct centry *u, const char *const *dom,
+    size_t ndom, int *verified, int *lost, char *err, size_t errlen)
 {
 	struct redis	*r;
 	redisReply	*rep[2 + MAX_LABELS] = { NULL };
@@ -259,6 +259,7 @@ fetch(const char *user, struct centry *u, const char *const *dom,
 	for (; nrep < want; nrep++)
 		if ((rep[nrep] = redis_get_reply(r)) == NULL) {
 			snprintf(err, errlen, "redis: %s", redis_errstr(r));
+			*lost = redis_unanswered(r) == REDIS_SENT_LOST;
 			goto done;
 		}
 	if (user != NULL)
@@ -283,6 +284,43 @@ unsent:
 	snprintf(err, errlen, "redis: %s", redis_errstr(r));
 	pool_put(r);
 	return -1;
+}
+
+static void
+pool_flush(void)
+{
+	struct redis	*stale[POOL_MAX];
+	size_t		 i, n;
+
+	pthread_mutex_lock(&A.lock);
+	n = A.npool;
+	memcpy(stale, A.pool, n * sizeof(stale[0]));
+	A.npool = 0;
+	pthread_mutex_unlock(&A.lock);
+	for (i = 0; i < n; i++)
+		redis_free(stale[i]);
+}
+
+/*
+ * These lookups only read, so one that was lost with its connection
+ * (Redis restarted, or closed an idle client) is sent once more on a
+ * fresh connection, after the pooled ones, as stale, are dropped.  A
+ * timeout is not retried: Redis is slow, not gone.
+ */
+static int
+fetch(const char *user, struct centry *u, const char *const *dom,
+    size_t ndom, int *verified, char *err, size_t errlen)
+{
+	int	 lost = 0;
+
+	if (fetch_once(user, u, dom, ndom, verified, &lost, err,
+	    errlen) == 0)
+		return 0;
+	if (!lost)
+		return -1;
+	pool_flush();
+	lost = 0;
+	return fetch_once(user, u, dom, ndom, verified, &lost, err, errlen);
 }
 
 /* ---- the rule --------------------------------------------------------- */
