@@ -196,6 +196,7 @@ main(int argc, char **argv)
 	load_conf(conf_arg);
 	log_open("outpost-milter", check ? LOGDEST_STDERR :
 	    G.conf.log_destination, G.conf.log_level);
+	log_stamp(!check);
 	setup_globals();
 	if (check) {
 		/* Judge the keys as the daemon will read them: as user. */
@@ -211,7 +212,8 @@ main(int argc, char **argv)
 	}
 
 	open_socket();
-	if (!foreground && daemon(0, 0) < 0)
+	/* Without syslog the log is stderr: keep it when detaching. */
+	if (!foreground && daemon(0, log_to_stderr()) < 0)
 		fatal("daemon: %s", strerror(errno));
 	/*
 	 * libspf2 runs in a process of its own, forked while we are still

@@ -67,6 +67,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_open("outpost-policyd", conf.log_destination, conf.log_level);
+	log_stamp(1);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 	if ((base = event_base_new()) == NULL)
@@ -78,7 +79,9 @@ main(int argc, char **argv)
 	if (privdrop(conf.user, err, sizeof(err)) < 0)
 		fatal("%s", err);
 
-	if (!fg && (daemon(0, 0) < 0 || event_reinit(base) < 0))
+	/* Without syslog the log is stderr: keep it when detaching. */
+	if (!fg && (daemon(0, log_to_stderr()) < 0 ||
+	    event_reinit(base) < 0))
 		fatal("cannot become a daemon");
 	log_info("started: listen=%zu address(es) redis=%s",
 	    conf.policyd_listen.n, conf.redis_address);

@@ -247,7 +247,7 @@ bh() {
 # lines of the message, e.g. about refunds to outpost-policyd, left out).
 logline() {
 	grep -F ": $2: " "$T/$1.log" |
-	    sed -n "s/^outpost-milter: [a-z]*: [^ ]*: //p" |
+	    sed -n "s/^[0-9T:.Z-]* outpost-milter\[[0-9]*\]: [a-z]*: [^ ]*: //p" |
 	    grep -E '^(signed|not signed|rejected|deferred|passed UNSIGNED) '
 }
 # verified CASE [N]: dkimpy's verdicts for the message as delivered.
