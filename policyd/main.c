@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "confcheck.h"
 #include "log.h"
 #include "policyd.h"
 #include "privdrop.h"
@@ -36,6 +37,42 @@ raise_nofile(void)
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			log_warn("cannot raise the open-files limit");
 	}
+}
+
+/*
+ * -n: what start-up would refuse is an error (exit 1), each on stderr with
+ * file and line; Redis not answering may be transient: a warning (the
+ * systemd unit runs -n before every start).
+ */
+static int
+check_config(const struct conf *c, const char *path)
+{
+	char	 err[1024];
+	size_t	 i;
+	int	 errors = 0;
+
+	if (confcheck_user(c, path, err, sizeof(err)) < 0 && ++errors)
+		fprintf(stderr, "outpost-policyd: %s\n", err);
+	for (i = 0; i < c->policyd_listen.n; i++)
+		if (confcheck_addr(path, "policyd_listen",
+		    c->policyd_listen.v[i], err, sizeof(err)) < 0 && ++errors)
+			fprintf(stderr, "outpost-policyd: %s\n", err);
+	switch (confcheck_redis(c, path, err, sizeof(err))) {
+	case -1:
+		errors++;
+		fprintf(stderr, "outpost-policyd: %s\n", err);
+		break;
+	case 1:
+		fprintf(stderr, "outpost-policyd: warning: %s\n", err);
+		break;
+	}
+	if (errors > 0) {
+		fprintf(stderr, "outpost-policyd: %s: %d configuration "
+		    "error%s\n", path, errors, errors == 1 ? "" : "s");
+		return 1;
+	}
+	printf("%s: ok\n", path);
+	return 0;
 }
 
 int
@@ -62,9 +99,9 @@ main(int argc, char **argv)
 	if (conf_load_path(&conf, path, err, sizeof(err)) < 0)
 		fatal("%s", err);
 	if (check) {
-		printf("%s: ok\n", conf_path(path));
+		ch = check_config(&conf, conf_path(path));
 		conf_free(&conf);
-		return 0;
+		return ch;
 	}
 	log_open("outpost-policyd", conf.log_destination, conf.log_level);
 	log_stamp(1);
