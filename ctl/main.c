@@ -10,6 +10,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "version.h"
 
 static const struct {
 	const char	*name;
@@ -66,6 +67,7 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl	 ctl;
@@ -87,6 +89,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			ctl_usage(NULL);
+			return EXIT_OK;
+		case 'V':
+			printf("outpostctl %s\n", OUTPOST_VERSION);
 			return EXIT_OK;
 		default:
 			return ctl_usage(NULL);

@@ -23,6 +23,7 @@
 #include "confcheck.h"
 #include "keystore.h"
 #include "log.h"
+#include "version.h"
 #include "milter.h"
 #include "privdrop.h"
 #include "spfhelper.h"
@@ -232,6 +233,10 @@ main(int argc, char **argv)
 	char		 err[512];
 	int		 ch, foreground = 0, check = 0;
 
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("%s %s\n", "outpost-milter", OUTPOST_VERSION);
+		return 0;
+	}
 	while ((ch = getopt(argc, argv, "c:fn")) != -1) {
 		switch (ch) {
 		case 'c': conf_arg = optarg; break;

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -16,6 +17,7 @@
 #include "conf.h"
 #include "confcheck.h"
 #include "log.h"
+#include "version.h"
 #include "policyd.h"
 #include "privdrop.h"
 
@@ -85,6 +87,10 @@ main(int argc, char **argv)
 	char			 err[1024];
 	int			 ch, check = 0, fg = 0;
 
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("%s %s\n", "outpost-policyd", OUTPOST_VERSION);
+		return 0;
+	}
 	while ((ch = getopt(argc, argv, "c:fn")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
