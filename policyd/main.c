@@ -77,12 +77,30 @@ check_config(const struct conf *c, const char *path)
 	return 0;
 }
 
+struct hup {
+	struct conf	*conf;
+	const char	*path;
+};
+
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct hup	*h = arg;
+
+	(void)sig;
+	(void)what;
+	log_info("SIGHUP: reading the configuration again");
+	reload_conf(h->conf, h->path);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct conf		 conf;
 	struct event_base	*base;
 	struct server		*srv;
+	struct event		*hupev;
+	struct hup		 hup;
 	const char		*path = NULL;
 	char			 err[1024];
 	int			 ch, check = 0, fg = 0;
@@ -128,7 +146,13 @@ main(int argc, char **argv)
 		fatal("cannot become a daemon");
 	log_info("started: listen=%zu address(es) redis=%s",
 	    conf.policyd_listen.n, conf.redis_address);
+	hup.conf = &conf;
+	hup.path = path;
+	if ((hupev = evsignal_new(base, SIGHUP, on_hup, &hup)) == NULL ||
+	    evsignal_add(hupev, NULL) < 0)
+		fatal("cannot handle SIGHUP");
 	server_run(srv);
+	event_free(hupev);
 	server_free(srv);
 	event_base_free(base);
 	conf_free(&conf);

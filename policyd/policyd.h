@@ -124,6 +124,9 @@ struct listener	*lsn_open(struct event_base *, const struct conf *, lsn_cb *,
 		    void *, char *, size_t);
 struct listener	*lsn_free(struct listener *);
 
+/* ---- reload.c ---- */
+void		 reload_conf(struct conf *, const char *);
+
 /* ---- server.c ---- */
 struct server;
 struct server	*server_new(struct event_base *, const struct conf *,
