@@ -40,7 +40,11 @@ PKGS      = milter opendkim hiredis libunbound libevent libcrypto libidn2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# The one version number of every program (--version).
+VERSION  := $(shell cat VERSION 2>/dev/null || echo unknown)
+
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -pthread -Ilib $(PKG_CFLAGS) \
+              -DOUTPOST_VERSION='"$(VERSION)"' \
               $(WARNINGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
 LDLIBS      = $(PKG_LIBS) -lspf2 -lm

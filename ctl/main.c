@@ -10,6 +10,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "version.h"
 
 int
 main(int argc, char **argv)
@@ -18,6 +19,7 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl	 ctl;
@@ -38,6 +40,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			ctl_usage(NULL);
+			return EXIT_OK;
+		case 'V':
+			printf("outpostctl %s\n", OUTPOST_VERSION);
 			return EXIT_OK;
 		default:
 			return ctl_usage(NULL);

@@ -1,26 +1,93 @@
 /*
  * log -- syslog or stderr, one line per event; see log.h.
  */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <errno.h>
+#include <paths.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "log.h"
 
 static const char	*log_ident = "outpost";
 static int		 log_dest = LOGDEST_STDERR;
-static int		 log_level = LOG_INFO;
+static atomic_int	 log_level = LOG_INFO;	/* a reload may change it */
+static int		 log_stamped;
+
+/*
+ * Whether syslog(3) can deliver: glibc's syslog drops every line without
+ * a word when the socket is missing or nobody listens on it.
+ */
+static int
+syslog_usable(char *why, size_t len)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	int			 fd, rc;
+
+	if (stat(_PATH_LOG, &st) < 0) {
+		snprintf(why, len, "%s: %s", _PATH_LOG, strerror(errno));
+		return 0;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(why, len, "%s is not a socket", _PATH_LOG);
+		return 0;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", _PATH_LOG);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return 1;		/* let syslog(3) try */
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	if (rc < 0 && errno == EPROTOTYPE) {
+		close(fd);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+			return 1;
+		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	}
+	if (rc < 0)
+		snprintf(why, len, "%s: %s", _PATH_LOG, strerror(errno));
+	close(fd);
+	return rc == 0;
+}
 
 void
 log_open(const char *ident, int dest, int level)
 {
+	char	 why[256];
+
 	log_ident = ident;
 	log_dest = dest;
 	log_level = level;
-	if (dest == LOGDEST_SYSLOG)
-		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	if (dest != LOGDEST_SYSLOG)
+		return;
+	if (!syslog_usable(why, sizeof(why))) {
+		fprintf(stderr, "%s: syslog is unusable (%s): logging to "
+		    "stderr instead\n", ident, why);
+		log_dest = LOGDEST_STDERR;
+		return;
+	}
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+void
+log_stamp(int on)
+{
+	log_stamped = on;
+}
+
+int
+log_to_stderr(void)
+{
+	return log_dest == LOGDEST_STDERR;
 }
 
 void
@@ -61,7 +128,20 @@ log_vmsg(int level, const char *fmt, va_list ap)
 		return;
 	}
 	/* One fprintf per event: stdio locks the stream for the call. */
-	fprintf(stderr, "%s: %s: %s\n", log_ident, level_name(level), line);
+	if (log_stamped) {
+		struct timeval	 tv;
+		struct tm	 tm;
+		char		 ts[32];
+
+		gettimeofday(&tv, NULL);
+		gmtime_r(&tv.tv_sec, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		fprintf(stderr, "%s.%03dZ %s[%d]: %s: %s\n", ts,
+		    (int)(tv.tv_usec / 1000), log_ident, (int)getpid(),
+		    level_name(level), line);
+	} else
+		fprintf(stderr, "%s: %s: %s\n", log_ident, level_name(level),
+		    line);
 }
 
 void

@@ -2,7 +2,17 @@
  * log -- one line per event to syslog (facility mail) or stderr.
  *
  *   log_open(ident, dest, level)  dest LOGDEST_SYSLOG or LOGDEST_STDERR,
- *                                 level a syslog priority (LOG_INFO ...)
+ *                                 level a syslog priority (LOG_INFO ...).
+ *                                 For syslog it first checks that the log
+ *                                 socket (/dev/log) exists, is a socket
+ *                                 and accepts a connection; when not (a
+ *                                 container without syslog) it says so on
+ *                                 stderr and logs to stderr instead
+ *   log_stamp(on)                 stderr lines start with an ISO 8601 UTC
+ *                                 time and carry the pid (the daemons;
+ *                                 not -n, not outpostctl)
+ *   log_to_stderr()               1 when lines go to stderr (a daemon
+ *                                 keeps stderr open when it detaches)
  *   log_debug/info/warn/err(fmt, ...)
  *                                 printf-checked; the logger decides
  *                                 whether the level is emitted
@@ -21,6 +31,8 @@
 #define PRINTFLIKE(f, a)	__attribute__((format(printf, f, a)))
 
 void	 log_open(const char *, int, int);
+void	 log_stamp(int);
+int	 log_to_stderr(void);
 void	 log_set_level(int);
 int	 log_enabled(int);
 void	 log_msg(int, const char *, ...) PRINTFLIKE(2, 3);

@@ -2,7 +2,8 @@
  * pscript -- the Lua scripts of the policy decisions, run with EVALSHA by
  * outpost-policyd (async) and by policy_refund (lib/refund.c).  Each is
  * one atomic Redis step over the keys of lib/schema.h.  Time is Redis's
- * TIME plus a clock offset argument (0 in production; tests shift it).
+ * TIME plus a clock offset argument (the daemons always pass 0; only a
+ * caller that runs a script directly may judge another instant).
  *
  * pscript_rcpt    KEYS[1] acct key.  ARGV: prefix, user, offset,
  *                 unknown mode ("reject"|"default"), default plan,

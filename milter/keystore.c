@@ -410,6 +410,7 @@ keystore_lookup(struct keystore *ks, const char *domain, int sign_subdomains,
 	pthread_mutex_lock(&ks->lock);
 	if (ks->cur != NULL && ks->cur->bad) {
 		out->status = KS_ERROR;
+		out->reason = "keys directory unusable";
 		snprintf(out->err, sizeof(out->err), "%s", ks->cur->err);
 		pthread_mutex_unlock(&ks->lock);
 		return;
@@ -432,6 +433,8 @@ keystore_lookup(struct keystore *ks, const char *domain, int sign_subdomains,
 	out->domain = e->name;
 	memcpy(out->keys, e->keys, sizeof(out->keys));
 	out->nkeys = e->nkeys;
+	if (e->status == KS_ERROR)
+		out->reason = "signing key unusable";
 	snprintf(out->err, sizeof(out->err), "%s", e->err);
 }
 

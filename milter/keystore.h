@@ -48,7 +48,10 @@
  *                   ("key /k/example.com/20261128r.key: mode 0644 is
  *                   unsafe (want 0600, or 0640 with group outpost)").
  *                   When keys_directory itself is unusable every domain
- *                   gets KS_ERROR with out->domain NULL.
+ *                   gets KS_ERROR with out->domain NULL.  out->reason is
+ *                   the same without any path ("signing key unusable",
+ *                   "keys directory unusable"): the text for an SMTP
+ *                   reply, which every client reads; err is for the log.
  *       For KS_OK and KS_ERROR the result holds a reference: call
  *       keystore_release(out) when done (harmless for KS_NONE too).
  *   keystore_release(res)   drops the reference; res may be reused.
@@ -85,6 +88,7 @@ struct ks_result {
 	struct ks_key	 keys[KS_MAXKEYS];
 	size_t		 nkeys;
 	char		 err[512];
+	const char	*reason;	/* KS_ERROR: short, no path */
 	void		*ref;
 };
 

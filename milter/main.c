@@ -20,8 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "confcheck.h"
 #include "keystore.h"
 #include "log.h"
+#include "version.h"
 #include "milter.h"
 #include "privdrop.h"
 #include "spfhelper.h"
@@ -75,8 +77,12 @@ report_key_problem(const char *domain, const char *problem, void *arg)
 	int	*count = arg;
 
 	(*count)++;
-	log_warn("keys of %s: %s (its mail will be deferred)", domain,
-	    problem);
+	if (domain == NULL)
+		log_warn("keys_directory: %s (all signing mail will be "
+		    "deferred)", problem);
+	else
+		log_warn("keys of %s: %s (its mail will be deferred)", domain,
+		    problem);
 }
 
 static int
@@ -180,13 +186,61 @@ open_socket(void)
 	listener_nodelay();
 }
 
+/*
+ * -n: what start-up would refuse is an error (exit 1), each on stderr with
+ * file and line; Redis not answering may be transient: a warning (the
+ * systemd unit runs -n before every start).
+ */
+static int
+check_config(const char *conf_arg)
+{
+	const char	*path = conf_path(conf_arg);
+	char		 err[1024];
+	int		 errors = 0, problems;
+
+	if (confcheck_user(&G.conf, path, err, sizeof(err)) < 0 &&
+	    ++errors)
+		fprintf(stderr, "outpost-milter: %s\n", err);
+	if (confcheck_addr(path, "milter_socket", G.conf.milter_socket, err,
+	    sizeof(err)) < 0 && ++errors)
+		fprintf(stderr, "outpost-milter: %s\n", err);
+	switch (confcheck_redis(&G.conf, path, err, sizeof(err))) {
+	case -1:
+		errors++;
+		fprintf(stderr, "outpost-milter: %s\n", err);
+		break;
+	case 1:
+		fprintf(stderr, "outpost-milter: warning: %s\n", err);
+		break;
+	}
+	if (errors > 0) {
+		fprintf(stderr, "outpost-milter: %s: %d configuration "
+		    "error%s\n", path, errors, errors == 1 ? "" : "s");
+		return 1;
+	}
+	/* Judge the keys as the daemon will read them: as user. */
+	if (privdrop(G.conf.user, err, sizeof(err)) < 0)
+		fatal("%s", err);
+	problems = open_keys();
+	if (align_init(err, sizeof(err)) < 0)
+		fatal("%s", err);
+	align_fini();
+	printf("%s: configuration OK; %d key problem%s\n", path, problems,
+	    problems == 1 ? "" : "s");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char	*conf_arg = NULL;
 	char		 err[512];
-	int		 ch, foreground = 0, check = 0, problems;
+	int		 ch, foreground = 0, check = 0;
 
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("%s %s\n", "outpost-milter", OUTPOST_VERSION);
+		return 0;
+	}
 	while ((ch = getopt(argc, argv, "c:fn")) != -1) {
 		switch (ch) {
 		case 'c': conf_arg = optarg; break;
@@ -200,22 +254,14 @@ main(int argc, char **argv)
 	load_conf(conf_arg);
 	log_open("outpost-milter", check ? LOGDEST_STDERR :
 	    G.conf.log_destination, G.conf.log_level);
+	log_stamp(!check);
 	setup_globals();
-	if (check) {
-		/* Judge the keys as the daemon will read them: as user. */
-		if (privdrop(G.conf.user, err, sizeof(err)) < 0)
-			fatal("%s", err);
-		problems = open_keys();
-		if (align_init(err, sizeof(err)) < 0)
-			fatal("%s", err);
-		align_fini();
-		printf("%s: configuration OK; %d key problem%s\n",
-		    conf_path(conf_arg), problems, problems == 1 ? "" : "s");
-		return 0;
-	}
+	if (check)
+		return check_config(conf_arg);
 
 	open_socket();
-	if (!foreground && daemon(0, 0) < 0)
+	/* Without syslog the log is stderr: keep it when detaching. */
+	if (!foreground && daemon(0, log_to_stderr()) < 0)
 		fatal("daemon: %s", strerror(errno));
 	/*
 	 * libspf2 runs in a process of its own, forked while we are still

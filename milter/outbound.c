@@ -90,10 +90,14 @@ refuse(SMFICTX *ctx, const struct mconn *c, const struct mmsg *m,
 	return SMFIS_REJECT;
 }
 
-/* A failure of ours: tempfail, or pass unsigned when on_error = accept. */
+/*
+ * A failure of ours: tempfail, or pass unsigned when on_error = accept.
+ * The log gets why; the client gets reply when it is not NULL: a text
+ * without server paths (keys, sockets), since every client reads it.
+ */
 static sfsistat
-fail(SMFICTX *ctx, const struct mconn *c, const struct mmsg *m,
-    const char *why)
+fail_reply(SMFICTX *ctx, const struct mconn *c, const struct mmsg *m,
+    const char *why, const char *reply)
 {
 	char	 w[320];
 
@@ -103,9 +107,17 @@ fail(SMFICTX *ctx, const struct mconn *c, const struct mmsg *m,
 		return SMFIS_ACCEPT;
 	}
 	log_warn("%s: deferred %s: %s", m->qid, who(c, m, w, sizeof(w)), why);
-	milter_set_reply(ctx, "451", "4.3.0", "%s; try again later", why);
+	milter_set_reply(ctx, "451", "4.3.0", "%s; try again later",
+	    reply != NULL ? reply : why);
 	refund_message(m->auth, m->qid);
 	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat
+fail(SMFICTX *ctx, const struct mconn *c, const struct mmsg *m,
+    const char *why)
+{
+	return fail_reply(ctx, c, m, why, NULL);
 }
 
 /* A DNS failure that decided the verdict (dns_error_action = tempfail). */
@@ -275,6 +287,7 @@ outbound_eom(SMFICTX *ctx, struct mconn *c, struct mmsg *m)
 {
 	struct ks_result	 ks;
 	char			 dom[256], ace[256], why[1024], w[320];
+	char			 reply[512];
 	char			 audit[AUDIT_MAX];
 	sfsistat		 rc;
 
@@ -298,8 +311,10 @@ outbound_eom(SMFICTX *ctx, struct mconn *c, struct mmsg *m)
 	if (ks.status == KS_ERROR) {
 		snprintf(why, sizeof(why), "cannot sign for %s: %s", dom,
 		    ks.err);
+		snprintf(reply, sizeof(reply), "cannot sign for %s: %s", dom,
+		    ks.reason);
 		keystore_release(&ks);
-		return fail(ctx, c, m, why);
+		return fail_reply(ctx, c, m, why, reply);
 	}
 	switch (align_judge(m, dom, ks.status == KS_OK ? ks.domain : NULL,
 	    why, sizeof(why))) {

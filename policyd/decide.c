@@ -1,7 +1,8 @@
 /*
  * decide -- what a request asks of Redis and what the client is told.
  *
- *   dec_prepare(conf, req, offset, call)
+ *   dec_prepare(conf, req, offset, call)   offset: seconds added to Redis's
+ *       clock by the scripts; the daemon passes 0
  *       DEC_DUNNO for requests the daemon does not judge (another request
  *       type, no SASL user, a stage other than RCPT / END-OF-MESSAGE);
  *       otherwise fills call with the script arguments of lib/pscript.h.
@@ -30,14 +31,6 @@
 			"try again later"
 #define REPLY_UNKNOWN	"554 5.7.1 unknown sending account"
 #define REPLY_SUSPENDED	"554 5.7.1 sending account suspended"
-
-long
-dec_clock_offset(void)
-{
-	const char	*v = getenv("OUTPOST_TEST_CLOCK_OFFSET");
-
-	return v != NULL ? strtol(v, NULL, 10) : 0;
-}
 
 static void
 setarg(struct dec_call *c, const char *s, size_t n)

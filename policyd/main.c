@@ -9,12 +9,15 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "conf.h"
+#include "confcheck.h"
 #include "log.h"
+#include "version.h"
 #include "policyd.h"
 #include "privdrop.h"
 
@@ -38,16 +41,74 @@ raise_nofile(void)
 	}
 }
 
+/*
+ * -n: what start-up would refuse is an error (exit 1), each on stderr with
+ * file and line; Redis not answering may be transient: a warning (the
+ * systemd unit runs -n before every start).
+ */
+static int
+check_config(const struct conf *c, const char *path)
+{
+	char	 err[1024];
+	size_t	 i;
+	int	 errors = 0;
+
+	if (confcheck_user(c, path, err, sizeof(err)) < 0 && ++errors)
+		fprintf(stderr, "outpost-policyd: %s\n", err);
+	for (i = 0; i < c->policyd_listen.n; i++)
+		if (confcheck_addr(path, "policyd_listen",
+		    c->policyd_listen.v[i], err, sizeof(err)) < 0 && ++errors)
+			fprintf(stderr, "outpost-policyd: %s\n", err);
+	switch (confcheck_redis(c, path, err, sizeof(err))) {
+	case -1:
+		errors++;
+		fprintf(stderr, "outpost-policyd: %s\n", err);
+		break;
+	case 1:
+		fprintf(stderr, "outpost-policyd: warning: %s\n", err);
+		break;
+	}
+	if (errors > 0) {
+		fprintf(stderr, "outpost-policyd: %s: %d configuration "
+		    "error%s\n", path, errors, errors == 1 ? "" : "s");
+		return 1;
+	}
+	printf("%s: ok\n", path);
+	return 0;
+}
+
+struct hup {
+	struct conf	*conf;
+	const char	*path;
+};
+
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct hup	*h = arg;
+
+	(void)sig;
+	(void)what;
+	log_info("SIGHUP: reading the configuration again");
+	reload_conf(h->conf, h->path);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct conf		 conf;
 	struct event_base	*base;
 	struct server		*srv;
+	struct event		*hupev;
+	struct hup		 hup;
 	const char		*path = NULL;
 	char			 err[1024];
 	int			 ch, check = 0, fg = 0;
 
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("%s %s\n", "outpost-policyd", OUTPOST_VERSION);
+		return 0;
+	}
 	while ((ch = getopt(argc, argv, "c:fn")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
@@ -62,11 +123,12 @@ main(int argc, char **argv)
 	if (conf_load_path(&conf, path, err, sizeof(err)) < 0)
 		fatal("%s", err);
 	if (check) {
-		printf("%s: ok\n", conf_path(path));
+		ch = check_config(&conf, conf_path(path));
 		conf_free(&conf);
-		return 0;
+		return ch;
 	}
 	log_open("outpost-policyd", conf.log_destination, conf.log_level);
+	log_stamp(1);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 	if ((base = event_base_new()) == NULL)
@@ -78,11 +140,19 @@ main(int argc, char **argv)
 	if (privdrop(conf.user, err, sizeof(err)) < 0)
 		fatal("%s", err);
 
-	if (!fg && (daemon(0, 0) < 0 || event_reinit(base) < 0))
+	/* Without syslog the log is stderr: keep it when detaching. */
+	if (!fg && (daemon(0, log_to_stderr()) < 0 ||
+	    event_reinit(base) < 0))
 		fatal("cannot become a daemon");
 	log_info("started: listen=%zu address(es) redis=%s",
 	    conf.policyd_listen.n, conf.redis_address);
+	hup.conf = &conf;
+	hup.path = path;
+	if ((hupev = evsignal_new(base, SIGHUP, on_hup, &hup)) == NULL ||
+	    evsignal_add(hupev, NULL) < 0)
+		fatal("cannot handle SIGHUP");
 	server_run(srv);
+	event_free(hupev);
 	server_free(srv);
 	event_base_free(base);
 	conf_free(&conf);

@@ -83,8 +83,6 @@ void	 dec_reply(const struct conf *, const struct dec_call *,
 	    const redisReply *, char *, size_t);
 /* 1 if an END-OF-MESSAGE reply says the queue ID had a refund record. */
 int	 dec_refund_dup(const struct dec_call *, const redisReply *);
-/* Clock offset for the scripts: $OUTPOST_TEST_CLOCK_OFFSET (tests only). */
-long	 dec_clock_offset(void);
 
 /* ---- rstore.c ---- */
 struct rstore;
@@ -125,6 +123,9 @@ typedef void lsn_cb(int, void *);	/* an accepted non-blocking fd */
 struct listener	*lsn_open(struct event_base *, const struct conf *, lsn_cb *,
 		    void *, char *, size_t);
 struct listener	*lsn_free(struct listener *);
+
+/* ---- reload.c ---- */
+void		 reload_conf(struct conf *, const char *);
 
 /* ---- server.c ---- */
 struct server;

@@ -70,7 +70,6 @@ struct server {
 	struct listener		*lsn;
 	struct event		*sigterm, *sigint, *deadline;
 	struct conn		*conns;
-	long			 offset;
 	char			 scratch[READ_CHUNK];
 	struct timeval		 idle;
 	int			 draining;
@@ -237,7 +236,7 @@ conn_parse(struct conn *c)
 		conn_track(c, &req);
 		if (c->call == NULL)
 			c->call = xmalloc(sizeof(*c->call));
-		dec_prepare(c->srv->conf, &req, c->srv->offset, c->call);
+		dec_prepare(c->srv->conf, &req, 0, c->call);
 		c->inoff += used;
 		if (c->call->stage == DEC_DUNNO || c->call->argc == 0) {
 			on_result(NULL, c);
@@ -434,7 +433,6 @@ server_new(struct event_base *base, const struct conf *conf, char *err,
 	s = xcalloc(1, sizeof(*s));
 	s->base = base;
 	s->conf = conf;
-	s->offset = dec_clock_offset();
 	s->idle.tv_sec = conf->policyd_idle_timeout / 1000;
 	s->idle.tv_usec = (conf->policyd_idle_timeout % 1000) * 1000;
 	s->track = track_new();
@@ -450,7 +448,7 @@ void
 server_run(struct server *s)
 {
 	s->rs = rstore_new(s->base, s->conf);
-	s->sweep = sweep_new(s->base, s->conf, s->rs, s->offset);
+	s->sweep = sweep_new(s->base, s->conf, s->rs, 0);
 	event_base_dispatch(s->base);
 	log_info("stopped; redis errors=%lu, requests answered by "
 	    "on_error=%lu", rstore_errors(s->rs), s->on_error);

@@ -160,7 +160,7 @@ is "$r" "550 5.7.1 bob@example.com is not authorised to send as customer2.exampl
 not_delivered cross
 is "$(used bob@example.com)" "$u0" "cross-customer: policyd's count refunded"
 like "$(mlog 'from_domain=customer2.example.net')" \
-    '^outpost-milter: info: [0-9A-Za-z]+: sender user=bob@example\.com env_domain=example\.com from_domain=customer2\.example\.net verdict=refused reason=bob@example\.com is not authorised' \
+    '^[0-9T:.Z-]+ outpost-milter\[[0-9]+\]: info: [0-9A-Za-z]+: sender user=bob@example\.com env_domain=example\.com from_domain=customer2\.example\.net verdict=refused reason=bob@example\.com is not authorised' \
     "cross-customer: logged with queue ID, user, both domains, verdict, reason" ||
     diag "$(tail -5 "$T/milter.log")"
 like "$(mlog 'refunded user=bob@example.com')" 'counter' "cross-customer: refund logged"

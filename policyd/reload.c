@@ -1,0 +1,87 @@
+/*
+ * reload -- SIGHUP: read outpost.conf again.
+ *
+ *   reload_conf(running, path)
+ *       loads path; on an error (logged with file:line) the running
+ *       configuration stays as it was.  Otherwise every key whose value
+ *       changed is either applied (RELOAD_LIVE: read per request) or
+ *       named in the log as needing a restart (sockets, user, Redis, ...:
+ *       the daemon keeps the old value until then).  The daemon is one
+ *       thread: applying a value between two events is safe.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+#include "policyd.h"
+
+/* Keys that take effect at the next request. */
+static const char *const live[] = {
+	"log_level", "on_error", "policyd_unknown_user", "default_plan",
+	NULL
+};
+
+struct rl {
+	struct conf	*running;
+	const struct conf *next;
+	int		 applied, restart;
+};
+
+static int
+is_live(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; live[i] != NULL; i++)
+		if (strcmp(live[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+one(const char *name, const char *value, void *arg)
+{
+	struct rl	*r = arg;
+	char		 was[4096], now[4096], err[512];
+
+	(void)value;
+	if (conf_get_text(r->running, name, was, sizeof(was)) < 0 ||
+	    conf_get_text(r->next, name, now, sizeof(now)) < 0 ||
+	    strcmp(was, now) == 0)
+		return;
+	if (!is_live(name)) {
+		log_warn("reload: %s changed: needs a restart (the running "
+		    "daemon keeps the old value)", name);
+		r->restart++;
+		return;
+	}
+	if (conf_set(r->running, name, now, err, sizeof(err)) < 0) {
+		log_err("reload: %s: %s", name, err);
+		return;
+	}
+	log_info("reload: %s = %s", name, now);
+	r->applied++;
+}
+
+void
+reload_conf(struct conf *running, const char *path)
+{
+	struct conf	 next;
+	struct rl	 r;
+	char		 err[1024];
+
+	if (conf_load_path(&next, path, err, sizeof(err)) < 0) {
+		log_err("reload: %s; the running configuration stays", err);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.running = running;
+	r.next = &next;
+	conf_each(&next, 1, one, &r);
+	log_set_level(running->log_level);
+	log_info("reload: %s read: %d change%s applied, %d need%s a restart",
+	    conf_path(path), r.applied, r.applied == 1 ? "" : "s", r.restart,
+	    r.restart == 1 ? "s" : "");
+	conf_free(&next);
+}
