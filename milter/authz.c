@@ -18,6 +18,13 @@
  *       domain that did not normalise, which then matches nothing.
  *   authz_fini()
  *
+ * Nothing is judged from a Redis without the schema marker of
+ * lib/schema.h (Pschema): an emptied Redis would refuse every user as
+ * unknown, permanently.  The marker is read with a GET of its own (a
+ * Cluster routes it to its own slot), at most once per MARK_TTL_MS; while
+ * it is missing authz_check answers AUTHZ_ERROR (on_error decides), and
+ * the milter logs that once when it goes missing and once when it is back.
+ *
  * What Redis says is cached for AUTHZ_TTL_MS, per user and per domain, so
  * that a message of a busy user costs no round trip and an admin's change
  * ("user deny", "user suspend", a domain losing its verified state) holds
@@ -33,16 +40,20 @@
 #include <time.h>
 
 #include "conf.h"
+#include "log.h"
 #include "milter.h"
 #include "redis.h"
 #include "schema.h"
 #include "xmalloc.h"
 
 #define AUTHZ_TTL_MS	5000
+#define MARK_TTL_MS	1000
 #define AUTHZ_BUCKETS	4096
 #define AUTHZ_MAX	200000		/* cached entries; beyond: not cached */
 #define POOL_MAX	16
 #define MAX_LABELS	127
+
+enum { MARK_UNKNOWN, MARK_OK, MARK_MISSING };
 
 /* One cache entry: a user ('u') or a domain ('d'). */
 struct centry {
@@ -62,6 +73,9 @@ static struct {
 	size_t		 n;
 	struct redis	*pool[POOL_MAX];
 	size_t		 npool;		/* idle connections in pool[] */
+	long long	 mark_checked;	/* monotonic ms of the last GET */
+	int		 mark;		/* MARK_*: what it said */
+	unsigned long	 mark_errors;	/* messages answered while missing */
 } A = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static long long
@@ -285,6 +299,82 @@ unsent:
 	return -1;
 }
 
+/* The marker's GET: MARK_OK or MARK_MISSING, or -1 with err. */
+static int
+mark_fetch(char *err, size_t errlen)
+{
+	struct redis	*r;
+	redisReply	*rep;
+	char		 key[SCHEMA_KEY_MAX];
+	int		 st;
+
+	if ((r = pool_get(err, errlen)) == NULL)
+		return -1;
+	schema_key_global(&G.conf, SCHEMA_MARK, key, sizeof(key));
+	if ((rep = redis_command(r, "GET %s", key)) == NULL) {
+		snprintf(err, errlen, "redis: %s", redis_errstr(r));
+		pool_put(r);		/* a broken context reconnects */
+		return -1;
+	}
+	st = rep->type == REDIS_REPLY_STRING ? MARK_OK : MARK_MISSING;
+	freeReplyObject(rep);
+	pool_put(r);
+	return st;
+}
+
+/* Once per change, under the lock: loud when the marker goes missing. */
+static void
+mark_log(int was, int now)
+{
+	char	 key[SCHEMA_KEY_MAX];
+
+	schema_key_global(&G.conf, SCHEMA_MARK, key, sizeof(key));
+	if (now == MARK_MISSING && was != MARK_MISSING)
+		log_err("redis %s db %ld: the schema marker %s is missing: "
+		    "this Redis holds no outpost data (emptied, restarted "
+		    "without persistence, or another redis_db?); sender "
+		    "authorisation answers on_error=%s until the data is "
+		    "restored or outpostctl init marks it",
+		    G.conf.redis_address, G.conf.redis_db, key,
+		    G.conf.on_error == ON_ERROR_ACCEPT ? "accept" : "defer");
+	else if (now == MARK_OK && was == MARK_MISSING) {
+		log_warn("redis %s: the schema marker %s is back: judging "
+		    "again (%lu messages answered by on_error while it was "
+		    "missing)", G.conf.redis_address, key, A.mark_errors);
+		A.mark_errors = 0;
+	}
+}
+
+/* 0 when Redis carries the schema marker; -1 with err when it does not
+ * or cannot say. */
+static int
+marked(char *err, size_t errlen)
+{
+	long long	 now = now_ms();
+	int		 st;
+
+	pthread_mutex_lock(&A.lock);
+	st = A.mark != MARK_UNKNOWN && now - A.mark_checked < MARK_TTL_MS ?
+	    A.mark : MARK_UNKNOWN;
+	pthread_mutex_unlock(&A.lock);
+	if (st == MARK_UNKNOWN && (st = mark_fetch(err, errlen)) < 0)
+		return -1;
+	pthread_mutex_lock(&A.lock);
+	if (st != A.mark || now - A.mark_checked >= MARK_TTL_MS) {
+		mark_log(A.mark, st);
+		A.mark = st;
+		A.mark_checked = now;
+	}
+	if (st == MARK_MISSING)
+		A.mark_errors++;
+	pthread_mutex_unlock(&A.lock);
+	if (st == MARK_OK)
+		return 0;
+	snprintf(err, errlen, "sending policy data unavailable (Redis lacks "
+	    "outpost's schema marker)");
+	return -1;
+}
+
 /* ---- the rule --------------------------------------------------------- */
 
 /* name, then each parent: "a.b.c" -> "a.b.c", "b.c", "c". */
@@ -384,6 +474,8 @@ authz_check(const char *user, const char *domain, struct authz *out)
 	if (!schema_user_valid(user))
 		return refuse(out, "invalid sending account name");
 	nanc = ancestors(domain, anc, MAX_LABELS);
+	if (marked(out->why, sizeof(out->why)) < 0)
+		return AUTHZ_ERROR;
 	if (user_entry(user, &u, out->why, sizeof(out->why)) < 0)
 		return AUTHZ_ERROR;
 	if (!u.known && G.conf.policyd_unknown_user == UNKNOWN_REJECT)
