@@ -238,10 +238,12 @@ fill_user(struct centry *u, redisReply *acct, redisReply *dom)
 /*
  * One round trip: the user's account and domain set when user != NULL,
  * then the verified state of each of the ndom names.  0, or -1 with err.
+ * A connection that Redis closed while it sat in the pool (a restart)
+ * is replaced and the reads sent once more (retried: 0 the first time).
  */
 static int
 fetch(const char *user, struct centry *u, const char *const *dom,
-    size_t ndom, int *verified, char *err, size_t errlen)
+    size_t ndom, int *verified, int retried, char *err, size_t errlen)
 {
 	struct redis	*r;
 	redisReply	*rep[2 + MAX_LABELS] = { NULL };
@@ -249,7 +251,8 @@ fetch(const char *user, struct centry *u, const char *const *dom,
 	size_t		 i, nrep = 0, want = ndom + (user ? 2 : 0);
 	int		 rc = -1;
 
-	if ((r = pool_get(err, errlen)) == NULL)
+	r = retried ? redis_new(&G.conf, err, errlen) : pool_get(err, errlen);
+	if (r == NULL)
 		return -1;
 	/*
 	 * Only the first append can fail (not connected, or inside the
@@ -273,6 +276,8 @@ fetch(const char *user, struct centry *u, const char *const *dom,
 	for (; nrep < want; nrep++)
 		if ((rep[nrep] = redis_get_reply(r)) == NULL) {
 			snprintf(err, errlen, "redis: %s", redis_errstr(r));
+			if (nrep == 0 && redis_unanswered(r) == REDIS_SENT_LOST)
+				rc = -2;	/* closed while pooled */
 			goto done;
 		}
 	if (user != NULL)
@@ -290,6 +295,10 @@ done:
 	/* A reply missing mid-pipeline leaves the connection out of step. */
 	if (rc < 0)
 		r = redis_free(r);
+	if (rc == -2 && !retried)	/* reads only: safe to send again */
+		return fetch(user, u, dom, ndom, verified, 1, err, errlen);
+	if (rc == -2)
+		rc = -1;
 	else
 		pool_put(r);
 	return rc;
@@ -311,7 +320,12 @@ mark_fetch(char *err, size_t errlen)
 	if ((r = pool_get(err, errlen)) == NULL)
 		return -1;
 	schema_key_global(&G.conf, SCHEMA_MARK, key, sizeof(key));
-	if ((rep = redis_command(r, "GET %s", key)) == NULL) {
+	rep = redis_command(r, "GET %s", key);
+	/* A pooled connection that Redis closed (a restart) fails once;
+	 * the lib reconnects at the next command, and a GET may be resent. */
+	if (rep == NULL && redis_unanswered(r) == REDIS_SENT_LOST)
+		rep = redis_command(r, "GET %s", key);
+	if (rep == NULL) {
 		snprintf(err, errlen, "redis: %s", redis_errstr(r));
 		pool_put(r);		/* a broken context reconnects */
 		return -1;
@@ -397,7 +411,7 @@ user_entry(const char *user, struct centry *u, char *err, size_t errlen)
 {
 	if (cache_get('u', user, u))
 		return 0;
-	if (fetch(user, u, NULL, 0, NULL, err, errlen) < 0)
+	if (fetch(user, u, NULL, 0, NULL, 0, err, errlen) < 0)
 		return -1;
 	cache_put('u', user, u, now_ms() + AUTHZ_TTL_MS);
 	return 0;
@@ -427,7 +441,7 @@ verified_states(const char *const *v, size_t n, int *verified, char *err,
 	}
 	if (nmiss == 0)
 		return 0;
-	if (fetch(NULL, NULL, miss, nmiss, got, err, errlen) < 0)
+	if (fetch(NULL, NULL, miss, nmiss, got, 0, err, errlen) < 0)
 		return -1;
 	for (i = j = 0; i < n; i++) {
 		if (verified[i] != -1)
