@@ -409,6 +409,27 @@ is($other, '554 5.7.1 unknown sending account', 'the other daemon too');
 	    'its return is logged too');
 }
 
+# FLUSHALL under a connected daemon (no reconnect): noticed within about
+# a second (the marker is asked at most once a second), 451 not 554.
+is(rq(sasl_username => 'mallory'), '554 5.7.1 unknown sending account', 'before FLUSHALL: judged');
+rcmd($redis, 'FLUSHALL');
+{
+	my ($got, $t0) = (undef, time);
+	for (1 .. 50) { $got = rq(sasl_username => 'mallory'); last if $got ne '554 5.7.1 unknown sending account'; sleep 0.1 }
+	is($got, $UNMARKED, 'after FLUSHALL: 451 4.3.0, not 554');
+	cmp_ok(time - $t0, '<', 2.5, '... within the marker cache time');
+	is(eom(sasl_username => 'alice'), $UNMARKED, '... END-OF-MESSAGE deferred, nothing counted');
+	is(rcmd($redis, 'DBSIZE'), 0, '... and nothing written into the empty Redis');
+}
+plan_set('free', 'messages/86400', 200);
+user_add('alice', 'free', 'example.com');
+is(system("$ctl -c $dir/main.conf init >/dev/null 2>&1"), 0, 'outpostctl init after restoring');
+{
+	my $got;
+	for (1 .. 40) { $got = rq(); last if $got ne $UNMARKED; sleep 0.1 }
+	is($got, 'DUNNO', 'judged again');
+}
+
 # SIGTERM drains the request in flight
 {
 	my $c = daemon_connect($d{main});
