@@ -295,13 +295,11 @@ done:
 	/* A reply missing mid-pipeline leaves the connection out of step. */
 	if (rc < 0)
 		r = redis_free(r);
-	if (rc == -2 && !retried)	/* reads only: safe to send again */
-		return fetch(user, u, dom, ndom, verified, 1, err, errlen);
-	if (rc == -2)
-		rc = -1;
 	else
 		pool_put(r);
-	return rc;
+	if (rc == -2 && !retried)	/* reads only: safe to send again */
+		return fetch(user, u, dom, ndom, verified, 1, err, errlen);
+	return rc < 0 ? -1 : 0;
 unsent:
 	snprintf(err, errlen, "redis: %s", redis_errstr(r));
 	pool_put(r);
