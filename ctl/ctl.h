@@ -3,10 +3,12 @@
  *
  * One verb table (verbs.c) names every command: group, verb, how many
  * positional arguments, which options, what the first argument is, whether
- * it needs Redis, the handler and the usage line.  ctl_run parses the
- * command line against it, checks the arguments, connects to Redis when
- * the entry asks, and calls the handler with the parsed arguments; the
- * usage text (--help) is generated from the same table.
+ * it needs Redis, whether it changes Redis, the handler and the usage
+ * line.  ctl_run parses the command line against it, checks the
+ * arguments, connects to Redis when the entry asks, and calls the handler
+ * with the parsed arguments; after a change that succeeded it writes the
+ * schema marker (init.c, lib/schema.h), so that any change marks a Redis
+ * as outpost's.  The usage text (--help) is generated from the same table.
  *
  * Every handler returns the exit status, and every group keeps one
  * contract (out.c):
@@ -70,6 +72,7 @@ typedef int	 ctl_handler(struct ctl *, struct ctl_opts *);
 #define CTL_USER	0x02	/* args[0] is a user name (checked) */
 #define CTL_PLAN	0x04	/* args[0] is a plan name (checked) */
 #define CTL_DOMAIN	0x08	/* args[0] a domain: A-label in o->domain */
+#define CTL_WRITE	0x10	/* changes Redis: marker written after success */
 
 struct ctl_verb {
 	const char	*group;
@@ -117,7 +120,11 @@ int	 ctl_redis_failed(struct ctl *, struct redis *, const char *);
 int	 ctl_write_failed(struct ctl *, struct redis *, const char *,
 	    const char *);
 
+/* init.c: the schema marker (SET NX); 0, or -1 with the error in r */
+int	 ctl_mark(struct ctl *, struct redis *, int *);
+
 /* The handlers, by group. */
+int	 ctl_init(struct ctl *, struct ctl_opts *);		/* init.c */
 int	 domain_add(struct ctl *, struct ctl_opts *);		/* domain.c */
 int	 domain_rotate(struct ctl *, struct ctl_opts *);
 int	 domain_activate(struct ctl *, struct ctl_opts *);

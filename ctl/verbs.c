@@ -15,6 +15,7 @@
 #include "schema.h"
 
 #define R	CTL_REDIS
+#define W	(CTL_REDIS | CTL_WRITE)
 
 static const struct ctl_verb verbs[] = {
 	{ "domain", "add", 1, 1, "s", CTL_DOMAIN, domain_add,
@@ -27,35 +28,36 @@ static const struct ctl_verb verbs[] = {
 	    "DOMAIN SEL" },
 	{ "domain", "list", 0, 0, "", 0, domain_list, "" },
 	{ "domain", "show", 1, 1, "", CTL_DOMAIN, domain_show, "DOMAIN" },
-	{ "domain", "verify", 0, 1, "A", R | CTL_DOMAIN, domain_verify,
+	{ "domain", "verify", 0, 1, "A", W | CTL_DOMAIN, domain_verify,
 	    "DOMAIN | --all" },
 	{ "config", NULL, 0, 0, "A", 0, config_show, "[--all]" },
-	{ "user", "add", 1, 1, "pd", R | CTL_USER, user_add,
+	{ "init", NULL, 0, 0, "", R, ctl_init, "" },
+	{ "user", "add", 1, 1, "pd", W | CTL_USER, user_add,
 	    "NAME [--plan PLAN] [--domain DOMAIN]..." },
-	{ "user", "set", 1, 1 + CTL_MAX_LIMIT_ARGS, "p", R | CTL_USER,
+	{ "user", "set", 1, 1 + CTL_MAX_LIMIT_ARGS, "p", W | CTL_USER,
 	    user_set, "NAME [--plan PLAN] [LIMIT...]" },
 	{ "user", "show", 1, 1, "", R | CTL_USER, user_show, "NAME" },
 	{ "user", "list", 0, 0, "", R, user_list, "" },
-	{ "user", "suspend", 1, 1, "r", R | CTL_USER, user_suspend,
+	{ "user", "suspend", 1, 1, "r", W | CTL_USER, user_suspend,
 	    "NAME [--reason TEXT]" },
-	{ "user", "resume", 1, 1, "", R | CTL_USER, user_resume, "NAME" },
-	{ "user", "del", 1, 1, "", R | CTL_USER, user_del, "NAME" },
-	{ "user", "allow", 2, 2, "", R | CTL_USER, user_allow, "NAME DOMAIN" },
-	{ "user", "deny", 2, 2, "a", R | CTL_USER, user_deny,
+	{ "user", "resume", 1, 1, "", W | CTL_USER, user_resume, "NAME" },
+	{ "user", "del", 1, 1, "", W | CTL_USER, user_del, "NAME" },
+	{ "user", "allow", 2, 2, "", W | CTL_USER, user_allow, "NAME DOMAIN" },
+	{ "user", "deny", 2, 2, "a", W | CTL_USER, user_deny,
 	    "NAME DOMAIN [--any]" },
-	{ "plan", "set", 2, 1 + CTL_MAX_LIMIT_ARGS, "", R | CTL_PLAN,
+	{ "plan", "set", 2, 1 + CTL_MAX_LIMIT_ARGS, "", W | CTL_PLAN,
 	    plan_set, "PLAN LIMIT..." },
 	{ "plan", "show", 1, 1, "", R | CTL_PLAN, plan_show, "PLAN" },
 	{ "plan", "list", 0, 0, "", R, plan_list, "" },
-	{ "plan", "del", 1, 1, "", R | CTL_PLAN, plan_del, "PLAN" },
-	{ "suppress", "add", 1, 1, "urt", R, sup_add,
+	{ "plan", "del", 1, 1, "", W | CTL_PLAN, plan_del, "PLAN" },
+	{ "suppress", "add", 1, 1, "urt", W, sup_add,
 	    "ADDRESS [--user NAME] [--reason REASON] [--ttl DURATION]" },
 	{ "suppress", "check", 1, 1, "u", R, sup_check,
 	    "ADDRESS [--user NAME]" },
-	{ "suppress", "del", 1, 1, "u", R, sup_del, "ADDRESS [--user NAME]" },
+	{ "suppress", "del", 1, 1, "u", W, sup_del, "ADDRESS [--user NAME]" },
 	{ "suppress", "list", 0, 0, "u", R, sup_list, "[--user NAME]" },
 	{ "suppress", "export", 0, 0, "u", R, sup_export, "[--user NAME]" },
-	{ "suppress", "import", 1, 1, "u", R, sup_import,
+	{ "suppress", "import", 1, 1, "u", W, sup_import,
 	    "FILE|- [--user NAME]" },
 };
 #define NVERBS	(sizeof(verbs) / sizeof(verbs[0]))
@@ -232,6 +234,21 @@ check_first(struct ctl *ctl, const struct ctl_verb *v, struct ctl_opts *o)
 	return 0;
 }
 
+/*
+ * After a change: the marker, SET NX (lib/schema.h).  A failure does not
+ * undo the change; it is said, with what to do.
+ */
+static void
+mark(struct ctl *ctl)
+{
+	int	 created;
+
+	if (ctl_mark(ctl, ctl->r, &created) < 0)
+		ctl_warn("the change was made, but the schema marker could not "
+		    "be written (%s): run outpostctl init, or the daemons "
+		    "answer on_error", redis_errstr(ctl->r));
+}
+
 int
 ctl_run(struct ctl *ctl, int argc, char **argv)
 {
@@ -257,6 +274,8 @@ ctl_run(struct ctl *ctl, int argc, char **argv)
 	if ((v->flags & CTL_REDIS) && (ctl->r = ctl_redis(ctl)) == NULL)
 		return EXIT_REFUSED;
 	rc = v->fn(ctl, &o);
+	if (rc == EXIT_OK && (v->flags & CTL_WRITE))
+		mark(ctl);
 	ctl->r = redis_free(ctl->r);
 	return rc;
 }

@@ -8,6 +8,21 @@
  * and the global suppression buckets; a Cluster deployment will need them
  * copied per slot -- documented, not done.)
  *
+ * THE MARKER (an empty Redis is an outage, not a verdict)
+ *   Pschema          STRING  SCHEMA_VERSION ("1"): this Redis holds
+ *                    outpost's data.  Written (SET NX) by outpostctl init
+ *                    and after every change outpostctl makes; never
+ *                    deleted by outpost.  outpost-policyd and the milter
+ *                    read it with a command of its own (GET, outside the
+ *                    scripts, so a Cluster routes it to its own slot),
+ *                    at most once a second and after every reconnect;
+ *                    while it is missing -- Redis emptied, restarted
+ *                    without persistence, the wrong redis_db -- they answer
+ *                    on_error instead of judging ("unknown sending
+ *                    account" would be a permanent refusal of everyone).
+ *                    A value above SCHEMA_VERSION is a newer outpost's
+ *                    data: judged all the same, and logged.
+ *
  * USERS AND PLANS
  *   P{u:NAME}:acct   HASH  plan     plan name ("" or absent: default_plan)
  *                          state    "active" | "suspended"
@@ -89,7 +104,8 @@
  *   schema_key_counter(conf, name, dim, win, buf, len)
  *   schema_key_queue(conf, name, queue_id, buf, len)
  *   schema_key_plan(conf, plan, buf, len)      "Pplan:PLAN"
- *   schema_key_global(conf, what, buf, len)    "Pplans", "Pusers", "Pdomains"
+ *   schema_key_global(conf, what, buf, len)    "Pplans", "Pusers", "Pdomains",
+ *                                    "Pschema" (SCHEMA_MARK)
  *   schema_key_domain(conf, domain, buf, len)  "Pdomain:DOMAIN"
  *   schema_key_user_glob(conf, name, buf, len) glob for SCAN MATCH of
  *                                    every key of the user (prefix escaped)
@@ -126,6 +142,8 @@ struct conf;
 #define SCHEMA_PLANS			"plans"
 #define SCHEMA_USERS			"users"
 #define SCHEMA_DOMAINS			"domains"
+#define SCHEMA_MARK			"schema"	/* the marker */
+#define SCHEMA_VERSION			1
 
 /* Pdomain: fields and values */
 #define SCHEMA_F_CHECKED		"checked"

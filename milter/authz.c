@@ -18,6 +18,13 @@
  *       domain that did not normalise, which then matches nothing.
  *   authz_fini()
  *
+ * Nothing is judged from a Redis without the schema marker of
+ * lib/schema.h (Pschema): an emptied Redis would refuse every user as
+ * unknown, permanently.  The marker is read with a GET of its own (a
+ * Cluster routes it to its own slot), at most once per MARK_TTL_MS; while
+ * it is missing authz_check answers AUTHZ_ERROR (on_error decides), and
+ * the milter logs that once when it goes missing and once when it is back.
+ *
  * What Redis says is cached for AUTHZ_TTL_MS, per user and per domain, so
  * that a message of a busy user costs no round trip and an admin's change
  * ("user deny", "user suspend", a domain losing its verified state) holds
@@ -33,16 +40,20 @@
 #include <time.h>
 
 #include "conf.h"
+#include "log.h"
 #include "milter.h"
 #include "redis.h"
 #include "schema.h"
 #include "xmalloc.h"
 
 #define AUTHZ_TTL_MS	5000
+#define MARK_TTL_MS	1000
 #define AUTHZ_BUCKETS	4096
 #define AUTHZ_MAX	200000		/* cached entries; beyond: not cached */
 #define POOL_MAX	16
 #define MAX_LABELS	127
+
+enum { MARK_UNKNOWN, MARK_OK, MARK_MISSING };
 
 /* One cache entry: a user ('u') or a domain ('d'). */
 struct centry {
@@ -62,6 +73,9 @@ static struct {
 	size_t		 n;
 	struct redis	*pool[POOL_MAX];
 	size_t		 npool;		/* idle connections in pool[] */
+	long long	 mark_checked;	/* monotonic ms of the last GET */
+	int		 mark;		/* MARK_*: what it said */
+	unsigned long	 mark_errors;	/* messages answered while missing */
 } A = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static long long
@@ -224,10 +238,12 @@ fill_user(struct centry *u, redisReply *acct, redisReply *dom)
 /*
  * One round trip: the user's account and domain set when user != NULL,
  * then the verified state of each of the ndom names.  0, or -1 with err.
+ * A connection that Redis closed while it sat in the pool (a restart)
+ * is replaced and the reads sent once more (retried: 0 the first time).
  */
 static int
-fetch_once(const char *user, struct centry *u, const char *const *dom,
-    size_t ndom, int *verified, int *lost, char *err, size_t errlen)
+fetch(const char *user, struct centry *u, const char *const *dom,
+    size_t ndom, int *verified, int retried, char *err, size_t errlen)
 {
 	struct redis	*r;
 	redisReply	*rep[2 + MAX_LABELS] = { NULL };
@@ -235,7 +251,8 @@ fetch_once(const char *user, struct centry *u, const char *const *dom,
 	size_t		 i, nrep = 0, want = ndom + (user ? 2 : 0);
 	int		 rc = -1;
 
-	if ((r = pool_get(err, errlen)) == NULL)
+	r = retried ? redis_new(&G.conf, err, errlen) : pool_get(err, errlen);
+	if (r == NULL)
 		return -1;
 	/*
 	 * Only the first append can fail (not connected, or inside the
@@ -259,7 +276,8 @@ fetch_once(const char *user, struct centry *u, const char *const *dom,
 	for (; nrep < want; nrep++)
 		if ((rep[nrep] = redis_get_reply(r)) == NULL) {
 			snprintf(err, errlen, "redis: %s", redis_errstr(r));
-			*lost = redis_unanswered(r) == REDIS_SENT_LOST;
+			if (nrep == 0 && redis_unanswered(r) == REDIS_SENT_LOST)
+				rc = -2;	/* closed while pooled */
 			goto done;
 		}
 	if (user != NULL)
@@ -279,48 +297,94 @@ done:
 		r = redis_free(r);
 	else
 		pool_put(r);
-	return rc;
+	if (rc == -2 && !retried)	/* reads only: safe to send again */
+		return fetch(user, u, dom, ndom, verified, 1, err, errlen);
+	return rc < 0 ? -1 : 0;
 unsent:
 	snprintf(err, errlen, "redis: %s", redis_errstr(r));
 	pool_put(r);
 	return -1;
 }
 
-static void
-pool_flush(void)
+/* The marker's GET: MARK_OK or MARK_MISSING, or -1 with err. */
+static int
+mark_fetch(char *err, size_t errlen)
 {
-	struct redis	*stale[POOL_MAX];
-	size_t		 i, n;
+	struct redis	*r;
+	redisReply	*rep;
+	char		 key[SCHEMA_KEY_MAX];
+	int		 st;
 
-	pthread_mutex_lock(&A.lock);
-	n = A.npool;
-	memcpy(stale, A.pool, n * sizeof(stale[0]));
-	A.npool = 0;
-	pthread_mutex_unlock(&A.lock);
-	for (i = 0; i < n; i++)
-		redis_free(stale[i]);
+	if ((r = pool_get(err, errlen)) == NULL)
+		return -1;
+	schema_key_global(&G.conf, SCHEMA_MARK, key, sizeof(key));
+	rep = redis_command(r, "GET %s", key);
+	/* A pooled connection that Redis closed (a restart) fails once;
+	 * the lib reconnects at the next command, and a GET may be resent. */
+	if (rep == NULL && redis_unanswered(r) == REDIS_SENT_LOST)
+		rep = redis_command(r, "GET %s", key);
+	if (rep == NULL) {
+		snprintf(err, errlen, "redis: %s", redis_errstr(r));
+		pool_put(r);		/* a broken context reconnects */
+		return -1;
+	}
+	st = rep->type == REDIS_REPLY_STRING ? MARK_OK : MARK_MISSING;
+	freeReplyObject(rep);
+	pool_put(r);
+	return st;
 }
 
-/*
- * These lookups only read, so one that was lost with its connection
- * (Redis restarted, or closed an idle client) is sent once more on a
- * fresh connection, after the pooled ones, as stale, are dropped.  A
- * timeout is not retried: Redis is slow, not gone.
- */
-static int
-fetch(const char *user, struct centry *u, const char *const *dom,
-    size_t ndom, int *verified, char *err, size_t errlen)
+/* Once per change, under the lock: loud when the marker goes missing. */
+static void
+mark_log(int was, int now)
 {
-	int	 lost = 0;
+	char	 key[SCHEMA_KEY_MAX];
 
-	if (fetch_once(user, u, dom, ndom, verified, &lost, err,
-	    errlen) == 0)
-		return 0;
-	if (!lost)
+	schema_key_global(&G.conf, SCHEMA_MARK, key, sizeof(key));
+	if (now == MARK_MISSING && was != MARK_MISSING)
+		log_err("redis %s db %ld: the schema marker %s is missing: "
+		    "this Redis holds no outpost data (emptied, restarted "
+		    "without persistence, or another redis_db?); sender "
+		    "authorisation answers on_error=%s until the data is "
+		    "restored or outpostctl init marks it",
+		    G.conf.redis_address, G.conf.redis_db, key,
+		    G.conf.on_error == ON_ERROR_ACCEPT ? "accept" : "defer");
+	else if (now == MARK_OK && was == MARK_MISSING) {
+		log_warn("redis %s: the schema marker %s is back: judging "
+		    "again (%lu messages answered by on_error while it was "
+		    "missing)", G.conf.redis_address, key, A.mark_errors);
+		A.mark_errors = 0;
+	}
+}
+
+/* 0 when Redis carries the schema marker; -1 with err when it does not
+ * or cannot say. */
+static int
+marked(char *err, size_t errlen)
+{
+	long long	 now = now_ms();
+	int		 st;
+
+	pthread_mutex_lock(&A.lock);
+	st = A.mark != MARK_UNKNOWN && now - A.mark_checked < MARK_TTL_MS ?
+	    A.mark : MARK_UNKNOWN;
+	pthread_mutex_unlock(&A.lock);
+	if (st == MARK_UNKNOWN && (st = mark_fetch(err, errlen)) < 0)
 		return -1;
-	pool_flush();
-	lost = 0;
-	return fetch_once(user, u, dom, ndom, verified, &lost, err, errlen);
+	pthread_mutex_lock(&A.lock);
+	if (st != A.mark || now - A.mark_checked >= MARK_TTL_MS) {
+		mark_log(A.mark, st);
+		A.mark = st;
+		A.mark_checked = now;
+	}
+	if (st == MARK_MISSING)
+		A.mark_errors++;
+	pthread_mutex_unlock(&A.lock);
+	if (st == MARK_OK)
+		return 0;
+	snprintf(err, errlen, "sending policy data unavailable (Redis lacks "
+	    "outpost's schema marker)");
+	return -1;
 }
 
 /* ---- the rule --------------------------------------------------------- */
@@ -345,7 +409,7 @@ user_entry(const char *user, struct centry *u, char *err, size_t errlen)
 {
 	if (cache_get('u', user, u))
 		return 0;
-	if (fetch(user, u, NULL, 0, NULL, err, errlen) < 0)
+	if (fetch(user, u, NULL, 0, NULL, 0, err, errlen) < 0)
 		return -1;
 	cache_put('u', user, u, now_ms() + AUTHZ_TTL_MS);
 	return 0;
@@ -375,7 +439,7 @@ verified_states(const char *const *v, size_t n, int *verified, char *err,
 	}
 	if (nmiss == 0)
 		return 0;
-	if (fetch(NULL, NULL, miss, nmiss, got, err, errlen) < 0)
+	if (fetch(NULL, NULL, miss, nmiss, got, 0, err, errlen) < 0)
 		return -1;
 	for (i = j = 0; i < n; i++) {
 		if (verified[i] != -1)
@@ -422,6 +486,8 @@ authz_check(const char *user, const char *domain, struct authz *out)
 	if (!schema_user_valid(user))
 		return refuse(out, "invalid sending account name");
 	nanc = ancestors(domain, anc, MAX_LABELS);
+	if (marked(out->why, sizeof(out->why)) < 0)
+		return AUTHZ_ERROR;
 	if (user_entry(user, &u, out->why, sizeof(out->why)) < 0)
 		return AUTHZ_ERROR;
 	if (!u.known && G.conf.policyd_unknown_user == UNKNOWN_REJECT)

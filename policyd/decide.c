@@ -9,6 +9,10 @@
  *   dec_reply(conf, call, reply, buf, len)
  *       the action line (without "action=") for a script reply; a NULL or
  *       unexpected reply means Redis failed: on_error decides.
+ *   dec_unmarked(conf, buf, len)
+ *       the action line when Redis lacks the schema marker (mark.c): an
+ *       empty Redis is an outage, not a verdict, so on_error decides
+ *       (defer: 451 4.3.0; accept: DUNNO).
  *   dec_refund_dup(call, reply)
  *       1 when END-OF-MESSAGE counted a message whose queue ID already had
  *       a refund record (kept as it was; see lib/schema.h).
@@ -29,6 +33,8 @@
 
 #define REPLY_TEMPFAIL	"451 4.3.0 policy service temporarily unavailable, " \
 			"try again later"
+#define REPLY_UNMARKED	"451 4.3.0 sending policy data unavailable, try " \
+			"again later"
 #define REPLY_UNKNOWN	"554 5.7.1 unknown sending account"
 #define REPLY_SUSPENDED	"554 5.7.1 sending account suspended"
 
@@ -259,6 +265,13 @@ suspended_reply(const redisReply *rep, char *buf, size_t len)
 		memcpy(reason + n, "...", 4);
 	}
 	snprintf(buf, len, REPLY_SUSPENDED ": %s", reason);
+}
+
+void
+dec_unmarked(const struct conf *cf, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", cf->on_error == ON_ERROR_ACCEPT ? "DUNNO" :
+	    REPLY_UNMARKED);
 }
 
 void

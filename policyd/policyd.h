@@ -5,6 +5,8 @@
  *           request record out) and the reply formatter.
  * decide.c  from a request to script arguments, and from a script reply
  *           to the action text (pure, unit-tested).
+ * mark.c    the schema marker (lib/schema.h): GET before judging, cached
+ *           for a second and until a reconnect; missing -> on_error.
  * rstore.c  the asynchronous Redis client of the daemon (hiredis async
  *           on libevent): connect/auth/select, reconnect with backoff,
  *           per-command timeouts, EVALSHA with NOSCRIPT reload.
@@ -78,6 +80,8 @@ struct dec_call {
 /* Stage and script arguments of a request; DEC_DUNNO needs no Redis. */
 int	 dec_prepare(const struct conf *, const struct pol_request *, long,
 	    struct dec_call *);
+/* The action text when the schema marker is missing: on_error's. */
+void	 dec_unmarked(const struct conf *, char *, size_t);
 /* The action text for a script reply (NULL reply: on_error). */
 void	 dec_reply(const struct conf *, const struct dec_call *,
 	    const redisReply *, char *, size_t);
@@ -100,8 +104,21 @@ void		 rstore_eval(struct rstore *, const char *, int, int,
 void		 rstore_cmdv(struct rstore *, int, const char (*)[DEC_ARGLEN],
 		    const size_t *, rstore_cb *, void *);
 unsigned long	 rstore_errors(const struct rstore *);
+/* Connections completed so far (AUTH/SELECT done): changes at reconnect. */
+unsigned long	 rstore_connects(const struct rstore *);
 const char	*rstore_last_error(const struct rstore *);
 int		 rstore_up(const struct rstore *);
+
+/* ---- mark.c ---- */
+enum { MARK_OK, MARK_MISSING, MARK_ERROR };
+struct mark;
+typedef void mark_cb(int, void *);
+
+struct mark	*mark_new(const struct conf *, struct rstore *);
+/* After rstore_free, which answers the GET in flight (MARK_ERROR). */
+struct mark	*mark_free(struct mark *);
+/* cb(MARK_*, arg), possibly before mark_check returns. */
+void		 mark_check(struct mark *, mark_cb *, void *);
 
 /* ---- track.c ---- */
 struct track;

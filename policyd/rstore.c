@@ -9,6 +9,8 @@
  * NOSCRIPT reply queues SCRIPT LOAD and the same EVALSHA once more.
  * After every connect: AUTH [user] password, SELECT db.
  * Errors are counted and logged, at most one line per 10 seconds.
+ * rstore_connects counts the connections that completed AUTH and SELECT:
+ * what a caller cached about the data may be stale once it changes.
  * rstore_free answers every command still in flight with NULL before it
  * returns: free the rstore before what those callbacks use.
  */
@@ -46,6 +48,7 @@ struct rstore {
 	struct event		*retry;
 	long			 backoff_ms;
 	unsigned long		 errors, unlogged;
+	unsigned long		 connects;	/* handshakes completed */
 	time_t			 last_log;
 	char			 last_error[256];
 	struct {
@@ -119,6 +122,7 @@ handshake_done(struct rstore *rs)
 	if (rs->backoff_ms != 0)
 		log_info("redis %s: connected", rs->conf->redis_address);
 	rs->backoff_ms = 0;
+	rs->connects++;
 }
 
 static void
@@ -382,6 +386,7 @@ rstore_cmdv(struct rstore *rs, int argc, const char (*argv)[DEC_ARGLEN],
 	int		 i;
 
 	if (rs->state == RS_DOWN || argc > DEC_MAXARGS) {
+		rs_error(rs, "%s: not connected", rs->conf->redis_address);
 		cb(NULL, arg);
 		return;
 	}
@@ -411,6 +416,12 @@ const char *
 rstore_last_error(const struct rstore *rs)
 {
 	return rs->last_error;
+}
+
+unsigned long
+rstore_connects(const struct rstore *rs)
+{
+	return rs->connects;
 }
 
 int

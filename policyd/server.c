@@ -9,7 +9,9 @@
  * parser has already called the request malformed.  Unsent replies never
  * grow much past OUT_MAX: while that much waits for a client that does
  * not read, its connection is neither read nor parsed; the write event
- * resumes it once the backlog drains.  Malformed request: logged,
+ * resumes it once the backlog drains.  A request is judged only when
+ * Redis carries the schema marker (mark.c); without it on_error answers.
+ * Malformed request: logged,
  * connection closed without a reply.  Connections close after
  * policyd_idle_timeout idle, or stuck that long with replies the client
  * does not read.  SIGTERM/SIGINT: listeners close, idle
@@ -65,6 +67,7 @@ struct server {
 	struct event_base	*base;
 	const struct conf	*conf;
 	struct rstore		*rs;
+	struct mark		*mark;
 	struct sweep		*sweep;
 	struct track		*track;
 	struct listener		*lsn;
@@ -179,6 +182,17 @@ conn_track(struct conn *c, const struct pol_request *r)
 		c->eom_seen = 1;
 }
 
+/* Answer the request in flight with action; the next may start. */
+static void
+conn_answer(struct conn *c, const char *action)
+{
+	c->busy = 0;
+	free(c->call);			/* idle connections hold no buffers */
+	c->call = NULL;
+	conn_reply(c, action);
+	event_active(c->next, EV_TIMEOUT, 0);
+}
+
 static void
 on_result(const redisReply *rep, void *arg)
 {
@@ -203,11 +217,31 @@ on_result(const redisReply *rep, void *arg)
 		    c->call->queue_id, c->call->queue_id[0] ? ": " : "",
 		    c->call->user, c->peer, c->call->stage == DEC_RCPT ?
 		    "RCPT" : "END-OF-MESSAGE", action);
-	c->busy = 0;
-	free(c->call);			/* idle connections hold no buffers */
-	c->call = NULL;
-	conn_reply(c, action);
-	event_active(c->next, EV_TIMEOUT, 0);
+	conn_answer(c, action);
+}
+
+/* The schema marker's verdict (mark.c): judge, or on_error.  A missing
+ * marker is logged by mark.c once, not here per request. */
+static void
+on_marked(int st, void *arg)
+{
+	struct conn	*c = arg;
+	char		 action[DEC_REPLY_MAX + 1];
+
+	if (st == MARK_ERROR) {
+		on_result(NULL, c);
+		return;
+	}
+	if (st == MARK_MISSING) {
+		c->srv->on_error++;
+		dec_unmarked(c->srv->conf, action, sizeof(action));
+		conn_answer(c, action);
+		return;
+	}
+	rstore_eval(c->srv->rs, c->call->stage == DEC_RCPT ? pscript_rcpt :
+	    pscript_eom, c->call->nkeys, c->call->argc,
+	    (const char (*)[DEC_ARGLEN])c->call->argv, c->call->argvlen,
+	    on_result, c);
 }
 
 /* Parse and start requests while there is room for their replies; 1 when
@@ -243,10 +277,7 @@ conn_parse(struct conn *c)
 			continue;
 		}
 		c->busy = 1;
-		rstore_eval(c->srv->rs, c->call->stage == DEC_RCPT ?
-		    pscript_rcpt : pscript_eom, c->call->nkeys, c->call->argc,
-		    (const char (*)[DEC_ARGLEN])c->call->argv, c->call->argvlen,
-		    on_result, c);
+		mark_check(c->srv->mark, on_marked, c);
 	}
 	return 0;
 }
@@ -448,6 +479,7 @@ void
 server_run(struct server *s)
 {
 	s->rs = rstore_new(s->base, s->conf);
+	s->mark = mark_new(s->conf, s->rs);
 	s->sweep = sweep_new(s->base, s->conf, s->rs, 0);
 	event_base_dispatch(s->base);
 	log_info("stopped; redis errors=%lu, requests answered by "
@@ -462,6 +494,7 @@ server_free(struct server *s)
 	/* Redis first: freeing it answers the commands still in flight (NULL
 	 * replies), and their callbacks use the connections and the sweep. */
 	s->rs = rstore_free(s->rs);
+	s->mark = mark_free(s->mark);
 	while (s->conns != NULL) {
 		s->conns->busy = 0;
 		conn_close(s->conns);

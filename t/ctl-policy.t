@@ -114,6 +114,37 @@ sub check {
 
 my ($out, $err, $j);
 
+# ---- the schema marker: written by changes, not by reads or refusals
+check([qw(plan list)], 0, 'plan list on an empty Redis', out => '');
+check([qw(user show nobody)], 1, 'user show: refused');
+check([qw(plan set bad messages=1/1x)], 2, 'plan set: usage error');
+is(rcli('EXISTS', 'outpost:schema'), '0', 'reads and refused commands write no marker');
+check([qw(plan set pro messages=100/1m messages=50000/24h
+    recipients=200K/1d bytes=10G/1d)], 0, 'plan set pro',
+    out => "plan pro: 4 limits\n");
+is(rcli('GET', 'outpost:schema'), '1', 'a change writes the marker (schema version 1)');
+rcli('SET', 'outpost:schema', '7');
+check([qw(suppress add x@example.org)], 0, 'suppress add');
+is(rcli('GET', 'outpost:schema'), '7', '... never overwriting one that is there');
+check([qw(init)], 0, 'init on a newer marker',
+    out => "redis unix:$sock db 0: already marked: outpost:schema = 7 (0 users, "
+    . "1 plan, 0 domains); nothing changed\n",
+    err => "outpostctl: warning: outpost:schema = 7: written by a newer outpost "
+    . "(this one knows version 1)\n");
+rcli('DEL', 'outpost:schema');
+check([qw(suppress del x@example.org)], 0, 'suppress del');
+is(rcli('GET', 'outpost:schema'), '1', 'suppress del marks too');
+rcli('DEL', 'outpost:schema');
+check([qw(init)], 0, 'init', out => "redis unix:$sock db 0: marked as outpost's: "
+    . "outpost:schema = 1 (0 users, 1 plan, 0 domains); outpost-policyd and "
+    . "outpost-milter judge with it within a second\n", err => '');
+($out) = check([qw(--json init)], 0, 'init --json');
+$j = json_ok($out, 'init');
+is_deeply($j, { ok => JSON::PP::true(), key => 'outpost:schema', version => 1,
+    created => JSON::PP::false(), users => 0, plans => 1, domains => 0,
+    message => "redis unix:$sock db 0: already marked: outpost:schema = 1 (0 "
+    . "users, 1 plan, 0 domains); nothing changed" }, 'init --json: the object');
+
 # ---- plans
 check([qw(plan set pro messages=100/1m messages=50000/24h
     recipients=200K/1d bytes=10G/1d)], 0, 'plan set pro',

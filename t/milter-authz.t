@@ -16,7 +16,9 @@
 #   - an account without domains: refused; `user deny` holds within 5 s;
 #   - mail from the internal address without SASL: signed as before;
 #   - Redis unreachable for the milter: 451 4.3.0 (on_error = defer) or
-#     delivered unsigned (on_error = accept), never signed.
+#     delivered unsigned (on_error = accept), never signed;
+#   - a Redis without the schema marker (empty): the same, not 550
+#     "unknown sending account"; judged again after outpostctl init.
 # Then sign_subdomains = yes (the subdomain signed with d=example.com) and
 # authorize_senders = no (the account without domains may send; the
 # other customer's domain is still refused).
@@ -226,6 +228,32 @@ like "$r" "$QUEUED" "Redis unreachable, on_error = accept: accepted"
 delivered redis-accept "$r" 0
 like "$(mlog 'redis-accept')$(mlog 'passed UNSIGNED')" 'passed UNSIGNED \(on_error = accept\)' \
     "on_error = accept: logged as passed unsigned"
+
+# 8b. A Redis without outpost's data (emptied, restarted without
+#     persistence; here: another redis_db, empty, while policyd keeps
+#     db 0): an outage, not "unknown sending account" for everyone.
+milter "redis_db = 1"
+r=$(send bob@example.com bob@example.com bob@example.com unmarked)
+is "$r" "451 4.3.0 cannot check sender authorisation: sending policy data unavailable (Redis lacks outpost's schema marker); try again later" \
+    "empty Redis, on_error = defer: 451 4.3.0, not 550 unknown account"
+not_delivered unmarked
+r=$(send bob@example.com bob@example.com bob@example.com unmarked2)
+like "$r" '^451 4\.3\.0 ' "... the next message too"
+is "$(grep -c 'the schema marker outpost:schema is missing: this Redis holds no outpost data' "$T/milter.log")" 1 \
+    "the missing marker logged once, not per message"
+milter "redis_db = 1" "on_error = accept"
+r=$(send bob@example.com bob@example.com bob@example.com unmarked-accept)
+like "$r" "$QUEUED" "empty Redis, on_error = accept: accepted, not judged"
+delivered unmarked-accept "$r" 0
+"$CTL_BIN" -c "$T/milter.conf" init >"$T/init.out" 2>&1
+like "$(cat "$T/init.out")" "marked as outpost's: outpost:schema = 1 \\(0 users" \
+    "outpostctl init marks the empty db"
+sleep 1.1
+r=$(send bob@example.com bob@example.com bob@example.com marked-empty)
+is "$r" "550 5.7.1 unknown sending account bob@example.com" \
+    "marked: judged again (bob is not in that db)"
+like "$(mlog 'schema marker')" 'the schema marker outpost:schema is back: judging again \(1 messages answered' \
+    "... and its return logged"
 
 # 9. sign_subdomains = yes: a verified domain covers its subdomains,
 #    signed with the parent's d= (aligned under relaxed DMARC).

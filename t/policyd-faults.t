@@ -36,6 +36,7 @@ sub until_stalled {
 }
 
 my $r = redis_start('redis');
+redis_mark($r);
 # ASan keeps freed memory in a quarantine (256 MB by default) that would
 # hide what the daemon itself holds.
 my %asan = (ASAN_OPTIONS => join(':', grep { $_ } $ENV{ASAN_OPTIONS},
@@ -157,6 +158,7 @@ my %asan = (ASAN_OPTIONS => join(':', grep { $_ } $ENV{ASAN_OPTIONS},
 # ---- 8. Redis down: no log line per request -----------------------------
 {
 	my $r8 = redis_start('redis8');
+	redis_mark($r8);
 	my $d = daemon_start('down', $r8);
 	my $c = daemon_connect($d);
 	is(request($c, sasl_username => 'nobody'),
@@ -180,6 +182,7 @@ my %asan = (ASAN_OPTIONS => join(':', grep { $_ } $ENV{ASAN_OPTIONS},
 	my $r9 = redis_start('redis9', '--requirepass', 'right');
 	my $d = daemon_start('badpw', $r9, redis_password => 'wrong');
 	rcmd($r9, 'AUTH', 'right');
+	redis_mark($r9);
 	my $conns = sub {
 		rcmd($r9, 'INFO', 'stats') =~ /total_connections_received:(\d+)/;
 		return $1;
@@ -208,6 +211,7 @@ my %asan = (ASAN_OPTIONS => join(':', grep { $_ } $ENV{ASAN_OPTIONS},
 # ---- 5. SIGTERM while a sweep command waits for a stopped Redis ---------
 {
 	my $r5 = redis_start('redis5');
+	redis_mark($r5);
 	my $d = daemon_start('inflight', $r5, redis_timeout => '60s',
 	    log_level => 'debug');
 	my $steps = sub { scalar(() = slurp($d->{log}) =~ /sweep: SCAN/g) };

@@ -98,6 +98,28 @@ is(system($DAEMON, '-n', '-c', "$dir/main.conf") >> 8, 0, '-n: config ok');
 open my $bad, '>', "$dir/bad.conf"; print $bad "no_such_key = 1\n"; close $bad;
 isnt(system("$DAEMON -n -c $dir/bad.conf 2>/dev/null") >> 8, 0, '-n: bad config refused');
 
+# An empty Redis (no schema marker, lib/schema.h) is an outage, not a
+# verdict: on_error answers, "unknown sending account" would be permanent.
+my $ctl = 'ctl/outpostctl';
+my $UNMARKED = '451 4.3.0 sending policy data unavailable, try again later';
+is(rq(sasl_username => 'mallory'), $UNMARKED, 'no marker: 451, not 554 unknown account');
+is(eom(sasl_username => 'mallory'), $UNMARKED, '... at END-OF-MESSAGE too');
+is(rq(sasl_username => ''), 'DUNNO', '... unauthenticated mail is not judged anyway');
+{
+	my $out = `$ctl -c $dir/main.conf init 2>&1`;
+	is($? >> 8, 0, 'outpostctl init');
+	like($out, qr/^redis unix:\S+ db 0: marked as outpost's: outpost:schema = 1 \(0 users, 0 plans, 0 domains\)/m,
+	    '... says what it did');
+	like($out, qr/warning: this Redis holds no users, plans or domains/, '... and warns that it is empty');
+	is(rcmd($redis, 'GET', "${P}schema"), '1', '... the marker holds the schema version');
+	$out = `$ctl -c $dir/main.conf --json init 2>&1`;
+	like($out, qr/^\{"ok":true,"key":"outpost:schema","version":1,"created":false,"users":0,/,
+	    'init again (--json): idempotent, nothing created');
+	my $got;
+	for (1 .. 40) { $got = rq(sasl_username => 'mallory'); last if $got ne $UNMARKED; sleep 0.1 }
+	is($got, '554 5.7.1 unknown sending account', 'marked: judged again (within a second)');
+}
+
 plan_set('free', 'messages/86400', 200);
 plan_set('small', 'messages/3600', 3);
 user_add('alice', 'free', 'example.com');
@@ -177,7 +199,6 @@ rcmd($redis, 'HSET', "$P\{u:alice}:acct", 'state', 'active');
 is(rq(), 'DUNNO', 'resumed');
 
 # a non-ASCII account name (SASL user names are UTF-8) is looked up as is
-my $ctl = 'ctl/outpostctl';
 is(system("$ctl -c $dir/main.conf user add j\x{c3}\x{b6}rg >/dev/null"), 0,
     'outpostctl user add j\x{f6}rg');
 is(system("$ctl -c $dir/main.conf suppress add x\@dest.example --user j\x{c3}\x{b6}rg "
@@ -367,15 +388,59 @@ redis_stop($redis);
 is(rq(), '451 4.3.0 policy service temporarily unavailable, try again later',
     'Redis down, on_error=defer');
 is(request($open, sasl_username => 'mallory'), 'DUNNO', 'Redis down, on_error=accept');
+# ... back EMPTY (restarted without persistence): still on_error, not 554
 $redis = redis_start('redis');
 plan_set('free', 'messages/86400', 200);
-user_add('alice', 'free', 'example.com');
+user_add('alice', 'free', 'example.com');	# written directly: no marker
 my $back;
+for (1 .. 100) { $back = rq(sasl_username => 'mallory'); last if $back ne '451 4.3.0 policy service temporarily unavailable, try again later'; sleep 0.2 }
+is($back, $UNMARKED, 'Redis back empty, on_error=defer: 451 with its reason, not 554');
+is(rq(), $UNMARKED, '... for every user');
+# the other daemon reconnects on its own backoff
+my $other;
+for (1 .. 100) {
+	$other = request($open, sasl_username => 'mallory');
+	last if slurp($d{open}{log}) =~ /schema marker outpost:schema is missing/;
+	sleep 0.2;
+}
+like(slurp($d{open}{log}), qr/schema marker outpost:schema is missing: .* answered by on_error=accept until/,
+    'the on_error=accept daemon sees the empty Redis, says so');
+is($other, 'DUNNO', 'Redis back empty, on_error=accept: not judged');
+is(system("$ctl -c $dir/main.conf user add nobody-new >/dev/null"), 0,
+    'any outpostctl change marks the Redis');
+is(rcmd($redis, 'GET', "${P}schema"), '1', '... the marker is there');
 for (1 .. 100) { $back = rq(); last if $back eq 'DUNNO'; sleep 0.2 }
-is($back, 'DUNNO', 'Redis back: normal answers without restarting the daemon');
-my $other;			# it reconnects on its own backoff
+is($back, 'DUNNO', 'marked: normal answers without restarting the daemon');
 for (1 .. 100) { $other = request($open, sasl_username => 'mallory'); last if $other ne 'DUNNO'; sleep 0.2 }
 is($other, '554 5.7.1 unknown sending account', 'the other daemon too');
+{
+	my $log = slurp("$dir/main.log");
+	my $n = () = $log =~ /the schema marker outpost:schema is missing: this Redis holds no outpost data/g;
+	is($n, 2, 'the missing marker logged once per occurrence (start, restart), not per request');
+	like($log, qr/the schema marker outpost:schema is back: judging again \(\d+ requests answered by on_error/,
+	    'its return is logged too');
+}
+
+# FLUSHALL under a connected daemon (no reconnect): noticed within about
+# a second (the marker is asked at most once a second), 451 not 554.
+is(rq(sasl_username => 'mallory'), '554 5.7.1 unknown sending account', 'before FLUSHALL: judged');
+rcmd($redis, 'FLUSHALL');
+{
+	my ($got, $t0) = (undef, time);
+	for (1 .. 50) { $got = rq(sasl_username => 'mallory'); last if $got ne '554 5.7.1 unknown sending account'; sleep 0.1 }
+	is($got, $UNMARKED, 'after FLUSHALL: 451 4.3.0, not 554');
+	cmp_ok(time - $t0, '<', 2.5, '... within the marker cache time');
+	is(eom(sasl_username => 'alice'), $UNMARKED, '... END-OF-MESSAGE deferred, nothing counted');
+	is(rcmd($redis, 'DBSIZE'), 0, '... and nothing written into the empty Redis');
+}
+plan_set('free', 'messages/86400', 200);
+user_add('alice', 'free', 'example.com');
+is(system("$ctl -c $dir/main.conf init >/dev/null 2>&1"), 0, 'outpostctl init after restoring');
+{
+	my $got;
+	for (1 .. 40) { $got = rq(); last if $got ne $UNMARKED; sleep 0.1 }
+	is($got, 'DUNNO', 'judged again');
+}
 
 # SIGTERM drains the request in flight
 {

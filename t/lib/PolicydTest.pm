@@ -7,6 +7,8 @@
 #   redis_server()                              # its path, or undef
 #   my $r = redis_start('r1', @extra_args);     # {pid, sock, name}
 #   rcmd($r, 'HSET', ...)                       # reply (array ref for *)
+#   redis_mark($r)                              # the schema marker, as
+#                                               # outpostctl init writes it
 #   redis_stop($r)
 #   my $d = daemon_start('p1', $r, %conf_keys, -wrap => [...], -env => {..})
 #                                               # {pid, sock, log, conf}
@@ -26,7 +28,7 @@ use IO::Socket::UNIX;
 use POSIX ();
 use Time::HiRes qw(sleep);
 
-our @EXPORT = qw(redis_server redis_start redis_stop rcmd daemon_start
+our @EXPORT = qw(redis_server redis_start redis_stop redis_mark rcmd daemon_start
     daemon_stop daemon_wait daemon_connect request read_reply req_text proc_rss_kb proc_cpu_s
     slurp $DAEMON $RUN_USER);
 
@@ -89,6 +91,9 @@ sub redis_stop {
 	unlink $r->{sock};
 	delete $r->{conn};
 }
+
+# lib/schema.h's Pschema: without it the daemon judges nobody (on_error).
+sub redis_mark { rcmd($_[0], 'SET', 'outpost:schema', '1') }
 
 sub rcmd {
 	my ($r, @a) = @_;

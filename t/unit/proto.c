@@ -209,9 +209,14 @@ replies(void)
 	dec_reply(&cf, &call, NULL, buf, sizeof(buf));
 	is_str(buf, "451 4.3.0 policy service temporarily unavailable, try "
 	    "again later", "Redis failed, on_error=defer");
+	dec_unmarked(&cf, buf, sizeof(buf));
+	is_str(buf, "451 4.3.0 sending policy data unavailable, try again "
+	    "later", "no schema marker, on_error=defer: 451, not 554");
 	cf.on_error = ON_ERROR_ACCEPT;
 	dec_reply(&cf, &call, NULL, buf, sizeof(buf));
 	is_str(buf, "DUNNO", "Redis failed, on_error=accept");
+	dec_unmarked(&cf, buf, sizeof(buf));
+	is_str(buf, "DUNNO", "no schema marker, on_error=accept: not judged");
 	req.sasl_username = "";
 	is_int(dec_prepare(&cf, &req, 0, &call), DEC_DUNNO,
 	    "unauthenticated: DUNNO");

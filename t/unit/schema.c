@@ -34,6 +34,9 @@ keys(struct conf *c)
 	    "empty domain refused");
 	schema_key_global(c, SCHEMA_USERS, buf, sizeof(buf));
 	is_str(buf, "outpost:users", "users key");
+	schema_key_global(c, SCHEMA_MARK, buf, sizeof(buf));
+	is_str(buf, "outpost:schema", "the schema marker's key");
+	is_int(SCHEMA_VERSION, 1, "schema version 1");
 	schema_key_sup(c, NULL, 17, buf, sizeof(buf));
 	is_str(buf, "outpost:sup:17", "global suppression bucket");
 	schema_key_sup(c, "bob", 3, buf, sizeof(buf));
