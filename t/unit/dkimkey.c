@@ -3,7 +3,9 @@
  * modes and owners), the active file, key files written and read back,
  * and the DNS TXT text -- split into strings of at most 255 bytes, RSA p=
  * the SPKI DER and Ed25519 p= the raw 32-byte key, both compared with what
- * the openssl command line derives from the same private key file.
+ * the openssl command line derives from the same private key file; and
+ * the descriptor-based writing of outpostctl: planted symlinks refused or
+ * replaced, never followed, folders taken over as root (S3).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -316,6 +318,131 @@ active(void)
 	    sizeof(err)) < 0, "an invalid selector is not written");
 }
 
+/* Text of a small file, "" when unreadable. */
+static const char *
+slurp(const char *path)
+{
+	static char	 buf[256];
+	ssize_t		 n;
+	int		 fd;
+
+	buf[0] = '\0';
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return buf;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/*
+ * S3: outpostctl works as root in folders the daemon account may once
+ * have owned.  A symlink planted where a folder, a key or the active file
+ * is expected is refused or replaced, never followed.
+ */
+static void
+descriptors(void)
+{
+	struct dkimkey_active	 a;
+	struct stat		 st;
+	char			 top[512], path[600], err[512], name[64];
+	EVP_PKEY		*pk;
+	int			 tfd, fd;
+
+	snprintf(top, sizeof(top), "%s/fd", tmpdir);
+	mkdir(top, 0700);
+	snprintf(path, sizeof(path), "%s/target", tmpdir);
+	mkdir(path, 0700);
+	tfd = dkimkey_diropen(AT_FDCWD, top, (uid_t)-1, (gid_t)-1, 0, err,
+	    sizeof(err));
+	ok(tfd >= 0, "top folder opened: %s", tfd < 0 ? err : "");
+	if (symlinkat(path, tfd, "link.example") < 0)
+		diag("symlink: %s", strerror(errno));
+	errno = 0;
+	ok(dkimkey_diropen(tfd, "link.example", (uid_t)-1, (gid_t)-1, 0, err,
+	    sizeof(err)) < 0 && errno == ELOOP && strstr(err, "symbolic link"),
+	    "a symlinked folder is refused: %s", err);
+	ok(dkimkey_diropen(tfd, "link.example", (uid_t)-1, (gid_t)-1, 1, err,
+	    sizeof(err)) < 0 && errno == ELOOP, "... also when creating");
+	ok(dkimkey_diropen(tfd, "none.example", (uid_t)-1, (gid_t)-1, 0, err,
+	    sizeof(err)) < 0 && errno == ENOENT, "missing folder: ENOENT");
+
+	/* A key name planted as a symlink: EEXIST, the target not created. */
+	snprintf(path, sizeof(path), "%s/target/stolen.key", tmpdir);
+	if (symlinkat(path, tfd, "s1r.key") < 0)
+		diag("symlink: %s", strerror(errno));
+	pk = dkimkey_generate(DKIMKEY_ED25519, err, sizeof(err));
+	errno = 0;
+	ok(dkimkey_writeat(tfd, "s1r.key", pk, (uid_t)-1, 0, err,
+	    sizeof(err)) < 0 && errno == EEXIST && access(path, F_OK) < 0,
+	    "key write over a planted symlink refused, target not created");
+	is_int(dkimkey_writeat(tfd, "s1e.key", pk, (uid_t)-1, 0, err,
+	    sizeof(err)), 0, "key written through the descriptor");
+	EVP_PKEY_free(pk);
+
+	/* "active" planted as a symlink: replaced, its target unchanged. */
+	snprintf(path, sizeof(path), "%s/target/victim", tmpdir);
+	close(open(path, O_WRONLY | O_CREAT, 0644));
+	if (symlinkat(path, tfd, "active") < 0)
+		diag("symlink: %s", strerror(errno));
+	memset(&a, 0, sizeof(a));
+	a.n = 1;
+	strcpy(a.sel[0], "s1e");
+	is_int(dkimkey_active_writeat(tfd, &a, (uid_t)-1, 0, err,
+	    sizeof(err)), 0, "active written over a planted symlink");
+	ok(fstatat(tfd, "active", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && slurp(path)[0] == '\0',
+	    "the symlink was replaced, its target untouched");
+
+	/* A temporary folder: made, then removed with what it holds. */
+	fd = dkimkey_tmpdirat(tfd, "new.example", name, sizeof(name),
+	    (uid_t)-1, (gid_t)-1, err, sizeof(err));
+	ok(fd >= 0 && strncmp(name, ".new.example.", 13) == 0 &&
+	    fstat(fd, &st) == 0 && (st.st_mode & 07777) == 0750,
+	    "tmpdir %s mode 0750", name);
+	close(openat(fd, "junk", O_WRONLY | O_CREAT, 0600));
+	dkimkey_rmtmpat(tfd, name, fd);
+	close(fd);
+	ok(fstatat(tfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT,
+	    "tmpdir removed");
+	close(tfd);
+}
+
+/* As root: folders end root:gid 0750; another owner is refused. */
+static void
+takeover(void)
+{
+	struct stat	 st;
+	char		 path[512], err[512];
+	int		 fd;
+
+	if (geteuid() != 0) {
+		for (fd = 0; fd < 3; fd++)
+			ok(1, "# skip not root");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/legacy", tmpdir);
+	mkdir(path, 0755);
+	if (chown(path, 4321, 4321) < 0)
+		diag("chown: %s", strerror(errno));	/* the daemon account of old */
+	fd = dkimkey_diropen(AT_FDCWD, path, 4321, 4322, 0, err, sizeof(err));
+	ok(fd >= 0 && fstat(fd, &st) == 0 && st.st_uid == 0 &&
+	    st.st_gid == 4322 && (st.st_mode & 07777) == 0750,
+	    "a folder of the daemon account is taken over: root:gid 0750");
+	if (fd >= 0)
+		close(fd);
+	if (chown(path, 4999, 4321) < 0)
+		diag("chown: %s", strerror(errno));
+	errno = 0;
+	ok(dkimkey_diropen(AT_FDCWD, path, 4321, 4322, 0, err, sizeof(err))
+	    < 0 && errno == EPERM, "another owner is refused: %s", err);
+	if (chown(path, 0, 0) < 0 || chmod(path, 0777) < 0)
+		diag("chown: %s", strerror(errno));
+	ok(dkimkey_diropen(AT_FDCWD, path, 4321, 4322, 0, err, sizeof(err))
+	    < 0 && strstr(err, "writable by others"),
+	    "a root folder others may write is refused: %s", err);
+}
+
 int
 main(void)
 {
@@ -328,6 +455,8 @@ main(void)
 	splitting();
 	keys();
 	active();
+	descriptors();
+	takeover();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", tmpdir);
