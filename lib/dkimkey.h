@@ -13,8 +13,9 @@
  * mailaddr_domain_is_hostname), SEL one DNS label of [a-z0-9-].
  *
  * Safety: a key file is owned by the daemon account (owner), mode 0600 or
- * 0400, or 0640/0440 when its group is the daemon's group (group); nothing
- * for others, no execute or set-id bits.  Directories and the active file
+ * 0400; nothing for group or others, no execute or set-id bits.  0640/0440
+ * with the daemon's group (group) is accepted with a warning for one
+ * release: that group is the sockets' group, which Postfix joins.  Directories and the active file
  * must be owned by root or owner and not writable by group or others.
  * What outpostctl writes as root: folders root:group 0750 (the daemon reads
  * them through its group but cannot rename, replace or plant anything in
@@ -28,12 +29,13 @@
  *   dkimkey_path(buf, len, dir, domain, file)  "dir/domain[/file]"; -1 if
  *       it does not fit.  dkimkey_key_path(...) the same for "SEL.key".
  * Safety (dkimkey.c, pure: take a struct stat)
- *   dkimkey_check_key(st, owner, group, err, len)      key file rule
+ *   dkimkey_check_key(st, owner, group, err, len)      key file rule:
+ *       0 safe, 1 accepted with a warning (its text in err), -1 unsafe
  *   dkimkey_check_nowrite(st, owner, err, len)  dir / active file rule
  *   dkimkey_dir_ok(path, owner, err, len)  stat + directory + nowrite rule;
  *       -1 with errno ENOENT when it does not exist
  * Messages of the check functions and of dkimkey_load name the problem
- * only ("mode 0644 is unsafe (want 0600, or 0640 with group outpost)");
+ * only ("mode 0644 is unsafe (want 0600)");
  * callers add the file.
  * Active file (dkimkey.c)
  *   dkimkey_active_read(dir, domain, owner, act, err, len)
@@ -53,13 +55,16 @@
  *       dkimkey_names_free(names, n).  A missing dir gives n == 0.
  *   dkimkey_list(dir, domain, owner, group, &info, &n, act, err, len)
  *       every key file (and every active selector without one) with its
- *       algorithm, bits, state and safety verdict, sorted by selector;
+ *       algorithm, bits, state and safety verdict (problem; warning for
+ *       a key accepted with a warning), sorted by selector;
  *       *info is malloc'd (free()).  act (may be NULL) receives the
  *       active file's selectors, read even when the file is unsafe (the
  *       verdict on the file is dkimkey_load_domain's).
  *   dkimkey_load_domain(dir, domain, owner, group, ld, err, len)
  *       what the milter signs with: 1 keys loaded into *ld, 0 the folder
  *       holds no keys at all, -1 unusable (err: the precise problem).
+ *       ld->warn: the first key accepted with a warning ("key PATH:
+ *       mode 0640 lets group ..."), empty when none.
  *       dkimkey_loaded_clear(ld) frees what it holds.
  * Keys (dkimkey_pem.c)
  *   dkimkey_load(path, owner, group, check, &pem, &pemlen, err, len)
@@ -130,10 +135,12 @@ struct dkimkey_info {
 	int	 active;
 	int	 present;	/* 0: listed in active but no key file */
 	char	 problem[256];	/* empty: present, loadable and safe */
+	char	 warning[256];	/* accepted with a warning (0640) */
 };
 
 struct dkimkey_loaded {
 	size_t	 n;
+	char	 warn[512];	/* the first key accepted with a warning */
 	struct {
 		char		 sel[DKIMKEY_SELMAX];
 		EVP_PKEY	*pkey;

@@ -69,10 +69,15 @@ setup_globals(void)
 }
 
 static void
-report_key_problem(const char *domain, const char *problem, void *arg)
+report_key_problem(const char *domain, const char *problem, int warning,
+    void *arg)
 {
 	int	*count = arg;
 
+	if (warning) {		/* signs, but Postfix may read the key */
+		log_warn("keys of %s: %s", domain, problem);
+		return;
+	}
 	(*count)++;
 	log_warn("keys of %s: %s (its mail will be deferred)", domain,
 	    problem);

@@ -43,7 +43,7 @@ declare -A WANT_REPLY=(
 	[b03-from-two-addresses]='^550 5\.7\.1 From header lists 2 addresses; exactly one is allowed$'
 	[b04-from-empty]='^550 5\.7\.1 From header cannot be parsed: no address in value$'
 	[b05-from-no-address]='^550 5\.7\.1 From header cannot be parsed: expected .@. or .<., found end of value at offset [0-9]+$'
-	[b08-from-badperm-domain]='^451 4\.3\.0 cannot sign for badperm\.example\.com: key [^ ]*/badperm\.example\.com/br\.key: mode 0644 is unsafe \(want 0600, or 0640 with group outpost\); try again later$'
+	[b08-from-badperm-domain]='^451 4\.3\.0 cannot sign for badperm\.example\.com: key [^ ]*/badperm\.example\.com/br\.key: mode 0644 is unsafe \(want 0600\); try again later$'
 )
 
 te_tmpdir
