@@ -24,6 +24,7 @@
 #include "log.h"
 #include "milter.h"
 #include "privdrop.h"
+#include "secret.h"
 #include "spfhelper.h"
 #include "xmalloc.h"
 
@@ -201,6 +202,9 @@ main(int argc, char **argv)
 	load_conf(conf_arg);
 	log_open("outpost-milter", check ? LOGDEST_STDERR :
 	    G.conf.log_destination, G.conf.log_level);
+	if (secret_conf_check(conf_path(conf_arg), &G.conf, err,
+	    sizeof(err)) > 0)
+		log_warn("%s", err);
 	setup_globals();
 	if (check) {
 		/* Judge the keys as the daemon will read them: as user. */

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "policyd.h"
 #include "privdrop.h"
+#include "secret.h"
 
 static void
 usage(void)
@@ -61,6 +62,8 @@ main(int argc, char **argv)
 	log_open("outpost-policyd", LOGDEST_STDERR, LOG_INFO);
 	if (conf_load_path(&conf, path, err, sizeof(err)) < 0)
 		fatal("%s", err);
+	if (secret_conf_check(conf_path(path), &conf, err, sizeof(err)) > 0)
+		log_warn("%s", err);
 	if (check) {
 		printf("%s: ok\n", conf_path(path));
 		conf_free(&conf);
