@@ -34,12 +34,14 @@ read_line(int fd, const char *path, char *err, size_t errlen)
 		len += (size_t)n;
 	}
 	buf[len] = '\0';
-	if ((nl = strchr(buf, '\n')) != NULL &&
-	    (nl[1] == '\0' || (nl[1] == '\n' && nl[2] == '\0')))
-		*nl = '\0';
-	len = strlen(buf);
-	if (len > SECRET_MAX || strchr(buf, '\n') != NULL ||
-	    memchr(buf, '\0', len) != buf + len) {
+	if (memchr(buf, '\0', len) != NULL) {
+		errf(err, errlen, "redis_password_file %s: a NUL byte in it",
+		    path);
+		return NULL;
+	}
+	if (len > 0 && buf[len - 1] == '\n')	/* the final newline */
+		buf[--len] = '\0';
+	if (len > SECRET_MAX || (nl = strpbrk(buf, "\r\n")) != NULL) {
 		errf(err, errlen, "redis_password_file %s: want one line of "
 		    "at most %d bytes", path, SECRET_MAX);
 		return NULL;
