@@ -154,8 +154,14 @@ install: $(PROGRAMS)
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8
-	test -e $(DESTDIR)$(SYSCONFDIR)/outpost/outpost.conf || \
-	    install -m 644 etc/outpost.conf $(DESTDIR)$(SYSCONFDIR)/outpost/outpost.conf
+	# 0640 root:outpost: it may hold redis_password.  chown only as root
+	# (a DESTDIR build as a user keeps its own ownership).
+	conf=$(DESTDIR)$(SYSCONFDIR)/outpost/outpost.conf; \
+	if ! test -e $$conf; then \
+	    install -m 640 etc/outpost.conf $$conf && \
+	    if [ "$$(id -u)" = 0 ] && getent group outpost >/dev/null; then \
+	        chown root:outpost $$conf; fi; \
+	fi
 	for u in etc/systemd/*.service; do \
 	    sed 's|@SBINDIR@|$(SBINDIR)|g' $$u > $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u##*/}; \
 	done

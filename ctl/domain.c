@@ -13,6 +13,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,34 +81,55 @@ dom_init(struct dom *d, struct ctl *ctl, int writing)
 	return 0;
 }
 
-/* mkdir path (mode 0750, owned by the user) unless it exists; 0 / 1. */
+/*
+ * The folder name of dfd (AT_FDCWD and keys_directory for the top),
+ * opened without following a symlink; as root made root:group 0750
+ * (lib/dkimkey.h).  The fd, or -1 after the refusal (errno kept).
+ */
 static int
-ensure_dir(struct dom *d, const char *path)
+open_dir(struct dom *d, int dfd, const char *name, int create)
 {
-	if (mkdir(path, 0750) == 0) {
-		if (chmod(path, 0750) < 0 || (d->uid != (uid_t)-1 &&
-		    chown(path, d->uid, d->gid) < 0))
-			return ctl_refuse(d->ctl, "%s: %s", path, strerror(errno));
-		return 0;
+	char	 err[512];
+	int	 fd, saved;
+
+	if ((fd = dkimkey_diropen(dfd, name, d->uid, d->gid, create, err,
+	    sizeof(err))) < 0) {
+		saved = errno;
+		if (dfd == AT_FDCWD)
+			ctl_refuse(d->ctl, "%s", err);
+		else
+			ctl_refuse(d->ctl, "%s/%s", d->dir, err);
+		errno = saved;
 	}
-	if (errno == EEXIST)
-		return 0;
-	return ctl_refuse(d->ctl, "%s: %s", path, strerror(errno));
+	return fd;
 }
 
+/* Active file: root-owned when we are root (uid of the folders). */
 static int
-file_exists(struct dom *d, const char *domain, const char *sel)
+write_active(struct dom *d, int dfd, const char *folder,
+    const struct dkimkey_active *act)
 {
-	char	 path[4096];
+	char	 err[512];
 
-	return dkimkey_key_path(path, sizeof(path), d->dir, domain, sel) == 0 &&
-	    access(path, F_OK) == 0;
+	if (dkimkey_active_writeat(dfd, act, d->uid == (uid_t)-1 ?
+	    (uid_t)-1 : 0, d->gid, err, sizeof(err)) < 0)
+		return ctl_refuse(d->ctl, "%s/%s/%s", d->dir, folder, err);
+	return 0;
 }
 
-/* A base selector not yet used in folder; 0, or the exit status. */
 static int
-pick_selector(struct dom *d, const char *folder, const char *want,
-    char *base)
+file_exists(int dfd, const char *sel)
+{
+	char		 name[DKIMKEY_SELMAX + 16];
+	struct stat	 st;
+
+	snprintf(name, sizeof(name), "%s.key", sel);
+	return dfd >= 0 && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* A base selector not yet used in the folder dfd (-1: none yet). */
+static int
+pick_selector(struct dom *d, int dfd, const char *want, char *base)
 {
 	char		 sel[DKIMKEY_SELMAX + 8], err[256];
 	struct tm	 tm;
@@ -126,8 +148,8 @@ pick_selector(struct dom *d, const char *folder, const char *want,
 		snprintf(sel, sizeof(sel), "%sr", base);
 		if (dkimkey_selector_ok(sel, err, sizeof(err)) < 0)
 			return ctl_bad_usage("%s", err);
-		if (!file_exists(d, folder, sel) && (snprintf(sel, sizeof(sel),
-		    "%se", base), !file_exists(d, folder, sel)))
+		if (!file_exists(dfd, sel) && (snprintf(sel, sizeof(sel),
+		    "%se", base), !file_exists(dfd, sel)))
 			return 0;
 		if (want[0] != '\0')
 			return ctl_refuse(d->ctl, "selector %s is already in use", want);
@@ -135,27 +157,26 @@ pick_selector(struct dom *d, const char *folder, const char *want,
 	return ctl_refuse(d->ctl, "no free selector for today");
 }
 
-/* Generate and write SELr and SELe into dir/folder; 0 or exit status. */
+/* Generate and write SELr and SELe into the folder dfd; 0 or status. */
 static int
-write_pair(struct dom *d, const char *folder, const char *base)
+write_pair(struct dom *d, int dfd, const char *folder, const char *base)
 {
 	static const int	 algs[2] = { DKIMKEY_RSA, DKIMKEY_ED25519 };
 	static const char	 suffix[2] = { 'r', 'e' };
-	char			 sel[DKIMKEY_SELMAX + 8], path[4096], err[512];
+	char			 name[DKIMKEY_SELMAX + 8], err[512];
 	EVP_PKEY		*pk;
 	int			 i, rc;
 
 	for (i = 0; i < 2; i++) {
-		snprintf(sel, sizeof(sel), "%s%c", base, suffix[i]);
-		if (dkimkey_key_path(path, sizeof(path), d->dir, folder,
-		    sel) < 0)
-			return ctl_refuse(d->ctl, "%s/%s: path too long", d->dir, folder);
+		snprintf(name, sizeof(name), "%s%c.key", base, suffix[i]);
 		if ((pk = dkimkey_generate(algs[i], err, sizeof(err))) == NULL)
 			return ctl_refuse(d->ctl, "%s", err);
-		rc = dkimkey_write(path, pk, d->uid, d->gid, err, sizeof(err));
+		rc = dkimkey_writeat(dfd, name, pk, d->uid, d->gid, err,
+		    sizeof(err));
 		EVP_PKEY_free(pk);
 		if (rc < 0)
-			return ctl_refuse(d->ctl, "%s", err);
+			return ctl_refuse(d->ctl, "%s/%s/%s", d->dir, folder,
+			    err);
 	}
 	return 0;
 }
@@ -176,69 +197,41 @@ pair_active(struct dkimkey_active *act, const char *base)
 	act->n = 2;
 }
 
-/* Remove a hidden folder of our own and the plain files in it. */
-static void
-rm_tmpdir(const char *path)
-{
-	DIR		*dir;
-	struct dirent	*de;
-
-	if ((dir = opendir(path)) != NULL) {
-		while ((de = readdir(dir)) != NULL)
-			if (strcmp(de->d_name, ".") != 0 &&
-			    strcmp(de->d_name, "..") != 0)
-				unlinkat(dirfd(dir), de->d_name, 0);
-		closedir(dir);
-	}
-	if (rmdir(path) < 0)
-		fprintf(stderr, "outpostctl: could not remove %s: %s\n", path,
-		    strerror(errno));
-}
-
 /* Write a new active pair into a fresh hidden folder; rename into place. */
 static int
-add_fresh(struct dom *d, const char *domain, const char *base)
+add_fresh(struct dom *d, int topfd, const char *domain, const char *base)
 {
 	struct dkimkey_active	 act;
-	char			 tmp[4096], path[4096], err[512];
-	int			 rc;
+	char			 tmp[DKIMKEY_DOMAINMAX + 16], err[512];
+	int			 fd, rc;
 
-	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", d->dir, domain);
-	if (mkdtemp(tmp) == NULL)
-		return ctl_refuse(d->ctl, "%s: %s", tmp, strerror(errno));
+	if ((fd = dkimkey_tmpdirat(topfd, domain, tmp, sizeof(tmp), d->uid,
+	    d->gid, err, sizeof(err))) < 0)
+		return ctl_refuse(d->ctl, "%s/%s", d->dir, err);
 	pair_active(&act, base);
-	dkimkey_path(path, sizeof(path), d->dir, domain, NULL);
-	if (chmod(tmp, 0750) < 0 || (d->uid != (uid_t)-1 &&
-	    chown(tmp, d->uid, d->gid) < 0))
-		rc = ctl_refuse(d->ctl, "%s: %s", tmp, strerror(errno));
-	else if ((rc = write_pair(d, strrchr(tmp, '/') + 1, base)) != 0)
+	if ((rc = write_pair(d, fd, tmp, base)) != 0 ||
+	    (rc = write_active(d, fd, tmp, &act)) != 0)
 		;
-	else if (dkimkey_active_write(d->dir, strrchr(tmp, '/') + 1, &act,
-	    d->uid, d->gid, err, sizeof(err)) < 0)
-		rc = ctl_refuse(d->ctl, "%s", err);
-	else if (rename(tmp, path) < 0)
-		rc = ctl_refuse(d->ctl, "%s: %s", path, strerror(errno));
+	else if (renameat(topfd, tmp, topfd, domain) < 0)
+		rc = ctl_refuse(d->ctl, "%s/%s: %s", d->dir, domain,
+		    strerror(errno));
 	if (rc != 0)
-		rm_tmpdir(tmp);
+		dkimkey_rmtmpat(topfd, tmp, fd);
+	close(fd);
 	return rc;
 }
 
+/* An empty folder (made by hand) is filled in place. */
 static int
-add_keys(struct dom *d, const char *domain, const char *want, char *base)
+fill_empty(struct dom *d, int fd, const char *domain, const char *want,
+    char *base)
 {
 	struct dkimkey_info	*info;
 	struct dkimkey_active	 act;
-	char			 path[4096], err[512];
+	char			 err[512];
 	size_t			 n;
 	int			 rc;
 
-	if (ensure_dir(d, d->dir) != 0)
-		return EXIT_REFUSED;
-	dkimkey_path(path, sizeof(path), d->dir, domain, NULL);
-	if (access(path, F_OK) < 0)
-		return (rc = pick_selector(d, domain, want, base)) ? rc :
-		    add_fresh(d, domain, base);
-	/* An empty folder (made by hand) is filled in place. */
 	if (dkimkey_list(d->dir, domain, d->owner, d->group, &info, &n,
 	    &act, err, sizeof(err)) < 0)
 		return ctl_refuse(d->ctl, "%s", err);
@@ -247,14 +240,46 @@ add_keys(struct dom *d, const char *domain, const char *want, char *base)
 		return ctl_refuse(d->ctl, "%s already has keys; use "
 		    "\"outpostctl domain rotate %s\" for a new pair", domain,
 		    domain);
-	if ((rc = pick_selector(d, domain, want, base)) != 0 ||
-	    (rc = write_pair(d, domain, base)) != 0)
+	if ((rc = pick_selector(d, fd, want, base)) != 0 ||
+	    (rc = write_pair(d, fd, domain, base)) != 0)
 		return rc;
 	pair_active(&act, base);
-	if (dkimkey_active_write(d->dir, domain, &act, d->uid, d->gid, err,
-	    sizeof(err)) < 0)
-		return ctl_refuse(d->ctl, "%s", err);
-	return 0;
+	return write_active(d, fd, domain, &act);
+}
+
+static int
+add_keys(struct dom *d, const char *domain, const char *want, char *base)
+{
+	int	 topfd, fd, rc;
+
+	if ((topfd = open_dir(d, AT_FDCWD, d->dir, 1)) < 0)
+		return EXIT_REFUSED;
+	fd = dkimkey_diropen(topfd, domain, d->uid, d->gid, 0, NULL, 0);
+	if (fd < 0 && errno == ENOENT)
+		rc = (rc = pick_selector(d, -1, want, base)) ? rc :
+		    add_fresh(d, topfd, domain, base);
+	else if (fd < 0)
+		rc = open_dir(d, topfd, domain, 0) < 0 ? EXIT_REFUSED :
+		    ctl_refuse(d->ctl, "%s/%s: cannot open", d->dir, domain);
+	else {
+		rc = fill_empty(d, fd, domain, want, base);
+		close(fd);
+	}
+	close(topfd);
+	return rc;
+}
+
+/* keys_directory/DOMAIN opened as a folder that exists; 0 or status. */
+static int
+open_domain(struct dom *d, const char *domain, int *fd)
+{
+	int	 topfd;
+
+	if ((topfd = open_dir(d, AT_FDCWD, d->dir, 0)) < 0)
+		return EXIT_REFUSED;
+	*fd = open_dir(d, topfd, domain, 0);
+	close(topfd);
+	return *fd < 0 ? EXIT_REFUSED : 0;
 }
 
 int
@@ -279,7 +304,7 @@ domain_rotate(struct ctl *ctl, struct ctl_opts *o)
 	char			 want[DKIMKEY_SELMAX], base[DKIMKEY_SELMAX];
 	char			 err[512];
 	size_t			 n;
-	int			 rc;
+	int			 rc, fd;
 
 	if ((rc = selector_arg(o->selector, want)) != 0 ||
 	    (rc = dom_init(&d, ctl, 2)) != 0)
@@ -292,10 +317,12 @@ domain_rotate(struct ctl *ctl, struct ctl_opts *o)
 		    "domain add %s\"", o->domain, d.dir, o->domain);
 	}
 	free(info);
-	if ((rc = pick_selector(&d, o->domain, want, base)) != 0 ||
-	    (rc = write_pair(&d, o->domain, base)) != 0)
+	if ((rc = open_domain(&d, o->domain, &fd)) != 0)
 		return rc;
-	return dom_print_new(&d, o->domain, "rotate", base);
+	if ((rc = pick_selector(&d, fd, want, base)) == 0)
+		rc = write_pair(&d, fd, o->domain, base);
+	close(fd);
+	return rc ? rc : dom_print_new(&d, o->domain, "rotate", base);
 }
 
 /*
@@ -421,20 +448,18 @@ domain_activate(struct ctl *ctl, struct ctl_opts *o)
 	struct dkimkey_active	 old, act;
 	struct dom		 d;
 	size_t			 idx[2], k, n;
-	int			 rc;
-	char			 err[512];
+	int			 rc, fd;
 
 	if ((rc = dom_init(&d, ctl, 1)) != 0 || (rc = load_resolve(&d,
 	    o->domain, o->args[1], &info, &n, &old, idx, &k)) != 0)
 		return rc;
 	rc = new_active(&d, info, n, idx, k, &old, &act);
 	free(info);
-	if (rc != 0)
+	if (rc != 0 || (rc = open_domain(&d, o->domain, &fd)) != 0)
 		return rc;
-	if (dkimkey_active_write(d.dir, o->domain, &act, d.uid, d.gid, err,
-	    sizeof(err)) < 0)
-		return ctl_refuse(ctl, "%s", err);
-	return print_activated(ctl, o->domain, &act, &old);
+	rc = write_active(&d, fd, o->domain, &act);
+	close(fd);
+	return rc ? rc : print_activated(ctl, o->domain, &act, &old);
 }
 
 static int
@@ -472,7 +497,8 @@ domain_retire(struct ctl *ctl, struct ctl_opts *o)
 	struct dkimkey_active	 act;
 	struct dom		 d;
 	size_t			 idx[2], k, n, j;
-	int			 rc;
+	int			 rc, fd = -1;
+	char			 name[DKIMKEY_SELMAX + 8];
 
 	if ((rc = dom_init(&d, ctl, 1)) != 0 || (rc = load_resolve(&d,
 	    o->domain, o->args[1], &info, &n, &act, idx, &k)) != 0)
@@ -482,10 +508,16 @@ domain_retire(struct ctl *ctl, struct ctl_opts *o)
 			rc = ctl_refuse(ctl, "refusing to retire %s: it is "
 			    "active (activate another selector first)",
 			    info[idx[j]].selector);
-	for (j = 0; j < k && rc == 0; j++)
-		if (unlink(info[idx[j]].path) < 0)
+	if (rc == 0)
+		rc = open_domain(&d, o->domain, &fd);
+	for (j = 0; j < k && rc == 0; j++) {
+		snprintf(name, sizeof(name), "%s.key", info[idx[j]].selector);
+		if (unlinkat(fd, name, 0) < 0)
 			rc = ctl_refuse(ctl, "%s: %s", info[idx[j]].path,
 			    strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
 	if (rc == 0)
 		rc = print_retired(ctl, o->domain, info, idx, k);
 	free(info);

@@ -63,6 +63,7 @@ key_json(struct dom *d, struct json *j, const char *domain,
 	json_kv_str(j, "file", in->path);
 	json_kv_bool(j, "safe", in->problem[0] == '\0');
 	json_kv_str(j, "problem", in->problem[0] ? in->problem : NULL);
+	json_kv_str(j, "warning", in->warning[0] ? in->warning : NULL);
 	json_kv_str(j, "dns_name", name);
 	json_kv_str(j, "txt", txt);
 	json_kv_str(j, "record", rec);
@@ -202,7 +203,10 @@ dom_print_new(struct dom *d, const char *domain, const char *verb,
 	return EXIT_OK;
 }
 
-/* "ok" (0), a problem (1, text in buf), or "no keys" (2). */
+/*
+ * "ok" (0), a problem (1, text in buf), "no keys" (2), or ok but a key is
+ * only accepted with a warning (3, text in buf: mode 0640).
+ */
 static int
 domain_status(struct dom *d, const char *domain, const char *toperr,
     char *buf, size_t len)
@@ -216,10 +220,28 @@ domain_status(struct dom *d, const char *domain, const char *toperr,
 	}
 	rc = dkimkey_load_domain(d->dir, domain, d->owner, d->group, &ld, buf,
 	    len);
+	if (rc > 0 && ld.warn[0] != '\0') {
+		snprintf(buf, len, "%s", ld.warn);
+		rc = 3;
+	}
 	dkimkey_loaded_clear(&ld);
 	if (rc == 0)
 		snprintf(buf, len, "no keys");
-	return rc > 0 ? 0 : rc == 0 ? 2 : 1;
+	return rc == 3 ? 3 : rc > 0 ? 0 : rc == 0 ? 2 : 1;
+}
+
+/* domain_status's verdict in --json ("ok" also with a warning) and text. */
+static const char *
+status_word(int st)
+{
+	return st == 0 || st == 3 ? "ok" : st == 1 ? "problem" : "none";
+}
+
+static const char *
+status_text(int st)
+{
+	return st == 0 ? "ok" : st == 1 ? "problem: " : st == 3 ?
+	    "ok, warning: " : "no keys";
 }
 
 static void
@@ -251,9 +273,9 @@ list_one(struct dom *d, struct json *j, struct redis *r, const char *domain,
 			json_str(j, act.sel[i]);
 		json_arr_end(j);
 		json_kv_uint(j, "pending", pending);
-		json_kv_str(j, "status", st == 0 ? "ok" : st == 1 ? "problem" :
-		    "none");
+		json_kv_str(j, "status", status_word(st));
 		json_kv_str(j, "problem", st == 1 ? why : NULL);
+		json_kv_str(j, "warning", st == 3 ? why : NULL);
 		dom_state_json(j, &vs);
 		json_obj_end(j);
 		return;
@@ -262,8 +284,8 @@ list_one(struct dom *d, struct json *j, struct redis *r, const char *domain,
 		snprintf(sels + strlen(sels), sizeof(sels) - strlen(sels),
 		    "%s%s", i ? "," : "", act.sel[i]);
 	printf("%-30s %-24s %-7zu %-12s %s%s\n", domain, act.n ? sels : "-",
-	    pending, dom_state_word(&vs), st == 0 ? "ok" : st == 1 ? "problem: " : "no keys",
-	    st == 1 ? why : "");
+	    pending, dom_state_word(&vs), status_text(st),
+	    st == 1 || st == 3 ? why : "");
 }
 
 int
@@ -309,8 +331,7 @@ show_text(struct dom *d, const char *domain, int st, const char *why,
 	size_t	 i;
 
 	printf("domain:    %s\ndirectory: %s/%s\nstatus:    %s%s\n", domain,
-	    d->dir, domain, st == 0 ? "ok" : st == 1 ? "problem: " :
-	    "no keys", st == 1 ? why : "");
+	    d->dir, domain, status_text(st), st == 1 || st == 3 ? why : "");
 	dom_state_text(vs, domain);
 	printf("\n");
 	if (n > 0)
@@ -319,9 +340,13 @@ show_text(struct dom *d, const char *domain, int st, const char *why,
 	for (i = 0; i < n; i++) {
 		printf("%-20s %-9s %-5d %-8s %-7s %s\n", v[i].selector,
 		    dkimkey_alg_name(v[i].alg), v[i].bits, state_of(&v[i]),
-		    v[i].problem[0] ? "UNSAFE" : "ok", v[i].path);
+		    v[i].problem[0] ? "UNSAFE" : v[i].warning[0] ? "warning" :
+		    "ok", v[i].path);
 		if (v[i].problem[0] != '\0')
 			printf("  %s: %s\n", v[i].selector, v[i].problem);
+		else if (v[i].warning[0] != '\0')
+			printf("  %s: warning: %s\n", v[i].selector,
+			    v[i].warning);
 	}
 	if (n > 0) {
 		printf("\nDNS records (TXT):\n\n");
@@ -341,9 +366,9 @@ show_json(struct dom *d, const char *domain, const char *path, int st,
 	json_obj_begin(j);
 	json_kv_str(j, "domain", domain);
 	json_kv_str(j, "directory", path);
-	json_kv_str(j, "status", st == 0 ? "ok" : st == 1 ? "problem" :
-	    "none");
+	json_kv_str(j, "status", status_word(st));
 	json_kv_str(j, "problem", st == 1 ? why : NULL);
+	json_kv_str(j, "warning", st == 3 ? why : NULL);
 	dom_state_json(j, vs);
 	json_key(j, "selectors");
 	json_arr_begin(j);

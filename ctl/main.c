@@ -11,6 +11,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "version.h"
+#include "secret.h"
 
 int
 main(int argc, char **argv)
@@ -56,6 +57,8 @@ main(int argc, char **argv)
 	ctl.conf_path = conf_path(path);
 	if (conf_load_path(&ctl.conf, path, err, sizeof(err)) < 0)
 		return ctl_refuse(&ctl, "%s", err);
+	if (secret_conf_check(ctl.conf_path, &ctl.conf, err, sizeof(err)) > 0)
+		fprintf(stderr, "outpostctl: warning: %s\n", err);
 	rc = ctl_run(&ctl, argc, argv);
 	conf_free(&ctl.conf);
 	return rc;

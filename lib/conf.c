@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "secret.h"
 #include "netaddr.h"
 
 enum conf_type { CT_STR, CT_INT, CT_BOOL, CT_DURATION, CT_LIST, CT_ENUM };
@@ -53,6 +54,7 @@ static int check_header(const char *, char *, size_t);
 static int check_redis(const char *, char *, size_t);
 static int check_nameserver(const char *, char *, size_t);
 static int check_abspath(const char *, char *, size_t);
+static int check_optpath(const char *, char *, size_t);
 
 #define F(x)	offsetof(struct conf, x)
 #define DAY	(86400L * 1000)
@@ -61,6 +63,8 @@ static const struct conf_key keys[] = {
 	{ "redis_address", CT_STR, "127.0.0.1:6379", F(redis_address),
 	    0, 0, NULL, check_redis },
 	{ "redis_password", CT_STR, "", F(redis_password), 0, 0, NULL, NULL },
+	{ "redis_password_file", CT_STR, "", F(redis_password_file), 0, 0,
+	    NULL, check_optpath },
 	{ "redis_username", CT_STR, "", F(redis_username), 0, 0, NULL, NULL },
 	{ "redis_db", CT_INT, "0", F(redis_db), 0, 1000000, NULL, NULL },
 	{ "redis_prefix", CT_STR, "outpost:", F(redis_prefix), 0, 0, NULL,
@@ -344,6 +348,13 @@ check_abspath(const char *v, char *err, size_t errlen)
 		return 0;
 	snprintf(err, errlen, "must be an absolute path: \"%s\"", v);
 	return -1;
+}
+
+/* Empty (unset), or an absolute path. */
+static int
+check_optpath(const char *v, char *err, size_t errlen)
+{
+	return v[0] == '\0' ? 0 : check_abspath(v, err, errlen);
 }
 
 /* ---- setting one key -------------------------------------------------- */
@@ -669,8 +680,12 @@ conf_load_path(struct conf *c, const char *arg, char *err, size_t errlen)
 {
 	const char	*path = conf_path(arg);
 
-	if (conf_load(c, path, err, errlen) == 0)
-		return 0;
+	if (conf_load(c, path, err, errlen) == 0) {
+		if (secret_load(c, err, errlen) == 0)
+			return 0;
+		conf_free(c);
+		return -1;
+	}
 	if (arg == NULL && getenv("OUTPOST_CONF") == NULL &&
 	    access(path, F_OK) < 0 && errno == ENOENT) {
 		conf_init(c);
@@ -750,7 +765,7 @@ conf_each(const struct conf *c, int all,
 		if (!all && strcmp(a, b) == 0)
 			continue;
 		if (keys[i].type == CT_STR && strstr(keys[i].name, "password")
-		    && a[0] != '\0')
+		    && strstr(keys[i].name, "_file") == NULL && a[0] != '\0')
 			strcpy(a, "(set, not shown)");
 		fn(keys[i].name, a, arg);
 	}

@@ -26,7 +26,9 @@
  *                           conf_load(conf_path(arg)), except that a file
  *                           missing at the default place (no -c, no
  *                           $OUTPOST_CONF) means "all defaults"; a file
- *                           that was named must exist.  0 or -1
+ *                           that was named must exist; then, when
+ *                           redis_password_file is set, the password is
+ *                           read from it (secret_load, secret.h).  0 or -1
  *
  * Durations are kept in milliseconds, sizes in bytes.  Lists are arrays of
  * strings split on commas and white space.
@@ -55,7 +57,8 @@ enum dns_error_action { DNSERR_TEMPFAIL, DNSERR_ACCEPT };
 struct conf {
 	/* shared */
 	char		*redis_address;
-	char		*redis_password;
+	char		*redis_password;	/* or read from: */
+	char		*redis_password_file;	/*   (secret.h) */
 	char		*redis_username;
 	long		 redis_db;
 	char		*redis_prefix;

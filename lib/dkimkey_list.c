@@ -156,8 +156,14 @@ info_fill(struct dkimkey_info *in, const char *dir, const char *domain,
 	in->alg = dkimkey_alg(pk);
 	in->bits = dkimkey_bits(pk);
 	EVP_PKEY_free(pk);
-	if (dkimkey_check_key(&st, owner, group, why, sizeof(why)) < 0)
+	switch (dkimkey_check_key(&st, owner, group, why, sizeof(why))) {
+	case -1:
 		snprintf(in->problem, sizeof(in->problem), "%s", why);
+		break;
+	case 1:
+		snprintf(in->warning, sizeof(in->warning), "%s", why);
+		break;
+	}
 }
 
 static int
@@ -239,13 +245,19 @@ load_one(const char *dir, const char *domain, const char *sel, uid_t owner,
 
 	if (dkimkey_key_path(path, sizeof(path), dir, domain, sel) < 0)
 		return errf(err, errlen, "%s/%s: path too long", dir, domain);
-	if (stat(path, &st) < 0 && errno == ENOENT)
-		return errf(err, errlen, "active selector %s has no key file "
-		    "%s", sel, path);
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return errf(err, errlen, "active selector %s has no "
+			    "key file %s", sel, path);
+		memset(&st, 0, sizeof(st));	/* dkimkey_load says why */
+	}
 	pk = dkimkey_load(path, owner, group, 1, &ld->k[i].pem,
 	    &ld->k[i].pemlen, why, sizeof(why));
 	if (pk == NULL)
 		return errf(err, errlen, "key %s: %s", path, why);
+	if (ld->warn[0] == '\0' &&
+	    dkimkey_check_key(&st, owner, group, why, sizeof(why)) == 1)
+		(void)errf(ld->warn, sizeof(ld->warn), "key %s: %s", path, why);
 	snprintf(ld->k[i].sel, sizeof(ld->k[i].sel), "%s", sel);
 	ld->k[i].pkey = pk;
 	ld->k[i].alg = dkimkey_alg(pk);

@@ -224,21 +224,16 @@ write_pem(int fd, EVP_PKEY *pk)
 }
 
 int
-dkimkey_write(const char *path, EVP_PKEY *pk, uid_t uid, gid_t gid,
-    char *err, size_t errlen)
+dkimkey_writeat(int dfd, const char *name, EVP_PKEY *pk, uid_t uid,
+    gid_t gid, char *err, size_t errlen)
 {
-	char		 tmp[4096 + 16], why[256];
-	const char	*slash;
-	int		 fd, saved;
+	char	 tmp[DKIMKEY_SELMAX + 32], why[256];
+	int	 fd, saved;
 
-	slash = strrchr(path, '/');
-	if (slash == NULL)
-		snprintf(tmp, sizeof(tmp), ".%s.XXXXXX", path);
-	else
-		snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX",
-		    (int)(slash - path), path, slash + 1);
-	if ((fd = mkstemp(tmp)) < 0)	/* created with mode 0600 */
-		return errf(err, errlen, "%s: %s", tmp, strerror(errno));
+	/* O_EXCL|O_NOFOLLOW in dfd: a planted name is never followed. */
+	if ((fd = dkimkey_tmpfileat(dfd, name, tmp, sizeof(tmp), err,
+	    errlen)) < 0)
+		return -1;
 	if (fchmod(fd, 0600) < 0 ||
 	    (uid != (uid_t)-1 && fchown(fd, uid, gid) < 0)) {
 		errf(err, errlen, "%s: %s", tmp, strerror(errno));
@@ -251,19 +246,43 @@ dkimkey_write(const char *path, EVP_PKEY *pk, uid_t uid, gid_t gid,
 	}
 	close(fd);
 	fd = -1;
-	if (link(tmp, path) < 0) {	/* never replaces an existing key */
-		errf(err, errlen, "%s: %s", path, strerror(errno));
+	/* linkat never replaces an existing key, nor follows a symlink. */
+	if (linkat(dfd, tmp, dfd, name, 0) < 0) {
+		errf(err, errlen, "%s: %s", name, strerror(errno));
 		goto bad;
 	}
-	unlink(tmp);
+	unlinkat(dfd, tmp, 0);
 	return 0;
 bad:
 	saved = errno;
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
+	unlinkat(dfd, tmp, 0);
 	errno = saved;
 	return -1;
+}
+
+int
+dkimkey_write(const char *path, EVP_PKEY *pk, uid_t uid, gid_t gid,
+    char *err, size_t errlen)
+{
+	char		 dir[4096];
+	const char	*slash = strrchr(path, '/');
+	int		 dfd, rc, saved;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if ((dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return errf(err, errlen, "%s: %s", dir, strerror(errno));
+	rc = dkimkey_writeat(dfd, slash ? slash + 1 : path, pk, uid, gid, err,
+	    errlen);
+	saved = errno;
+	close(dfd);
+	errno = saved;
+	return rc;
 }
 
 static char *

@@ -41,6 +41,7 @@ struct ks_entry {
 struct ks_warn {
 	char	*domain;	/* NULL: the directory itself */
 	char	*problem;
+	int	 warning;	/* 1: usable, only warned about */
 };
 
 struct ks_snap {
@@ -104,11 +105,13 @@ snap_free(struct ks_snap *s)
 }
 
 static void
-snap_warn(struct ks_snap *s, const char *domain, const char *problem)
+snap_warn(struct ks_snap *s, const char *domain, const char *problem,
+    int warning)
 {
 	s->warn = xrealloc(s->warn, (s->nwarn + 1) * sizeof(*s->warn));
 	s->warn[s->nwarn].domain = domain ? xstrdup(domain) : NULL;
 	s->warn[s->nwarn].problem = xstrdup(problem);
+	s->warn[s->nwarn].warning = warning;
 	s->nwarn++;
 }
 
@@ -255,7 +258,7 @@ scan_one(struct keystore *ks, int topfd, const char *name,
 	if (!mailaddr_domain_is_hostname(name)) {
 		snprintf(msg, sizeof(msg), "folder %s/%s ignored: not a "
 		    "lower-case domain name", ks->dir, name);
-		snap_warn(s, name, msg);
+		snap_warn(s, name, msg, 0);
 		return;
 	}
 	fp = folder_fp(topfd, name);
@@ -267,7 +270,9 @@ scan_one(struct keystore *ks, int topfd, const char *name,
 	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
 	s->v[s->n++] = e;
 	if (e->status == KS_ERROR)
-		snap_warn(s, name, e->err);
+		snap_warn(s, name, e->err, 0);
+	else if (e->status == KS_OK && e->ld.warn[0] != '\0')
+		snap_warn(s, name, e->ld.warn, 1);
 }
 
 /* A new snapshot of the directory; old entries reused unless force. */
@@ -284,7 +289,7 @@ scan(struct keystore *ks, const struct ks_snap *old, int force)
 			snprintf(s->err, sizeof(s->err), "directory %s: %s",
 			    ks->dir, strerror(errno));
 		s->bad = 1;
-		snap_warn(s, NULL, s->err);
+		snap_warn(s, NULL, s->err, 0);
 		return s;
 	}
 	while ((de = readdir(d)) != NULL)
@@ -354,7 +359,8 @@ keystore_warnings(struct keystore *ks, ks_warn_cb *cb, void *arg)
 
 	pthread_mutex_lock(&ks->lock);
 	for (i = 0; ks->cur != NULL && i < ks->cur->nwarn; i++)
-		cb(ks->cur->warn[i].domain, ks->cur->warn[i].problem, arg);
+		cb(ks->cur->warn[i].domain, ks->cur->warn[i].problem,
+		    ks->cur->warn[i].warning, arg);
 	pthread_mutex_unlock(&ks->lock);
 }
 

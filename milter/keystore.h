@@ -11,7 +11,8 @@
  *
  *   keystore_new(dir, owner, group)
  *       an empty store for keys_directory dir; owner/group are the daemon's
- *       account (key files must belong to owner; 0640 needs group).
+ *       account (key files must belong to owner; 0640 is warned about
+ *       only with group).
  *   keystore_load(ks, err, errlen)
  *       full scan, every domain parsed again.  0, or -1 when dir itself is
  *       unusable (missing, not a directory, writable by group/others); the
@@ -19,10 +20,13 @@
  *       the directory usable.  Problems of single domains are not an error
  *       here: see keystore_warnings.
  *   keystore_warnings(ks, cb, arg)
- *       cb(domain, problem, arg) for each problem of the current snapshot:
- *       domains that answer KS_ERROR, folders ignored for a bad name, and
- *       (domain NULL) a problem of the directory itself.  Called with the
- *       store's lock held: cb must not call back into the store.
+ *       cb(domain, problem, warning, arg) for each problem of the current
+ *       snapshot: domains that answer KS_ERROR, folders ignored for a bad
+ *       name, and (domain NULL) a problem of the directory itself, all
+ *       with warning 0; and with warning 1 the domains that sign (KS_OK)
+ *       with a key accepted with a warning (mode 0640, lib/dkimkey.h).
+ *       Called with the store's lock held: cb must not call back into
+ *       the store.
  *   keystore_maybe_reload(ks)
  *       cheap: does nothing unless a reload was requested or the interval
  *       (1 s; keystore_set_interval) has passed since the last check; then
@@ -46,7 +50,7 @@
  *                   domain when sign_subdomains found no folder of its own)
  *         KS_ERROR  keys exist but cannot be used; out->err says why
  *                   ("key /k/example.com/20261128r.key: mode 0644 is
- *                   unsafe (want 0600, or 0640 with group outpost)").
+ *                   unsafe (want 0600)").
  *                   When keys_directory itself is unusable every domain
  *                   gets KS_ERROR with out->domain NULL.  out->reason is
  *                   the same without any path ("signing key unusable",
@@ -93,7 +97,7 @@ struct ks_result {
 };
 
 struct keystore;
-typedef void	 ks_warn_cb(const char *, const char *, void *);
+typedef void	 ks_warn_cb(const char *, const char *, int, void *);
 
 struct keystore	*keystore_new(const char *, uid_t, gid_t);
 int		 keystore_load(struct keystore *, char *, size_t);

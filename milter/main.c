@@ -26,6 +26,7 @@
 #include "version.h"
 #include "milter.h"
 #include "privdrop.h"
+#include "secret.h"
 #include "spfhelper.h"
 #include "usock.h"
 #include "xmalloc.h"
@@ -72,10 +73,15 @@ setup_globals(void)
 }
 
 static void
-report_key_problem(const char *domain, const char *problem, void *arg)
+report_key_problem(const char *domain, const char *problem, int warning,
+    void *arg)
 {
 	int	*count = arg;
 
+	if (warning) {		/* signs, but Postfix may read the key */
+		log_warn("keys of %s: %s", domain, problem);
+		return;
+	}
 	(*count)++;
 	if (domain == NULL)
 		log_warn("keys_directory: %s (all signing mail will be "
@@ -255,6 +261,9 @@ main(int argc, char **argv)
 	log_open("outpost-milter", check ? LOGDEST_STDERR :
 	    G.conf.log_destination, G.conf.log_level);
 	log_stamp(!check);
+	if (secret_conf_check(conf_path(conf_arg), &G.conf, err,
+	    sizeof(err)) > 0)
+		log_warn("%s", err);
 	setup_globals();
 	if (check)
 		return check_config(conf_arg);

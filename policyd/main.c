@@ -20,6 +20,7 @@
 #include "version.h"
 #include "policyd.h"
 #include "privdrop.h"
+#include "secret.h"
 
 static void
 usage(void)
@@ -122,6 +123,8 @@ main(int argc, char **argv)
 	log_open("outpost-policyd", LOGDEST_STDERR, LOG_INFO);
 	if (conf_load_path(&conf, path, err, sizeof(err)) < 0)
 		fatal("%s", err);
+	if (secret_conf_check(conf_path(path), &conf, err, sizeof(err)) > 0)
+		log_warn("%s", err);
 	if (check) {
 		ch = check_config(&conf, conf_path(path));
 		conf_free(&conf);

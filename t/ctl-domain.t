@@ -80,10 +80,13 @@ ok $? "key files mode 0600"
 [ "$(mode_of "$K")$(mode_of "$D")" = 750750 ]; ok $? "directories mode 0750"
 [ "$(cat "$D/active")" = "$(printf 's1r\ns1e')" ]; ok $? "both selectors active"
 if [ "$(id -u)" = 0 ]; then
-	[ "$(owner_of "$D/s1r.key")$(owner_of "$D/s1e.key")$(owner_of "$D")" = \
-	    outpostoutpostoutpost ]
-	ok $? "as root: keys and folder owned by the outpost user"
+	[ "$(owner_of "$D/s1r.key")$(owner_of "$D/s1e.key")" = outpostoutpost ]
+	ok $? "as root: key files owned by the outpost user (it signs with them)"
+	[ "$(stat -c %U:%G "$K") $(stat -c %U:%G "$D") $(stat -c %U:%G "$D/active")" = \
+	    "root:outpost root:outpost root:outpost" ]
+	ok $? "as root: folders and active file root:outpost (outpost cannot plant a symlink)"
 else
+	echo "ok $((n += 1)) # skip not root: owner check"
 	echo "ok $((n += 1)) # skip not root: owner check"
 fi
 check "no temporary folder left" test -z "$(ls -A "$K" | grep -v '^example.com$')"
@@ -169,12 +172,28 @@ ok $? "show: selectors, states, bits, safety, record"
 chmod 644 "$D/s2r.key"
 run domain show example.com
 is_rc 0 "show with an unsafe key"
-check "show names the problem" grep -q "s2r: mode 0644 is unsafe (want 0600, or 0640 with group" "$T/out"
+check "show names the problem" grep -q "s2r: mode 0644 is unsafe (want 0600)" "$T/out"
 check "show marks it UNSAFE" grep -Eq '^s2r +rsa +2048 +active +UNSAFE' "$T/out"
 run domain list
 echo "$out" | grep -q "^example.com .*problem: key $D/s2r.key: mode 0644 is unsafe"
 ok $? "list: status problem with the milter's reason"
 chmod 600 "$D/s2r.key"
+# S5: group outpost holds Postfix (socket group): 0640 is warned about.
+chmod 640 "$D/s2r.key"; chgrp "$(id -gn outpost)" "$D/s2r.key"
+run domain show example.com
+is_rc 0 "show with a 0640 key"
+check "show: SAFETY warning" grep -Eq '^s2r +rsa +2048 +active +warning ' "$T/out"
+check "show names the warning" grep -q "s2r: warning: mode 0640 lets group $(id -gn outpost) read the key, and Postfix may be in that group (accepted for now; chmod 0600)" "$T/out"
+run domain list
+echo "$out" | grep -q "^example.com .* ok, warning: key $D/s2r.key: mode 0640 lets group"
+ok $? "list: ok, with the warning"
+run --json domain list
+json "d[0]['status'] == 'ok' and 'mode 0640' in d[0]['warning'] and d[0]['problem'] is None"
+ok $? "list --json: status ok, warning named"
+chgrp root "$D/s2r.key"
+run domain show example.com
+check "0640 with another group is UNSAFE" grep -q "s2r: mode 0640 with group root is unsafe (want 0600)" "$T/out"
+chmod 600 "$D/s2r.key"; chgrp "$(id -gn outpost)" "$D/s2r.key"
 run domain rotate example.com --selector s3
 chmod 644 "$D/s3e.key"
 run domain activate example.com s3
@@ -205,6 +224,39 @@ else
 	echo "ok $((n += 1)) # skip"
 fi
 
+# --- S3: the outpost account must not steer root through a symlink --------
+# Older versions left the folders owned by outpost, so that account could
+# swap a folder for a symlink while root worked in it.  Now every folder is
+# opened O_NOFOLLOW and, as root, taken over (root:outpost 0750).
+if [ "$(id -u)" = 0 ]; then
+	K2=$T/legacy; V=$T/victim
+	mkdir -p "$K2/old.example" "$V"
+	cp -p "$D/s2r.key" "$D/s2e.key" "$V/"; printf 's2r\ns2e\n' > "$V/active"
+	chown -R outpost:outpost "$K2"; chmod 750 "$K2" "$K2/old.example"
+	ln -s "$V" "$K2/victim.example"; chown -h outpost "$K2/victim.example"
+	printf 'keys_directory = %s\nuser = outpost\nredis_address = unix:%s/no-redis.sock\n' "$K2" "$T" > "$T/legacy.conf"
+	lrun() { "$CTL" -c "$T/legacy.conf" "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+	before=$(ls -l --time-style=+ "$V" | md5sum)
+	lrun domain rotate victim.example --selector evil
+	is_rc 1 "rotate through a symlinked domain folder is refused"
+	check "reason: a symbolic link" grep -q "victim.example: a symbolic link" "$T/err"
+	lrun domain activate victim.example s2r
+	is_rc 1 "activate through a symlinked domain folder is refused"
+	[ "$before" = "$(ls -l --time-style=+ "$V" | md5sum)" ] && test ! -e "$V/evilr.key"
+	ok $? "the symlink's target is untouched (no key, no active, no chown)"
+	lrun domain add old.example --selector o1
+	is_rc 0 "add into an outpost-owned legacy folder"
+	[ "$(stat -c %U:%G:%a "$K2") $(stat -c %U:%G:%a "$K2/old.example")" = \
+	    "root:outpost:750 root:outpost:750" ]
+	ok $? "legacy folders taken over: root:outpost 0750"
+	[ "$(stat -c %U:%a "$K2/old.example/o1r.key")" = outpost:600 ]
+	ok $? "its keys: outpost 0600"
+	chown nobody "$K2/old.example"
+	lrun domain rotate old.example --selector o2
+	is_rc 1 "a folder owned by another account is refused"
+else
+	for i in 1 2 3 4 5 6 7; do echo "ok $((n += 1)) # skip not root"; done
+fi
 
 # --- one contract for every group: refusals under --json, usage text ------
 run --json domain add example.com

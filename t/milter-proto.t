@@ -152,7 +152,7 @@ domain_add example.com s1 || bail "outpostctl domain add: $(cat "$T/ctl-example.
 domain_add broken.example b1 || bail "outpostctl domain add broken.example"
 domain_add bücher.example i1 || bail "outpostctl domain add bücher.example"
 chmod 644 "$T/keys/broken.example/b1r.key"
-BROKEN="key $T/keys/broken.example/b1r.key: mode 0644 is unsafe (want 0600, or 0640 with group $(id -gn "$RUNUSER"))"
+BROKEN="key $T/keys/broken.example/b1r.key: mode 0644 is unsafe (want 0600)"
 
 # Messages.  mkmsg NAME FROM-LINE... ; the body names the file, so no two
 # messages share a body hash.
@@ -504,6 +504,15 @@ ok $? "-n with a key problem exits 0"
 is "$out" "$T/auto.conf: configuration OK; 1 key problem" "-n: summary on stdout"
 like "$(cat "$T/check.err")" "keys of broken\.example: key .*/b1r\.key: mode 0644 is unsafe" \
     "-n: the key problem is printed"
+# A key readable by its group (which Postfix joins for the socket) is
+# warned about, not a problem, for one release.
+I1E="$T/keys/xn--bcher-kva.example/i1e.key"
+chmod 640 "$I1E"; chgrp "$(id -gn "$RUNUSER")" "$I1E"
+out=$("$MILTER" -n -c "$T/auto.conf" 2>"$T/check.err")
+is "$out" "$T/auto.conf: configuration OK; 1 key problem" "-n: a 0640 key is no problem"
+like "$(cat "$T/check.err")" "keys of xn--bcher-kva\.example: key .*/i1e\.key: mode 0640 lets group .* read the key, and Postfix may be in that group \(accepted for now; chmod 0600\)" \
+    "-n: the 0640 key is warned about"
+chmod 600 "$I1E"
 # Keys the daemon's account cannot read are a problem even when -n runs as
 # root: the daemon reads them after dropping privileges.
 if [ "$(id -u)" = 0 ]; then
