@@ -39,6 +39,14 @@ endif
 PKGS      = milter opendkim hiredis libunbound libevent libcrypto libidn2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Each program links what it uses (libspf2 has no .pc file); tests, tools
+# and benchmarks link every archive, so everything (the unit tests also
+# check our signatures with libopendkim).
+libs_of    = $(shell pkg-config --libs $(1) 2>/dev/null)
+MILTER_LIBS  := $(call libs_of,milter hiredis libunbound libcrypto libidn2) -lspf2 -lm
+POLICYD_LIBS := $(call libs_of,hiredis libevent libcrypto libidn2) -lm
+CTL_LIBS     := $(call libs_of,hiredis libunbound libcrypto libidn2) -lspf2 -lm
+NULL_LIBS    := $(call libs_of,milter)
 
 # The one version number of every program (--version).
 VERSION  := $(shell cat VERSION 2>/dev/null || echo unknown)
@@ -111,11 +119,11 @@ $(BENCH_A): $(BENCH_OBJ)
 	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 
 milter/outpost-milter: milter/main.o $(MILTER_A) $(LIB_A)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MILTER_LIBS)
 policyd/outpost-policyd: policyd/main.o $(POLICYD_A) $(LIB_A)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(POLICYD_LIBS)
 ctl/outpostctl: ctl/main.o $(CTL_A) $(LIB_A)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
 t/unit/%.t: t/unit/%.o $(ALL_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_A) $(LDLIBS)
@@ -126,7 +134,7 @@ $(BENCH_BIN): bench/%: bench/%.o $(BENCH_A) $(LIB_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 # The floor of the milter protocol (bench/run postfix): libmilter only.
 $(BENCH_NULL): bench/nullmilter.o
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NULL_LIBS)
 
 # Tests: C unit tests first, then the integration scripts (real Postfix,
 # Redis, DNS on loopback; they skip themselves when not run as root).
