@@ -5,6 +5,8 @@
  *       DEC_DUNNO for requests the daemon does not judge (another request
  *       type, no SASL user, a stage other than RCPT / END-OF-MESSAGE);
  *       otherwise fills call with the script arguments of lib/pscript.h.
+ *       A RCPT whose recipient does not normalise (lib/mailaddr.h) gets
+ *       argc 0 and call->badrcpt set: refused without Redis.
  *   dec_reply(conf, call, reply, buf, len)
  *       the action line (without "action=") for a script reply; a NULL or
  *       unexpected reply means Redis failed: on_error decides.
@@ -30,6 +32,8 @@
 			"try again later"
 #define REPLY_UNKNOWN	"554 5.7.1 unknown sending account"
 #define REPLY_SUSPENDED	"554 5.7.1 sending account suspended"
+#define REPLY_BADRCPT	"550 5.1.3 <%s>: recipient address not accepted " \
+			"(%s): write it as local-part@domain"
 
 long
 dec_clock_offset(void)
@@ -122,6 +126,26 @@ rcpt_args(const struct conf *cf, const struct pol_request *r,
 	}
 }
 
+/*
+ * A recipient that does not normalise cannot be looked up in the
+ * suppression lists, and Postfix may still deliver it somewhere else:
+ * with allow_percent_hack "bounce%example.org" and with swap_bangpath
+ * "example.org!bounce" both reach bounce@example.org.  Such a recipient
+ * is refused (c->badrcpt, argc 0): -1.  0 when it normalises.
+ */
+static int
+rcpt_bad(const struct pol_request *r, struct dec_call *c)
+{
+	char	 addr[MAILADDR_MAX + 1], err[sizeof(c->badrcpt)];
+
+	if (mailaddr_norm(r->recipient, addr, sizeof(addr), err,
+	    sizeof(err)) == 0)
+		return 0;
+	clean(c->badrcpt, sizeof(c->badrcpt), err);
+	c->argc = 0;
+	return -1;
+}
+
 int
 dec_prepare(const struct conf *cf, const struct pol_request *r, long off,
     struct dec_call *c)
@@ -146,6 +170,8 @@ dec_prepare(const struct conf *cf, const struct pol_request *r, long off,
 		c->argc = 0;		/* no such account can exist */
 		return c->stage;
 	}
+	if (c->stage == DEC_RCPT && rcpt_bad(r, c) < 0)
+		return c->stage;	/* refused without Redis */
 	common(cf, r, off, c);
 	if (c->stage == DEC_RCPT) {
 		rcpt_args(cf, r, c);
@@ -276,6 +302,10 @@ dec_reply(const struct conf *cf, const struct dec_call *c,
 
 	if (c->stage == DEC_DUNNO) {
 		snprintf(buf, len, "DUNNO");
+		return;
+	}
+	if (c->argc == 0 && c->badrcpt[0] != '\0') {
+		snprintf(buf, len, REPLY_BADRCPT, c->recipient, c->badrcpt);
 		return;
 	}
 	if (c->argc == 0) {

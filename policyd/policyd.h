@@ -73,6 +73,7 @@ struct dec_call {
 	char	 sender[512];			/* for reply texts */
 	char	 recipient[512];
 	char	 queue_id[64];			/* for log lines (cleaned) */
+	char	 badrcpt[128];	/* RCPT refused unlooked-up: why ("" no) */
 };
 
 /* Stage and script arguments of a request; DEC_DUNNO needs no Redis. */

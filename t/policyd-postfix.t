@@ -165,6 +165,17 @@ day=$(ctl suppress list | awk '$1 == "bounce@example.org" { print substr($3, 1, 
 is "$(submit alice@example.com x --to bounce@EXAMPLE.ORG)" \
     "550 5.1.1 <bounce@EXAMPLE.ORG>: $RR: <bounce@EXAMPLE.ORG>: recipient suppressed: hard-bounce since $day" \
     "the recipient's domain is normalised before the lookup"
+#    Addresses Postfix would rewrite to bounce@example.org (percent hack,
+#    bang path) are refused, not delivered around the suppression.
+for to in 'bounce%example.org' 'example.org!bounce'; do
+	is "$(submit alice@example.com x --to "$to")" \
+	    "550 5.1.3 <$to>: $RR: <$to>: recipient address not accepted (missing '@'): write it as local-part@domain" \
+	    "$to: 550 5.1.3, not delivered to the suppressed address"
+done
+is "$(postconf -c "$T/etc" -h allow_percent_hack swap_bangpath 2>/dev/null | tr '\n' ' ')" \
+    "no no " "the shipped main.cf.policyd turns both rewrites off"
+unlike "$(grep -c 'to=<bounce@example.org>.* status=sent' "$T/maillog")" '^[1-9]' \
+    "nothing was delivered to bounce@example.org"
 is "$(used alice@example.com messages=3/1h)" 1 "alice: refused recipients counted nothing"
 
 # 3. Suspension takes effect at the next request, and so does resume.

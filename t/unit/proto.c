@@ -144,6 +144,43 @@ arr(const char *const *items, size_t n)
 	return r;
 }
 
+/* Recipients that do not normalise: refused before Redis (Postfix would
+ * rewrite the first two to bounce@example.org with its default hacks). */
+static void
+bad_recipients(struct conf *cf, struct pol_request *req)
+{
+	static const struct { const char *rcpt, *want; } cases[] = {
+		{ "bounce%example.org", "550 5.1.3 <bounce%example.org>: "
+		    "recipient address not accepted (missing '@'): write it "
+		    "as local-part@domain" },
+		{ "example.org!bounce", "550 5.1.3 <example.org!bounce>: "
+		    "recipient address not accepted (missing '@'): write it "
+		    "as local-part@domain" },
+		{ "a@b@example.org", "550 5.1.3 <a@b@example.org>: "
+		    "recipient address not accepted (more than one '@'): "
+		    "write it as local-part@domain" },
+		{ "postmaster", "550 5.1.3 <postmaster>: recipient address "
+		    "not accepted (missing '@'): write it as "
+		    "local-part@domain" },
+	};
+	struct dec_call	 call;
+	char		 buf[1024];
+	size_t		 i;
+
+	req->sasl_username = "bob";
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		req->recipient = cases[i].rcpt;
+		is_int(dec_prepare(cf, req, 0, &call), DEC_RCPT,
+		    cases[i].rcpt);
+		is_int(call.argc, 0, "  no Redis call");
+		dec_reply(cf, &call, NULL, buf, sizeof(buf));
+		is_str(buf, cases[i].want, "  its reply");
+	}
+	req->recipient = "bounce%example.org@example.org";
+	dec_prepare(cf, req, 0, &call);
+	is_int(call.argc, 10, "a '%' inside a local part is looked up");
+}
+
 static void
 replies(void)
 {
@@ -224,6 +261,7 @@ replies(void)
 	dec_reply(&cf, &call, NULL, buf, sizeof(buf));
 	is_str(buf, "554 5.7.1 unknown sending account",
 	    "a name no account can have");
+	bad_recipients(&cf, &req);
 	conf_free(&cf);
 }
 
