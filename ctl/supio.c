@@ -241,7 +241,7 @@ flush(struct import *im)
 }
 
 static int
-queue_record(struct import *im, const struct supcsv_rec *rec)
+queue_record(struct import *im, struct supcsv_rec *rec)
 {
 	struct sup_where	 w;
 	struct schema_sup	 e;
@@ -249,6 +249,7 @@ queue_record(struct import *im, const struct supcsv_rec *rec)
 	const char		*av[4];
 	size_t			 al[4];
 
+	schema_sup_addr(&im->ctl->conf, rec->address);
 	e.reason = rec->reason;
 	e.created = rec->created;
 	e.expires = rec->expires;

@@ -8,7 +8,11 @@
  *                 unknown mode ("reject"|"default"), default plan,
  *                 sender domain ("" for <>, "@" for a sender without
  *                 a domain), user suppression bucket key,
- *                 global suppression bucket key, suppression field.
+ *                 global suppression bucket key, suppression field
+ *                 (of the suppression form), then the same three for the
+ *                 exact form when folding changed it (else "", "", "");
+ *                 a field "" is not looked up.  The user's list is
+ *                 checked before the global one.
  * pscript_eom     KEYS[1] acct key.  ARGV: prefix, user, offset, unknown
  *                 mode, default plan, recipient_count, size, queue id
  *                 ("" = no refund record), refund record TTL.

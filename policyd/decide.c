@@ -89,14 +89,44 @@ common(const struct conf *cf, const struct pol_request *r, long off,
 	setstr(c, cf->default_plan);
 }
 
+/* The suppression bucket keys (user's, global) and field of addr. */
+static void
+sup_args(const struct conf *cf, const struct pol_request *r,
+    const char *addr, struct dec_call *c)
+{
+	char	 key[SCHEMA_KEY_MAX], field[SCHEMA_SUP_FIELD_MAX];
+	int	 n;
+
+	if (addr == NULL ||
+	    (n = schema_sup_field(addr, field, sizeof(field))) <= 0) {
+		setstr(c, "");
+		setstr(c, "");
+		setstr(c, "");
+		return;
+	}
+	schema_key_sup(cf, r->sasl_username, schema_sup_bucket(addr,
+	    r->sasl_username), key, sizeof(key));
+	setstr(c, key);
+	schema_key_sup(cf, NULL, schema_sup_bucket(addr, NULL), key,
+	    sizeof(key));
+	setstr(c, key);
+	setarg(c, field, (size_t)n);
+}
+
+/*
+ * Sender domain, then the recipient's suppression lookups: its
+ * suppression form (schema_sup_addr), and when folding changed it the
+ * exact form too, so that entries stored before the fold (not yet
+ * re-filed by "outpostctl suppress migrate") still match their own case.
+ */
 static void
 rcpt_args(const struct conf *cf, const struct pol_request *r,
     struct dec_call *c)
 {
 	char		 dom[MAILDOMAIN_MAX + 1], addr[MAILADDR_MAX + 1];
-	char		 err[256], key[SCHEMA_KEY_MAX], field[SCHEMA_SUP_FIELD_MAX];
+	char		 exact[MAILADDR_MAX + 1], err[256];
 	const char	*at;
-	int		 n;
+	int		 folded = 0, okaddr;
 
 	dom[0] = '\0';				/* <> */
 	at = strrchr(r->sender, '@');
@@ -106,24 +136,14 @@ rcpt_args(const struct conf *cf, const struct pol_request *r,
 	    err, sizeof(err)) < 0)
 		clean(dom, sizeof(dom), at + 1);	/* will not match */
 	setstr(c, dom);
-	n = -1;
-	if (mailaddr_norm(r->recipient, addr, sizeof(addr), err,
-	    sizeof(err)) == 0)
-		n = schema_sup_field(addr, field, sizeof(field));
-	if (n > 0) {
-		schema_key_sup(cf, r->sasl_username,
-		    schema_sup_bucket(addr, r->sasl_username), key,
-		    sizeof(key));
-		setstr(c, key);
-		schema_key_sup(cf, NULL, schema_sup_bucket(addr, NULL), key,
-		    sizeof(key));
-		setstr(c, key);
-		setarg(c, field, (size_t)n);
-	} else {
-		setstr(c, "");
-		setstr(c, "");
-		setstr(c, "");
+	okaddr = mailaddr_norm(r->recipient, addr, sizeof(addr), err,
+	    sizeof(err)) == 0;
+	if (okaddr) {
+		memcpy(exact, addr, sizeof(exact));
+		folded = schema_sup_addr(cf, addr);
 	}
+	sup_args(cf, r, okaddr ? addr : NULL, c);
+	sup_args(cf, r, folded ? exact : NULL, c);
 }
 
 /*

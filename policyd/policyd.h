@@ -59,7 +59,7 @@ int	 pol_parse(char *, size_t, struct pol_request *, size_t *, char *,
 /* ---- decide.c ---- */
 enum dec_stage { DEC_DUNNO, DEC_RCPT, DEC_EOM };
 
-#define DEC_MAXARGS	10
+#define DEC_MAXARGS	13
 #define DEC_REPLY_MAX	510	/* an SMTP reply line without its CRLF */
 #define DEC_ARGLEN	512
 

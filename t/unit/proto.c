@@ -178,7 +178,7 @@ bad_recipients(struct conf *cf, struct pol_request *req)
 	}
 	req->recipient = "bounce%example.org@example.org";
 	dec_prepare(cf, req, 0, &call);
-	is_int(call.argc, 10, "a '%' inside a local part is looked up");
+	is_int(call.argc, 13, "a '%' inside a local part is looked up");
 }
 
 static void
@@ -234,7 +234,7 @@ replies(void)
 	conf_init(&cf);
 	pol_parse(in, sizeof(in) - 1, &req, &used, buf, sizeof(buf));
 	is_int(dec_prepare(&cf, &req, 0, &call), DEC_RCPT, "RCPT prepared");
-	is_int(call.argc, 10, "RCPT script arguments");
+	is_int(call.argc, 13, "RCPT script arguments");
 	is_str(call.argv[6], "example.com", "sender domain argument");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		r = arr(cases[i].items, cases[i].n);
