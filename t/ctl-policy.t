@@ -417,6 +417,29 @@ check([qw(suppress import - --user bob)], 0, 'import folds',
     stdin => "Gina\@fold.example,complaint\n");
 check([qw(suppress check gina@fold.example --user bob)], 0, 'gina@ found');
 
+# ---- suppress import --user racing user del: nothing is left behind
+sub nkeys { rcli('EVAL', 'return #redis.call("KEYS", ARGV[1])', '0', $_[0]) }
+check([qw(user add racer)], 0, 'user racer');
+write_file("$T/race.csv", join('', map { "r$_\@race.example,manual\n" }
+    1 .. 200000));
+my $ipid = fork() // die "fork: $!";
+if ($ipid == 0) {
+	open STDOUT, '>', "$T/race.out" or die;
+	open STDERR, '>', "$T/race.err" or die;
+	exec $ctl, '-c', $conf, 'suppress', 'import', "$T/race.csv", '--user',
+	    'racer' or die "exec: $!";
+}
+for (1 .. 1000) {		# until its first batch is in
+	last if nkeys('outpost:{u:racer}:sup:*') > 0;
+	select(undef, undef, undef, 0.005);
+}
+check([qw(user del racer)], 0, 'user del while the import runs');
+waitpid($ipid, 0);
+is($? >> 8, 1, 'the import stopped: exit 1');
+like(read_file("$T/race.err"), qr/^outpostctl: \Q$T\E\/race.csv:\d+: user racer was deleted during the import; stopped/,
+    'it says why') or diag(read_file("$T/race.out"));
+is(nkeys('outpost:{u:racer}:*'), '0', 'no key of racer is left behind');
+
 # ---- 100k lines
 my $big = "address,reason,created,expires\n";
 $big .= sprintf("user%06d\@bulk%d.example,%s,2026-01-%02dT00:%02d:00Z,\n",
