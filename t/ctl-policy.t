@@ -624,6 +624,68 @@ SKIP: {
 	waitpid($dpid, 0);
 }
 
+# ---- plan show / plan del with 100k users: Redis keeps answering
+{
+	use Time::HiRes qw(time);
+	rcli('EVAL', 'for i = 1, tonumber(ARGV[1]) do '
+	    . 'local u = "many" .. i '
+	    . 'redis.call("HSET", "outpost:{u:" .. u .. "}:acct", "plan", '
+	    . '(i % 2 == 0) and "bulk" or "", "state", "active") '
+	    . 'redis.call("SADD", "outpost:users", u) end return 1', '0',
+	    '100000');
+	check([qw(plan set bulk messages=10/1h)], 0, 'plan bulk');
+	rcli(qw(CONFIG SET slowlog-log-slower-than 20000));
+	rcli(qw(SLOWLOG RESET));
+	my $ps = IO::Socket::UNIX->new(Peer => $sock) or die "ping: $!";
+	# run ARGS while PINGing Redis; -> (exit, max PING seconds, pings)
+	my $while_pinging = sub {
+		my $pid = fork() // die "fork: $!";
+		if ($pid == 0) {
+			open STDOUT, '>', "$T/out" or die;
+			open STDERR, '>', "$T/err" or die;
+			exec $ctl, '-c', $conf, @_ or die;
+		}
+		my ($max, $n, $rc) = (0, 0);
+		while (1) {
+			my $t0 = time();
+			print $ps "PING\r\n";
+			my $l = <$ps>;
+			my $dt = time() - $t0;
+			$max = $dt if $dt > $max;
+			$n++;
+			if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
+				$rc = $? >> 8;
+				last;
+			}
+		}
+		return ($rc, $max, $n);
+	};
+	my ($rc, $max, $n) = $while_pinging->(qw(plan show bulk));
+	is($rc, 0, 'plan show bulk among 100k users: exit 0');
+	like(read_file("$T/out"), qr/^plan bulk, 50000 users\n/,
+	    'it counts the 50000 users of the plan');
+	ok($max < 1, sprintf('Redis answered PING meanwhile (%d pings, '
+	    . 'slowest %.3f s)', $n, $max));
+	($rc, $max, $n) = $while_pinging->(qw(plan del bulk));
+	is($rc, 1, 'plan del bulk: refused, used');
+	like(read_file("$T/err"), qr/plan bulk is used by 50000 users/,
+	    'plan del counts them too');
+	ok($max < 1, sprintf('PING during plan del: slowest %.3f s', $max));
+	is(rcli(qw(SLOWLOG LEN)), '0',
+	    'no Redis command took 20 ms or more (no walk of all users)')
+	    or diag(`redis-cli -s $sock SLOWLOG GET 3`);
+	is(rcli(qw(SISMEMBER outpost:plans bulk)), '1',
+	    'a refused plan del leaves the plan listed');
+	rcli('EVAL', 'for i = 1, tonumber(ARGV[1]) do '
+	    . 'redis.call("HSET", "outpost:{u:many" .. i .. "}:acct", "plan", '
+	    . '"") end return 1', '0', '100000');
+	check([qw(plan del bulk)], 0, 'plan del bulk once unused',
+	    out => "plan bulk deleted\n");
+	is(rcli(qw(EXISTS outpost:plan:bulk)) . rcli(qw(SISMEMBER outpost:plans
+	    bulk)), '00', 'plan bulk gone');
+	rcli(qw(CONFIG SET slowlog-log-slower-than 10000));
+}
+
 # ---- Redis unreachable
 write_file("$T/down.conf", "redis_address = unix:$T/nothing.sock\n");
 {
