@@ -167,6 +167,9 @@ const char pscript_rcpt[] = COMMON
 "local worst = check(limits(acc), {messages = 1, recipients = 1,\n"
 "  bytes = 1})\n"
 "if worst then worst[7] = 0 return worst end\n"
+"if redis.call('SISMEMBER', P .. 'plans', acc.plan) == 0 then\n"
+"  return {'ok', 'noplan', acc.plan}\n"
+"end\n"
 "return {'ok'}\n";
 
 /* END-OF-MESSAGE: every argument is checked before the first write. */

@@ -18,6 +18,8 @@
  *                 ("" = no refund record), refund record TTL.
  *   Both reply an array whose first element says what was found:
  *     {"ok"}
+ *     {"ok", "noplan", PLAN}  (RCPT) admitted, but the user's effective
+ *                     plan is not in Pplans: no plan limits apply
  *     {"ok", "duplicate"}  (END-OF-MESSAGE) counted, but a refund record
  *                     of that queue id existed already: it is kept as it
  *                     was, this message's amounts are not recorded

@@ -10,6 +10,9 @@
  *   dec_reply(conf, call, reply, buf, len)
  *       the action line (without "action=") for a script reply; a NULL or
  *       unexpected reply means Redis failed: on_error decides.
+ *   dec_noplan(call, reply, plan, len)
+ *       1 when a RCPT was admitted for a user whose effective plan does
+ *       not exist (its name, cleaned, into plan), else 0.
  *   dec_refund_dup(call, reply)
  *       1 when END-OF-MESSAGE counted a message whose queue ID already had
  *       a refund record (kept as it was; see lib/schema.h).
@@ -151,16 +154,18 @@ rcpt_args(const struct conf *cf, const struct pol_request *r,
  * suppression lists, and Postfix may still deliver it somewhere else:
  * with allow_percent_hack "bounce%example.org" and with swap_bangpath
  * "example.org!bounce" both reach bounce@example.org.  Such a recipient
- * is refused (c->badrcpt, argc 0): -1.  0 when it normalises.
+ * is refused (c->badrcpt, argc 0): -1.  0 when it normalises or is
+ * empty (Postfix always sends one at RCPT; without one there is no
+ * mailbox to reach).
  */
 static int
 rcpt_bad(const struct pol_request *r, struct dec_call *c)
 {
 	char	 addr[MAILADDR_MAX + 1], err[sizeof(c->badrcpt)];
 
-	if (mailaddr_norm(r->recipient, addr, sizeof(addr), err,
-	    sizeof(err)) == 0)
-		return 0;
+	if (*r->recipient == '\0' || mailaddr_norm(r->recipient, addr,
+	    sizeof(addr), err, sizeof(err)) == 0)
+		return 0;		/* "": nothing to deliver to */
 	clean(c->badrcpt, sizeof(c->badrcpt), err);
 	c->argc = 0;
 	return -1;
@@ -222,6 +227,18 @@ num(const redisReply *rep, size_t i)
 	if (rep->element[i]->type == REDIS_REPLY_STRING)
 		return strtoll(rep->element[i]->str, NULL, 10);
 	return 0;
+}
+
+int
+dec_noplan(const struct dec_call *c, const redisReply *rep, char *plan,
+    size_t len)
+{
+	if (c->stage != DEC_RCPT || rep == NULL ||
+	    rep->type != REDIS_REPLY_ARRAY || strcmp(el(rep, 0), "ok") != 0 ||
+	    strcmp(el(rep, 1), "noplan") != 0)
+		return 0;
+	clean(plan, len, el(rep, 2));
+	return 1;
 }
 
 int

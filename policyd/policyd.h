@@ -82,6 +82,9 @@ int	 dec_prepare(const struct conf *, const struct pol_request *, long,
 /* The action text for a script reply (NULL reply: on_error). */
 void	 dec_reply(const struct conf *, const struct dec_call *,
 	    const redisReply *, char *, size_t);
+/* 1 if a RCPT reply says the user's plan does not exist (name in buf). */
+int	 dec_noplan(const struct dec_call *, const redisReply *, char *,
+	    size_t);
 /* 1 if an END-OF-MESSAGE reply says the queue ID had a refund record. */
 int	 dec_refund_dup(const struct dec_call *, const redisReply *);
 /* Clock offset for the scripts: $OUTPOST_TEST_CLOCK_OFFSET (tests only). */
@@ -112,6 +115,8 @@ struct track	*track_new(void);
 struct track	*track_free(struct track *);
 /* A transaction ended (instance changed or connection closed). */
 void		 track_transaction(struct track *, const char *, int, int);
+/* The user's plan does not exist: warn once per user and process. */
+void		 track_noplan(struct track *, const char *, const char *);
 
 /* ---- sweep.c ---- */
 struct sweep;

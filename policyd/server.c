@@ -184,12 +184,14 @@ static void
 on_result(const redisReply *rep, void *arg)
 {
 	struct conn	*c = arg;
-	char		 action[1024];
+	char		 action[1024], plan[256];
 
 	dec_reply(c->srv->conf, c->call, rep, action, sizeof(action));
 	if (c->call->stage == DEC_RCPT && strcmp(action, "DUNNO") == 0 &&
 	    rep != NULL)
 		c->rcpt_ok = 1;
+	if (dec_noplan(c->call, rep, plan, sizeof(plan)))
+		track_noplan(c->srv->track, c->call->user, plan);
 	/* Redis failed: rstore logs that, rate-limited; here it is counted,
 	 * or an outage would log a line per request. */
 	if (dec_refund_dup(c->call, rep))

@@ -164,6 +164,19 @@ check(['user', 'add', 'a b'], 2, 'bad user name',
     elike => qr/bad user name "a b"/);
 check([qw(user add carol --domain bad..domain)], 2, 'bad domain',
     err => "outpostctl: --domain bad..domain: empty label in domain\n");
+# A user following a default_plan that does not exist sends unlimited:
+# user add says so on stderr (the change is still made).
+check([qw(user add gus --domain gus.example)], 0,
+    'user add, default_plan missing', out => "user gus added (plan default "
+    . "= default_plan, sender domains restricted)\n",
+    elike => qr/^outpostctl: warning: user gus follows default_plan default, which does not exist: it sends without plan limits until you create it \(outpostctl plan set default LIMIT\.\.\.\)/);
+check([qw(plan set default messages=100/1h)], 0, 'plan default');
+check([qw(user add gus2 --domain gus.example)], 0,
+    'user add, default_plan exists: no warning', err => '');
+check([qw(plan del default)], 1, 'plan default is used');
+run([qw(user del gus)]);
+run([qw(user del gus2)]);
+check([qw(plan del default)], 0, 'plan default deleted');
 ($out) = check([qw(user add carol --json)], 0, 'user add --json');
 $j = json_ok($out, 'user add');
 ok($j->{ok} && $j->{user} eq 'carol', 'user add JSON says ok');

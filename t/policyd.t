@@ -228,6 +228,20 @@ sleep 0.2;
 like(slurp("$dir/main.log"), qr/QH: user=hank: a refund record of this queue ID exists already/,
     'the second one is logged');
 
+# a plan that does not exist: admitted without plan limits, logged once
+# per user (hank's plan "none" is one too)
+user_add('nora', 'ghost');
+is(rq(sasl_username => 'nora'), 'DUNNO', 'plan ghost does not exist: DUNNO');
+is(rq(sasl_username => 'nora', instance => 'n2'), 'DUNNO', '... again');
+is(rq(sasl_username => 'alice'), 'DUNNO', 'alice (plan free exists)');
+sleep 0.2;
+{
+	my $log = slurp("$dir/main.log");
+	my @w = $log =~ /user=nora: plan ghost does not exist: the user sends without plan limits/g;
+	is(scalar @w, 1, 'the missing plan is logged once for nora');
+	unlike($log, qr/user=alice: plan/, 'nothing for alice');
+}
+
 # can never fit; long windows
 user_add('erin', 'none');
 rcmd($redis, 'HSET', "$P\{u:erin}:lim", 'bytes/86400', 10000, 'recipients/3600', 5,
