@@ -13,6 +13,13 @@
  *   dec_noplan(call, reply, plan, len)
  *       1 when a RCPT was admitted for a user whose effective plan does
  *       not exist (its name, cleaned, into plan), else 0.
+ *   dec_dry(conf, call, reply)
+ *       1 when the reply is a limit refusal that policyd_dry_run turns
+ *       into DUNNO (RCPT: "limit"; END-OF-MESSAGE: "dry", counted);
+ *       dec_reply gives the refusal it would have made, for the log.
+ *   dec_counted(call, reply, buf, len)
+ *       1 when END-OF-MESSAGE counted the message: buf gets the
+ *       accounting line "QUEUEID: counted user=U recipients=N size=S".
  *   dec_refund_dup(call, reply)
  *       1 when END-OF-MESSAGE counted a message whose queue ID already had
  *       a refund record (kept as it was; see lib/schema.h).
@@ -206,6 +213,7 @@ dec_prepare(const struct conf *cf, const struct pol_request *r, long off,
 	setstr(c, r->size[0] ? r->size : "0");
 	setstr(c, r->queue_id);
 	setstr(c, "3600");
+	setstr(c, cf->policyd_dry_run ? "1" : "0");
 	return c->stage;
 }
 
@@ -244,9 +252,38 @@ dec_noplan(const struct dec_call *c, const redisReply *rep, char *plan,
 int
 dec_refund_dup(const struct dec_call *c, const redisReply *rep)
 {
-	return c->stage == DEC_EOM && rep != NULL &&
-	    rep->type == REDIS_REPLY_ARRAY && strcmp(el(rep, 0), "ok") == 0 &&
-	    strcmp(el(rep, 1), "duplicate") == 0;
+	if (c->stage != DEC_EOM || rep == NULL ||
+	    rep->type != REDIS_REPLY_ARRAY)
+		return 0;
+	return (strcmp(el(rep, 0), "ok") == 0 &&
+	    strcmp(el(rep, 1), "duplicate") == 0) ||
+	    (strcmp(el(rep, 0), "dry") == 0 &&
+	    strcmp(el(rep, 7), "duplicate") == 0);
+}
+
+int
+dec_dry(const struct conf *cf, const struct dec_call *c,
+    const redisReply *rep)
+{
+	if (c->stage == DEC_DUNNO || rep == NULL ||
+	    rep->type != REDIS_REPLY_ARRAY)
+		return 0;
+	return strcmp(el(rep, 0), "dry") == 0 || (cf->policyd_dry_run &&
+	    strcmp(el(rep, 0), "limit") == 0);
+}
+
+int
+dec_counted(const struct dec_call *c, const redisReply *rep, char *buf,
+    size_t len)
+{
+	if (c->stage != DEC_EOM || c->argc < 8 || rep == NULL ||
+	    rep->type != REDIS_REPLY_ARRAY || (strcmp(el(rep, 0), "ok") != 0 &&
+	    strcmp(el(rep, 0), "dry") != 0))
+		return 0;
+	snprintf(buf, len, "%s: counted user=%s recipients=%s size=%s",
+	    c->queue_id[0] ? c->queue_id : "NOQUEUE", c->user, c->argv[6],
+	    c->argv[7]);
+	return 1;
 }
 
 static void
@@ -372,7 +409,7 @@ dec_reply(const struct conf *cf, const struct dec_call *c,
 		    "domain", c->sender);
 	else if (strcmp(what, "suppressed") == 0)
 		suppressed_reply(c, rep, buf, len);
-	else if (strcmp(what, "limit") == 0)
+	else if (strcmp(what, "limit") == 0 || strcmp(what, "dry") == 0)
 		limit_reply(rep, buf, len);
 	else
 		snprintf(buf, len, "%s", cf->on_error == ON_ERROR_ACCEPT ?

@@ -85,6 +85,12 @@ void	 dec_reply(const struct conf *, const struct dec_call *,
 /* 1 if a RCPT reply says the user's plan does not exist (name in buf). */
 int	 dec_noplan(const struct dec_call *, const redisReply *, char *,
 	    size_t);
+/* 1 if policyd_dry_run turns this limit refusal into DUNNO. */
+int	 dec_dry(const struct conf *, const struct dec_call *,
+	    const redisReply *);
+/* 1 if END-OF-MESSAGE counted the message (the accounting line in buf). */
+int	 dec_counted(const struct dec_call *, const redisReply *, char *,
+	    size_t);
 /* 1 if an END-OF-MESSAGE reply says the queue ID had a refund record. */
 int	 dec_refund_dup(const struct dec_call *, const redisReply *);
 /* Clock offset for the scripts: $OUTPOST_TEST_CLOCK_OFFSET (tests only). */
