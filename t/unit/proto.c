@@ -307,10 +307,64 @@ long_reasons(void)
 	conf_free(&cf);
 }
 
+/* The daemon's log decisions: accounting, dry run, missing plan. */
+static void
+log_decisions(void)
+{
+	static const char *okr[] = { "s:ok" }, *noplan[] = { "s:ok",
+	    "s:noplan", "s:ghost" }, *lim[] = { "s:limit", "s:messages/3600",
+	    "i:3", "i:3", "i:1", "i:1717243260", "i:0" }, *dry[] = { "s:dry",
+	    "s:messages/3600", "i:3", "i:3", "i:1", "i:1717243260", "i:0",
+	    "s:" };
+	struct pol_request	 req;
+	struct dec_call		 call;
+	struct conf		 cf;
+	redisReply		*r;
+	char			 buf[512], in[] = RCPT "\n";
+	size_t			 used;
+
+	conf_init(&cf);
+	pol_parse(in, sizeof(in) - 1, &req, &used, buf, sizeof(buf));
+	req.protocol_state = "END-OF-MESSAGE";
+	req.queue_id = "4XyZ";
+	req.recipient_count = "2";
+	req.size = "1834";
+	dec_prepare(&cf, &req, 0, &call);
+	r = arr(okr, 1);
+	ok(dec_counted(&call, r, buf, sizeof(buf)) == 1 && strcmp(buf,
+	    "4XyZ: counted user=bob recipients=2 size=1834") == 0,
+	    "accounting line: %s", buf);
+	ok(!dec_dry(&cf, &call, r), "ok is not a dry-run refusal");
+	freeReplyObject(r);
+	r = arr(lim, 7);
+	ok(!dec_counted(&call, r, buf, sizeof(buf)), "a limit: not counted");
+	ok(!dec_dry(&cf, &call, r), "limit without dry run: refused");
+	cf.policyd_dry_run = 1;
+	ok(dec_dry(&cf, &call, r), "limit with dry run: admitted");
+	freeReplyObject(r);
+	r = arr(dry, 8);
+	ok(dec_dry(&cf, &call, r) && dec_counted(&call, r, buf, sizeof(buf)),
+	    "dry reply: admitted and counted");
+	dec_reply(&cf, &call, r, buf, sizeof(buf));
+	ok(strncmp(buf, "450 4.7.1 sending limit messages=3/1h", 37) == 0,
+	    "dry reply: the refusal it would make: %s", buf);
+	freeReplyObject(r);
+	req.protocol_state = "RCPT";
+	dec_prepare(&cf, &req, 0, &call);
+	r = arr(noplan, 3);
+	ok(dec_noplan(&call, r, buf, sizeof(buf)) && strcmp(buf, "ghost") == 0,
+	    "noplan: the plan's name");
+	dec_reply(&cf, &call, r, buf, sizeof(buf));
+	is_str(buf, "DUNNO", "noplan: admitted");
+	freeReplyObject(r);
+	conf_free(&cf);
+}
+
 int
 main(void)
 {
 	parse_cases();
+	log_decisions();
 	limits();
 	replies();
 	long_reasons();
