@@ -152,6 +152,7 @@ int	 sup_del(struct ctl *, struct ctl_opts *);
 int	 sup_list(struct ctl *, struct ctl_opts *);		/* supio.c */
 int	 sup_export(struct ctl *, struct ctl_opts *);
 int	 sup_import(struct ctl *, struct ctl_opts *);
+int	 sup_migrate(struct ctl *, struct ctl_opts *);		/* supmigrate.c */
 
 /* domain_show.c: what the domain verbs print */
 struct dom {

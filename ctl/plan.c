@@ -6,7 +6,12 @@
  *   plan list                every plan with its limits
  *   plan del PLAN            refused while users use it (says how many)
  *
- * Every change is one Lua script, so a daemon never sees half a plan.
+ * Every change of a plan's limits is one Lua script, so a daemon never
+ * sees half a plan.  Users are counted by the client (SSCAN, pipelined
+ * HGETs: plan_users), never by a script that would block Redis for every
+ * MTA while it walks all users.  plan del first takes the name out of the
+ * plan list (no user add/set can choose it meanwhile), counts, then
+ * deletes the plan or puts the name back.
  * Users without a plan of their own use conf default_plan; they count as
  * users of that plan.
  */
@@ -27,47 +32,109 @@ static const char lua_set[] =
     "return redis.call('HLEN', KEYS[1])\n";
 
 /*
- * Users of a plan: KEYS users; ARGV prefix, plan, default plan.  Shared
- * by show (count only) and del (del = "1": delete when unused).
- * Returns -1 when the plan does not exist, else the number of users
- * (0 after a deletion).
+ * Users of a plan are counted here, in the client: SSCAN of Pusers a page
+ * at a time, one pipelined HGET of each user's plan, so Redis serves the
+ * daemons between pages however many users there are (a loop over every
+ * user inside one script blocked Redis for all MTAs).
  */
-static const char lua_users[] =
-    "if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 0 then return -1 end\n"
-    "local n = 0\n"
-    "for _, u in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
-    "  local p = redis.call('HGET', ARGV[1] .. '{u:' .. u .. '}:acct',"
-    " 'plan')\n"
-    "  if not p or p == '' then p = ARGV[3] end\n"
-    "  if p == ARGV[2] then n = n + 1 end\n"
-    "end\n"
-    "if n == 0 and ARGV[4] == '1' then\n"
-    "  redis.call('DEL', KEYS[3])\n"
-    "  redis.call('SREM', KEYS[2], ARGV[2])\n"
-    "end\n"
-    "return n\n";
+#define SCAN_PAGE	"1000"
 
-static int
-plan_users(struct ctl *ctl, struct redis *r, const char *plan, int del,
+/* Count the users on one page's HGET replies. */
+static void
+count_page(struct ctl *ctl, const char *plan, const redisReply *p,
     long long *n)
 {
-	char		 kusers[SCHEMA_KEY_MAX], kplans[SCHEMA_KEY_MAX];
-	char		 kplan[SCHEMA_KEY_MAX];
-	const char	*av[7];
-	redisReply	*rep;
+	if (p->type == REDIS_REPLY_NIL)
+		return;			/* deleted meanwhile */
+	if (p->type == REDIS_REPLY_STRING && (strcmp(p->str, plan) == 0 ||
+	    (p->len == 0 && strcmp(plan, ctl->conf.default_plan) == 0)))
+		(*n)++;
+}
 
+/* Ask for the plan of every member of one SSCAN page, then count. */
+static int
+scan_page(struct ctl *ctl, struct redis *r, const char *plan,
+    const redisReply *members, long long *n)
+{
+	char		 acct[SCHEMA_KEY_MAX];
+	redisReply	*p;
+	size_t		 i, asked = 0;
+	int		 rc = 0;
+
+	for (i = 0; i < members->elements; i++) {
+		if (members->element[i]->type != REDIS_REPLY_STRING ||
+		    schema_key_user(&ctl->conf, members->element[i]->str,
+		    SCHEMA_ACCT, acct, sizeof(acct)) < 0)
+			continue;
+		if (redis_append(r, "HGET %s %s", acct, SCHEMA_F_PLAN) < 0)
+			return -1;
+		asked++;
+	}
+	for (i = 0; i < asked; i++) {
+		if ((p = redis_get_reply(r)) == NULL) {
+			rc = -1;
+			continue;
+		}
+		count_page(ctl, plan, p, n);
+		freeReplyObject(p);
+	}
+	return rc;
+}
+
+static int
+plan_users(struct ctl *ctl, struct redis *r, const char *plan,
+    long long *n)
+{
+	char		 kusers[SCHEMA_KEY_MAX], cur[32] = "0";
+	redisReply	*rep;
+	int		 ok;
+
+	*n = 0;
 	schema_key_global(&ctl->conf, SCHEMA_USERS, kusers, sizeof(kusers));
-	schema_key_global(&ctl->conf, SCHEMA_PLANS, kplans, sizeof(kplans));
-	schema_key_plan(&ctl->conf, plan, kplan, sizeof(kplan));
-	av[0] = kusers, av[1] = kplans, av[2] = kplan;
-	av[3] = ctl->conf.redis_prefix, av[4] = plan;
-	av[5] = ctl->conf.default_plan, av[6] = del ? "1" : "0";
-	if ((rep = redis_eval(r, lua_users, 3, 7, av, NULL)) == NULL)
-		return -1;
-	*n = rep->integer;
-	freeReplyObject(rep);
+	do {
+		if ((rep = redis_command(r, "SSCAN %s %s COUNT " SCAN_PAGE,
+		    kusers, cur)) == NULL)
+			return -1;
+		ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+		    rep->element[0]->type == REDIS_REPLY_STRING &&
+		    rep->element[0]->len < sizeof(cur) &&
+		    rep->element[1]->type == REDIS_REPLY_ARRAY;
+		if (ok) {
+			memcpy(cur, rep->element[0]->str,
+			    rep->element[0]->len + 1);
+			ok = scan_page(ctl, r, plan, rep->element[1], n) == 0;
+		}
+		freeReplyObject(rep);
+		if (!ok)
+			return -1;
+	} while (strcmp(cur, "0") != 0);
 	return 0;
 }
+
+/* 1 if the plan exists, 0 not, -1 Redis failed. */
+static int
+plan_exists(struct ctl *ctl, struct redis *r, const char *plan)
+{
+	char		 kplans[SCHEMA_KEY_MAX];
+	redisReply	*rep;
+	int		 n;
+
+	schema_key_global(&ctl->conf, SCHEMA_PLANS, kplans, sizeof(kplans));
+	if ((rep = redis_command(r, "SISMEMBER %s %s", kplans, plan)) == NULL)
+		return -1;
+	n = rep->integer != 0;
+	freeReplyObject(rep);
+	return n;
+}
+
+/*
+ * plan del, step 1 (KEYS plans; ARGV plan): take the name out of Pplans,
+ * so that no "user add/set --plan" can choose it while the users are
+ * counted; 0 if it was not there.  Step 2 then deletes Pplan:PLAN
+ * (unused) or puts the name back (used).
+ */
+static const char lua_hide[] =
+    "return redis.call('SREM', KEYS[1], ARGV[1])\n";
 
 int
 plan_set(struct ctl *ctl, struct ctl_opts *o)
@@ -131,10 +198,12 @@ plan_show(struct ctl *ctl, struct ctl_opts *o)
 	char		 kplan[SCHEMA_KEY_MAX];
 	redisReply	*rep;
 	long long	 users;
+	int		 n;
 
-	if (plan_users(ctl, r, plan, 0, &users) < 0)
+	if ((n = plan_exists(ctl, r, plan)) < 0 ||
+	    (n == 1 && plan_users(ctl, r, plan, &users) < 0))
 		return ctl_redis_failed(ctl, r, "plan show");
-	if (users < 0)
+	if (n == 0)
 		return ctl_refuse(ctl, "plan %s does not exist", plan);
 	schema_key_plan(&ctl->conf, plan, kplan, sizeof(kplan));
 	if ((rep = redis_command(r, "HGETALL %s", kplan)) == NULL)
@@ -195,15 +264,33 @@ int
 plan_del(struct ctl *ctl, struct ctl_opts *o)
 {
 	struct redis	*r = ctl->r;
-	const char	*plan = o->args[0];
-	char		 check[SCHEMA_KEY_MAX];
-	long long	 users;
+	const char	*plan = o->args[0], *av[2];
+	char		 check[SCHEMA_KEY_MAX], kplans[SCHEMA_KEY_MAX];
+	char		 kplan[SCHEMA_KEY_MAX];
+	redisReply	*rep;
+	long long	 users = 0, was;
+	int		 rc;
 
 	snprintf(check, sizeof(check), "plan show %s", plan);
-	if (plan_users(ctl, r, plan, 1, &users) < 0)
+	schema_key_global(&ctl->conf, SCHEMA_PLANS, kplans, sizeof(kplans));
+	schema_key_plan(&ctl->conf, plan, kplan, sizeof(kplan));
+	av[0] = kplans, av[1] = plan;
+	if ((rep = redis_eval(r, lua_hide, 1, 2, av, NULL)) == NULL)
 		return ctl_write_failed(ctl, r, "plan del", check);
-	if (users < 0)
+	was = rep->integer;
+	freeReplyObject(rep);
+	if (was == 0)
 		return ctl_refuse(ctl, "plan %s does not exist", plan);
+	rc = plan_users(ctl, r, plan, &users);
+	if (rc < 0 || users > 0)
+		rep = redis_command(r, "SADD %s %s", kplans, plan);
+	else
+		rep = redis_command(r, "DEL %s", kplan);
+	if (rep == NULL)
+		return ctl_write_failed(ctl, r, "plan del", check);
+	freeReplyObject(rep);
+	if (rc < 0)
+		return ctl_redis_failed(ctl, r, "plan del");
 	if (users > 0)
 		return ctl_refuse(ctl, "plan %s is used by %lld user%s%s; move "
 		    "them first (user set NAME --plan OTHER)", plan, users,

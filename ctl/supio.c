@@ -15,7 +15,10 @@
  *       reported as "FILE:LINE: reason" on stderr and skipped.  Ends with
  *       "imported N (new X), rejected M"; exit 1 if any line was rejected
  *       or Redis failed (then it says how far it got).  Each line is
- *       atomic, the file as a whole is not.
+ *       atomic, the file as a whole is not.  With --user the lines go
+ *       IMPORT_USER_BATCH at a time in one script that writes only while
+ *       the user exists (lua_import): a concurrent "user del" stops the
+ *       import and leaves nothing of it behind.
  *
  * Entries are stored with minute precision (lib/schema.h), so an export
  * re-imported gives back exactly the same entries.
@@ -30,9 +33,11 @@
 #include "redis.h"
 #include "schema.h"
 #include "supcsv.h"
+#include "xmalloc.h"
 
 #define DUMP_BATCH	64	/* buckets per pipeline */
 #define IMPORT_BATCH	1000	/* HSETs per pipeline */
+#define IMPORT_USER_BATCH 300	/* entries per script (--user) */
 
 static int
 user_missing(struct ctl *ctl, struct redis *r, const char *user)
@@ -215,6 +220,14 @@ read_line(FILE *fp, char *buf, size_t size, int *overlong)
 	return (long)n;
 }
 
+/* One entry of a user import batch (lua_import's ARGV triple). */
+struct ientry {
+	char	 bucket[16];
+	char	 field[SCHEMA_SUP_FIELD_MAX];
+	size_t	 flen;
+	char	 val[64];
+};
+
 struct import {
 	struct ctl	*ctl;
 	struct redis	*r;
@@ -222,7 +235,69 @@ struct import {
 	const char	*name;		/* file name for messages */
 	unsigned long	 line;
 	long		 pending, imported, added, rejected;
+	/* --user: the batch, the account's "created", the buckets' prefix */
+	struct ientry	*batch;
+	char		 created[32];
+	char		 acct[SCHEMA_KEY_MAX], prefix[SCHEMA_KEY_MAX];
+	int		 gone;		/* the user was deleted meanwhile */
 };
+
+/*
+ * A batch of a user's import: KEYS acct; ARGV created, bucket key
+ * prefix, then (bucket number, field, value) triples.  Writes only while
+ * the account is the one the import started with (its "created"), so a
+ * batch can never recreate the buckets "user del" removed: that script
+ * deletes acct and every bucket in one step, and each batch runs wholly
+ * before it (then it is deleted with the rest) or wholly after (then it
+ * writes nothing).  -1 when the user is gone, else the number of new
+ * entries.
+ */
+static const char lua_import[] =
+    "if redis.call('HGET', KEYS[1], 'created') ~= ARGV[1] then return -1"
+    " end\n"
+    "local n = 0\n"
+    "for i = 3, #ARGV, 3 do\n"
+    "  n = n + redis.call('HSET', ARGV[2] .. ARGV[i], ARGV[i + 1],"
+    " ARGV[i + 2])\n"
+    "end\n"
+    "return n\n";
+
+/* Send a user's batch as one script; 0, or -1 (Redis failed, or the
+ * user is gone: im->gone). */
+static int
+flush_user(struct import *im)
+{
+	const char	*av[3 + 3 * IMPORT_USER_BATCH];
+	size_t		 al[3 + 3 * IMPORT_USER_BATCH];
+	redisReply	*rep;
+	long		 i, argc = 3;
+
+	if (im->pending == 0)
+		return 0;
+	av[0] = im->acct, al[0] = strlen(im->acct);
+	av[1] = im->created, al[1] = strlen(im->created);
+	av[2] = im->prefix, al[2] = strlen(im->prefix);
+	for (i = 0; i < im->pending; i++) {
+		av[argc] = im->batch[i].bucket;
+		al[argc++] = strlen(im->batch[i].bucket);
+		av[argc] = im->batch[i].field;
+		al[argc++] = im->batch[i].flen;
+		av[argc] = im->batch[i].val;
+		al[argc++] = strlen(im->batch[i].val);
+	}
+	if ((rep = redis_eval(im->r, lua_import, 1, (int)argc, av,
+	    al)) == NULL)
+		return -1;
+	if (rep->integer < 0)
+		im->gone = 1;
+	else {
+		im->imported += im->pending;
+		im->added += rep->integer;
+	}
+	freeReplyObject(rep);
+	im->pending = 0;
+	return im->gone ? -1 : 0;
+}
 
 /* Read the replies of the pending HSETs; 0 or -1. */
 static int
@@ -230,6 +305,8 @@ flush(struct import *im)
 {
 	redisReply	*rep;
 
+	if (im->user != NULL)
+		return flush_user(im);
 	for (; im->pending > 0; im->pending--) {
 		if ((rep = redis_get_reply(im->r)) == NULL)
 			return -1;
@@ -241,7 +318,7 @@ flush(struct import *im)
 }
 
 static int
-queue_record(struct import *im, const struct supcsv_rec *rec)
+queue_record(struct import *im, struct supcsv_rec *rec)
 {
 	struct sup_where	 w;
 	struct schema_sup	 e;
@@ -249,6 +326,7 @@ queue_record(struct import *im, const struct supcsv_rec *rec)
 	const char		*av[4];
 	size_t			 al[4];
 
+	schema_sup_addr(&im->ctl->conf, rec->address);
 	e.reason = rec->reason;
 	e.created = rec->created;
 	e.expires = rec->expires;
@@ -257,6 +335,18 @@ queue_record(struct import *im, const struct supcsv_rec *rec)
 		fprintf(stderr, "%s:%lu: %s: cannot be stored\n", im->name,
 		    im->line, rec->address);
 		im->rejected++;
+		return 0;
+	}
+	if (im->user != NULL) {
+		struct ientry	*b = &im->batch[im->pending];
+
+		snprintf(b->bucket, sizeof(b->bucket), "%u",
+		    schema_sup_bucket(rec->address, im->user));
+		memcpy(b->field, w.field, (size_t)w.flen);
+		b->flen = (size_t)w.flen;
+		snprintf(b->val, sizeof(b->val), "%s", val);
+		if (++im->pending == IMPORT_USER_BATCH)
+			return flush(im);
 		return 0;
 	}
 	av[0] = "HSET", al[0] = 4;
@@ -326,6 +416,32 @@ import_summary(struct ctl *ctl, const struct import *im)
 	return im->rejected ? EXIT_REFUSED : EXIT_OK;
 }
 
+/* --user: the account's "created" (the import writes only while it is
+ * the same), the key names and the batch; EXIT_OK or the refusal. */
+static int
+import_user(struct import *im)
+{
+	redisReply	*rep;
+	int		 ok;
+
+	schema_key_user(&im->ctl->conf, im->user, SCHEMA_ACCT, im->acct,
+	    sizeof(im->acct));
+	schema_key_user(&im->ctl->conf, im->user, "sup:", im->prefix,
+	    sizeof(im->prefix));
+	if ((rep = redis_command(im->r, "HGET %s %s", im->acct,
+	    SCHEMA_F_CREATED)) == NULL)
+		return ctl_redis_failed(im->ctl, im->r, "suppress import");
+	ok = rep->type == REDIS_REPLY_STRING && rep->len > 0 &&
+	    rep->len < sizeof(im->created);
+	if (ok)
+		memcpy(im->created, rep->str, rep->len + 1);
+	freeReplyObject(rep);
+	if (!ok)
+		return ctl_refuse(im->ctl, "user %s does not exist", im->user);
+	im->batch = xcalloc(IMPORT_USER_BATCH, sizeof(*im->batch));
+	return EXIT_OK;
+}
+
 int
 sup_import(struct ctl *ctl, struct ctl_opts *o)
 {
@@ -335,10 +451,10 @@ sup_import(struct ctl *ctl, struct ctl_opts *o)
 	FILE		*fp;
 	int		 rc, rerr;
 
-	if (user_missing(ctl, r, user))
-		return EXIT_REFUSED;
 	memset(&im, 0, sizeof(im));
 	im.ctl = ctl, im.r = r, im.user = user;
+	if (user != NULL && import_user(&im) != EXIT_OK)
+		return EXIT_REFUSED;
 	im.name = strcmp(path, "-") == 0 ? "stdin" : path;
 	if (strcmp(path, "-") == 0)
 		fp = stdin;
@@ -348,6 +464,11 @@ sup_import(struct ctl *ctl, struct ctl_opts *o)
 	rerr = ferror(fp);
 	if (fp != stdin)
 		fclose(fp);
+	free(im.batch);
+	if (im.gone)
+		return ctl_refuse(ctl, "%s:%lu: user %s was deleted during the "
+		    "import; stopped (%ld lines imported before, and deleted "
+		    "with the user)", im.name, im.line, user, im.imported);
 	if (rc < 0)
 		return ctl_refuse(ctl, "%s:%lu: redis: %s (%ld lines imported "
 		    "before the failure)", im.name, im.line, redis_errstr(r),

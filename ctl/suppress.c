@@ -6,8 +6,9 @@
  *   suppress check ADDRESS [--user NAME]   exit 0 suppressed, 1 not
  *   suppress del ADDRESS [--user NAME]
  *
- * Addresses are normalised with lib/mailaddr, so what is stored is what
- * the daemon looks up.  Entries are stored as lib/schema.h says (bucketed
+ * Addresses are normalised with lib/mailaddr and put in their suppression
+ * form (schema_sup_addr: the local part folded unless suppress_fold_case
+ * = no), so what is stored is what the daemon looks up.  Entries are stored as lib/schema.h says (bucketed
  * hashes, packed fields, minute precision); an entry whose expiry has
  * passed counts as absent.  Each change is one command or script.
  */
@@ -51,14 +52,15 @@ sup_check_cmd(const char *addr, const char *user, char *buf, size_t len)
 	return buf;
 }
 
-/* The normalised address of args[0] into addr; 0, or the usage error. */
+/* The suppression form of args[0] into addr; 0, or the usage error. */
 static int
-arg_addr(struct ctl_opts *o, char *addr, size_t len)
+arg_addr(struct ctl *ctl, struct ctl_opts *o, char *addr, size_t len)
 {
 	char	 err[256];
 
 	if (mailaddr_norm(o->args[0], addr, len, err, sizeof(err)) < 0)
 		return ctl_bad_usage("bad address \"%s\": %s", o->args[0], err);
+	schema_sup_addr(&ctl->conf, addr);
 	return 0;
 }
 
@@ -77,7 +79,7 @@ sup_add(struct ctl *ctl, struct ctl_opts *o)
 	long			 ttl = 0;
 	long long		 code;
 
-	if (arg_addr(o, addr, sizeof(addr)) != 0)
+	if (arg_addr(ctl, o, addr, sizeof(addr)) != 0)
 		return EXIT_USAGE;
 	memset(&e, 0, sizeof(e));
 	e.reason = SUP_MANUAL;
@@ -168,7 +170,7 @@ sup_check(struct ctl *ctl, struct ctl_opts *o)
 	redisReply		*ru = NULL, *rg, *rx = NULL;
 	int			 hu = 0, hg, rc = EXIT_OK;
 
-	if (arg_addr(o, addr, sizeof(addr)) != 0)
+	if (arg_addr(ctl, o, addr, sizeof(addr)) != 0)
 		return EXIT_USAGE;
 	if (sup_where(ctl, NULL, addr, &wg) < 0 ||
 	    (user != NULL && sup_where(ctl, user, addr, &wu) < 0))
@@ -229,7 +231,7 @@ sup_del(struct ctl *ctl, struct ctl_opts *o)
 	long long		 n;
 	char			 check[SCHEMA_KEY_MAX];
 
-	if (arg_addr(o, addr, sizeof(addr)) != 0)
+	if (arg_addr(ctl, o, addr, sizeof(addr)) != 0)
 		return EXIT_USAGE;
 	if (sup_where(ctl, user, addr, &w) < 0)
 		return ctl_refuse(ctl, "%s: cannot be looked up", addr);

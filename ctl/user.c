@@ -28,7 +28,8 @@
 #include "schema.h"
 #include "xmalloc.h"
 
-/* KEYS acct, users, plans, dom; ARGV name, plan, domains... */
+/* KEYS acct, users, plans, dom; ARGV name, plan, default plan,
+ * domains...  0 added, 1 added but its effective plan does not exist. */
 static const char lua_add[] =
     "if redis.call('EXISTS', KEYS[1]) == 1 then return -3 end\n"
     "if ARGV[2] ~= '' and redis.call('SISMEMBER', KEYS[3], ARGV[2]) == 0"
@@ -38,7 +39,9 @@ static const char lua_add[] =
     " 'reason', '', 'since', now, 'created', now)\n"
     "redis.call('SADD', KEYS[2], ARGV[1])\n"
     "redis.call('DEL', KEYS[4])\n"
-    "for i = 3, #ARGV do redis.call('SADD', KEYS[4], ARGV[i]) end\n"
+    "for i = 4, #ARGV do redis.call('SADD', KEYS[4], ARGV[i]) end\n"
+    "local eff = ARGV[2] ~= '' and ARGV[2] or ARGV[3]\n"
+    "if redis.call('SISMEMBER', KEYS[3], eff) == 0 then return 1 end\n"
     "return 0\n";
 
 /* KEYS acct, lim, plans; ARGV change-plan (0/1), plan, limit ops... */
@@ -167,7 +170,7 @@ user_add(struct ctl *ctl, struct ctl_opts *o)
 	struct redis	*r = ctl->r;
 	char		 k[4][SCHEMA_KEY_MAX], dom[CTL_MAX_DOMAINS][256];
 	char		 err[256];
-	const char	*av[4 + 2 + CTL_MAX_DOMAINS], *name = o->args[0];
+	const char	*av[4 + 3 + CTL_MAX_DOMAINS], *name = o->args[0];
 	long long	 code;
 	int		 i;
 
@@ -188,15 +191,22 @@ user_add(struct ctl *ctl, struct ctl_opts *o)
 		av[i] = k[i];
 	av[4] = name;
 	av[5] = o->plan != NULL ? o->plan : "";
+	av[6] = ctl->conf.default_plan;
 	for (i = 0; i < o->ndomains; i++)
-		av[6 + i] = dom[i];
-	if (run(ctl, r, "user add", name, lua_add, 4, 6 + o->ndomains, av,
+		av[7 + i] = dom[i];
+	if (run(ctl, r, "user add", name, lua_add, 4, 7 + o->ndomains, av,
 	    NULL, &code) < 0)
 		return EXIT_REFUSED;
 	if (code == -3)
 		return ctl_refuse(ctl, "user %s already exists", name);
 	if (code == -2)
 		return no_plan(ctl, o->plan);
+	if (code == 1)
+		ctl_warn("user %s follows default_plan %s, which does not "
+		    "exist: it sends without plan limits until you create it "
+		    "(outpostctl plan set %s LIMIT...) or give the user a plan "
+		    "(outpostctl user set %s --plan PLAN)", name,
+		    ctl->conf.default_plan, ctl->conf.default_plan, name);
 	if (o->ndomains == 0 && ctl->conf.authorize_senders)
 		ctl_warn("user %s has no --domain: with authorize_senders = yes "
 		    "it may send as no From domain (give it one with: "

@@ -59,6 +59,7 @@ static const struct ctl_verb verbs[] = {
 	{ "suppress", "export", 0, 0, "u", R, sup_export, "[--user NAME]" },
 	{ "suppress", "import", 1, 1, "u", W, sup_import,
 	    "FILE|- [--user NAME]" },
+	{ "suppress", "migrate", 0, 0, "", R, sup_migrate, "" },
 };
 #define NVERBS	(sizeof(verbs) / sizeof(verbs[0]))
 

@@ -133,6 +133,10 @@ static const struct conf_key keys[] = {
 	    0, 0, w_unknown, NULL },
 	{ "default_plan", CT_STR, "default", F(default_plan), 0, 0, NULL,
 	    NULL },
+	{ "suppress_fold_case", CT_BOOL, "yes", F(suppress_fold_case), 0, 0,
+	    NULL, NULL },
+	{ "policyd_dry_run", CT_BOOL, "no", F(policyd_dry_run), 0, 0, NULL,
+	    NULL },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 

@@ -96,6 +96,8 @@ struct conf {
 	long		 policyd_idle_timeout;	/* ms */
 	int		 policyd_unknown_user;	/* enum unknown_user */
 	char		*default_plan;
+	int		 suppress_fold_case;	/* lib/schema.h schema_sup_addr */
+	int		 policyd_dry_run;	/* limits logged, not enforced */
 };
 
 void	 conf_init(struct conf *);

@@ -9,12 +9,20 @@
  *                 unknown mode ("reject"|"default"), default plan,
  *                 sender domain ("" for <>, "@" for a sender without
  *                 a domain), user suppression bucket key,
- *                 global suppression bucket key, suppression field.
+ *                 global suppression bucket key, suppression field
+ *                 (of the suppression form), then the same three for the
+ *                 exact form when folding changed it (else "", "", "");
+ *                 a field "" is not looked up.  The user's list is
+ *                 checked before the global one.
  * pscript_eom     KEYS[1] acct key.  ARGV: prefix, user, offset, unknown
  *                 mode, default plan, recipient_count, size, queue id
- *                 ("" = no refund record), refund record TTL.
+ *                 ("" = no refund record), refund record TTL, dry run
+ *                 ("1": over a limit the message is counted all the
+ *                 same, and the reply is "dry" instead of "limit").
  *   Both reply an array whose first element says what was found:
  *     {"ok"}
+ *     {"ok", "noplan", PLAN}  (RCPT) admitted, but the user's effective
+ *                     plan is not in Pplans: no plan limits apply
  *     {"ok", "duplicate"}  (END-OF-MESSAGE) counted, but a refund record
  *                     of that queue id existed already: it is kept as it
  *                     was, this message's amounts are not recorded
@@ -24,6 +32,8 @@
  *     {"nodomain"}    sender has no domain, user restricted (RCPT only)
  *     {"suppressed", "user"|"global", reason(0-3), created unix s}
  *     {"limit", "DIM/WIN", N, used, asked, frees_at unix s, never(0|1)}
+ *     {"dry", the same six, "duplicate"|""}   (END-OF-MESSAGE, dry run)
+ *                     counted although over that limit
  *   A "limit" names the limit that frees last (the one the client has to
  *   wait for); never=1 when asked > N (the message can never fit).
  *   END-OF-MESSAGE counts only on "ok": every limit or none.  Its

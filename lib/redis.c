@@ -387,22 +387,15 @@ script_sha(struct redis *r, const char *lua)
 	return tmp;
 }
 
-redisReply *
-redis_eval(struct redis *r, const char *lua, int nkeys, int argc,
-    const char **argv, const size_t *argvlen)
+/* redis_eval with the argument arrays given (argc + 3 entries). */
+static redisReply *
+eval_argv(struct redis *r, const char *lua, const char *sha, const char *nk,
+    int argc, const char **argv, const size_t *argvlen, const char **av,
+    size_t *al)
 {
-	const char	*av[64];
-	size_t		 al[64];
-	char		 nk[16], sha[41];
 	redisReply	*rep;
 	int		 i, attempt;
 
-	if (argc < 0 || argc > 60) {
-		set_err(r, 0, "redis_eval: too many arguments");
-		return NULL;
-	}
-	memcpy(sha, script_sha(r, lua), sizeof(sha));
-	snprintf(nk, sizeof(nk), "%d", nkeys);
 	av[0] = "EVALSHA"; al[0] = 7;
 	av[1] = sha; al[1] = 40;
 	av[2] = nk; al[2] = strlen(nk);
@@ -426,3 +419,34 @@ redis_eval(struct redis *r, const char *lua, int nkeys, int argc,
 	}
 	return NULL;
 }
+
+redisReply *
+redis_eval(struct redis *r, const char *lua, int nkeys, int argc,
+    const char **argv, const size_t *argvlen)
+{
+	const char	*avs[64], **av = avs;
+	size_t		 als[64], *al = als;
+	char		 nk[16], sha[41];
+	redisReply	*rep;
+
+	if (argc < 0 || argc > REDIS_EVAL_MAXARGS) {
+		set_err(r, 0, "redis_eval: too many arguments");
+		return NULL;
+	}
+	if (argc > 60 && ((av = calloc((size_t)argc + 3, sizeof(*av))) ==
+	    NULL || (al = calloc((size_t)argc + 3, sizeof(*al))) == NULL)) {
+		if (av != avs)
+			free(av);
+		set_err(r, 0, "redis_eval: out of memory");
+		return NULL;
+	}
+	memcpy(sha, script_sha(r, lua), sizeof(sha));
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	rep = eval_argv(r, lua, sha, nk, argc, argv, argvlen, av, al);
+	if (av != avs) {
+		free(av);
+		free(al);
+	}
+	return rep;
+}
+

@@ -30,7 +30,8 @@
  *       run a script with EVALSHA.  Scripts are identified by their text
  *       (a static string); the SHA1 is computed locally, SCRIPT LOAD runs
  *       once per connection and again on NOSCRIPT, then EVALSHA is retried
- *       once.  Returns like redis_command.
+ *       once.  Returns like redis_command.  At most REDIS_EVAL_MAXARGS
+ *       arguments (up to 60 without an allocation).
  *   redis_script_sha(lua, sha)            SHA1 hex (41 bytes) of a script,
  *                                         as SCRIPT LOAD would return it
  *   redis_is_io_error(r)                  1 if the last error was I/O or a
@@ -52,6 +53,7 @@
 struct conf;
 struct redis;
 
+#define REDIS_EVAL_MAXARGS	4096
 #define REDIS_SENT_LOST		1	/* redis_unanswered() */
 #define REDIS_SENT_TIMEOUT	2
 

@@ -136,6 +136,21 @@ schema_key_user_glob(const struct conf *c, const char *name, char *buf,
 }
 
 int
+schema_key_sup_glob(const struct conf *c, char *buf, size_t len)
+{
+	size_t	 off = 0;
+
+	if (len == 0)
+		return -1;
+	buf[0] = '\0';
+	if (glob_escape(c->redis_prefix, buf, len, &off) < 0 ||
+	    off + 7 >= len)
+		return -1;
+	memcpy(buf + off, "*sup:*", 7);
+	return 0;
+}
+
+int
 schema_limit_field(int dim, long win, char *buf, size_t len)
 {
 	int	 n;
@@ -178,6 +193,22 @@ schema_limit_field_parse(const char *field, int *dim, long *win)
 		return -1;
 	*win = v;
 	return 0;
+}
+
+int
+schema_sup_addr(const struct conf *c, char *addr)
+{
+	char	*at = strrchr(addr, '@'), *p;
+	int	 changed = 0;
+
+	if (!c->suppress_fold_case || at == NULL)
+		return 0;
+	for (p = addr; p < at; p++)
+		if (*p >= 'A' && *p <= 'Z') {
+			*p = (char)(*p - 'A' + 'a');
+			changed = 1;
+		}
+	return changed;
 }
 
 unsigned

@@ -77,6 +77,15 @@
  *                    No key: never verified, the same as "unverified".
  *   Pdomains         SET   every DOMAIN that has a Pdomain: key
  *
+ *   The address of an entry is its SUPPRESSION FORM: mailaddr_norm's
+ *   result passed through schema_sup_addr, which with conf
+ *   suppress_fold_case = yes (the default) lower-cases the local part's
+ *   ASCII letters -- the one fold, used by policyd, outpostctl and the
+ *   CSV import alike.  Entries written before the fold existed (or with
+ *   suppress_fold_case = no) may hold upper case; "outpostctl suppress
+ *   migrate" re-files them, and policyd also looks up the exact
+ *   (unfolded) form until then.
+ *
  *   Global list:  Psup:N            N = 0 .. SCHEMA_SUP_GLOBAL_BUCKETS-1
  *   User list:    P{u:NAME}:sup:N   N = 0 .. SCHEMA_SUP_USER_BUCKETS-1
  *   Each bucket is a HASH  field -> value, where
@@ -109,8 +118,13 @@
  *   schema_key_domain(conf, domain, buf, len)  "Pdomain:DOMAIN"
  *   schema_key_user_glob(conf, name, buf, len) glob for SCAN MATCH of
  *                                    every key of the user (prefix escaped)
+ *   schema_key_sup_glob(conf, buf, len)        glob for SCAN MATCH that
+ *                                    matches every suppression bucket
+ *                                    (and possibly other keys: check)
  *   schema_limit_field(dim, win, buf, len)     "messages/3600", "bytes/month"
  *   schema_limit_field_parse(field, &dim, &win)
+ *   schema_sup_addr(conf, addr)      the suppression form, in place (see
+ *                                    above); 1 if addr changed, else 0
  *   schema_sup_bucket(addr, user)    bucket number of a normalised address
  *   schema_key_sup(conf, user|NULL, bucket, buf, len)
  *   schema_sup_field(addr, buf, len) field bytes; returns the length or -1
@@ -186,9 +200,11 @@ int	 schema_key_global(const struct conf *, const char *, char *, size_t);
 int	 schema_key_user_glob(const struct conf *, const char *, char *,
 	    size_t);
 
+int	 schema_key_sup_glob(const struct conf *, char *, size_t);
 int	 schema_limit_field(int, long, char *, size_t);
 int	 schema_limit_field_parse(const char *, int *, long *);
 
+int	 schema_sup_addr(const struct conf *, char *);
 unsigned schema_sup_bucket(const char *, const char *);
 int	 schema_key_sup(const struct conf *, const char *, unsigned, char *,
 	    size_t);

@@ -6,6 +6,8 @@
  *       DEC_DUNNO for requests the daemon does not judge (another request
  *       type, no SASL user, a stage other than RCPT / END-OF-MESSAGE);
  *       otherwise fills call with the script arguments of lib/pscript.h.
+ *       A RCPT whose recipient does not normalise (lib/mailaddr.h) gets
+ *       argc 0 and call->badrcpt set: refused without Redis.
  *   dec_reply(conf, call, reply, buf, len)
  *       the action line (without "action=") for a script reply; a NULL or
  *       unexpected reply means Redis failed: on_error decides.
@@ -13,6 +15,16 @@
  *       the action line when Redis lacks the schema marker (mark.c): an
  *       empty Redis is an outage, not a verdict, so on_error decides
  *       (defer: 451 4.3.0; accept: DUNNO).
+ *   dec_noplan(call, reply, plan, len)
+ *       1 when a RCPT was admitted for a user whose effective plan does
+ *       not exist (its name, cleaned, into plan), else 0.
+ *   dec_dry(conf, call, reply)
+ *       1 when the reply is a limit refusal that policyd_dry_run turns
+ *       into DUNNO (RCPT: "limit"; END-OF-MESSAGE: "dry", counted);
+ *       dec_reply gives the refusal it would have made, for the log.
+ *   dec_counted(call, reply, buf, len)
+ *       1 when END-OF-MESSAGE counted the message: buf gets the
+ *       accounting line "QUEUEID: counted user=U recipients=N size=S".
  *   dec_refund_dup(call, reply)
  *       1 when END-OF-MESSAGE counted a message whose queue ID already had
  *       a refund record (kept as it was; see lib/schema.h).
@@ -37,6 +49,8 @@
 			"again later"
 #define REPLY_UNKNOWN	"554 5.7.1 unknown sending account"
 #define REPLY_SUSPENDED	"554 5.7.1 sending account suspended"
+#define REPLY_BADRCPT	"550 5.1.3 <%s>: recipient address not accepted " \
+			"(%s): write it as local-part@domain"
 
 static void
 setarg(struct dec_call *c, const char *s, size_t n)
@@ -84,14 +98,44 @@ common(const struct conf *cf, const struct pol_request *r, long off,
 	setstr(c, cf->default_plan);
 }
 
+/* The suppression bucket keys (user's, global) and field of addr. */
+static void
+sup_args(const struct conf *cf, const struct pol_request *r,
+    const char *addr, struct dec_call *c)
+{
+	char	 key[SCHEMA_KEY_MAX], field[SCHEMA_SUP_FIELD_MAX];
+	int	 n;
+
+	if (addr == NULL ||
+	    (n = schema_sup_field(addr, field, sizeof(field))) <= 0) {
+		setstr(c, "");
+		setstr(c, "");
+		setstr(c, "");
+		return;
+	}
+	schema_key_sup(cf, r->sasl_username, schema_sup_bucket(addr,
+	    r->sasl_username), key, sizeof(key));
+	setstr(c, key);
+	schema_key_sup(cf, NULL, schema_sup_bucket(addr, NULL), key,
+	    sizeof(key));
+	setstr(c, key);
+	setarg(c, field, (size_t)n);
+}
+
+/*
+ * Sender domain, then the recipient's suppression lookups: its
+ * suppression form (schema_sup_addr), and when folding changed it the
+ * exact form too, so that entries stored before the fold (not yet
+ * re-filed by "outpostctl suppress migrate") still match their own case.
+ */
 static void
 rcpt_args(const struct conf *cf, const struct pol_request *r,
     struct dec_call *c)
 {
 	char		 dom[MAILDOMAIN_MAX + 1], addr[MAILADDR_MAX + 1];
-	char		 err[256], key[SCHEMA_KEY_MAX], field[SCHEMA_SUP_FIELD_MAX];
+	char		 exact[MAILADDR_MAX + 1], err[256];
 	const char	*at;
-	int		 n;
+	int		 folded = 0, okaddr;
 
 	dom[0] = '\0';				/* <> */
 	at = strrchr(r->sender, '@');
@@ -101,24 +145,36 @@ rcpt_args(const struct conf *cf, const struct pol_request *r,
 	    err, sizeof(err)) < 0)
 		clean(dom, sizeof(dom), at + 1);	/* will not match */
 	setstr(c, dom);
-	n = -1;
-	if (mailaddr_norm(r->recipient, addr, sizeof(addr), err,
-	    sizeof(err)) == 0)
-		n = schema_sup_field(addr, field, sizeof(field));
-	if (n > 0) {
-		schema_key_sup(cf, r->sasl_username,
-		    schema_sup_bucket(addr, r->sasl_username), key,
-		    sizeof(key));
-		setstr(c, key);
-		schema_key_sup(cf, NULL, schema_sup_bucket(addr, NULL), key,
-		    sizeof(key));
-		setstr(c, key);
-		setarg(c, field, (size_t)n);
-	} else {
-		setstr(c, "");
-		setstr(c, "");
-		setstr(c, "");
+	okaddr = mailaddr_norm(r->recipient, addr, sizeof(addr), err,
+	    sizeof(err)) == 0;
+	if (okaddr) {
+		memcpy(exact, addr, sizeof(exact));
+		folded = schema_sup_addr(cf, addr);
 	}
+	sup_args(cf, r, okaddr ? addr : NULL, c);
+	sup_args(cf, r, folded ? exact : NULL, c);
+}
+
+/*
+ * A recipient that does not normalise cannot be looked up in the
+ * suppression lists, and Postfix may still deliver it somewhere else:
+ * with allow_percent_hack "bounce%example.org" and with swap_bangpath
+ * "example.org!bounce" both reach bounce@example.org.  Such a recipient
+ * is refused (c->badrcpt, argc 0): -1.  0 when it normalises or is
+ * empty (Postfix always sends one at RCPT; without one there is no
+ * mailbox to reach).
+ */
+static int
+rcpt_bad(const struct pol_request *r, struct dec_call *c)
+{
+	char	 addr[MAILADDR_MAX + 1], err[sizeof(c->badrcpt)];
+
+	if (*r->recipient == '\0' || mailaddr_norm(r->recipient, addr,
+	    sizeof(addr), err, sizeof(err)) == 0)
+		return 0;		/* "": nothing to deliver to */
+	clean(c->badrcpt, sizeof(c->badrcpt), err);
+	c->argc = 0;
+	return -1;
 }
 
 int
@@ -145,6 +201,8 @@ dec_prepare(const struct conf *cf, const struct pol_request *r, long off,
 		c->argc = 0;		/* no such account can exist */
 		return c->stage;
 	}
+	if (c->stage == DEC_RCPT && rcpt_bad(r, c) < 0)
+		return c->stage;	/* refused without Redis */
 	common(cf, r, off, c);
 	if (c->stage == DEC_RCPT) {
 		rcpt_args(cf, r, c);
@@ -154,6 +212,7 @@ dec_prepare(const struct conf *cf, const struct pol_request *r, long off,
 	setstr(c, r->size[0] ? r->size : "0");
 	setstr(c, r->queue_id);
 	setstr(c, "3600");
+	setstr(c, cf->policyd_dry_run ? "1" : "0");
 	return c->stage;
 }
 
@@ -178,11 +237,52 @@ num(const redisReply *rep, size_t i)
 }
 
 int
+dec_noplan(const struct dec_call *c, const redisReply *rep, char *plan,
+    size_t len)
+{
+	if (c->stage != DEC_RCPT || rep == NULL ||
+	    rep->type != REDIS_REPLY_ARRAY || strcmp(el(rep, 0), "ok") != 0 ||
+	    strcmp(el(rep, 1), "noplan") != 0)
+		return 0;
+	clean(plan, len, el(rep, 2));
+	return 1;
+}
+
+int
 dec_refund_dup(const struct dec_call *c, const redisReply *rep)
 {
-	return c->stage == DEC_EOM && rep != NULL &&
-	    rep->type == REDIS_REPLY_ARRAY && strcmp(el(rep, 0), "ok") == 0 &&
-	    strcmp(el(rep, 1), "duplicate") == 0;
+	if (c->stage != DEC_EOM || rep == NULL ||
+	    rep->type != REDIS_REPLY_ARRAY)
+		return 0;
+	return (strcmp(el(rep, 0), "ok") == 0 &&
+	    strcmp(el(rep, 1), "duplicate") == 0) ||
+	    (strcmp(el(rep, 0), "dry") == 0 &&
+	    strcmp(el(rep, 7), "duplicate") == 0);
+}
+
+int
+dec_dry(const struct conf *cf, const struct dec_call *c,
+    const redisReply *rep)
+{
+	if (c->stage == DEC_DUNNO || rep == NULL ||
+	    rep->type != REDIS_REPLY_ARRAY)
+		return 0;
+	return strcmp(el(rep, 0), "dry") == 0 || (cf->policyd_dry_run &&
+	    strcmp(el(rep, 0), "limit") == 0);
+}
+
+int
+dec_counted(const struct dec_call *c, const redisReply *rep, char *buf,
+    size_t len)
+{
+	if (c->stage != DEC_EOM || c->argc < 8 || rep == NULL ||
+	    rep->type != REDIS_REPLY_ARRAY || (strcmp(el(rep, 0), "ok") != 0 &&
+	    strcmp(el(rep, 0), "dry") != 0))
+		return 0;
+	snprintf(buf, len, "%s: counted user=%s recipients=%s size=%s",
+	    c->queue_id[0] ? c->queue_id : "NOQUEUE", c->user, c->argv[6],
+	    c->argv[7]);
+	return 1;
 }
 
 static void
@@ -284,6 +384,10 @@ dec_reply(const struct conf *cf, const struct dec_call *c,
 		snprintf(buf, len, "DUNNO");
 		return;
 	}
+	if (c->argc == 0 && c->badrcpt[0] != '\0') {
+		snprintf(buf, len, REPLY_BADRCPT, c->recipient, c->badrcpt);
+		return;
+	}
 	if (c->argc == 0) {
 		snprintf(buf, len, REPLY_UNKNOWN);
 		return;
@@ -311,7 +415,7 @@ dec_reply(const struct conf *cf, const struct dec_call *c,
 		    "domain", c->sender);
 	else if (strcmp(what, "suppressed") == 0)
 		suppressed_reply(c, rep, buf, len);
-	else if (strcmp(what, "limit") == 0)
+	else if (strcmp(what, "limit") == 0 || strcmp(what, "dry") == 0)
 		limit_reply(rep, buf, len);
 	else
 		snprintf(buf, len, "%s", cf->on_error == ON_ERROR_ACCEPT ?

@@ -61,7 +61,7 @@ int	 pol_parse(char *, size_t, struct pol_request *, size_t *, char *,
 /* ---- decide.c ---- */
 enum dec_stage { DEC_DUNNO, DEC_RCPT, DEC_EOM };
 
-#define DEC_MAXARGS	10
+#define DEC_MAXARGS	13
 #define DEC_REPLY_MAX	510	/* an SMTP reply line without its CRLF */
 #define DEC_ARGLEN	512
 
@@ -75,6 +75,7 @@ struct dec_call {
 	char	 sender[512];			/* for reply texts */
 	char	 recipient[512];
 	char	 queue_id[64];			/* for log lines (cleaned) */
+	char	 badrcpt[128];	/* RCPT refused unlooked-up: why ("" no) */
 };
 
 /* Stage and script arguments of a request; DEC_DUNNO needs no Redis. */
@@ -85,6 +86,15 @@ void	 dec_unmarked(const struct conf *, char *, size_t);
 /* The action text for a script reply (NULL reply: on_error). */
 void	 dec_reply(const struct conf *, const struct dec_call *,
 	    const redisReply *, char *, size_t);
+/* 1 if a RCPT reply says the user's plan does not exist (name in buf). */
+int	 dec_noplan(const struct dec_call *, const redisReply *, char *,
+	    size_t);
+/* 1 if policyd_dry_run turns this limit refusal into DUNNO. */
+int	 dec_dry(const struct conf *, const struct dec_call *,
+	    const redisReply *);
+/* 1 if END-OF-MESSAGE counted the message (the accounting line in buf). */
+int	 dec_counted(const struct dec_call *, const redisReply *, char *,
+	    size_t);
 /* 1 if an END-OF-MESSAGE reply says the queue ID had a refund record. */
 int	 dec_refund_dup(const struct dec_call *, const redisReply *);
 
@@ -126,6 +136,8 @@ struct track	*track_new(void);
 struct track	*track_free(struct track *);
 /* A transaction ended (instance changed or connection closed). */
 void		 track_transaction(struct track *, const char *, int, int);
+/* The user's plan does not exist: warn once per user and process. */
+void		 track_noplan(struct track *, const char *, const char *);
 
 /* ---- sweep.c ---- */
 struct sweep;

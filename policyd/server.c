@@ -197,12 +197,23 @@ static void
 on_result(const redisReply *rep, void *arg)
 {
 	struct conn	*c = arg;
-	char		 action[1024];
+	char		 action[1024], plan[256], line[512];
 
 	dec_reply(c->srv->conf, c->call, rep, action, sizeof(action));
+	if (dec_dry(c->srv->conf, c->call, rep)) {
+		log_info("%s%suser=%s client=%s stage=%s dry run, would refuse: "
+		    "action=\"%s\"", c->call->queue_id, c->call->queue_id[0] ?
+		    ": " : "", c->call->user, c->peer, c->call->stage ==
+		    DEC_RCPT ? "RCPT" : "END-OF-MESSAGE", action);
+		snprintf(action, sizeof(action), "DUNNO");
+	}
+	if (dec_counted(c->call, rep, line, sizeof(line)))
+		log_info("%s", line);
 	if (c->call->stage == DEC_RCPT && strcmp(action, "DUNNO") == 0 &&
 	    rep != NULL)
 		c->rcpt_ok = 1;
+	if (dec_noplan(c->call, rep, plan, sizeof(plan)))
+		track_noplan(c->srv->track, c->call->user, plan);
 	/* Redis failed: rstore logs that, rate-limited; here it is counted,
 	 * or an outage would log a line per request. */
 	if (dec_refund_dup(c->call, rep))

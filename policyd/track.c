@@ -11,10 +11,16 @@
  *       a transaction of user ended: rcpt_ok if some RCPT got DUNNO,
  *       eom if an END-OF-MESSAGE request was seen.
  *
- * Bounded: at most TRACK_MAX users are remembered (open addressing).
+ *   track_noplan(t, user, plan)
+ *       user's effective plan does not exist (the script admitted it
+ *       without plan limits): warn once per user in this process.
+ *
+ * Bounded: at most TRACK_MAX users are remembered (open addressing);
+ * past that, track_noplan warns at most once per TRACK_NOPLAN_EVERY.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "policyd.h"
@@ -22,11 +28,12 @@
 
 #define TRACK_MAX	65536		/* power of two */
 #define TRACK_MISSES	3
+#define TRACK_NOPLAN_EVERY 60		/* seconds, when the table is full */
 
 struct tentry {
 	char		*user;
 	unsigned	 misses;
-	unsigned char	 eom_seen, warned;
+	unsigned char	 eom_seen, warned, noplan_warned;
 };
 
 struct track {
@@ -101,4 +108,24 @@ track_transaction(struct track *t, const char *user, int rcpt_ok, int eom)
 		    "smtpd_end_of_data_restrictions? Messages are not being "
 		    "counted", user, e->misses);
 	}
+}
+
+void
+track_noplan(struct track *t, const char *user, const char *plan)
+{
+	static time_t	 last;
+	struct tentry	*e;
+	time_t		 now;
+
+	if ((e = lookup(t, user)) != NULL) {
+		if (e->noplan_warned)
+			return;
+		e->noplan_warned = 1;
+	} else if ((now = time(NULL)) - last < TRACK_NOPLAN_EVERY)
+		return;
+	else
+		last = now;
+	log_warn("user=%s: plan %s does not exist: the user sends without "
+	    "plan limits (create it with outpostctl plan set %s LIMIT..., or "
+	    "give the user another plan)", user, plan, plan);
 }

@@ -167,6 +167,39 @@ day=$(ctl suppress list | awk '$1 == "bounce@example.org" { print substr($3, 1, 
 is "$(submit alice@example.com x --to bounce@EXAMPLE.ORG)" \
     "550 5.1.1 <bounce@EXAMPLE.ORG>: $RR: <bounce@EXAMPLE.ORG>: recipient suppressed: hard-bounce since $day" \
     "the recipient's domain is normalised before the lookup"
+#    Addresses Postfix would rewrite to bounce@example.org (percent hack,
+#    bang path) are refused, not delivered around the suppression.
+for to in 'bounce%example.org' 'example.org!bounce'; do
+	is "$(submit alice@example.com x --to "$to")" \
+	    "550 5.1.3 <$to>: $RR: <$to>: recipient address not accepted (missing '@'): write it as local-part@domain" \
+	    "$to: 550 5.1.3, not delivered to the suppressed address"
+done
+is "$(postconf -c "$T/etc" -h allow_percent_hack swap_bangpath 2>/dev/null | tr '\n' ' ')" \
+    "no no " "the shipped main.cf.policyd turns both rewrites off"
+unlike "$(grep -c 'to=<bounce@example.org>.* status=sent' "$T/maillog")" '^[1-9]' \
+    "nothing was delivered to bounce@example.org"
+#    The local part's case (suppress_fold_case = yes, the default):
+#    Bounce@ is bounce@.  An entry stored before the fold (the address
+#    itself as field, bucket FNV-1a of it) still matches its own case, and
+#    every case once "outpostctl suppress migrate" re-filed it.
+day=$(ctl suppress list | awk '$1 == "bounce@example.org" { print substr($3, 1, 10) }')
+is "$(submit alice@example.com x --to Bounce@example.org)" \
+    "550 5.1.1 <Bounce@example.org>: $RR: <Bounce@example.org>: recipient suppressed: hard-bounce since $day" \
+    "Bounce@ while bounce@ is suppressed: 550 5.1.1"
+b=$("$TE_PY" -c '
+import sys
+h = 2166136261
+for c in sys.argv[1].encode(): h = ((h ^ c) * 16777619) & 0xffffffff
+print(h % 4096)' Legacy@example.org)
+te_redis_cli HSET "outpost:sup:$b" Legacy@example.org $((3 + 4 * ($(date +%s) / 60))) >/dev/null
+day=$(date -u +%Y-%m-%d)
+is "$(submit alice@example.com x --to Legacy@example.org)" \
+    "550 5.7.1 <Legacy@example.org>: $RR: <Legacy@example.org>: recipient suppressed: manual since $day" \
+    "an entry stored before the fold matches its own case"
+ctl suppress migrate >/dev/null
+is "$(submit alice@example.com x --to LEGACY@example.org)" \
+    "550 5.7.1 <LEGACY@example.org>: $RR: <LEGACY@example.org>: recipient suppressed: manual since $day" \
+    "after suppress migrate: any case"
 is "$(used alice@example.com messages=3/1h)" 1 "alice: refused recipients counted nothing"
 
 # 3. Suspension takes effect at the next request, and so does resume.

@@ -249,6 +249,56 @@ sleep 0.2;
 like(slurp("$dir/main.log"), qr/QH: user=hank: a refund record of this queue ID exists already/,
     'the second one is logged');
 
+# a plan that does not exist: admitted without plan limits, logged once
+# per user (hank's plan "none" is one too)
+user_add('nora', 'ghost');
+is(rq(sasl_username => 'nora'), 'DUNNO', 'plan ghost does not exist: DUNNO');
+is(rq(sasl_username => 'nora', instance => 'n2'), 'DUNNO', '... again');
+is(rq(sasl_username => 'alice'), 'DUNNO', 'alice (plan free exists)');
+sleep 0.2;
+{
+	my $log = slurp("$dir/main.log");
+	my @w = $log =~ /user=nora: plan ghost does not exist: the user sends without plan limits/g;
+	is(scalar @w, 1, 'the missing plan is logged once for nora');
+	unlike($log, qr/user=alice: plan/, 'nothing for alice');
+}
+
+# accounting: one line per counted message, queue ID first
+like(slurp("$dir/main.log"), qr/^outpost-policyd: info: QH: counted user=hank recipients=2 size=1000$/m,
+    'END-OF-MESSAGE counted: the accounting line');
+
+# policyd_dry_run: limit refusals logged, the message admitted and
+# counted; suspension and suppression stay enforced
+$d{dry} = daemon_start('dry', $redis, policyd_dry_run => 'yes');
+{
+	my $c = daemon_connect($d{dry});
+	user_add('dina', 'small');
+	my @r = map { request($c, sasl_username => 'dina', protocol_state =>
+	    'END-OF-MESSAGE', recipient_count => 1, size => 100,
+	    queue_id => "QD$_") } 1 .. 4;
+	is("@r", 'DUNNO DUNNO DUNNO DUNNO', 'dry run: 4 messages on messages=3/1h admitted');
+	is(used('dina', 'messages/3600'), 4, 'dry run: all 4 counted');
+	is(request($c, sasl_username => 'dina'), 'DUNNO', 'dry run: RCPT over the limit admitted');
+	is(rq(sasl_username => 'dina') =~ /^450 4\.7\.1 sending limit messages=3\/1h/ ? 1 : 0, 1,
+	    'the same user on a daemon without dry run: 450');
+	suppress('drybounce@example.org', undef, 0, time - 60);
+	like(request($c, sasl_username => 'dina', recipient => 'drybounce@example.org'),
+	    qr/^550 5\.1\.1 <drybounce\@example\.org>: recipient suppressed/,
+	    'dry run: suppression enforced');
+	rcmd($redis, 'HSET', "$P\{u:dina}:acct", 'state', 'suspended', 'reason', 'x');
+	is(request($c, sasl_username => 'dina'), '554 5.7.1 sending account suspended: x',
+	    'dry run: suspension enforced');
+	sleep 0.2;
+	my $log = slurp("$dir/dry.log");
+	like($log, qr/QD4: user=dina client=\S+ stage=END-OF-MESSAGE dry run, would refuse: action="450 4\.7\.1 sending limit messages=3\/1h reached/,
+	    'dry run: the refusal it would have made is logged');
+	like($log, qr/user=dina client=\S+ stage=RCPT dry run, would refuse: action="450 4\.7\.1 /,
+	    '... at RCPT too');
+	my @n = $log =~ /QD\d: counted user=dina recipients=1 size=100$/mg;
+	is(scalar @n, 4, 'dry run: 4 accounting lines');
+	daemon_stop($d{dry});
+}
+
 # can never fit; long windows
 user_add('erin', 'none');
 rcmd($redis, 'HSET', "$P\{u:erin}:lim", 'bytes/86400', 10000, 'recipients/3600', 5,

@@ -144,6 +144,43 @@ arr(const char *const *items, size_t n)
 	return r;
 }
 
+/* Recipients that do not normalise: refused before Redis (Postfix would
+ * rewrite the first two to bounce@example.org with its default hacks). */
+static void
+bad_recipients(struct conf *cf, struct pol_request *req)
+{
+	static const struct { const char *rcpt, *want; } cases[] = {
+		{ "bounce%example.org", "550 5.1.3 <bounce%example.org>: "
+		    "recipient address not accepted (missing '@'): write it "
+		    "as local-part@domain" },
+		{ "example.org!bounce", "550 5.1.3 <example.org!bounce>: "
+		    "recipient address not accepted (missing '@'): write it "
+		    "as local-part@domain" },
+		{ "a@b@example.org", "550 5.1.3 <a@b@example.org>: "
+		    "recipient address not accepted (more than one '@'): "
+		    "write it as local-part@domain" },
+		{ "postmaster", "550 5.1.3 <postmaster>: recipient address "
+		    "not accepted (missing '@'): write it as "
+		    "local-part@domain" },
+	};
+	struct dec_call	 call;
+	char		 buf[1024];
+	size_t		 i;
+
+	req->sasl_username = "bob";
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		req->recipient = cases[i].rcpt;
+		is_int(dec_prepare(cf, req, 0, &call), DEC_RCPT,
+		    cases[i].rcpt);
+		is_int(call.argc, 0, "  no Redis call");
+		dec_reply(cf, &call, NULL, buf, sizeof(buf));
+		is_str(buf, cases[i].want, "  its reply");
+	}
+	req->recipient = "bounce%example.org@example.org";
+	dec_prepare(cf, req, 0, &call);
+	is_int(call.argc, 13, "a '%' inside a local part is looked up");
+}
+
 static void
 replies(void)
 {
@@ -197,7 +234,7 @@ replies(void)
 	conf_init(&cf);
 	pol_parse(in, sizeof(in) - 1, &req, &used, buf, sizeof(buf));
 	is_int(dec_prepare(&cf, &req, 0, &call), DEC_RCPT, "RCPT prepared");
-	is_int(call.argc, 10, "RCPT script arguments");
+	is_int(call.argc, 13, "RCPT script arguments");
 	is_str(call.argv[6], "example.com", "sender domain argument");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		r = arr(cases[i].items, cases[i].n);
@@ -229,6 +266,7 @@ replies(void)
 	dec_reply(&cf, &call, NULL, buf, sizeof(buf));
 	is_str(buf, "554 5.7.1 unknown sending account",
 	    "a name no account can have");
+	bad_recipients(&cf, &req);
 	conf_free(&cf);
 }
 
@@ -274,10 +312,64 @@ long_reasons(void)
 	conf_free(&cf);
 }
 
+/* The daemon's log decisions: accounting, dry run, missing plan. */
+static void
+log_decisions(void)
+{
+	static const char *okr[] = { "s:ok" }, *noplan[] = { "s:ok",
+	    "s:noplan", "s:ghost" }, *lim[] = { "s:limit", "s:messages/3600",
+	    "i:3", "i:3", "i:1", "i:1717243260", "i:0" }, *dry[] = { "s:dry",
+	    "s:messages/3600", "i:3", "i:3", "i:1", "i:1717243260", "i:0",
+	    "s:" };
+	struct pol_request	 req;
+	struct dec_call		 call;
+	struct conf		 cf;
+	redisReply		*r;
+	char			 buf[512], in[] = RCPT "\n";
+	size_t			 used;
+
+	conf_init(&cf);
+	pol_parse(in, sizeof(in) - 1, &req, &used, buf, sizeof(buf));
+	req.protocol_state = "END-OF-MESSAGE";
+	req.queue_id = "4XyZ";
+	req.recipient_count = "2";
+	req.size = "1834";
+	dec_prepare(&cf, &req, 0, &call);
+	r = arr(okr, 1);
+	ok(dec_counted(&call, r, buf, sizeof(buf)) == 1 && strcmp(buf,
+	    "4XyZ: counted user=bob recipients=2 size=1834") == 0,
+	    "accounting line: %s", buf);
+	ok(!dec_dry(&cf, &call, r), "ok is not a dry-run refusal");
+	freeReplyObject(r);
+	r = arr(lim, 7);
+	ok(!dec_counted(&call, r, buf, sizeof(buf)), "a limit: not counted");
+	ok(!dec_dry(&cf, &call, r), "limit without dry run: refused");
+	cf.policyd_dry_run = 1;
+	ok(dec_dry(&cf, &call, r), "limit with dry run: admitted");
+	freeReplyObject(r);
+	r = arr(dry, 8);
+	ok(dec_dry(&cf, &call, r) && dec_counted(&call, r, buf, sizeof(buf)),
+	    "dry reply: admitted and counted");
+	dec_reply(&cf, &call, r, buf, sizeof(buf));
+	ok(strncmp(buf, "450 4.7.1 sending limit messages=3/1h", 37) == 0,
+	    "dry reply: the refusal it would make: %s", buf);
+	freeReplyObject(r);
+	req.protocol_state = "RCPT";
+	dec_prepare(&cf, &req, 0, &call);
+	r = arr(noplan, 3);
+	ok(dec_noplan(&call, r, buf, sizeof(buf)) && strcmp(buf, "ghost") == 0,
+	    "noplan: the plan's name");
+	dec_reply(&cf, &call, r, buf, sizeof(buf));
+	is_str(buf, "DUNNO", "noplan: admitted");
+	freeReplyObject(r);
+	conf_free(&cf);
+}
+
 int
 main(void)
 {
 	parse_cases();
+	log_decisions();
 	limits();
 	replies();
 	long_reasons();

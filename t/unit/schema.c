@@ -200,6 +200,44 @@ addresses(void)
 	ok(strstr(err, "not supported yet") != NULL, "sentinel: %s", err);
 }
 
+/* The suppression form: the local part folded (default) or kept. */
+static void
+folding(struct conf *c)
+{
+	static const struct { const char *in, *fold; int changed; } cases[] = {
+		{ "Bounce@example.org", "bounce@example.org", 1 },
+		{ "bounce@example.org", "bounce@example.org", 0 },
+		{ "JOHN.Doe+Tag@example.org", "john.doe+tag@example.org", 1 },
+		{ "\"Mixed Case\"@example.org", "\"mixed case\"@example.org", 1 },
+		{ "\xc3\x89lise@example.org", "\xc3\x89lise@example.org", 0 },
+		{ "no-at-sign", "no-at-sign", 0 },
+	};
+	char	 a[300], f1[SCHEMA_SUP_FIELD_MAX], f2[SCHEMA_SUP_FIELD_MAX];
+	size_t	 i;
+	int	 n1, n2;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(a, sizeof(a), "%s", cases[i].in);
+		ok(schema_sup_addr(c, a) == cases[i].changed &&
+		    strcmp(a, cases[i].fold) == 0, "fold %s -> %s",
+		    cases[i].in, a);
+	}
+	c->suppress_fold_case = 0;
+	snprintf(a, sizeof(a), "Bounce@example.org");
+	ok(schema_sup_addr(c, a) == 0 && strcmp(a, "Bounce@example.org") == 0,
+	    "suppress_fold_case = no keeps the local part");
+	c->suppress_fold_case = 1;
+	/* Bounce@ and bounce@ land on one field and bucket once folded. */
+	snprintf(a, sizeof(a), "Bounce@example.org");
+	schema_sup_addr(c, a);
+	n1 = schema_sup_field(a, f1, sizeof(f1));
+	n2 = schema_sup_field("bounce@example.org", f2, sizeof(f2));
+	ok(n1 == n2 && n1 > 0 && memcmp(f1, f2, (size_t)n1) == 0 &&
+	    schema_sup_bucket(a, NULL) ==
+	    schema_sup_bucket("bounce@example.org", NULL),
+	    "folded: the same field and bucket as the lower-case address");
+}
+
 int
 main(void)
 {
@@ -212,6 +250,7 @@ main(void)
 	packing();
 	values();
 	addresses();
+	folding(&c);
 	conf_free(&c);
 	return done_testing();
 }
