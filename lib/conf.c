@@ -55,6 +55,7 @@ static int check_redis(const char *, char *, size_t);
 static int check_nameserver(const char *, char *, size_t);
 static int check_abspath(const char *, char *, size_t);
 static int check_optpath(const char *, char *, size_t);
+static int check_pidfile(const char *, char *, size_t);
 
 #define F(x)	offsetof(struct conf, x)
 #define DAY	(86400L * 1000)
@@ -82,6 +83,7 @@ static const struct conf_key keys[] = {
 	    w_dest, NULL },
 	{ "user", CT_STR, "outpost", F(user), 0, 0, NULL, NULL },
 	{ "on_error", CT_ENUM, "defer", F(on_error), 0, 0, w_onerr, NULL },
+	{ "pid_file", CT_STR, "", F(pid_file), 0, 0, NULL, check_pidfile },
 
 	{ "milter_socket", CT_STR,
 	    "unix:/var/spool/postfix/outpost/milter.sock",
@@ -361,6 +363,36 @@ check_optpath(const char *v, char *err, size_t errlen)
 	return v[0] == '\0' ? 0 : check_abspath(v, err, errlen);
 }
 
+/* Empty (no pid file), or an absolute path naming the program as %p. */
+static int
+check_pidfile(const char *v, char *err, size_t errlen)
+{
+	const char	*p;
+	int		 progs = 0;
+
+	if (*v == '\0')
+		return 0;
+	if (v[0] != '/') {
+		snprintf(err, errlen, "pid_file must be an absolute path: "
+		    "\"%s\"", v);
+		return -1;
+	}
+	for (p = v; (p = strchr(p, '%')) != NULL; p += 2) {
+		if (p[1] != 'p') {
+			snprintf(err, errlen, "pid_file: only %%p (the program "
+			    "name) may follow a '%%': \"%s\"", v);
+			return -1;
+		}
+		progs++;
+	}
+	if (progs == 0) {
+		snprintf(err, errlen, "pid_file must contain %%p, the program "
+		    "name, so that each daemon has its own file: \"%s\"", v);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- setting one key -------------------------------------------------- */
 
 static const struct conf_key *
@@ -540,6 +572,49 @@ conf_free(struct conf *c)
 			strlist_free(FIELD(c, &keys[i], struct strlist));
 	}
 	memset(c, 0, sizeof(*c));
+}
+
+int
+conf_copy(struct conf *dst, const struct conf *src)
+{
+	const struct strlist	*from;
+	struct strlist		*to;
+	size_t			 i, j;
+
+	conf_init(dst);
+	for (i = 0; i < NKEYS; i++) {
+		switch (keys[i].type) {
+		case CT_STR:
+			free(*FIELD(dst, &keys[i], char *));
+			if ((*FIELD(dst, &keys[i], char *) =
+			    strdup(*CFIELD(src, &keys[i], char *))) == NULL)
+				goto fail;
+			break;
+		case CT_LIST:
+			to = FIELD(dst, &keys[i], struct strlist);
+			from = CFIELD(src, &keys[i], struct strlist);
+			strlist_free(to);
+			if (from->n > 0 && (to->v = calloc(from->n,
+			    sizeof(*to->v))) == NULL)
+				goto fail;
+			for (j = 0; j < from->n; j++, to->n++)
+				if ((to->v[j] = strdup(from->v[j])) == NULL)
+					goto fail;
+			break;
+		case CT_INT:
+		case CT_DURATION:
+			*FIELD(dst, &keys[i], long) =
+			    *CFIELD(src, &keys[i], long);
+			break;
+		default:
+			*FIELD(dst, &keys[i], int) = *CFIELD(src, &keys[i], int);
+			break;
+		}
+	}
+	return 0;
+fail:
+	conf_free(dst);
+	return -1;
 }
 
 /* ---- the file --------------------------------------------------------- */

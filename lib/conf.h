@@ -20,6 +20,8 @@
  *   conf_each(c, all, fn, arg)
  *                           fn(name, value text, arg) for the same keys, in
  *                           table order; passwords are masked as in print
+ *   conf_copy(dst, src)     dst becomes an independent copy of src; 0, or
+ *                           -1 (out of memory) with dst freed
  *   conf_free(c)            release what conf_init/conf_load allocated
  *   conf_path(arg)          arg, else $OUTPOST_CONF, else the default path
  *   conf_load_path(c, arg, err, errlen)
@@ -70,6 +72,7 @@ struct conf {
 	int		 log_destination;	/* enum log_dest */
 	char		*user;
 	int		 on_error;		/* enum on_error */
+	char		*pid_file;		/* "": none; %p = program */
 
 	/* outpost-milter */
 	char		*milter_socket;
@@ -107,6 +110,7 @@ int	 conf_get_text(const struct conf *, const char *, char *, size_t);
 void	 conf_print(const struct conf *, FILE *, int);
 void	 conf_each(const struct conf *, int,
 	    void (*)(const char *, const char *, void *), void *);
+int	 conf_copy(struct conf *, const struct conf *);
 void	 conf_free(struct conf *);
 const char *conf_path(const char *);
 int	 conf_load_path(struct conf *, const char *, char *, size_t);

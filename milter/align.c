@@ -79,14 +79,15 @@ align_fini(void)
  * receiver evaluates it: MAIL FROM postmaster@domain from that address.
  */
 static int
-relay_spf(const char *domain, int *res, char *err, size_t errlen)
+relay_spf(const struct conf *c, const char *domain, int *res, char *err,
+    size_t errlen)
 {
 	struct spf_verdict	 v;
 	char			 from[300];
 	size_t			 i;
 
 	*res = DMARC_SPF_UNCHECKED;
-	if (G.conf.relay_addresses.n == 0 || *domain == '\0')
+	if (c->relay_addresses.n == 0 || *domain == '\0')
 		return 0;
 	if (G.spf == NULL) {
 		snprintf(err, errlen, "the SPF helper is not running");
@@ -94,8 +95,8 @@ relay_spf(const char *domain, int *res, char *err, size_t errlen)
 	}
 	snprintf(from, sizeof(from), "postmaster@%s", domain);
 	*res = DMARC_SPF_PASS;
-	for (i = 0; i < G.conf.relay_addresses.n; i++) {
-		if (spfhelper_check(G.spf, G.conf.relay_addresses.v[i], domain,
+	for (i = 0; i < c->relay_addresses.n; i++) {
+		if (spfhelper_check(G.spf, c->relay_addresses.v[i], domain,
 		    from, &v, err, errlen) < 0)
 			return -1;
 		if (v.result == SPFR_TEMPERROR) {
@@ -113,9 +114,9 @@ static int
 dns_failed(const struct mmsg *m, const char *from, const char *err,
     char *why, size_t whylen)
 {
-	int	 decide = G.conf.require_alignment == ALIGN_YES;
+	int	 decide = m->set->conf.require_alignment == ALIGN_YES;
 
-	if (decide && G.conf.dns_error_action == DNSERR_TEMPFAIL) {
+	if (decide && m->set->conf.dns_error_action == DNSERR_TEMPFAIL) {
 		log_warn("%s: dmarc from_domain=%s: cannot predict: %s",
 		    m->qid, from, err);
 		snprintf(why, whylen, "cannot check the DMARC policy of %s: "
@@ -138,7 +139,7 @@ align_judge(const struct mmsg *m, const char *from, const char *dkim_d,
 	char			 err[512];
 	int			 spf;
 
-	if (G.conf.require_alignment == ALIGN_NO ||
+	if (m->set->conf.require_alignment == ALIGN_NO ||
 	    (dkim_d != NULL && strcmp(dkim_d, from) == 0))
 		return ALIGN_OK;
 	if (dmarc_policy_lookup(&env, from, &pol, err, sizeof(err)) < 0)
@@ -154,8 +155,8 @@ align_judge(const struct mmsg *m, const char *from, const char *dkim_d,
 	if (dmarc_predict(&env, &in, &out, err, sizeof(err)) < 0)
 		return dns_failed(m, from, err, why, whylen);
 	if (!out.pass && !out.dkim_aligned && *m->env_domain != '\0' &&
-	    G.conf.relay_addresses.n > 0) {
-		if (relay_spf(m->env_domain, &spf, err, sizeof(err)) < 0)
+	    m->set->conf.relay_addresses.n > 0) {
+		if (relay_spf(&m->set->conf, m->env_domain, &spf, err, sizeof(err)) < 0)
 			return dns_failed(m, from, err, why, whylen);
 		in.spf = spf;
 		if (dmarc_predict(&env, &in, &out, err, sizeof(err)) < 0)
@@ -168,7 +169,7 @@ align_judge(const struct mmsg *m, const char *from, const char *dkim_d,
 			    from, m->env_domain);
 		return ALIGN_OK;
 	}
-	if (G.conf.require_alignment == ALIGN_YES &&
+	if (m->set->conf.require_alignment == ALIGN_YES &&
 	    out.policy != DMARC_NONE) {
 		log_info("%s: dmarc from_domain=%s env_domain=%s: refused: %s",
 		    m->qid, from, *m->env_domain ? m->env_domain : "<>",

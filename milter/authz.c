@@ -11,7 +11,9 @@
  * itself, or, with sign_subdomains = yes, its closest verified parent.
  *
  *   authz_init()          once, before the worker threads start
- *   authz_check(user, domain, out)
+ *   authz_check(conf, user, domain, out)
+ *       conf: the message's settings (authorize_senders, sign_subdomains,
+ *       policyd_unknown_user); Redis is reached as G.conf says.
  *       AUTHZ_OK, AUTHZ_REFUSE (out->why: the reply text) or AUTHZ_ERROR
  *       (out->why: what failed; Redis unreachable, slow or refusing).
  *       domain is normalised (mailaddr_domain_norm) or the raw text of a
@@ -475,7 +477,8 @@ allowed(const struct centry *u, const char *const *anc, size_t nanc)
 }
 
 int
-authz_check(const char *user, const char *domain, struct authz *out)
+authz_check(const struct conf *c, const char *user, const char *domain,
+    struct authz *out)
 {
 	struct centry	 u;
 	const char	*anc[MAX_LABELS];
@@ -490,22 +493,22 @@ authz_check(const char *user, const char *domain, struct authz *out)
 		return AUTHZ_ERROR;
 	if (user_entry(user, &u, out->why, sizeof(out->why)) < 0)
 		return AUTHZ_ERROR;
-	if (!u.known && G.conf.policyd_unknown_user == UNKNOWN_REJECT)
+	if (!u.known && c->policyd_unknown_user == UNKNOWN_REJECT)
 		rc = refuse(out, "unknown sending account %s", user);
 	else if (u.suspended)
 		rc = refuse(out, "sending account %s suspended: %s", user,
 		    u.reason && *u.reason ? u.reason : "no reason given");
-	else if (u.domains.n == 0 && G.conf.authorize_senders)
+	else if (u.domains.n == 0 && c->authorize_senders)
 		rc = refuse(out, "%s is not authorised to send as %s: the "
 		    "account has no sending domains", user, domain);
 	else if (u.domains.n > 0 && !allowed(&u, anc, nanc))
 		rc = refuse(out, "%s is not authorised to send as %s", user,
 		    domain);
 	centry_free_fields(&u);
-	if (rc != AUTHZ_OK || !G.conf.authorize_senders)
+	if (rc != AUTHZ_OK || !c->authorize_senders)
 		return rc;
 
-	if (!G.conf.sign_subdomains)
+	if (!c->sign_subdomains)
 		nanc = 1;
 	if (verified_states(anc, nanc, verified, out->why,
 	    sizeof(out->why)) < 0)

@@ -69,6 +69,7 @@ mmsg_free(struct mmsg *m)
 	if (m == NULL)
 		return NULL;
 	dsig_free(m->sig);
+	settings_put(m->set);
 	free(m->auth);
 	free(m->env_domain);
 	free(m->from);
@@ -133,22 +134,38 @@ mlfi_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
 		    (const void *)&((struct sockaddr_in *)(void *)sa)->sin_addr :
 		    (const void *)&((struct sockaddr_in6 *)(void *)sa)->sin6_addr;
 		inet_ntop(sa->sa_family, ip, c->addr, sizeof(c->addr));
-		for (size_t i = 0; i < G.ninternal && !c->internal; i++)
-			c->internal = cidr_match(&G.internal[i], sa);
+		memcpy(&c->sa, sa, sa->sa_family == AF_INET ?
+		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 	} else {
 		/* Mail submitted on the MTA itself (sendmail command). */
 		strcpy(c->addr, "local");
-		c->internal = 1;
+		c->sa.ss_family = AF_UNSPEC;
 	}
 	return step_reply(c, SMFIP_NR_CONN);
 }
 
+/* Is the client in internal_hosts (as the message's settings say)? */
 static int
-is_outbound(SMFICTX *ctx, const struct mconn *c, const char *auth)
+is_internal(const struct mconn *c, const struct msettings *s)
+{
+	size_t	 i;
+
+	if (c->sa.ss_family == AF_UNSPEC)
+		return 1;
+	for (i = 0; i < s->ninternal; i++)
+		if (cidr_match(&s->internal[i],
+		    (const struct sockaddr *)&c->sa))
+			return 1;
+	return 0;
+}
+
+static int
+is_outbound(SMFICTX *ctx, const struct mconn *c, const struct msettings *s,
+    const char *auth)
 {
 	const char	*dn;
 
-	switch (G.conf.milter_mode) {
+	switch (s->conf.milter_mode) {
 	case MODE_SIGN:
 		return 1;
 	case MODE_VERIFY:
@@ -156,11 +173,11 @@ is_outbound(SMFICTX *ctx, const struct mconn *c, const char *auth)
 	}
 	if (auth != NULL && *auth != '\0')
 		return 1;
-	if (c->internal)
+	if (is_internal(c, s))
 		return 1;
 	dn = smfi_getsymval(ctx, "{daemon_name}");
-	return G.conf.sign_daemon_name[0] != '\0' && dn != NULL &&
-	    strcmp(dn, G.conf.sign_daemon_name) == 0;
+	return s->conf.sign_daemon_name[0] != '\0' && dn != NULL &&
+	    strcmp(dn, s->conf.sign_daemon_name) == 0;
 }
 
 /*
@@ -199,20 +216,25 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct mconn	*c = conn_of(ctx);
 	struct mmsg	*m;
+	struct msettings *s;
 	const char	*auth;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	c->msg = mmsg_free(c->msg);
 	auth = smfi_getsymval(ctx, "{auth_authen}");
-	if (!is_outbound(ctx, c, auth))
+	s = settings_get();
+	if (!is_outbound(ctx, c, s, auth)) {
+		settings_put(s);
 		return SMFIS_ACCEPT;	/* verification: a later issue */
+	}
 	m = xcalloc(1, sizeof(*m));
+	m->set = s;
 	strcpy(m->qid, "-");
 	if (auth != NULL && *auth != '\0')
 		m->auth = xstrdup(auth);
 	m->env_domain = envelope_domain(argv[0]);
-	if ((m->sig = dsig_new(G.relaxed_header, G.relaxed_body)) == NULL) {
+	if ((m->sig = dsig_new(s->relaxed_header, s->relaxed_body)) == NULL) {
 		mmsg_free(m);
 		return SMFIS_TEMPFAIL;
 	}

@@ -8,7 +8,9 @@
  *   -n       check the configuration and the keys, report, and exit
  *
  * Start-up: configuration, key store (problems are warnings: a broken key
- * costs only its own domain), socket, privilege drop, libmilter's loop.
+ * costs only its own domain), socket, pid file, privilege drop,
+ * libmilter's loop.  SIGHUP reloads the keys and the reloadable settings
+ * (signals.c, settings.c).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -25,6 +27,7 @@
 #include "log.h"
 #include "version.h"
 #include "milter.h"
+#include "pidfile.h"
 #include "privdrop.h"
 #include "secret.h"
 #include "spfhelper.h"
@@ -51,25 +54,34 @@ load_conf(const char *arg)
 	}
 }
 
-/* Derive the per-process settings the callbacks read. */
-static void
-setup_globals(void)
-{
-	const char	*canon = G.conf.canonicalization;
-	const char	*slash = strchr(canon, '/');
-	size_t		 i;
+/*
+ * pid_file (hosts without systemd): refused at once, on stderr, when a
+ * live milter owns it; written after daemonising, while still root.
+ */
+static struct pidfile	 pidf = { "", -1, "" };
 
-	G.relaxed_header = strncmp(canon, "relaxed", 7) == 0;
-	G.relaxed_body = slash != NULL && strcmp(slash + 1, "relaxed") == 0;
-	G.sign_rsa = strlist_has(&G.conf.sign_algorithms, "rsa-sha256");
-	G.sign_ed25519 = strlist_has(&G.conf.sign_algorithms,
-	    "ed25519-sha256");
-	G.ninternal = G.conf.internal_hosts.n;
-	G.internal = xcalloc(G.ninternal, sizeof(*G.internal));
-	for (i = 0; i < G.ninternal; i++)
-		if (cidr_parse(G.conf.internal_hosts.v[i], &G.internal[i]) < 0)
-			fatal("internal_hosts: bad network \"%s\"",
-			    G.conf.internal_hosts.v[i]);
+static void
+pid_write(void)
+{
+	char	 err[1024];
+	uid_t	 uid = geteuid();
+	gid_t	 gid = getegid();
+
+	if (pidf.path[0] == '\0')
+		return;
+	if (uid == 0 && privdrop_lookup(G.conf.user, &uid, &gid, err,
+	    sizeof(err)) < 0)
+		fatal("%s", err);
+	if (pidfile_write(&pidf, uid, gid, err, sizeof(err)) < 0)
+		fatal("%s", err);
+}
+
+static void
+pid_remove(void)
+{
+	if (pidfile_remove(&pidf) < 0)
+		log_warn("pid_file %s: cannot remove: %s", pidf.path,
+		    strerror(errno));
 }
 
 static void
@@ -264,14 +276,19 @@ main(int argc, char **argv)
 	if (secret_conf_check(conf_path(conf_arg), &G.conf, err,
 	    sizeof(err)) > 0)
 		log_warn("%s", err);
-	setup_globals();
+	G.conf_arg = conf_arg;
+	settings_init(&G.conf);
 	if (check)
 		return check_config(conf_arg);
 
+	if (pidfile_init(&pidf, G.conf.pid_file, "outpost-milter", err,
+	    sizeof(err)) < 0)
+		fatal("%s", err);
 	open_socket();
 	/* Without syslog the log is stderr: keep it when detaching. */
 	if (!foreground && daemon(0, log_to_stderr()) < 0)
 		fatal("daemon: %s", strerror(errno));
+	pid_write();
 	/*
 	 * libspf2 runs in a process of its own, forked while we are still
 	 * root so that it can become nobody in an empty chroot: it must
@@ -299,6 +316,7 @@ main(int argc, char **argv)
 	 * use must outlive them.  Wait for the open connections to close,
 	 * and if some do not, exit without freeing the shared state.
 	 */
+	pid_remove();
 	if (!connections_wait(10)) {
 		log_warn("stopped with connections still open");
 		_exit(ch == MI_SUCCESS ? 0 : 1);
@@ -309,7 +327,7 @@ main(int argc, char **argv)
 	align_fini();
 	G.spf = spfhelper_stop(G.spf);
 	G.keys = keystore_free(G.keys);
-	free(G.internal);
+	settings_fini();
 	conf_free(&G.conf);
 	return ch == MI_SUCCESS ? 0 : 1;
 }

@@ -101,7 +101,7 @@ fail_reply(SMFICTX *ctx, const struct mconn *c, const struct mmsg *m,
 {
 	char	 w[320];
 
-	if (G.conf.on_error == ON_ERROR_ACCEPT) {
+	if (m->set->conf.on_error == ON_ERROR_ACCEPT) {
 		log_warn("%s: passed UNSIGNED (on_error = accept) %s: %s",
 		    m->qid, who(c, m, w, sizeof(w)), why);
 		return SMFIS_ACCEPT;
@@ -195,9 +195,9 @@ header_value(const struct mconn *c, const char *v)
 }
 
 static int
-alg_wanted(int alg)
+alg_wanted(const struct msettings *s, int alg)
 {
-	return alg == 0 ? G.sign_rsa : G.sign_ed25519;
+	return alg == 0 ? s->sign_rsa : s->sign_ed25519;
 }
 
 /*
@@ -209,8 +209,8 @@ sign_all(SMFICTX *ctx, const struct mconn *c, struct mmsg *m,
     const struct ks_result *ks,
     char *audit, size_t alen, char *why, size_t whylen)
 {
-	const struct strlist	*sh = &G.conf.sign_headers;
-	const struct strlist	*oh = &G.conf.oversign_headers;
+	const struct strlist	*sh = &m->set->conf.sign_headers;
+	const struct strlist	*oh = &m->set->conf.oversign_headers;
 	char			*value, *hv, err[256];
 	size_t			 i, nsig = 0;
 	long long		 now = (long long)time(NULL);
@@ -220,7 +220,7 @@ sign_all(SMFICTX *ctx, const struct mconn *c, struct mmsg *m,
 		return -1;
 	}
 	for (i = 0; i < ks->nkeys; i++) {
-		if (!alg_wanted(ks->keys[i].alg))
+		if (!alg_wanted(m->set, ks->keys[i].alg))
 			continue;
 		if (dsig_sign(m->sig, ks->keys[i].pkey, ks->domain,
 		    ks->keys[i].selector, (const char *const *)sh->v, sh->n,
@@ -266,7 +266,7 @@ authorise(SMFICTX *ctx, const struct mconn *c, const struct mmsg *m,
 	char		 why[600];
 	int		 v;
 
-	v = authz_check(m->auth, dom, &a);
+	v = authz_check(&m->set->conf, m->auth, dom, &a);
 	log_info("%s: sender user=%s env_domain=%s from_domain=%s "
 	    "verdict=%s%s%s", m->qid, m->auth,
 	    *m->env_domain ? m->env_domain : "<>", dom,
@@ -307,7 +307,7 @@ outbound_eom(SMFICTX *ctx, struct mconn *c, struct mmsg *m)
 		    "host name", m->qid, who(c, m, w, sizeof(w)), dom);
 		return SMFIS_ACCEPT;
 	}
-	keystore_lookup(G.keys, dom, G.conf.sign_subdomains, &ks);
+	keystore_lookup(G.keys, dom, m->set->conf.sign_subdomains, &ks);
 	if (ks.status == KS_ERROR) {
 		snprintf(why, sizeof(why), "cannot sign for %s: %s", dom,
 		    ks.err);

@@ -1,5 +1,6 @@
 /*
- * signals -- SIGHUP reloads the keys instead of stopping the milter.
+ * signals -- SIGHUP reloads the keys and outpost.conf instead of stopping
+ * the milter.
  *
  * libmilter blocks SIGHUP, SIGTERM and SIGINT and waits for them with
  * sigwait(3) in a thread of its own, where SIGHUP stops the milter like
@@ -7,7 +8,9 @@
  * libmilter is the only caller of sigwait() in this program, so the
  * definition below, which the dynamic linker binds in preference to libc's,
  * sees every signal libmilter waits for: SIGHUP asks the key store to
- * reload and is swallowed; every other signal goes to libmilter unchanged.
+ * reload, reads the configuration again (settings.c; here, in libmilter's
+ * signal thread, not in a signal handler) and is swallowed; every other
+ * signal goes to libmilter unchanged.
  */
 #include <errno.h>
 #include <signal.h>
@@ -34,7 +37,9 @@ sigwait(const sigset_t *set, int *sig)
 		}
 		if (s == SIGHUP && ready) {
 			keystore_request_reload(G.keys);
-			log_info("SIGHUP: keys will be reloaded");
+			log_info("SIGHUP: keys will be reloaded; reading the "
+			    "configuration again");
+			settings_reload(G.conf_arg);
 			continue;
 		}
 		*sig = s;

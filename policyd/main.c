@@ -6,6 +6,7 @@
  *   outpost-policyd [-c FILE] [-f] [-n]
  */
 #include <sys/resource.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "confcheck.h"
 #include "log.h"
 #include "version.h"
+#include "pidfile.h"
 #include "policyd.h"
 #include "privdrop.h"
 #include "secret.h"
@@ -78,6 +80,27 @@ check_config(const struct conf *c, const char *path)
 	return 0;
 }
 
+/*
+ * pid_file (hosts without systemd): written after daemonising and before
+ * the privilege drop; its directory, when created, belongs to user so
+ * that the daemon can remove the file at exit.
+ */
+static void
+pid_write(struct pidfile *pf, const char *user)
+{
+	char	 err[1024];
+	uid_t	 uid = geteuid();
+	gid_t	 gid = getegid();
+
+	if (pf->path[0] == '\0')
+		return;
+	if (uid == 0 && privdrop_lookup(user, &uid, &gid, err,
+	    sizeof(err)) < 0)
+		fatal("%s", err);
+	if (pidfile_write(pf, uid, gid, err, sizeof(err)) < 0)
+		fatal("%s", err);
+}
+
 struct hup {
 	struct conf	*conf;
 	const char	*path;
@@ -102,6 +125,7 @@ main(int argc, char **argv)
 	struct server		*srv;
 	struct event		*hupev;
 	struct hup		 hup;
+	struct pidfile		 pidf;
 	const char		*path = NULL;
 	char			 err[1024];
 	int			 ch, check = 0, fg = 0;
@@ -134,19 +158,23 @@ main(int argc, char **argv)
 	log_stamp(1);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
+	if (pidfile_init(&pidf, conf.pid_file, "outpost-policyd", err,
+	    sizeof(err)) < 0)
+		fatal("%s", err);
 	if ((base = event_base_new()) == NULL)
 		fatal("event_base_new failed");
 	if ((srv = server_new(base, &conf, err, sizeof(err))) == NULL ||
 	    server_listen(srv, err, sizeof(err)) < 0)
 		fatal("%s", err);
 
-	if (privdrop(conf.user, err, sizeof(err)) < 0)
-		fatal("%s", err);
-
 	/* Without syslog the log is stderr: keep it when detaching. */
 	if (!fg && (daemon(0, log_to_stderr()) < 0 ||
 	    event_reinit(base) < 0))
 		fatal("cannot become a daemon");
+	pid_write(&pidf, conf.user);
+
+	if (privdrop(conf.user, err, sizeof(err)) < 0)
+		fatal("%s", err);
 	log_info("started: listen=%zu address(es) redis=%s",
 	    conf.policyd_listen.n, conf.redis_address);
 	hup.conf = &conf;
@@ -155,6 +183,9 @@ main(int argc, char **argv)
 	    evsignal_add(hupev, NULL) < 0)
 		fatal("cannot handle SIGHUP");
 	server_run(srv);
+	if (pidfile_remove(&pidf) < 0)
+		log_warn("pid_file %s: cannot remove: %s", pidf.path,
+		    strerror(errno));
 	event_free(hupev);
 	server_free(srv);
 	event_base_free(base);
