@@ -41,8 +41,9 @@ ctl_list(struct ctl *ctl, struct redis *r, const char *what,
 
 	if ((names = redis_command(r, "SMEMBERS %s", set)) == NULL)
 		return ctl_redis_failed(ctl, r, what);
-	qsort(names->element, names->elements, sizeof(*names->element),
-	    name_cmp);
+	if (names->elements > 1)	/* element is NULL when empty */
+		qsort(names->element, names->elements,
+		    sizeof(*names->element), name_cmp);
 	for (i = 0; i < names->elements; i++)
 		ask(ctl, r, names->element[i]->str);
 	if (ctl->json) {

@@ -208,7 +208,8 @@ dkimkey_list(const char *dir, const char *domain, uid_t owner, gid_t group,
 			    act.sel[i]);
 	}
 	dkimkey_names_free(sels, nsel);
-	qsort(*info, k, sizeof(**info), cmp_info);
+	if (k > 1)
+		qsort(*info, k, sizeof(**info), cmp_info);
 	for (i = 0; i < k; i++) {
 		(*info)[i].active = dkimkey_active_has(&act,
 		    (*info)[i].selector);
