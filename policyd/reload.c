@@ -19,7 +19,18 @@
 /* Keys that take effect at the next request. */
 static const char *const live[] = {
 	"log_level", "on_error", "policyd_unknown_user", "default_plan",
-	NULL
+	"policyd_dry_run", "suppress_fold_case", NULL
+};
+
+/* Keys of the other programs: a change is not policyd's business. */
+static const char *const others[] = {
+	"keys_directory", "milter_socket", "milter_mode", "milter_timeout",
+	"internal_hosts", "sign_daemon_name", "sign_algorithms",
+	"canonicalization", "sign_headers", "oversign_headers",
+	"sign_subdomains", "authorize_senders", "authserv_id",
+	"dmarc_enforce", "milter_refunds", "relay_addresses",
+	"require_alignment", "dmarc_org_domain", "dns_error_action",
+	"dns_nameserver", "dns_timeout", NULL
 };
 
 struct rl {
@@ -29,12 +40,12 @@ struct rl {
 };
 
 static int
-is_live(const char *name)
+listed(const char *const *list, const char *name)
 {
 	size_t	 i;
 
-	for (i = 0; live[i] != NULL; i++)
-		if (strcmp(live[i], name) == 0)
+	for (i = 0; list[i] != NULL; i++)
+		if (strcmp(list[i], name) == 0)
 			return 1;
 	return 0;
 }
@@ -50,7 +61,12 @@ one(const char *name, const char *value, void *arg)
 	    conf_get_text(r->next, name, now, sizeof(now)) < 0 ||
 	    strcmp(was, now) == 0)
 		return;
-	if (!is_live(name)) {
+	if (listed(others, name)) {
+		log_debug("reload: %s changed (not used by outpost-policyd)",
+		    name);
+		return;
+	}
+	if (!listed(live, name)) {
 		log_warn("reload: %s changed: needs a restart (the running "
 		    "daemon keeps the old value)", name);
 		r->restart++;
