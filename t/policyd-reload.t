@@ -13,6 +13,7 @@ use PolicydTest;
 chdir "$FindBin::Bin/..";
 plan skip_all => 'redis-server not installed' unless redis_server();
 my $redis = redis_start('r1');
+redis_mark($redis);	# an outpost Redis (outpostctl init)
 my $d = daemon_start('p1', $redis, policyd_unknown_user => 'reject');
 sub rcpt { request(daemon_connect($d), sasl_username => 'ghost', protocol_state => 'RCPT', recipient => 'x@example.org') }
 sub rewrite {
