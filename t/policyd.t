@@ -264,7 +264,7 @@ sleep 0.2;
 }
 
 # accounting: one line per counted message, queue ID first
-like(slurp("$dir/main.log"), qr/^outpost-policyd: info: QH: counted user=hank recipients=2 size=1000$/m,
+like(slurp("$dir/main.log"), qr/^\S+ outpost-policyd\[\d+\]: info: QH: counted user=hank recipients=2 size=1000$/m,
     'END-OF-MESSAGE counted: the accounting line');
 
 # policyd_dry_run: limit refusals logged, the message admitted and
