@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "errf.h"
 #include "secret.h"
 #include "netaddr.h"
 
@@ -264,8 +265,7 @@ check_cidr(const char *v, char *err, size_t errlen)
 
 	if (cidr_parse(v, &c) == 0)
 		return 0;
-	snprintf(err, errlen, "not an IP address or network: \"%s\"", v);
-	return -1;
+	return errf(err, errlen, "not an IP address or network: \"%s\"", v);
 }
 
 /* One address, no network: relay_addresses are what receivers see. */
@@ -276,8 +276,7 @@ check_ip(const char *v, char *err, size_t errlen)
 
 	if (strchr(v, '/') == NULL && cidr_parse(v, &c) == 0)
 		return 0;
-	snprintf(err, errlen, "not an IP address: \"%s\"", v);
-	return -1;
+	return errf(err, errlen, "not an IP address: \"%s\"", v);
 }
 
 static int
@@ -290,9 +289,8 @@ check_canon(const char *v, char *err, size_t errlen)
 	for (i = 0; ok[i] != NULL; i++)
 		if (strcmp(v, ok[i]) == 0)
 			return 0;
-	snprintf(err, errlen, "expected HEADER/BODY, each relaxed or simple: "
-	    "\"%s\"", v);
-	return -1;
+	return errf(err, errlen, "expected HEADER/BODY, each relaxed or "
+	    "simple: \"%s\"", v);
 }
 
 static int
@@ -305,8 +303,7 @@ check_header(const char *v, char *err, size_t errlen)
 			break;
 	if (*p == '\0' && p != v)
 		return 0;
-	snprintf(err, errlen, "not a header field name: \"%s\"", v);
-	return -1;
+	return errf(err, errlen, "not a header field name: \"%s\"", v);
 }
 
 static int
@@ -321,9 +318,8 @@ check_redis(const char *v, char *err, size_t errlen)
 	    strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
 	    (v[0] != '[' || colon[-1] == ']'))
 		return 0;
-	snprintf(err, errlen, "expected HOST:PORT, [IPV6]:PORT, unix:/PATH or "
-	    "sentinel:HOST:PORT/NAME: \"%s\"", v);
-	return -1;
+	return errf(err, errlen, "expected HOST:PORT, [IPV6]:PORT, "
+	    "unix:/PATH or sentinel:HOST:PORT/NAME: \"%s\"", v);
 }
 
 static int
@@ -343,8 +339,7 @@ check_nameserver(const char *v, char *err, size_t errlen)
 		    strlen(at) && atoi(at) > 0 && atoi(at) < 65536)))
 			return 0;
 	}
-	snprintf(err, errlen, "expected IP or IP@PORT: \"%s\"", v);
-	return -1;
+	return errf(err, errlen, "expected IP or IP@PORT: \"%s\"", v);
 }
 
 static int
@@ -352,8 +347,7 @@ check_abspath(const char *v, char *err, size_t errlen)
 {
 	if (v[0] == '/')
 		return 0;
-	snprintf(err, errlen, "must be an absolute path: \"%s\"", v);
-	return -1;
+	return errf(err, errlen, "must be an absolute path: \"%s\"", v);
 }
 
 /* Empty (unset), or an absolute path. */
@@ -372,24 +366,19 @@ check_pidfile(const char *v, char *err, size_t errlen)
 
 	if (*v == '\0')
 		return 0;
-	if (v[0] != '/') {
-		snprintf(err, errlen, "pid_file must be an absolute path: "
+	if (v[0] != '/')
+		return errf(err, errlen, "pid_file must be an absolute path: "
 		    "\"%s\"", v);
-		return -1;
-	}
 	for (p = v; (p = strchr(p, '%')) != NULL; p += 2) {
-		if (p[1] != 'p') {
-			snprintf(err, errlen, "pid_file: only %%p (the program "
-			    "name) may follow a '%%': \"%s\"", v);
-			return -1;
-		}
+		if (p[1] != 'p')
+			return errf(err, errlen, "pid_file: only %%p (the "
+			    "program name) may follow a '%%': \"%s\"", v);
 		progs++;
 	}
-	if (progs == 0) {
-		snprintf(err, errlen, "pid_file must contain %%p, the program "
-		    "name, so that each daemon has its own file: \"%s\"", v);
-		return -1;
-	}
+	if (progs == 0)
+		return errf(err, errlen, "pid_file must contain %%p, the "
+		    "program name, so that each daemon has its own file: "
+		    "\"%s\"", v);
 	return 0;
 }
 
@@ -437,19 +426,17 @@ set_list(struct conf *c, const struct conf_key *k, const char *v, char *err,
 	size_t		 i;
 	char		 w[128];
 
-	if (conf_parse_list(v, &l) < 0) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (conf_parse_list(v, &l) < 0)
+		return errf(err, errlen, "out of memory");
 	if (l.n < (size_t)k->min) {
-		snprintf(err, errlen, "%s must not be empty", k->name);
+		errf(err, errlen, "%s must not be empty", k->name);
 		strlist_free(&l);
 		return -1;
 	}
 	for (i = 0; i < l.n; i++) {
 		if (k->words != NULL && word_index(k->words, l.v[i]) < 0) {
 			word_list(k->words, w, sizeof(w));
-			snprintf(err, errlen, "%s: unknown value \"%s\" "
+			errf(err, errlen, "%s: unknown value \"%s\" "
 			    "(expected %s)", k->name, l.v[i], w);
 			strlist_free(&l);
 			return -1;
@@ -476,56 +463,43 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 	case CT_STR:
 		if (k->check != NULL && k->check(v, err, errlen) < 0)
 			return -1;
-		if ((end = strdup(v)) == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
+		if ((end = strdup(v)) == NULL)
+			return errf(err, errlen, "out of memory");
 		free(*FIELD(c, k, char *));
 		*FIELD(c, k, char *) = end;
 		return 0;
 	case CT_INT:
 		errno = 0;
 		n = strtol(v, &end, 10);
-		if (*v == '\0' || *end != '\0' || errno != 0) {
-			snprintf(err, errlen, "%s: not a number: \"%s\"",
+		if (*v == '\0' || *end != '\0' || errno != 0)
+			return errf(err, errlen, "%s: not a number: \"%s\"",
 			    k->name, v);
-			return -1;
-		}
-		if (n < k->min || n > k->max) {
-			snprintf(err, errlen, "%s: %ld is out of range "
+		if (n < k->min || n > k->max)
+			return errf(err, errlen, "%s: %ld is out of range "
 			    "(%ld..%ld)", k->name, n, k->min, k->max);
-			return -1;
-		}
 		*FIELD(c, k, long) = n;
 		return 0;
 	case CT_DURATION:
-		if (conf_parse_duration(v, &n) < 0) {
-			snprintf(err, errlen, "%s: not a duration: \"%s\" "
+		if (conf_parse_duration(v, &n) < 0)
+			return errf(err, errlen, "%s: not a duration: \"%s\" "
 			    "(examples: 500ms, 5s, 2m, 1h, 1d)", k->name, v);
-			return -1;
-		}
-		if (n < k->min || n > k->max) {
-			snprintf(err, errlen, "%s: %s is out of range "
+		if (n < k->min || n > k->max)
+			return errf(err, errlen, "%s: %s is out of range "
 			    "(%ldms..%lds)", k->name, v, k->min,
 			    k->max / 1000);
-			return -1;
-		}
 		*FIELD(c, k, long) = n;
 		return 0;
 	case CT_BOOL:
-		if (conf_parse_bool(v, &i) < 0) {
-			snprintf(err, errlen, "%s: expected yes or no: \"%s\"",
-			    k->name, v);
-			return -1;
-		}
+		if (conf_parse_bool(v, &i) < 0)
+			return errf(err, errlen, "%s: expected yes or no: "
+			    "\"%s\"", k->name, v);
 		*FIELD(c, k, int) = i;
 		return 0;
 	case CT_ENUM:
 		if ((i = word_index(k->words, v)) < 0) {
 			word_list(k->words, w, sizeof(w));
-			snprintf(err, errlen, "%s: unknown value \"%s\" "
+			return errf(err, errlen, "%s: unknown value \"%s\" "
 			    "(expected %s)", k->name, v, w);
-			return -1;
 		}
 		*FIELD(c, k, int) = k->words == w_level ? level_val[i] : i;
 		return 0;
@@ -541,10 +515,8 @@ conf_set(struct conf *c, const char *name, const char *value, char *err,
 {
 	const struct conf_key	*k;
 
-	if ((k = find_key(name)) == NULL) {
-		snprintf(err, errlen, "unknown parameter \"%s\"", name);
-		return -1;
-	}
+	if ((k = find_key(name)) == NULL)
+		return errf(err, errlen, "unknown parameter \"%s\"", name);
 	return set_value(c, k, value, err, errlen);
 }
 
@@ -643,29 +615,21 @@ apply_line(struct conf *c, char *line, const char *path, int lineno,
 	const struct conf_key	*k;
 	char			*eq, *name, *value, why[512];
 
-	if ((eq = strchr(line, '=')) == NULL) {
-		snprintf(err, errlen, "%s:%d: expected \"name = value\"",
+	if ((eq = strchr(line, '=')) == NULL)
+		return errf(err, errlen, "%s:%d: expected \"name = value\"",
 		    path, lineno);
-		return -1;
-	}
 	*eq = '\0';
 	name = trim(line);
 	value = trim(eq + 1);
-	if ((k = find_key(name)) == NULL) {
-		snprintf(err, errlen, "%s:%d: unknown parameter \"%s\"",
+	if ((k = find_key(name)) == NULL)
+		return errf(err, errlen, "%s:%d: unknown parameter \"%s\"",
 		    path, lineno, name);
-		return -1;
-	}
-	if (seen[k - keys]) {
-		snprintf(err, errlen, "%s:%d: %s is set twice", path, lineno,
+	if (seen[k - keys])
+		return errf(err, errlen, "%s:%d: %s is set twice", path, lineno,
 		    name);
-		return -1;
-	}
 	seen[k - keys] = 1;
-	if (set_value(c, k, value, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
-		return -1;
-	}
+	if (set_value(c, k, value, why, sizeof(why)) < 0)
+		return errf(err, errlen, "%s:%d: %s", path, lineno, why);
 	return 0;
 }
 
@@ -682,25 +646,20 @@ read_file(struct conf *c, FILE *fp, const char *path, char *err,
 	while (fgets(buf, sizeof(buf), fp) != NULL) {
 		lineno++;
 		len = strlen(buf);
-		if (len == sizeof(buf) - 1 && buf[len - 1] != '\n') {
-			snprintf(err, errlen, "%s:%d: line too long", path,
+		if (len == sizeof(buf) - 1 && buf[len - 1] != '\n')
+			return errf(err, errlen, "%s:%d: line too long", path,
 			    lineno);
-			return -1;
-		}
 		if (buf[0] == '#' || trim(buf)[0] == '\0' ||
 		    trim(buf)[0] == '#')
 			continue;
 		if (isspace((unsigned char)buf[0])) {
-			if (!have) {
-				snprintf(err, errlen, "%s:%d: continuation "
+			if (!have)
+				return errf(err, errlen, "%s:%d: continuation "
 				    "line without a parameter", path, lineno);
-				return -1;
-			}
 			if (strlen(logical) + strlen(buf) + 2 >=
 			    sizeof(logical)) {
-				snprintf(err, errlen, "%s:%d: value too long",
-				    path, start);
-				return -1;
+				return errf(err, errlen, "%s:%d: value too "
+				    "long", path, start);
 			}
 			strcat(logical, " ");
 			strcat(logical, trim(buf));
@@ -713,11 +672,9 @@ read_file(struct conf *c, FILE *fp, const char *path, char *err,
 		start = lineno;
 		have = 1;
 	}
-	if (ferror(fp)) {
-		snprintf(err, errlen, "%s: read error: %s", path,
+	if (ferror(fp))
+		return errf(err, errlen, "%s: read error: %s", path,
 		    strerror(errno));
-		return -1;
-	}
 	if (have && apply_line(c, logical, path, start, seen, err, errlen) < 0)
 		return -1;
 	return 0;
@@ -731,7 +688,7 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 
 	conf_init(c);
 	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		errf(err, errlen, "%s: %s", path, strerror(errno));
 		conf_free(c);
 		return -1;
 	}

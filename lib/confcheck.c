@@ -8,6 +8,7 @@
 
 #include "conf.h"
 #include "confcheck.h"
+#include "errf.h"
 #include "netaddr.h"
 #include "privdrop.h"
 #include "redis.h"
@@ -97,7 +98,7 @@ confcheck_redis(const struct conf *c, const char *path, char *err,
 		redis_free(r);
 		return 0;
 	}
-	snprintf(err, errlen, "Redis at %s does not answer now: %s (not a "
+	errf(err, errlen, "Redis at %s does not answer now: %s (not a "
 	    "configuration error: the daemon retries)", c->redis_address,
 	    redis_errstr(r));
 	redis_free(r);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errf.h"
 #include "limit.h"
 
 static const char *const dim_names[LIMIT_NDIM] = {
@@ -163,12 +164,10 @@ static int
 window_err(const char *text, const char *w, int r, char *err, size_t errlen)
 {
 	if (r == -2)
-		snprintf(err, errlen, "%s: window \"%s\" out of range "
+		return errf(err, errlen, "%s: window \"%s\" out of range "
 		    "(1s to 365d, or month)", text, w);
-	else
-		snprintf(err, errlen, "%s: bad window \"%s\" " WINDOW_EXAMPLES,
-		    text, w);
-	return -1;
+	return errf(err, errlen, "%s: bad window \"%s\" " WINDOW_EXAMPLES,
+	    text, w);
 }
 
 /* The part after '=': "COUNT/WINDOW", "none" or "none/WINDOW". */
@@ -192,33 +191,23 @@ parse_value(const char *text, const char *v, struct limit *l, char *err,
 			return window_err(text, slash + 1, r, err, errlen);
 		return 0;
 	}
-	if (slash == NULL) {
-		snprintf(err, errlen, "%s: missing \"/WINDOW\" "
+	if (slash == NULL)
+		return errf(err, errlen, "%s: missing \"/WINDOW\" "
 		    "(e.g. %.*s/1h)", text, (int)(v - text) + (int)n, text);
-		return -1;
-	}
-	if (n == 0 || n >= sizeof(cnt)) {
-		snprintf(err, errlen, "%s: bad count \"%.*s\" " COUNT_EXAMPLES,
-		    text, (int)n, v);
-		return -1;
-	}
+	if (n == 0 || n >= sizeof(cnt))
+		return errf(err, errlen, "%s: bad count \"%.*s\" "
+		    COUNT_EXAMPLES, text, (int)n, v);
 	memcpy(cnt, v, n);
 	cnt[n] = '\0';
-	if ((r = limit_parse_count(cnt, &l->count)) == -1) {
-		snprintf(err, errlen, "%s: bad count \"%s\" " COUNT_EXAMPLES,
+	if ((r = limit_parse_count(cnt, &l->count)) == -1)
+		return errf(err, errlen, "%s: bad count \"%s\" " COUNT_EXAMPLES,
 		    text, cnt);
-		return -1;
-	}
-	if (r == -3) {
-		snprintf(err, errlen, "%s: count must be at least 1 (to stop "
-		    "a user sending, use \"user suspend\")", text);
-		return -1;
-	}
-	if (r == -2) {
-		snprintf(err, errlen, "%s: count \"%s\" too large "
+	if (r == -3)
+		return errf(err, errlen, "%s: count must be at least 1 (to "
+		    "stop a user sending, use \"user suspend\")", text);
+	if (r == -2)
+		return errf(err, errlen, "%s: count \"%s\" too large "
 		    "(at most 1000000G)", text, cnt);
-		return -1;
-	}
 	if ((r = limit_parse_window(slash + 1, &l->window)) < 0)
 		return window_err(text, slash + 1, r, err, errlen);
 	return 0;
@@ -232,11 +221,9 @@ limit_parse(const char *text, struct limit *l, char *err, size_t errlen)
 	size_t		 n;
 
 	memset(l, 0, sizeof(*l));
-	if ((eq = strchr(text, '=')) == NULL) {
-		snprintf(err, errlen, "%s: expected DIMENSION=COUNT/WINDOW "
+	if ((eq = strchr(text, '=')) == NULL)
+		return errf(err, errlen, "%s: expected DIMENSION=COUNT/WINDOW "
 		    "(e.g. messages=100/1h)", text);
-		return -1;
-	}
 	n = (size_t)(eq - text);
 	if (n >= sizeof(dim))
 		n = sizeof(dim) - 1;
@@ -244,10 +231,9 @@ limit_parse(const char *text, struct limit *l, char *err, size_t errlen)
 	dim[n] = '\0';
 	if ((size_t)(eq - text) >= sizeof(dim) ||
 	    (l->dim = limit_dim_lookup(dim)) < 0) {
-		snprintf(err, errlen, "%s: unknown dimension \"%.*s\" "
+		return errf(err, errlen, "%s: unknown dimension \"%.*s\" "
 		    "(messages, recipients or bytes)", text,
 		    (int)(eq - text), text);
-		return -1;
 	}
 	return parse_value(text, eq + 1, l, err, errlen);
 }

@@ -169,6 +169,46 @@ LOGFN(log_info, LOG_INFO)
 LOGFN(log_warn, LOG_WARNING)
 LOGFN(log_err, LOG_ERR)
 
+/* The line with ": strerror(e)" appended; e is errno as the caller saw it. */
+static void
+log_verrno(int level, int e, const char *fmt, va_list ap)
+{
+	char	 line[4096];
+
+	if (!log_enabled(level))
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	log_msg(level, "%s: %s", line, strerror(e));
+}
+
+#define LOGFN_ERRNO(name, level)			\
+void							\
+name(const char *fmt, ...)				\
+{							\
+	va_list	 ap;					\
+	int	 e = errno;				\
+							\
+	va_start(ap, fmt);				\
+	log_verrno(level, e, fmt, ap);			\
+	va_end(ap);					\
+	errno = e;					\
+}
+LOGFN_ERRNO(log_warn_errno, LOG_WARNING)
+LOGFN_ERRNO(log_err_errno, LOG_ERR)
+
+void
+fatal_errno(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 line[4096];
+	int	 e = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fatal("%s: %s", line, strerror(e));
+}
+
 void
 fatal(const char *fmt, ...)
 {

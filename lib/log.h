@@ -17,6 +17,10 @@
  *                                 printf-checked; the logger decides
  *                                 whether the level is emitted
  *   fatal(fmt, ...)               log at LOG_CRIT and exit(1)
+ *   log_warn_errno/log_err_errno(fmt, ...), fatal_errno(fmt, ...)
+ *                                 the same with ": strerror(errno)"
+ *                                 appended (errno as on entry; the
+ *                                 log functions leave it unchanged)
  *   log_enabled(level)            1 if a message at level would be written
  *
  * Callers put the queue ID first when they know it: "3F2A1C: signed ...".
@@ -42,5 +46,9 @@ void	 log_info(const char *, ...) PRINTFLIKE(1, 2);
 void	 log_warn(const char *, ...) PRINTFLIKE(1, 2);
 void	 log_err(const char *, ...) PRINTFLIKE(1, 2);
 void	 fatal(const char *, ...) PRINTFLIKE(1, 2) __attribute__((noreturn));
+void	 log_warn_errno(const char *, ...) PRINTFLIKE(1, 2);
+void	 log_err_errno(const char *, ...) PRINTFLIKE(1, 2);
+void	 fatal_errno(const char *, ...) PRINTFLIKE(1, 2)
+	    __attribute__((noreturn));
 
 #endif

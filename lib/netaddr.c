@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errf.h"
 #include "netaddr.h"
 
 static int
@@ -29,62 +30,46 @@ netaddr_parse(const char *text, struct netaddr *a, char *err, size_t errlen)
 	memset(a, 0, sizeof(*a));
 	if (strncmp(text, "unix:", 5) == 0) {
 		a->kind = NETADDR_UNIX;
-		if (text[5] != '/') {
-			snprintf(err, errlen, "unix socket path must be absolute: "
+		if (text[5] != '/')
+			return errf(err, errlen, "unix socket path must be "
+			    "absolute: \"%s\"", text);
+		if (strlen(text + 5) >= sizeof(a->path))
+			return errf(err, errlen, "unix socket path too long: "
 			    "\"%s\"", text);
-			return -1;
-		}
-		if (strlen(text + 5) >= sizeof(a->path)) {
-			snprintf(err, errlen, "unix socket path too long: \"%s\"",
-			    text);
-			return -1;
-		}
 		strcpy(a->path, text + 5);
 		return 0;
 	}
-	if (strncmp(text, "inet:", 5) != 0) {
-		snprintf(err, errlen, "address must start with unix: or inet: "
-		    "(\"%s\")", text);
-		return -1;
-	}
+	if (strncmp(text, "inet:", 5) != 0)
+		return errf(err, errlen, "address must start with unix: or "
+		    "inet: (\"%s\")", text);
 	a->kind = NETADDR_INET;
 	hp = text + 5;
 	if (*hp == '[') {
 		const char *close = strchr(hp, ']');
 
-		if (close == NULL || close[1] != ':') {
-			snprintf(err, errlen, "bad IPv6 address, expected "
+		if (close == NULL || close[1] != ':')
+			return errf(err, errlen, "bad IPv6 address, expected "
 			    "inet:[ADDR]:PORT (\"%s\")", text);
-			return -1;
-		}
 		hlen = (size_t)(close - hp - 1);
 		hp++;
 		colon = close + 1;
 		a->v6 = 1;
 	} else {
 		colon = strrchr(hp, ':');
-		if (colon == NULL) {
-			snprintf(err, errlen, "missing port, expected "
+		if (colon == NULL)
+			return errf(err, errlen, "missing port, expected "
 			    "inet:HOST:PORT (\"%s\")", text);
-			return -1;
-		}
 		hlen = (size_t)(colon - hp);
-		if (memchr(hp, ':', hlen) != NULL) {
-			snprintf(err, errlen, "IPv6 host must be bracketed: "
+		if (memchr(hp, ':', hlen) != NULL)
+			return errf(err, errlen, "IPv6 host must be bracketed: "
 			    "inet:[ADDR]:PORT (\"%s\")", text);
-			return -1;
-		}
 	}
-	if (hlen == 0 || hlen >= sizeof(a->host)) {
-		snprintf(err, errlen, "bad host in \"%s\"", text);
-		return -1;
-	}
+	if (hlen == 0 || hlen >= sizeof(a->host))
+		return errf(err, errlen, "bad host in \"%s\"", text);
 	memcpy(a->host, hp, hlen);
 	a->host[hlen] = '\0';
-	if (!valid_port(colon + 1) || strlen(colon + 1) >= sizeof(a->port)) {
-		snprintf(err, errlen, "bad port in \"%s\"", text);
-		return -1;
-	}
+	if (!valid_port(colon + 1) || strlen(colon + 1) >= sizeof(a->port))
+		return errf(err, errlen, "bad port in \"%s\"", text);
 	strcpy(a->port, colon + 1);
 	return 0;
 }

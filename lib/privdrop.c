@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "errf.h"
 #include "privdrop.h"
 
 int
@@ -17,11 +18,9 @@ privdrop_lookup(const char *user, uid_t *uid, gid_t *gid, char *err,
 	struct passwd	*pw;
 
 	errno = 0;
-	if ((pw = getpwnam(user)) == NULL) {
-		snprintf(err, errlen, "user \"%s\": %s", user,
+	if ((pw = getpwnam(user)) == NULL)
+		return errf(err, errlen, "user \"%s\": %s", user,
 		    errno ? strerror(errno) : "no such account");
-		return -1;
-	}
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
 	return 0;
@@ -37,20 +36,14 @@ privdrop(const char *user, char *err, size_t errlen)
 		return 0;
 	if (privdrop_lookup(user, &uid, &gid, err, errlen) < 0)
 		return -1;
-	if (uid == 0) {
-		snprintf(err, errlen, "refusing to run as root (user = %s)",
+	if (uid == 0)
+		return errf(err, errlen, "refusing to run as root (user = %s)",
 		    user);
-		return -1;
-	}
-	if (initgroups(user, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
-		snprintf(err, errlen, "cannot switch to user %s: %s", user,
+	if (initgroups(user, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+		return errf(err, errlen, "cannot switch to user %s: %s", user,
 		    strerror(errno));
-		return -1;
-	}
-	if (setuid(0) == 0) {
-		snprintf(err, errlen, "could regain root after switching to "
+	if (setuid(0) == 0)
+		return errf(err, errlen, "could regain root after switching to "
 		    "%s", user);
-		return -1;
-	}
 	return 0;
 }

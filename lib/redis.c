@@ -13,6 +13,7 @@
 #include <openssl/sha.h>
 
 #include "conf.h"
+#include "errf.h"
 #include "redis.h"
 
 #define BACKOFF_MIN_MS	100
@@ -53,17 +54,13 @@ redis_addr_parse(const char *text, struct redis_addr *a, char *err,
 	long		 port;
 
 	memset(a, 0, sizeof(*a));
-	if (strncmp(text, "sentinel:", 9) == 0) {
-		snprintf(err, errlen, "redis_address %s: Redis Sentinel is not "
-		    "supported yet", text);
-		return -1;
-	}
+	if (strncmp(text, "sentinel:", 9) == 0)
+		return errf(err, errlen, "redis_address %s: Redis Sentinel is "
+		    "not supported yet", text);
 	if (strncmp(text, "unix:", 5) == 0) {
-		if (text[5] != '/' || strlen(text + 5) >= sizeof(a->path)) {
-			snprintf(err, errlen, "redis_address %s: bad unix "
+		if (text[5] != '/' || strlen(text + 5) >= sizeof(a->path))
+			return errf(err, errlen, "redis_address %s: bad unix "
 			    "socket path", text);
-			return -1;
-		}
 		a->unix_socket = 1;
 		strcpy(a->path, text + 5);
 		return 0;
@@ -87,9 +84,8 @@ redis_addr_parse(const char *text, struct redis_addr *a, char *err,
 	a->port = (int)port;
 	return 0;
 bad:
-	snprintf(err, errlen, "redis_address %s: expected HOST:PORT, "
+	return errf(err, errlen, "redis_address %s: expected HOST:PORT, "
 	    "[IPV6]:PORT or unix:/PATH", text);
-	return -1;
 }
 
 struct redis *
@@ -98,7 +94,7 @@ redis_new(const struct conf *conf, char *err, size_t errlen)
 	struct redis	*r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (redis_addr_parse(conf->redis_address, &r->addr, err, errlen) < 0) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "errf.h"
 #include "pscript.h"
 #include "redis.h"
 #include "refund.h"
@@ -21,17 +22,14 @@ policy_refund(struct redis *r, const struct conf *c, const char *user,
 
 	if (schema_key_queue(c, user, queue_id, qkey, sizeof(qkey)) < 0 ||
 	    schema_key_user(c, user, "c:", base, sizeof(base)) < 0) {
-		snprintf(err, errlen, "refund: invalid user \"%s\" or queue id "
-		    "\"%s\"", user, queue_id);
-		return -1;
+		return errf(err, errlen, "refund: invalid user \"%s\" or queue "
+		    "id \"%s\"", user, queue_id);
 	}
 	argv[0] = qkey;
 	argv[1] = base;
-	if ((rep = redis_eval(r, pscript_refund, 1, 2, argv, NULL)) == NULL) {
-		snprintf(err, errlen, "refund %s: %s", queue_id,
+	if ((rep = redis_eval(r, pscript_refund, 1, 2, argv, NULL)) == NULL)
+		return errf(err, errlen, "refund %s: %s", queue_id,
 		    redis_errstr(r));
-		return -1;
-	}
 	n = rep->type == REDIS_REPLY_INTEGER ? (int)rep->integer : 0;
 	freeReplyObject(rep);
 	return n;

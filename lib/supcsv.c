@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "errf.h"
 #include "supcsv.h"
 
 #define NFIELDS		4
@@ -130,22 +131,18 @@ split(const char *s, size_t n, char f[NFIELDS][FIELD_MAX], int quoted[NFIELDS],
 	int	 nf = 0;
 
 	for (;;) {
-		if (nf == NFIELDS) {
-			snprintf(err, errlen, "more than 4 fields (expected "
+		if (nf == NFIELDS)
+			return errf(err, errlen, "more than 4 fields (expected "
 			    SUPCSV_HEADER ")");
-			return -1;
-		}
 		while (i < n && (s[i] == ' ' || s[i] == '\t'))
 			i++;
 		k = 0;
 		quoted[nf] = i < n && s[i] == '"';
 		if (quoted[nf]) {
 			for (i++;; i++) {
-				if (i == n) {
-					snprintf(err, errlen, "field %d: "
+				if (i == n)
+					return errf(err, errlen, "field %d: "
 					    "unterminated quote", nf + 1);
-					return -1;
-				}
 				if (s[i] == '"' && (i + 1 == n ||
 				    s[i + 1] != '"'))
 					break;
@@ -156,18 +153,15 @@ split(const char *s, size_t n, char f[NFIELDS][FIELD_MAX], int quoted[NFIELDS],
 			}
 			for (i++; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
 				;
-			if (i < n && s[i] != ',') {
-				snprintf(err, errlen, "field %d: text after "
+			if (i < n && s[i] != ',')
+				return errf(err, errlen, "field %d: text after "
 				    "the closing quote", nf + 1);
-				return -1;
-			}
 		} else {
 			for (; i < n && s[i] != ','; i++) {
-				if (s[i] == '"') {
-					snprintf(err, errlen, "field %d: quote "
-					    "inside an unquoted field", nf + 1);
-					return -1;
-				}
+				if (s[i] == '"')
+					return errf(err, errlen, "field %d: "
+					    "quote inside an unquoted field",
+					    nf + 1);
 				if (k + 1 < FIELD_MAX)
 					f[nf][k++] = s[i];
 			}
@@ -188,9 +182,8 @@ parse_date_field(const char *name, const char *v, long long *t, char *err,
 {
 	if (supcsv_parse_time(v, t) == 0)
 		return 0;
-	snprintf(err, errlen, "bad %s date \"%.64s\" (ISO 8601 UTC, e.g. "
+	return errf(err, errlen, "bad %s date \"%.64s\" (ISO 8601 UTC, e.g. "
 	    "2026-11-28T10:00:00Z)", name, v);
-	return -1;
 }
 
 /* Fill rec from the split fields; 1 or -1. */
@@ -202,15 +195,13 @@ fill(char f[NFIELDS][FIELD_MAX], int nf, long long now,
 
 	if (mailaddr_norm(f[0], rec->address, sizeof(rec->address), e,
 	    sizeof(e)) < 0) {
-		snprintf(err, errlen, "bad address \"%.256s\": %s", f[0], e);
-		return -1;
+		return errf(err, errlen, "bad address \"%.256s\": %s", f[0], e);
 	}
 	rec->reason = SUP_MANUAL;
 	if (nf > 1 && f[1][0] != '\0' &&
 	    (rec->reason = supcsv_reason_lookup(f[1])) < 0) {
-		snprintf(err, errlen, "bad reason \"%.64s\" (hard-bounce, "
+		return errf(err, errlen, "bad reason \"%.64s\" (hard-bounce, "
 		    "complaint, unsubscribe or manual)", f[1]);
-		return -1;
 	}
 	rec->created = now;
 	if (nf > 2 && f[2][0] != '\0' &&
@@ -221,11 +212,9 @@ fill(char f[NFIELDS][FIELD_MAX], int nf, long long now,
 		if (parse_date_field("expires", f[3], &rec->expires, err,
 		    errlen) < 0)
 			return -1;
-		if (rec->expires <= rec->created) {
-			snprintf(err, errlen, "expires %s is not after created",
-			    f[3]);
-			return -1;
-		}
+		if (rec->expires <= rec->created)
+			return errf(err, errlen, "expires %s is not after "
+			    "created", f[3]);
 	}
 	return 1;
 }
@@ -241,15 +230,11 @@ supcsv_parse(const char *line, size_t n, long long now,
 		n--;
 	if (n > 0 && line[n - 1] == '\r')
 		n--;
-	if (memchr(line, '\0', n) != NULL) {
-		snprintf(err, errlen, "NUL byte in line");
-		return -1;
-	}
-	if (n >= SUPCSV_LINE_MAX) {
-		snprintf(err, errlen, "line longer than %d bytes",
+	if (memchr(line, '\0', n) != NULL)
+		return errf(err, errlen, "NUL byte in line");
+	if (n >= SUPCSV_LINE_MAX)
+		return errf(err, errlen, "line longer than %d bytes",
 		    SUPCSV_LINE_MAX - 1);
-		return -1;
-	}
 	if ((nf = split(line, n, f, quoted, err, errlen)) < 0)
 		return -1;
 	if (nf == 1 && !quoted[0] && f[0][0] == '\0')

@@ -80,8 +80,7 @@ static void
 pid_remove(void)
 {
 	if (pidfile_remove(&pidf) < 0)
-		log_warn("pid_file %s: cannot remove: %s", pidf.path,
-		    strerror(errno));
+		log_warn_errno("pid_file %s: cannot remove", pidf.path);
 }
 
 static void
@@ -287,7 +286,7 @@ main(int argc, char **argv)
 	open_socket();
 	/* Without syslog the log is stderr: keep it when detaching. */
 	if (!foreground && daemon(0, log_to_stderr()) < 0)
-		fatal("daemon: %s", strerror(errno));
+		fatal_errno("daemon");
 	pid_write();
 	/*
 	 * libspf2 runs in a process of its own, forked while we are still

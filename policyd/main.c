@@ -184,8 +184,7 @@ main(int argc, char **argv)
 		fatal("cannot handle SIGHUP");
 	server_run(srv);
 	if (pidfile_remove(&pidf) < 0)
-		log_warn("pid_file %s: cannot remove: %s", pidf.path,
-		    strerror(errno));
+		log_warn_errno("pid_file %s: cannot remove", pidf.path);
 	event_free(hupev);
 	server_free(srv);
 	event_base_free(base);

@@ -15,11 +15,7 @@ chmod 755 "$T"
 RUNUSER=$(id -un)
 [ "$RUNUSER" = root ] && id outpost >/dev/null 2>&1 && RUNUSER=outpost
 mkdir -m 755 "$T/keys"
-redis-server --port 0 --unixsocket "$T/redis.sock" --save '' \
-    --appendonly no --dir "$T" >/dev/null 2>&1 &
-RPID=$!
-te_on_exit "kill $RPID"
-te_wait redis-cli -s "$T/redis.sock" ping
+te_redis_start
 plan 15
 
 # conf NAME LINE...: $T/NAME.conf, the lines after a common head.

@@ -1,20 +1,10 @@
-#!/bin/sh
+#!/bin/bash
 # outpostctl config: the settings in effect that differ from the defaults,
 # every setting with --all, JSON with --json, and the loader's errors.
 CTL=ctl/outpostctl
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-n=0
-fail=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
-is() {
-	n=$((n + 1))
-	if [ "$1" = "$2" ]; then echo "ok $n - $3"; else
-		echo "not ok $n - $3"; echo "#      got: '$1'"; echo "# expected: '$2'"; fail=1; fi
-}
+. t/lib/tap.sh
 
 cat >"$T/a.conf" <<X
 # a comment
@@ -58,5 +48,4 @@ is "$err" "$($CTL -c "$T/a.conf" config)" "OUTPOST_CONF names the file"
 $CTL -c "$T/a.conf" config --bogus >/dev/null 2>&1
 is "$?" 2 "usage error: exit 2"
 
-echo "1..$n"
-exit $fail
+done_testing

@@ -15,40 +15,19 @@ use IO::Socket::UNIX;
 use POSIX ();
 use JSON::PP;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use PolicydTest qw(redis_server redis_start);
 
 my $root = abs_path(dirname($0) . '/..');
 my $ctl = "$root/ctl/outpostctl";
-my $redis = '/usr/bin/redis-server';
-plan skip_all => 'redis-server not installed' unless -x $redis;
+plan skip_all => 'redis-server not installed' unless redis_server();
 plan skip_all => "$ctl not built" unless -x $ctl;
 
 my $T = tempdir('ctl-policy-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-my $sock = "$T/redis.sock";
-my $pidfile = "$T/redis.pid";
-END { stop_redis() }
-$SIG{INT} = $SIG{TERM} = sub { stop_redis(); exit 1 };
-
-sub stop_redis {
-	return unless defined $pidfile && -e $pidfile;
-	open my $fh, '<', $pidfile or return;
-	my $pid = <$fh>;
-	close $fh;
-	return unless $pid && $pid + 0 > 0;
-	kill 'TERM', $pid + 0;
-	# Wait for it to go, so the temporary directory can be removed.
-	for (1 .. 100) {
-		last unless kill 0, $pid + 0;
-		select(undef, undef, undef, 0.05);
-	}
-	unlink $pidfile;
-}
-
-system($redis, '--port', '0', '--unixsocket', $sock, '--save', '',
-    '--appendonly', 'no', '--daemonize', 'yes', '--pidfile', $pidfile,
-    '--dir', $T, '--logfile', "$T/redis.log") == 0
-    or BAIL_OUT('cannot start redis-server');
-for (1 .. 200) { last if -S $sock; select(undef, undef, undef, 0.05) }
--S $sock or BAIL_OUT('redis-server did not create its socket');
+# The Perl tests' one way to start Redis (t/lib/PolicydTest.pm): a private
+# server on a unix socket, killed when the test ends.
+my $sock = redis_start('redis')->{sock};
 
 my $conf = "$T/outpost.conf";
 write_file($conf, "redis_address = unix:$sock\n");

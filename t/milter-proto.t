@@ -31,7 +31,8 @@
 # set, so they may send as any domain.
 #
 # Runs as root (the milter drops to "outpost", keys belong to it) or as
-# any other user (the milter stays that user).  KEEP=1 keeps the temp dir.
+# any other user (the milter stays that user).  TEST_KEEP=1 keeps the
+# temp dir.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -41,32 +42,7 @@ DRIVER=$ROOT/t/lib/milter-send.lua
 VERIFY=$ROOT/t/lib/verify-dkimpy.py
 PY=/usr/bin/python3
 
-# --- TAP --------------------------------------------------------------
-N=0
-FAILED=0
-ok() {		# ok COND-STATUS NAME
-	N=$((N + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $N - $2"
-	else
-		echo "not ok $N - $2"
-		FAILED=$((FAILED + 1))
-	fi
-}
-is() {		# is GOT WANT NAME
-	[ "$1" = "$2" ]
-	ok $? "$3"
-	[ "$1" = "$2" ] || printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
-}
-like() {	# like GOT ERE NAME
-	printf '%s\n' "$1" | grep -Eq -- "$2"
-	local rc=$?
-	ok $rc "$3"
-	[ $rc -eq 0 ] || printf '#   got:  %s\n#   want: /%s/\n' "$1" "$2"
-}
-diag() { echo "# $*"; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-bail() { echo "Bail out! $*"; exit 255; }
+. "$ROOT/t/lib/testenv.sh"	# TAP (t/lib/tap.sh), te_tmpdir, te_redis_start
 
 for x in "$MILTER" "$CTL"; do
 	[ -x "$x" ] || skip_all "$x not built (run make)"
@@ -81,9 +57,9 @@ else
 fi
 
 # --- set-up -----------------------------------------------------------
-T=$(mktemp -d) || bail "mktemp"
+te_tmpdir			# $T, removed at exit unless TEST_KEEP=1
 declare -A PID=()
-cleanup() {
+stop_milters() {
 	local name
 	for name in "${!PID[@]}"; do
 		kill -TERM "${PID[$name]}" 2>/dev/null
@@ -92,24 +68,11 @@ cleanup() {
 		kill -0 "${PID[$name]}" 2>/dev/null && sleep 1 &&
 		    kill -KILL "${PID[$name]}" 2>/dev/null
 	done
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "# kept $T" >&2
-	else
-		rm -rf "$T"
-	fi
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 chmod 755 "$T"			# the milter's account must reach keys/
 mkdir -m 755 "$T/keys" "$T/msg" "$T/out"
-command -v redis-server >/dev/null || skip_all "redis-server not installed"
-redis-server --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 777 \
-    --save '' --appendonly no --dir "$T" >"$T/redis.log" 2>&1 &
-PID[redis]=$!
-for _ in $(seq 50); do
-	redis-cli -s "$T/redis.sock" ping 2>/dev/null | grep -q PONG && break
-	sleep 0.1
-done
+te_redis_start
+te_on_exit stop_milters		# runs before the Redis stop
 
 # conf NAME [LINE...]: $T/NAME.conf for the milter NAME.
 conf() {
@@ -135,7 +98,7 @@ conf accept "on_error = accept" "sign_algorithms = rsa-sha256"
 conf simple "canonicalization = simple/simple"
 for u in alice bob user1 user2 user3 user4 user5 user6 user7 user8; do
 	"$CTL" -c "$T/auto.conf" user add "$u@example.com" >>"$T/ctl-users.out" 2>&1 ||
-	    bail "outpostctl user add $u: $(cat "$T/ctl-users.out")"
+	    bail_out "outpostctl user add $u: $(cat "$T/ctl-users.out")"
 done
 
 # domain_add DOMAIN SEL: keys through outpostctl (owned by RUNUSER), and
@@ -148,9 +111,9 @@ domain_add() {
 for s in json.load(sys.stdin)["selectors"]:
     print(s["dns_name"] + "\t" + s["txt"])' >>"$T/dns.txt"
 }
-domain_add example.com s1 || bail "outpostctl domain add: $(cat "$T/ctl-example.com.out")"
-domain_add broken.example b1 || bail "outpostctl domain add broken.example"
-domain_add bücher.example i1 || bail "outpostctl domain add bücher.example"
+domain_add example.com s1 || bail_out "outpostctl domain add: $(cat "$T/ctl-example.com.out")"
+domain_add broken.example b1 || bail_out "outpostctl domain add broken.example"
+domain_add bücher.example i1 || bail_out "outpostctl domain add bücher.example"
 chmod 644 "$T/keys/broken.example/b1r.key"
 BROKEN="key $T/keys/broken.example/b1r.key: mode 0644 is unsafe (want 0600)"
 
@@ -262,7 +225,7 @@ for m in auto sign verify accept simple; do
 	start $m
 done
 for m in auto sign verify accept simple; do
-	ready $m || bail "milter $m did not start"
+	ready $m || bail_out "milter $m did not start"
 done
 
 # --- auto: which messages are outbound --------------------------------
@@ -384,7 +347,7 @@ is "$(sed -n 's/^msg //p' "$T/out/MIXAUTH" | tr '\n' '|')" \
 like "$(logline auto MIXAUTH.3)" "^signed user=bob@example\.com " "message 3 logged with its own user"
 
 # --- auto: key added while running, SIGHUP ----------------------------
-domain_add new.example n1 || bail "outpostctl domain add new.example"
+domain_add new.example n1 || bail_out "outpostctl domain add new.example"
 tries=0
 while :; do
 	tries=$((tries + 1))
@@ -410,7 +373,7 @@ done
 like "$(grep 'SIGHUP' "$T/auto.log" | head -n 1)" "SIGHUP: keys will be reloaded" \
     "SIGHUP: logged as a reload"
 kill -0 "${PID[auto]}" 2>/dev/null
-ok $? "SIGHUP: the milter is still running"
+ok_rc $? "SIGHUP: the milter is still running"
 send auto HUP1 msg="$T/msg/plain.eml" auth=alice@example.com
 is "$(result HUP1)" "mail=c eom=a nsig=2 text=-" "after SIGHUP: signed"
 is "$(verified HUP1)" "pass pass " "after SIGHUP: dkimpy verifies"
@@ -442,11 +405,11 @@ for i in 1 2 3 4 5 6 7 8; do
 	    "$T/auto.log" || bad=1
 	grep -E ": LOAD$i\.[0-9]+: " "$T/auto.log" | grep -vq "user=user$i@" && bad=1
 done
-ok $bad "each connection's messages logged with its own user"
+ok_rc $bad "each connection's messages logged with its own user"
 # Each connection sent its own message: a signature computed over
 # another connection's data would fail here.
 $PY "$VERIFY" --short "$T"/out/LOAD*.eml.* "$T/dns.txt" >"$T/out/load.verify" 2>&1
-ok $? "dkimpy verifies all 800 signatures of the 400 messages"
+ok_rc $? "dkimpy verifies all 800 signatures of the 400 messages"
 is "$(grep -c ': pass$' "$T/out/load.verify")" 800 "800 pass verdicts"
 
 # --- the other configurations -------------------------------------------
@@ -500,7 +463,7 @@ is "$(verified CHUNK7)" "pass pass " "body in 7-byte chunks: dkimpy verifies"
 
 # --- -n ------------------------------------------------------------------
 out=$("$MILTER" -n -c "$T/auto.conf" 2>"$T/check.err")
-ok $? "-n with a key problem exits 0"
+ok_rc $? "-n with a key problem exits 0"
 is "$out" "$T/auto.conf: configuration OK; 1 key problem" "-n: summary on stdout"
 like "$(cat "$T/check.err")" "keys of broken\.example: key .*/b1r\.key: mode 0644 is unsafe" \
     "-n: the key problem is printed"
@@ -557,9 +520,9 @@ for m in auto sign verify accept simple; do
 	is "$rc" 0 "milter $m: SIGTERM stops it with exit 0"
 	like "$(tail -n 1 "$T/$m.log")" "stopped\$" "milter $m: logged stopped"
 	! grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error' "$T/$m.log"
-	ok $? "milter $m: no sanitizer report"
+	ok_rc $? "milter $m: no sanitizer report"
 done
 
-echo "1..$N"
-[ $FAILED -eq 0 ] || diag "$FAILED of $N failed; logs in $T (KEEP=1 keeps them)"
-exit $((FAILED > 254 ? 254 : FAILED))
+[ $_tap_failed -eq 0 ] ||
+    diag "$_tap_failed of $_tap_n failed; logs in $T (TEST_KEEP=1 keeps them)"
+done_testing

@@ -20,8 +20,8 @@
 #     second milter refused while the first lives, the file removed at
 #     SIGTERM; policyd: a stale file replaced, a symlink refused, removed
 #     at SIGTERM.
-# Runs as root (daemons drop to "outpost") or as another user.  KEEP=1
-# keeps the temp dir.
+# Runs as root (daemons drop to "outpost") or as another user.
+# TEST_KEEP=1 keeps the temp dir.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -32,27 +32,7 @@ DRIVER=$ROOT/t/lib/milter-send.lua
 VERIFY=$ROOT/t/lib/verify-dkimpy.py
 PY=/usr/bin/python3
 
-N=0
-FAILED=0
-ok() {
-	N=$((N + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $N - $2"; else
-		echo "not ok $N - $2"; FAILED=$((FAILED + 1)); fi
-}
-is() {
-	[ "$1" = "$2" ]
-	ok $? "$3"
-	[ "$1" = "$2" ] || printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
-}
-like() {
-	printf '%s\n' "$1" | grep -Eq -- "$2"
-	local rc=$?
-	ok $rc "$3"
-	[ $rc -eq 0 ] || printf '#   got:  %s\n#   want: /%s/\n' "$1" "$2"
-}
-diag() { echo "# $*"; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-bail() { echo "Bail out! $*"; exit 255; }
+. "$ROOT/t/lib/testenv.sh"	# TAP (t/lib/tap.sh), te_tmpdir, te_redis_start
 
 for x in "$MILTER" "$POLICYD" "$CTL"; do
 	[ -x "$x" ] || skip_all "$x not built (run make)"
@@ -67,26 +47,18 @@ else
 	RUNUSER=$(id -un)
 fi
 
-T=$(mktemp -d) || bail "mktemp"
+te_tmpdir			# $T, removed at exit unless TEST_KEEP=1
 declare -A PID=()
-cleanup() {
+stop_daemons() {
 	local name
 	for name in "${!PID[@]}"; do kill -TERM "${PID[$name]}" 2>/dev/null; done
 	sleep 0.2
 	for name in "${!PID[@]}"; do kill -KILL "${PID[$name]}" 2>/dev/null; done
-	if [ "${KEEP:-0}" = 1 ]; then echo "# kept $T" >&2; else rm -rf "$T"; fi
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 chmod 755 "$T"
 mkdir -m 755 "$T/keys" "$T/keys2" "$T/msg" "$T/out"
-redis-server --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 777 \
-    --save '' --appendonly no --dir "$T" >"$T/redis.log" 2>&1 &
-PID[redis]=$!
-for _ in $(seq 50); do
-	redis-cli -s "$T/redis.sock" ping 2>/dev/null | grep -q PONG && break
-	sleep 0.1
-done
+te_redis_start
+te_on_exit stop_daemons		# runs before the Redis stop
 
 # conf NAME SOCKET [LINE...]: the base configuration; the test edits it.
 conf() {
@@ -112,12 +84,12 @@ conf m m
 conf second second
 rewrite() {	# rewrite FILE FROM TO
 	sed -i "s|^$2\$|$3|" "$1"
-	grep -qx -- "$3" "$1" || bail "rewrite $2 in $1"
+	grep -qx -- "$3" "$1" || bail_out "rewrite $2 in $1"
 }
 "$CTL" -c "$T/m.conf" user add alice@example.com >"$T/ctl.out" 2>&1 ||
-    bail "outpostctl user add: $(cat "$T/ctl.out")"
+    bail_out "outpostctl user add: $(cat "$T/ctl.out")"
 "$CTL" -c "$T/m.conf" domain add example.com --selector s1 >>"$T/ctl.out" 2>&1 ||
-    bail "outpostctl domain add: $(cat "$T/ctl.out")"
+    bail_out "outpostctl domain add: $(cat "$T/ctl.out")"
 "$CTL" -c "$T/m.conf" --json domain show example.com | $PY -c 'import json, sys
 for s in json.load(sys.stdin)["selectors"]:
     print(s["dns_name"] + "\t" + s["txt"])' >"$T/dns.txt"
@@ -172,18 +144,18 @@ hup_wait() {
 }
 
 start m m
-ready m m || bail "milter did not start"
+ready m m || bail_out "milter did not start"
 
 # --- pid_file ------------------------------------------------------------
 PIDF="$T/run/outpost-milter.pid"
 is "$(cat "$PIDF" 2>/dev/null)" "${PID[m]}" "pid_file: %p is the program name; the file holds the milter's pid"
 is "$(stat -c %U "$T/run")" "$RUNUSER" "pid_file: its missing directory is created for the daemon's account"
 "$MILTER" -f -c "$T/second.conf" >"$T/second.out" 2>&1
-ok $(( $? == 0 )) "pid_file: a second milter with the same pid file does not start"
+ok_rc $(( $? == 0 )) "pid_file: a second milter with the same pid file does not start"
 like "$(cat "$T/second.out")" "pid_file $T/run/outpost-milter\.pid: already running as pid ${PID[m]}$" \
     "pid_file: ... and says which pid runs"
 [ ! -e "$T/second.sock" ]
-ok $? "pid_file: ... before it takes a socket"
+ok_rc $? "pid_file: ... before it takes a socket"
 
 # --- reloadable keys -------------------------------------------------------
 send A1 msg="$T/msg/m0.eml" auth=alice@example.com
@@ -198,7 +170,7 @@ rewrite "$T/m.conf" "redis_timeout = 2s" "redis_timeout = 3s"
 rewrite "$T/m.conf" "require_alignment = no" "require_alignment = warn"
 hup_wait || diag "no reload summary in the log"
 kill -0 "${PID[m]}" 2>/dev/null
-ok $? "SIGHUP: the milter still runs"
+ok_rc $? "SIGHUP: the milter still runs"
 LOG=$(cat "$T/m.log")
 like "$LOG" "info: reload: sign_algorithms = rsa-sha256, ed25519-sha256$" "reload: the applied change is logged with its value"
 like "$LOG" "info: reload: internal_hosts = 10\.0\.0\.0/8$" "reload: internal_hosts applied"
@@ -250,16 +222,16 @@ while :; do
 done
 for p in "${pids[@]}"; do wait "$p"; done
 kill -0 "${PID[m]}" 2>/dev/null
-ok $? "under load: the milter still runs"
+ok_rc $? "under load: the milter still runs"
 HUPS=$(( $(grep -c 'reload: .* read:' "$T/m.log") - HUPS0 ))
-ok $(( HUPS < 3 )) "under load: $HUPS reloads while the connections sent"
+ok_rc $(( HUPS < 3 )) "under load: $HUPS reloads while the connections sent"
 bad=$(for i in 1 2 3 4 5 6; do sed -n 's/^msg [0-9]* //p' "$T/out/LOAD$i"; done |
     grep -Evc '^mail=c eom=a nsig=[12] text=-$')
 is "$bad" 0 "under load: all 900 messages accepted with one or two signatures"
 one=$(cat "$T"/out/LOAD* | grep -Ec '^msg [0-9]+ mail=c eom=a nsig=1 ')
 two=$(cat "$T"/out/LOAD* | grep -Ec '^msg [0-9]+ mail=c eom=a nsig=2 ')
 diag "under load: $one messages with one signature, $two with two"
-ok $(( one == 0 || two == 0 )) "under load: both settings were in effect at some point"
+ok_rc $(( one == 0 || two == 0 )) "under load: both settings were in effect at some point"
 # One snapshot per message: one signature is RSA alone, two are one of each.
 mixed=0
 for f in "$T"/out/LOAD?; do
@@ -272,7 +244,7 @@ for f in "$T"/out/LOAD?; do
 done
 is "$mixed" 0 "under load: each message signed as one snapshot said (RSA, or RSA and Ed25519)"
 $PY "$VERIFY" --short "$T"/out/LOAD*.eml.* "$T/dns.txt" >"$T/out/load.verify" 2>&1
-ok $? "under load: dkimpy verifies every signature"
+ok_rc $? "under load: dkimpy verifies every signature"
 is "$(grep -c ': pass$' "$T/out/load.verify")" $((one + 2 * two)) "under load: one pass per signature"
 is "$(grep -Ec 'error:|AddressSanitizer|runtime error' "$T/m.log")" 1 \
     "under load: no error in the log but the broken file's"
@@ -280,10 +252,10 @@ is "$(grep -Ec 'error:|AddressSanitizer|runtime error' "$T/m.log")" 1 \
 # --- SIGTERM removes the milter's pid file ------------------------------------
 kill -TERM "${PID[m]}"
 wait "${PID[m]}"
-ok $? "SIGTERM: the milter exits 0"
+ok_rc $? "SIGTERM: the milter exits 0"
 unset 'PID[m]'
 [ ! -e "$PIDF" ]
-ok $? "SIGTERM: the pid file is removed"
+ok_rc $? "SIGTERM: the pid file is removed"
 
 # --- policyd's pid file ---------------------------------------------------------
 mkdir -m 755 "$T/prun"
@@ -311,14 +283,13 @@ conf sym sym "pid_file = $T/prun/%p.pid"
 sed -i '/^pid_file = .*run\/%p/d' "$T/sym.conf"
 echo "pid_file = $T/prun/%p.pid" >>"$T/sym.conf"
 "$MILTER" -f -c "$T/sym.conf" >"$T/sym.out" 2>&1
-ok $(( $? == 0 )) "a symlink as pid file: the milter refuses to start"
+ok_rc $(( $? == 0 )) "a symlink as pid file: the milter refuses to start"
 like "$(cat "$T/sym.out")" "outpost-milter\.pid: is a symbolic link" "... and says why"
 kill -TERM "${PID[p]}"
 wait "${PID[p]}"
-ok $? "policyd: SIGTERM, exit 0"
+ok_rc $? "policyd: SIGTERM, exit 0"
 unset 'PID[p]'
 [ ! -e "$T/prun/outpost-policyd.pid" ]
-ok $? "policyd: the pid file is removed at exit"
+ok_rc $? "policyd: the pid file is removed at exit"
 
-echo "1..$N"
-[ $FAILED -eq 0 ]
+done_testing

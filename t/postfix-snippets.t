@@ -184,7 +184,7 @@ if te_fetch "$(te_queue_id "$r")" sub "$T/out/sub.eml"; then
 	    sed 's/^i=[0-9]* //' | sort)" "$WANT_SIGS" \
 	    "submission: signed through unix:outpost/milter.sock, dkimpy passes both"
 else
-	_tap_result 1 "submission: delivered"
+	ok_rc 1 "submission: delivered"
 fi
 is "$(ctl --json user show alice@example.com | "$TE_PY" -c '
 import json, sys
@@ -203,7 +203,7 @@ if te_fetch "$(te_queue_id "$r")" long "$T/out/long.eml"; then
 	    sed 's/^i=[0-9]* //' | sort)" "$WANT_SIGS" \
 	    "1,500-character line: dkimpy passes both signatures"
 else
-	_tap_result 1 "1,500-character line: delivered"
+	ok_rc 1 "1,500-character line: delivered"
 	skip 1 "not delivered"
 fi
 
@@ -229,7 +229,7 @@ like "$r" "$QUEUED" "port 25 (chrooted smtpd), no AUTH: queued"
 if te_fetch "$(te_queue_id "$r")" in "$T/out/in.eml"; then
 	is "$(te_count_sigs "$T/out/in.eml")" 0 "port 25, no AUTH: unsigned"
 else
-	_tap_result 1 "port 25: delivered"
+	ok_rc 1 "port 25: delivered"
 fi
 unlike "$(grep -E 'warning|fatal|panic' "$T/maillog" | grep -v 'dict_nis\|sasl')" \
     '.' "maillog: no warning"

@@ -32,9 +32,7 @@ for who in admin policyd milter; do
 	sed_args+=(-e "s/@${up}_SHA256@/$(sha "$pw")/")
 done
 sed "${sed_args[@]}" "$TE_ROOT/etc/redis/outpost.acl" >"$T/outpost.acl"
-te_bg redis redis-server --port 0 --unixsocket "$T/redis.sock" \
-    --unixsocketperm 777 --aclfile "$T/outpost.acl" --save '' \
-    --appendonly no --dir "$T"
+te_redis_start --aclfile "$T/outpost.acl"
 rcli() {	# rcli WHO ARGS...
 	local who=$1; shift
 	redis-cli -s "$T/redis.sock" --no-auth-warning --user "outpost-$who" \

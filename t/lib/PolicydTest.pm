@@ -18,7 +18,9 @@
 #   request($c, %attrs) / read_reply($c) / req_text(%attrs)
 #   proc_rss_kb($pid) / proc_cpu_s($pid) / slurp($file)
 #
-# Everything started is killed at exit.
+# Everything started is killed at exit.  redis_start is the one way the
+# Perl tests start Redis (t/ctl-policy.t uses it too); the shell tests'
+# one way is te_redis_start in t/lib/testenv.sh.
 package PolicydTest;
 use strict;
 use warnings;
@@ -45,6 +47,7 @@ sub dir {
 }
 
 END {
+	local $?;	# waitpid must not replace the test's exit status
 	for my $pid (keys %children) {
 		kill 'CONT', $pid;
 		kill 'KILL', $pid;

@@ -5,12 +5,12 @@
 # every server started through it, all on loopback with ports picked free at
 # run time.  Sourcing it defines functions only; nothing starts until called.
 #
-# TAP:       plan N | skip_all REASON | ok NAME CMD... | is GOT WANT NAME |
-#            like GOT ERE NAME | unlike GOT ERE NAME | diag MSG | skip N WHY |
-#            bail_out MSG | done_testing
+# TAP:       t/lib/tap.sh (sourced here): plan, skip_all, ok, ok_rc, is,
+#            like, unlike, diag, skip, bail_out, done_testing
 # Setup:     te_need_root | te_tmpdir | te_free_port VAR | te_wait CMD... |
 #            te_bg NAME CMD... | te_bg_stop NAME | te_fail MSG
-# Redis:     te_redis_start | te_redis_stop | te_redis_cli ARGS...
+# Redis:     te_redis_start [REDIS-SERVER ARGS...] | te_redis_stop |
+#            te_redis_cli ARGS...
 # Sink:      te_sink_start | te_sink_wait N | te_sink_file TOKEN |
 #            te_sink_message DUMP OUT      (dump -> plain CRLF message)
 # Postfix:   te_postfix_start [MAIN.CF LINE...] | te_postfix_stop |
@@ -42,85 +42,10 @@ T=${T:-}
 TE_MILTER=${TE_MILTER:-}
 TE_PORTS_TAKEN=""
 TE_CLEANUPS=""
-_tap_n=0
-_tap_failed=0
-_tap_planned=""
 
 # ---------------------------------------------------------------- TAP
 
-plan() { _tap_planned=$1; echo "1..$1"; }
-
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-
-diag() { local l; while IFS= read -r l; do echo "# $l"; done <<<"$*"; }
-
-# ok NAME CMD [ARGS...] -- runs CMD; its output is shown only on failure.
-ok() {
-	local name=$1 out rc
-	shift
-	out=$("$@" 2>&1)
-	rc=$?
-	_tap_n=$((_tap_n + 1))
-	if [ $rc = 0 ]; then
-		echo "ok $_tap_n - $name"
-	else
-		echo "not ok $_tap_n - $name"
-		_tap_failed=$((_tap_failed + 1))
-		diag "command: $*"
-		[ -n "$out" ] && diag "$(printf '%s' "$out" | head -40)"
-	fi
-	return $rc
-}
-
-_tap_result() {	# RC NAME
-	_tap_n=$((_tap_n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $_tap_n - $2"
-		return 0
-	fi
-	echo "not ok $_tap_n - $2"
-	_tap_failed=$((_tap_failed + 1))
-	return 1
-}
-
-is() {
-	[ "$1" = "$2" ] && { _tap_result 0 "$3"; return; }
-	_tap_result 1 "$3"
-	diag "     got: '$1'"
-	diag "expected: '$2'"
-	return 1
-}
-
-like() {
-	printf '%s' "$1" | grep -Eq -- "$2" && { _tap_result 0 "$3"; return; }
-	_tap_result 1 "$3"
-	diag "     got: '$(printf '%s' "$1" | head -20)'"
-	diag "expected to match: /$2/"
-	return 1
-}
-
-unlike() {
-	printf '%s' "$1" | grep -Eq -- "$2" || { _tap_result 0 "$3"; return; }
-	_tap_result 1 "$3"
-	diag "     got: '$(printf '%s' "$1" | head -20)'"
-	diag "expected not to match: /$2/"
-	return 1
-}
-
-skip() {
-	local i
-	for ((i = 0; i < $1; i++)); do
-		_tap_n=$((_tap_n + 1))
-		echo "ok $_tap_n # skip $2"
-	done
-}
-
-bail_out() { echo "Bail out! $*"; exit 255; }
-
-done_testing() {
-	[ -z "$_tap_planned" ] && echo "1..$_tap_n"
-	[ $_tap_failed = 0 ]
-}
+. "$TE_ROOT/t/lib/tap.sh"
 
 # A setup step that must not fail: report and stop the script.
 te_fail() {
@@ -246,13 +171,30 @@ te_bg_alive() { [ -f "$T/$1.pid" ] && kill -0 "$(cat "$T/$1.pid")" 2>/dev/null; 
 
 # ---------------------------------------------------------------- redis
 
+# te_redis_start [ARG...] -- the one way the shell tests start Redis: a
+# private redis-server on unix:$T/redis.sock (mode 777, for daemons that
+# dropped to another account), no persistence, no TCP; ARGs are added to
+# its command line (e.g. --aclfile FILE).  Returns once the server
+# answers (with an ACL file, NOAUTH counts as an answer); log in
+# $T/redis.log, stopped at cleanup.  Needs no root.
 te_redis_start() {
+	command -v redis-server >/dev/null ||
+	    skip_all "redis-server not installed"
 	te_tmpdir
 	te_bg redis redis-server --port 0 --unixsocket "$T/redis.sock" \
 	    --unixsocketperm 777 --save '' --appendonly no --daemonize no \
-	    --dir "$T"
-	te_wait te_redis_cli ping ||
+	    --dir "$T" "$@"
+	te_wait _te_redis_answers ||
 	    te_fail "redis-server did not answer: $(tail -5 "$T/redis.log")"
+}
+
+_te_redis_answers() {
+	local r
+	r=$(te_redis_cli ping 2>&1)
+	case $r in
+	PONG | *NOAUTH* | *NOPERM*) return 0 ;;
+	esac
+	return 1
 }
 
 te_redis_stop() { te_bg_stop redis; }
