@@ -2,7 +2,7 @@
  * libFuzzer target for lib/limit: any accepted LIMIT formats to a
  * canonical text that parses back to the same limit.
  */
-// fuzz-sources: lib/limit.c
+// fuzz-sources: lib/limit.c lib/errf.c
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
