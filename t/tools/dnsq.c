@@ -73,13 +73,21 @@ rr_text(const struct dns_rr *rr, char *out, size_t outlen)
 	}
 }
 
-/* One lookup rendered as "STATUS [records | error]". */
+#define MAX_RRS	16
+
+static int
+rr_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* One lookup rendered as "STATUS [records | error]", records sorted. */
 static void
 query(const char *name, char *out, size_t outlen)
 {
 	struct dns_rrset	 s;
-	char			 err[256] = "", rr[LINE_MAX_DNSQ];
-	size_t			 i, used;
+	char			 err[256] = "", sorted[MAX_RRS][LINE_MAX_DNSQ];
+	size_t			 i, n, used;
 	int			 st;
 
 	if (Type == 0)
@@ -91,11 +99,13 @@ query(const char *name, char *out, size_t outlen)
 		snprintf(out + used, outlen - used, " %s", err);
 	if (st != DNS_OK || Type == 0)
 		return;
-	for (i = 0; i < s.n && used < outlen; i++) {
-		rr_text(&s.rr[i], rr, sizeof(rr));
+	/* An RRset has no order (servers rotate it): print it sorted. */
+	for (i = 0; i < s.n && i < MAX_RRS; i++)
+		rr_text(&s.rr[i], sorted[i], sizeof(sorted[i]));
+	qsort(sorted, i, sizeof(sorted[0]), rr_cmp);
+	for (n = i, i = 0; i < n && used < outlen; i++)
 		used += (size_t)snprintf(out + used, outlen - used, "%s%s",
-		    i ? " | " : " ", rr);
-	}
+		    i ? " | " : " ", sorted[i]);
 	dns_rrset_free(&s);
 }
 
