@@ -26,20 +26,6 @@
 #include "dkimkey.h"
 #include "dmarc.h"
 #include "dns.h"
-#include "psl.h"
-
-static int
-env_txt(void *arg, const char *name, struct strlist *out, char *err,
-    size_t errlen)
-{
-	return dns_txt(arg, name, out, err, errlen);
-}
-
-static int
-env_exists(void *arg, const char *name, char *err, size_t errlen)
-{
-	return dns_exists(arg, name, err, errlen);
-}
 
 int
 vctx_init(struct vctx *v, struct ctl *ctl)
@@ -51,14 +37,10 @@ vctx_init(struct vctx *v, struct ctl *ctl)
 		return EXIT_REFUSED;
 	if ((v->dns = dns_new(&ctl->conf, err, sizeof(err))) == NULL)
 		return ctl_refuse(ctl, "resolver: %s", err);
-	v->env.txt = env_txt;
-	v->env.exists = env_exists;
-	v->env.arg = v->dns;
-	v->env.org_mode = ctl->conf.dmarc_org_domain;
-	if (v->env.org_mode == ORG_PSL &&
-	    (v->env.psl = psl_system(err, sizeof(err))) == NULL) {
+	if (dmarc_env_dns(&v->env, v->dns, ctl->conf.dmarc_org_domain, err,
+	    sizeof(err)) < 0) {
 		v->dns = dns_free(v->dns);
-		return ctl_refuse(ctl, "dmarc_org_domain = psl: %s", err);
+		return ctl_refuse(ctl, "%s", err);
 	}
 	return 0;
 }

@@ -99,6 +99,11 @@
  *       !out->pass and out->policy is quarantine or reject.
  *
  *   dmarc_policy_name(p)   "none", "quarantine", "reject"
+ *
+ * Glue (lib/dmarc_dns.c, the one part that is not pure)
+ *   dmarc_env_dns(env, dns, org_mode, err, errlen)
+ *       *env answering through lib/dns (dns_txt, dns_exists), with the
+ *       system Public Suffix List for ORG_PSL.  0, or -1 with err set.
  */
 #ifndef OUTPOST_DMARC_H
 #define OUTPOST_DMARC_H
@@ -224,5 +229,8 @@ int		 dmarc_predict(const struct dmarc_env *,
 		    const struct dmarc_predict_in *, struct dmarc_prediction *,
 		    char *, size_t);
 const char	*dmarc_policy_name(int);
+struct dns;
+int		 dmarc_env_dns(struct dmarc_env *, struct dns *, int, char *,
+		    size_t);
 
 #endif

@@ -33,23 +33,9 @@
 #include "dns.h"
 #include "log.h"
 #include "milter.h"
-#include "psl.h"
 #include "spfhelper.h"
 
 static struct dmarc_env	 env;
-
-static int
-env_txt(void *arg, const char *name, struct strlist *out, char *err,
-    size_t errlen)
-{
-	return dns_txt(arg, name, out, err, errlen);
-}
-
-static int
-env_exists(void *arg, const char *name, char *err, size_t errlen)
-{
-	return dns_exists(arg, name, err, errlen);
-}
 
 int
 align_init(char *err, size_t errlen)
@@ -58,14 +44,8 @@ align_init(char *err, size_t errlen)
 		return 0;
 	if ((G.dns = dns_new(&G.conf, err, errlen)) == NULL)
 		return -1;
-	env.txt = env_txt;
-	env.exists = env_exists;
-	env.arg = G.dns;
-	env.org_mode = G.conf.dmarc_org_domain;
-	if (env.org_mode == ORG_PSL && (env.psl = psl_system(err,
-	    errlen)) == NULL)
-		return -1;
-	return 0;
+	return dmarc_env_dns(&env, G.dns, G.conf.dmarc_org_domain, err,
+	    errlen);
 }
 
 void
