@@ -116,6 +116,8 @@ static const struct conf_key keys[] = {
 	    NULL, NULL },
 	{ "authserv_id", CT_STR, "", F(authserv_id), 0, 0, NULL, NULL },
 	{ "dmarc_enforce", CT_BOOL, "no", F(dmarc_enforce), 0, 0, NULL, NULL },
+	{ "max_signatures", CT_INT, "8", F(max_signatures), 1, 64, NULL,
+	    NULL },
 	{ "milter_refunds", CT_BOOL, "yes", F(milter_refunds), 0, 0, NULL,
 	    NULL },
 	{ "relay_addresses", CT_LIST, "", F(relay_addresses), 0, 0, NULL,

@@ -88,6 +88,7 @@ struct conf {
 	int		 authorize_senders;
 	char		*authserv_id;
 	int		 dmarc_enforce;
+	long		 max_signatures;	/* DKIM signatures verified */
 	int		 milter_refunds;
 	struct strlist	 relay_addresses;	/* IPs, for SPF checks */
 	int		 require_alignment;	/* enum require_alignment */

@@ -100,6 +100,37 @@
  *
  *   dmarc_policy_name(p)   "none", "quarantine", "reject"
  *
+ * Evaluation of received mail (lib/dmarc_eval.c)
+ *   dmarc_author_domain(values, n, out, outlen, why, whylen)
+ *       the RFC5322.From domain DMARC judges, from the values of the n
+ *       From fields of a message (as on the wire, folds allowed).  0 with
+ *       the normalised domain in out when there is exactly one From field
+ *       and every address in it has one and the same domain (several
+ *       addresses of one domain are fine); -1 with why ("no From field",
+ *       "2 From fields", "From cannot be parsed: ...", "From has
+ *       addresses in 2 domains (a.example, b.example)", "From address
+ *       has no domain") otherwise: DMARC's result is then permerror and
+ *       never pass (CVE-2019-16378).
+ *   dmarc_evaluate(env, in, out, err, errlen)
+ *       the DMARC result of a received message (RFC 9989 4.x): pass when
+ *       a DKIM signature with status pass has a d= aligned with the From
+ *       domain under adkim, or SPF passed for in->spf_domain and it
+ *       aligns under aspf; none when no record governs the From domain;
+ *       temperror when it does not pass but could have with an answer
+ *       that DNS failed to give (a temperror signature whose d= aligns,
+ *       or SPF temperror with an aligned spf_domain); fail otherwise.
+ *       Signatures under a key with t=y count as they verified.
+ *       out->policy is in->policy->policy and out->which its tag when the
+ *       result is fail (for "p=" / "sp=" / "np=" in the A-R), else
+ *       DMARC_NONE; out->enforce is what a receiver that enforces does:
+ *       in->policy->effective on fail, DMARC_NONE under t=y (outpost
+ *       treats t=y as report only) and on any other result.  out->reason
+ *       is one line ("no aligned DKIM pass (d=x.example not aligned),
+ *       SPF fail for y.example").  0, or -1 on a DNS error while
+ *       aligning (the caller reports temperror).
+ *   dmarc_result_name(r)   "none", "pass", "fail", "temperror",
+ *                          "permerror"
+ *
  * Glue (lib/dmarc_dns.c, the one part that is not pure)
  *   dmarc_env_dns(env, dns, org_mode, err, errlen)
  *       *env answering through lib/dns (dns_txt, dns_exists), with the
@@ -214,6 +245,42 @@ struct dmarc_prediction {
 	char		 reason[DMARC_REASON_MAX];
 };
 
+enum dmarc_result {
+	DMARC_R_NONE = 0,
+	DMARC_R_PASS,
+	DMARC_R_FAIL,
+	DMARC_R_TEMPERROR,
+	DMARC_R_PERMERROR
+};
+
+struct dmarc_dkim_in {
+	const char	*domain;		/* d=, normalised */
+	int		 status;		/* enum dkimv_status */
+};
+
+struct dmarc_eval_in {
+	const char			*from_domain;
+	const struct dmarc_dkim_in	*dkim;
+	size_t				 ndkim;
+	const char			*spf_domain;	/* the identity SPF
+							   checked: MAIL FROM
+							   domain, or HELO for
+							   <> ; NULL none */
+	int				 spf;		/* enum spf_result */
+	const struct dmarc_lookup	*policy;	/* of from_domain */
+};
+
+struct dmarc_eval {
+	int		 result;		/* enum dmarc_result */
+	int		 dkim_aligned;		/* an aligned DKIM pass */
+	int		 spf_aligned;		/* an aligned SPF pass */
+	char		 dkim_domain[DMARC_NAME_MAX];	/* that d=, or "" */
+	int		 policy;		/* enum dmarc_policy, on fail */
+	int		 which;			/* enum dmarc_which of policy */
+	int		 enforce;		/* enum dmarc_policy to apply */
+	char		 reason[DMARC_REASON_MAX];
+};
+
 int		 dmarc_record_is_dmarc(const char *);
 int		 dmarc_record_parse(const char *, struct dmarc_record *,
 		    char *, size_t);
@@ -229,6 +296,12 @@ int		 dmarc_predict(const struct dmarc_env *,
 		    const struct dmarc_predict_in *, struct dmarc_prediction *,
 		    char *, size_t);
 const char	*dmarc_policy_name(int);
+int		 dmarc_author_domain(const char *const *, size_t, char *,
+		    size_t, char *, size_t);
+int		 dmarc_evaluate(const struct dmarc_env *,
+		    const struct dmarc_eval_in *, struct dmarc_eval *, char *,
+		    size_t);
+const char	*dmarc_result_name(int);
 struct dns;
 int		 dmarc_env_dns(struct dmarc_env *, struct dns *, int, char *,
 		    size_t);
