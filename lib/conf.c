@@ -21,7 +21,8 @@
 #include "secret.h"
 #include "netaddr.h"
 
-enum conf_type { CT_STR, CT_INT, CT_BOOL, CT_DURATION, CT_LIST, CT_ENUM };
+enum conf_type { CT_STR, CT_INT, CT_BOOL, CT_DURATION, CT_LIST, CT_ENUM,
+	CT_RATE };
 
 typedef int (*conf_check)(const char *, char *, size_t);
 
@@ -30,7 +31,8 @@ struct conf_key {
 	enum conf_type		 type;
 	const char		*def;
 	size_t			 off;
-	long			 min, max;	/* CT_INT, CT_DURATION (ms) */
+	long			 min, max;	/* CT_INT, CT_DURATION (ms),
+						   CT_RATE (ppm) */
 	const char *const	*words;		/* CT_ENUM, CT_LIST items */
 	conf_check		 check;		/* each value or list item */
 };
@@ -57,6 +59,7 @@ static int check_nameserver(const char *, char *, size_t);
 static int check_abspath(const char *, char *, size_t);
 static int check_optpath(const char *, char *, size_t);
 static int check_pidfile(const char *, char *, size_t);
+static int check_logsource(const char *, char *, size_t);
 
 #define F(x)	offsetof(struct conf, x)
 #define DAY	(86400L * 1000)
@@ -128,6 +131,25 @@ static const struct conf_key keys[] = {
 	    w_org, NULL },
 	{ "dns_error_action", CT_ENUM, "tempfail", F(dns_error_action), 0, 0,
 	    w_dnserr, NULL },
+
+	{ "feedback_log", CT_STR, "/var/log/mail.log", F(feedback_log), 0,
+	    0, NULL, check_logsource },
+	{ "bounce_rules", CT_STR, "/etc/outpost/bounce-rules",
+	    F(bounce_rules), 0, 0, NULL, check_abspath },
+	{ "bounce_rules_local", CT_STR, "/etc/outpost/bounce-rules.local",
+	    F(bounce_rules_local), 0, 0, NULL, check_optpath },
+	{ "log_retention", CT_DURATION, "7d", F(log_retention), 3600L * 1000,
+	    400 * DAY, NULL, NULL },
+	{ "hard_bounce_suppress_for", CT_DURATION, "7d",
+	    F(hard_bounce_suppress_for), 0, 3650 * DAY, NULL, NULL },
+	{ "bounce_window", CT_DURATION, "7d", F(bounce_window), 3600L * 1000,
+	    90 * DAY, NULL, NULL },
+	{ "bounce_min_sample", CT_INT, "100", F(bounce_min_sample), 1,
+	    100000000, NULL, NULL },
+	{ "bounce_pause_rate", CT_RATE, "10%", F(bounce_pause_rate), 1,
+	    1000000, NULL, NULL },
+	{ "complaint_pause_rate", CT_RATE, "0.5%", F(complaint_pause_rate), 1,
+	    1000000, NULL, NULL },
 
 	{ "policyd_listen", CT_LIST,
 	    "unix:/var/spool/postfix/outpost/policy.sock", F(policyd_listen),
@@ -255,6 +277,16 @@ static int
 check_optpath(const char *v, char *err, size_t errlen)
 {
 	return v[0] == '\0' ? 0 : check_abspath(v, err, errlen);
+}
+
+/* "-" (standard input) or an absolute path. */
+static int
+check_logsource(const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "-") == 0 || v[0] == '/')
+		return 0;
+	return errf(err, errlen, "feedback_log must be an absolute path or "
+	    "\"-\" (standard input): \"%s\"", v);
 }
 
 /* Empty (no pid file), or an absolute path naming the program as %p. */
@@ -389,6 +421,15 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 			    k->max / 1000);
 		*FIELD(c, k, long) = n;
 		return 0;
+	case CT_RATE:
+		if (conf_parse_rate(v, &n) < 0)
+			return errf(err, errlen, "%s: not a percentage: \"%s\" "
+			    "(examples: 10%%, 0.5%%)", k->name, v);
+		if (n < k->min || n > k->max)
+			return errf(err, errlen, "%s: %s is out of range",
+			    k->name, v);
+		*FIELD(c, k, long) = n;
+		return 0;
 	case CT_BOOL:
 		if (conf_parse_bool(v, &i) < 0)
 			return errf(err, errlen, "%s: expected yes or no: "
@@ -475,6 +516,7 @@ conf_copy(struct conf *dst, const struct conf *src)
 			break;
 		case CT_INT:
 		case CT_DURATION:
+		case CT_RATE:
 			*FIELD(dst, &keys[i], long) =
 			    *CFIELD(src, &keys[i], long);
 			break;
@@ -632,6 +674,19 @@ conf_load_path(struct conf *c, const char *arg, char *err, size_t errlen)
 
 /* ---- printing --------------------------------------------------------- */
 
+/* 5000 ppm -> "0.5%" */
+static void
+render_rate(long ppm, char *buf, size_t len)
+{
+	char	 frac[8];
+	int	 n;
+
+	n = snprintf(frac, sizeof(frac), "%04ld", ppm % 10000);
+	while (n > 0 && frac[n - 1] == '0')
+		frac[--n] = '\0';
+	snprintf(buf, len, "%ld%s%s%%", ppm / 10000, n > 0 ? "." : "", frac);
+}
+
 static void
 render(const struct conf *c, const struct conf_key *k, char *buf, size_t len)
 {
@@ -652,6 +707,9 @@ render(const struct conf *c, const struct conf_key *k, char *buf, size_t len)
 			snprintf(buf, len, "%ldms", *CFIELD(c, k, long));
 		else
 			snprintf(buf, len, "%lds", *CFIELD(c, k, long) / 1000);
+		break;
+	case CT_RATE:
+		render_rate(*CFIELD(c, k, long), buf, len);
 		break;
 	case CT_BOOL:
 		snprintf(buf, len, "%s", *CFIELD(c, k, int) ? "yes" : "no");

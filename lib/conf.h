@@ -95,6 +95,17 @@ struct conf {
 	int		 dmarc_org_domain;	/* enum dmarc_org */
 	int		 dns_error_action;	/* enum dns_error_action */
 
+	/* outpost-feedback */
+	char		*feedback_log;		/* file followed, "-" stdin */
+	char		*bounce_rules;		/* shipped rules file */
+	char		*bounce_rules_local;	/* site rules, read first */
+	long		 log_retention;		/* ms */
+	long		 hard_bounce_suppress_for; /* ms, 0 = forever */
+	long		 bounce_window;		/* ms */
+	long		 bounce_min_sample;
+	long		 bounce_pause_rate;	/* parts per million */
+	long		 complaint_pause_rate;	/* parts per million */
+
 	/* outpost-policyd */
 	struct strlist	 policyd_listen;
 	long		 policyd_idle_timeout;	/* ms */
@@ -119,6 +130,7 @@ int	 conf_load_path(struct conf *, const char *, char *, size_t);
 /* Value parsers shared with outpostctl; 0 or -1. */
 int	 conf_parse_duration(const char *, long *);	/* "5s" -> 5000 */
 int	 conf_parse_bool(const char *, int *);
+int	 conf_parse_rate(const char *, long *);		/* "0.5%" -> 5000 */
 int	 conf_parse_list(const char *, struct strlist *);
 void	 strlist_free(struct strlist *);
 int	 strlist_has(const struct strlist *, const char *);	/* case-insens. */

@@ -46,6 +46,39 @@ conf_parse_duration(const char *s, long *ms)
 	return 0;
 }
 
+/*
+ * "10%", "0.5%", "0.05%" -> parts per million (100000, 5000, 500); at
+ * most four decimals, 0% .. 100%.
+ */
+int
+conf_parse_rate(const char *s, long *ppm)
+{
+	long	 whole = 0, frac = 0, scale = 10000;
+	int	 digits = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	for (; isdigit((unsigned char)*s); s++) {
+		whole = whole * 10 + (*s - '0');
+		if (whole > 100)
+			return -1;
+	}
+	if (*s == '.') {
+		for (s++; isdigit((unsigned char)*s); s++, digits++) {
+			if (digits == 4)
+				return -1;
+			scale /= 10;
+			frac += (*s - '0') * scale;
+		}
+		if (digits == 0)
+			return -1;
+	}
+	if (strcmp(s, "%") != 0)
+		return -1;
+	*ppm = whole * 10000 + frac;
+	return *ppm > 1000000 ? -1 : 0;
+}
+
 int
 conf_parse_bool(const char *s, int *b)
 {

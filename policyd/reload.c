@@ -30,7 +30,10 @@ static const char *const others[] = {
 	"sign_subdomains", "authorize_senders", "authserv_id",
 	"dmarc_enforce", "milter_refunds", "relay_addresses",
 	"require_alignment", "dmarc_org_domain", "dns_error_action",
-	"dns_nameserver", "dns_timeout", NULL
+	"dns_nameserver", "dns_timeout", "max_signatures", "feedback_log",
+	"bounce_rules", "bounce_rules_local", "log_retention",
+	"hard_bounce_suppress_for", "bounce_window", "bounce_min_sample",
+	"bounce_pause_rate", "complaint_pause_rate", NULL
 };
 
 struct rl {
