@@ -103,6 +103,70 @@
  *   (bench/README.md).  Expired entries are ignored at lookup and deleted
  *   by the daemon's background sweep.
  *
+ * DELIVERY LOG (written by outpost-feedback and, for its refusals, by
+ * outpost-policyd; read by outpostctl log / stats / user show)
+ *   T below is the event time in unix MILLISECONDS; R is conf
+ *   log_retention.  WHO is the SASL user name, or "[IP]" (the client
+ *   address in brackets) for mail without SASL -- a name no user can have
+ *   (schema_user_valid refuses '['), never paused, never suppressed for.
+ *   Plog:seq           STRING  INCR gives each event its number EID
+ *   Plog:e:EID         HASH    one delivery event of one recipient:
+ *                              t T, host (MTA), qid, who, client (IP),
+ *                              from, rcpt, orig_to, status (delivered |
+ *                              deferred | bounced | expired | refused),
+ *                              dsn (X.Y.Z), code (SMTP reply code), reply
+ *                              (the receiver's exact text, at most 2,048
+ *                              bytes), relay (host), relay_ip, delay
+ *                              (seconds, text), category (delivered | soft
+ *                              | hard | block | expired | refused), class
+ *                              (the rule's finer class, or the policyd
+ *                              refusal reason), rule (file:line), msgid.
+ *                              Absent fields are not stored.  Expires R.
+ *   Plog:all           ZSET    score T, member EID: every event
+ *   Plog:u:WHO         ZSET    the same, per sender account
+ *   Plog:r:RCPT        ZSET    per recipient (the suppression form of the
+ *                              address, schema_sup_addr)
+ *   Plog:f:FROM        ZSET    per envelope sender (suppression form; ""
+ *                              for <> is not indexed)
+ *   Plog:q:QID         ZSET    per queue ID (all MTAs; the event says
+ *                              which host)
+ *     Every index write also removes the members scored before T - R
+ *     (ZREMRANGEBYSCORE) and sets the key to expire after R: no scan ever
+ *     cleans up, and a lookup by user, recipient, sender or queue ID
+ *     reads one sorted set.  An index member whose event expired first is
+ *     skipped by readers.
+ *   Plog:m:MSGID       HASH    the message a Message-ID belongs to, for
+ *                              complaint attribution: host, qid, who,
+ *                              from, t.  Expires R.
+ *
+ * PER-USER FIGURES (the same writers)
+ *   P{u:WHO}:st:H      HASH    H = unix hour (T div 3600000); fields
+ *                              sent (attempted: delivered + bounced +
+ *                              expired), delivered, deferred, hard, soft,
+ *                              block, expired, complaint, refused -> counts.
+ *                              Expires SCHEMA_STATS_TTL.  For outpostctl
+ *                              stats and the console.
+ *   P{u:WHO}:rt:H      HASH    the same hours, fields attempts, hard,
+ *                              delivered, complaint: the inputs of the
+ *                              pause rates over bounce_window; outpostctl
+ *                              user resume deletes them (a fresh window).
+ *                              Expires bounce_window + 1 h.
+ *   acct fields added by the pause: state "suspended", reason
+ *   "hard-bounce rate 12.5% over 7d (25/200)" / "complaint rate ...",
+ *   paused_by "feedback".
+ *
+ * FEEDBACK STATE
+ *   Pfb:pos:HOST:PATH  HASH    where the follower of that log on that MTA
+ *                              stands: ino, off (bytes), t.  HOST is the
+ *                              follower's host name, PATH the file's path.
+ *   Pfb:j:HOST:QID     HASH    what is known of an unfinished message
+ *                              (joined from its smtpd, cleanup and qmgr
+ *                              lines): who, client, from, msgid, size,
+ *                              nrcpt, t.  Expires SCHEMA_JOIN_TTL; deleted
+ *                              at "removed".
+ *   Pfb:b:HOST:QID     STRING  a bounce notice's queue ID -> the original
+ *                              queue ID; expires SCHEMA_JOIN_TTL.
+ *
  * FUNCTIONS (all return 0, or -1 when buf is too small / input invalid)
  *   schema_user_valid(name)          1 if NAME may be a user name: 1..200
  *                                    bytes, no control chars, space, '{',
@@ -180,6 +244,10 @@ struct conf;
 #define SCHEMA_SUP_GLOBAL_BUCKETS	4096
 #define SCHEMA_SUP_USER_BUCKETS		256
 #define SCHEMA_SUP_FIELD_MAX		300
+
+#define SCHEMA_STATS_TTL		(35 * 86400)	/* seconds */
+#define SCHEMA_JOIN_TTL			(6 * 86400)	/* > maximal_queue_lifetime */
+#define SCHEMA_REPLY_MAX		2048
 
 struct schema_sup {
 	int		 reason;	/* enum sup_reason */
