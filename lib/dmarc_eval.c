@@ -92,8 +92,13 @@ dmarc_author_domain(const char *const *values, size_t n, char *out,
 	if (values[0] == NULL)
 		return errf(why, whylen, "no From field");
 	if (rfc5322_parse_addresses(values[0], strlen(values[0]), &a, e,
-	    sizeof(e)) < 0)
+	    sizeof(e)) < 0) {
+		if (strchr(values[0], '@') == NULL && strcmp(e, "no address "
+		    "in value") != 0)
+			return errf(why, whylen, "From address has no domain "
+			    "(%s)", e);
 		return errf(why, whylen, "From cannot be parsed: %s", e);
+	}
 	if (a.n == 0)
 		rc = errf(why, whylen, "From has no address");
 	else if ((rc = author_domains(&a, d, &nd, why, whylen)) == 0) {
