@@ -275,6 +275,30 @@ edges(void)
 	ok(r.flags & ARF_F_NO_ORIGINAL, "no original");
 	arf_report_free(&r);
 
+	/* a quoted boundary holding ';' and a quoted-pair; bad base64 */
+	{
+		static const char q[] =
+		    "Content-Type: multipart/report; boundary=\"x;\\\"y\";\n"
+		    "  report-type=\"feedback-report\"\n\n"
+		    "--x;\"y\n"
+		    "Content-Type: message/feedback-report\n\n"
+		    "Feedback-Type: virus\n"
+		    "--x;\"y\n"
+		    "Content-Type: message/rfc822\n"
+		    "Content-Transfer-Encoding: BASE64\n\n"
+		    "TWVzc2FnZS1JRDog!PGFAYj4K\n"
+		    "--x;\"y--\n";
+
+		is_int(arf_parse(q, sizeof(q) - 1, 0, &r, err, sizeof(err)),
+		    0, "quoted boundary with ';' and '\\\"'");
+		ok(r.is_arf && !(r.flags & ARF_F_LOOSE), "strict ARF");
+		ok(r.type == ARF_TYPE_VIRUS, "virus");
+		is_str(r.orig.message_id, "<a@b>", "base64 decoded past a bad byte");
+		ok((r.flags & ARF_F_BAD_ENCODING) && (r.flags & ARF_F_ORIG_DECODED),
+		    "bad-encoding and orig-decoded flagged");
+		arf_report_free(&r);
+	}
+
 	is_str(arf_type_name(ARF_TYPE_NOT_SPAM), "not-spam", "type name");
 	is_str(arf_type_name(ARF_TYPE_AUTH_FAILURE), "auth-failure",
 	    "type name auth-failure");
