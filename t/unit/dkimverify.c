@@ -67,6 +67,16 @@ key_add(struct keytab *k, const char *name, const char *txt)
 	return 0;
 }
 
+static void
+key_free(struct keytab *k)
+{
+	while (k->n > 0) {
+		k->n--;
+		free(k->name[k->n]);
+		free(k->txt[k->n]);
+	}
+}
+
 static const char *
 key_find(const struct keytab *k, const char *name)
 {
@@ -476,6 +486,7 @@ own_signer(void)
 	}
 	EVP_PKEY_free(key[0]);
 	EVP_PKEY_free(key[1]);
+	key_free(&k);
 }
 
 int
@@ -502,5 +513,6 @@ main(int argc, char **argv)
 	limits();
 	own_signer();
 	dkim_close(lib);
+	key_free(&corpus_keys);
 	return done_testing();
 }
