@@ -144,8 +144,10 @@ header_line(struct msgp *m, const char *s, size_t len)
 		/* Not a field: the body starts here (a lone continuation
 		 * line before any field included). */
 		m->state = 2;
-		return body_bytes(m, s, len) < 0 ||
-		    m->body(m->arg, "\r\n", 2) < 0 ? -1 : 0;
+		if (body_bytes(m, s, len) < 0 || m->body(m->arg, "\r\n", 2) < 0)
+			return -1;
+		m->cr = 0;
+		return 0;
 	}
 	return grow_add(&m->field, &m->flen, &m->fcap, s, len);
 }
