@@ -71,16 +71,18 @@ print_sig(const struct mfile *f, size_t i, struct mkeys *ks)
 {
 	const struct dkimv_result *res = dkimv_result(f->v, i);
 	const char	*kf = key_file(ks, res);
-	char		 note[512];
+	char		 note[512], bits[32] = "";
 
 	align_note(f, i, note, sizeof(note));
-	printf("%s: DKIM d=%s s=%s a=%s b=%s: %s (%s%s%s%s%s)\n", f->name,
+	if (res->key_bits > 0)
+		snprintf(bits, sizeof(bits), "; %u-bit key", res->key_bits);
+	printf("%s: DKIM d=%s s=%s a=%s b=%s: %s (%s%s%s%s%s%s)\n", f->name,
 	    res->domain[0] ? res->domain : "-",
 	    res->selector[0] ? res->selector : "-",
 	    res->alg[0] ? res->alg : "-", res->b8[0] ? res->b8 : "-",
-	    dkimv_status_name(res->status), res->why, kf ? "; key from --key " :
-	    "", kf ? kf : "", res->testing ? "; key in testing mode (t=y)" : "",
-	    note);
+	    dkimv_status_name(res->status), res->why, bits,
+	    kf ? "; key from --key " : "", kf ? kf : "",
+	    res->testing ? "; key in testing mode (t=y)" : "", note);
 }
 
 /* "p=reject at _dmarc.example.com, adkim=r" or "no DMARC record ...". */
@@ -124,17 +126,21 @@ print_dmarc(const struct mfile *f)
 static void
 fail_text(const struct mfile *f, char *buf, size_t len)
 {
-	size_t	 i, n = dkimv_count(f->v), npass = 0, dnserr = 0;
+	size_t	 i, n = dkimv_count(f->v), npass = 0, dnserr = 0, temp = 0;
 
 	for (i = 0; i < n; i++) {
 		npass += f->aligned[i] >= -1;
 		dnserr += f->aligned[i] == -1;
+		temp += dkimv_result(f->v, i)->status == DKIMV_TEMPERROR;
 	}
 	if (!f->from_ok)
 		snprintf(buf, len, "no From domain to align with: %s",
 		    f->from_why);
 	else if (n == 0)
 		snprintf(buf, len, "no DKIM signature");
+	else if (npass == 0 && temp > 0)
+		snprintf(buf, len, "no DKIM signature passes (%zu key "
+		    "lookup%s failed: temperror)", temp, temp == 1 ? "" : "s");
 	else if (npass == 0)
 		snprintf(buf, len, "no DKIM signature passes");
 	else
