@@ -144,6 +144,7 @@ entry_parse(struct dkimv *v, struct dkimv_entry *e, const char *value,
 	}
 	result_ids(&e->r, s);
 	if (v->nverify == v->max) {
+		e->r.verified = 0;
 		e->r.status = DKIMV_POLICY;
 		snprintf(e->r.why, sizeof(e->r.why), "not checked: more than "
 		    "%zu signatures", v->max);

@@ -24,24 +24,46 @@
  *       a malformed one (bad tag list, missing or bad v/a/b/bh/d/h/s, h=
  *       without From, i= outside d=, unknown a= or c=, l= not a number)
  *       still gets an entry: DKIMV_PERMERROR with the reason, and the d=
- *       and s= that could be read.  0, or -1 when out of memory.
+ *       and s= that could be read; it does not take one of the
+ *       max_signatures places (only well-formed signatures do).  A field
+ *       counts as a DKIM-Signature when its name, trailing SP/TAB cut, is
+ *       "DKIM-Signature" in any case.  0, or -1 when out of memory or
+ *       when called after dkimv_body (every header comes first).
  *   dkimv_body(v, buf, len)
  *       a body chunk, any split (line ends as the signer takes them).
  *       Each distinct (body canonicalisation, l=) of the verified
  *       signatures gets one SHA-256 hasher; constant memory.  0 / -1.
  *   dkimv_finish_body(v)
- *       ends the body; 0 / -1.
+ *       ends the body; 0 / -1 (also when called twice).  dkimv_verify
+ *       calls it itself when the caller has not.
  *   dkimv_verify(v, txt, arg, now)
  *       fetches the key of each verified signature (txt(arg, name, out,
  *       err, errlen) with name "SELECTOR._domainkey.DOMAIN", returning an
  *       enum dns_status as dns_txt does) and decides every result.  Two
  *       signatures naming the same key ask once.  now: for x= (expired
- *       signatures fail).  0, or -1 when out of memory.
+ *       signatures fail; x == now is still valid; t= in the future is
+ *       not judged).  Order of the checks, the first that decides wins:
+ *       header block too large, x=, rsa-sha1, key lookup and record, key
+ *       k=/h=/t=s against the signature, RSA bits < 1024, l= longer than
+ *       the canonical body (fail), body hash, header hash + signature.
+ *       The callback fills out only on DNS_OK (the module frees it with
+ *       strlist_free in every case); of its strings the key records are
+ *       those with a p= tag or starting "v=DKIM1", others (SPF ...) are
+ *       ignored.  0, or -1 when out of memory or on a libcrypto failure
+ *       (the entry being decided is then temperror).
  *   dkimv_count(v)                 entries (DKIM-Signature fields seen)
  *   dkimv_result(v, i)             entry i (0-based, message order), NULL
  *                                  past the end; valid until dkimv_free
  *   dkimv_free(v)                  NULL-safe, returns NULL
- *   dkimv_status_name(status)      the RFC 8601 result name
+ *   dkimv_status_name(status)      the RFC 8601 result name ("pass",
+ *                                  "fail", "policy", "neutral",
+ *                                  "temperror", "permerror"; "none" for
+ *                                  anything else)
+ *
+ * Result fields: why is one line ("body hash mismatch (bh=)", "no key
+ * record at s._domainkey.d", "signature verified" ...), meant for logs
+ * and Authentication-Results comments; verified is 0 only for the
+ * entries past max_signatures; key_bits is set once a key was read.
  *
  * Results (RFC 8601 2.7.1 names):
  *   DKIMV_PASS       the signature verifies (also under a key with t=y:
@@ -57,9 +79,13 @@
  *                    DKIM TXT), a malformed or revoked key (empty p=),
  *                    k= other than rsa/ed25519, key h= or s= excluding
  *                    this use, t=s with i= a subdomain, key of the wrong
- *                    type for a=, several key records
+ *                    type for a=, several key records.  RSA keys are
+ *                    read as SubjectPublicKeyInfo or bare PKCS#1
+ *                    RSAPublicKey, Ed25519 keys as the raw 32 bytes
+ *                    (RFC 8463), signing the SHA-256 of the headers
  *
- * Bounds: header bytes kept DKIMV_HEADER_BYTES; DKIM-Signature fields
+ * Bounds: header bytes kept DKIMV_HEADER_BYTES (name + value + ~32 bytes
+ * per field counted); DKIM-Signature fields
  * listed: all (an entry is ~1 KB; Postfix's message_size_limit bounds
  * them); fields parsed longer than DKIMV_SIG_BYTES are permerror unread.
  *

@@ -7,10 +7,19 @@
  *     byte by byte and in 2- and 3-byte chunks, simple and relaxed.
  *  2. Header canonical forms per RFC 6376 3.4.1/3.4.2, read back with
  *     dsig_canon_header.
+ * The signer's canonicalisation is lib/dkimcanon, shared with the
+ * verifier; its own extras are tested directly:
+ *  3. The l= limit: the hash of the first N canonical bytes equals the
+ *     hash of the full canonical form cut at N (computed by OpenSSL
+ *     here), and the length reported is the uncut one.
+ *  4. Base64 decoding with FWS, padding rules and capacity.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
+#include "../../lib/dkimcanon.h"
 #include "../../milter/dkimsign.h"
 #include "../tap.h"
 
@@ -143,10 +152,69 @@ header_vectors(void)
 	dsig_free(s[1]);
 }
 
+static void
+limit_vectors(void)
+{
+	static const char	 body[] = "a  b \r\n\r\nc\td\r\n\r\n\r\n";
+	static const char	 canon[] = "a b\r\n\r\nc d\r\n";	/* relaxed */
+	unsigned char		 got[32], want[32];
+	unsigned int		 wl;
+	struct dkimc_body	*b;
+	long long		 l;
+	int			 good = 1;
+
+	for (l = 0; l <= (long long)strlen(canon) + 3; l++) {
+		b = dkimc_body_new(1, l);
+		dkimc_body_update(b, (const unsigned char *)body, 9);
+		dkimc_body_update(b, (const unsigned char *)body + 9,
+		    strlen(body) - 9);
+		EVP_Digest(canon, (size_t)l > strlen(canon) ? strlen(canon) :
+		    (size_t)l, want, &wl, EVP_sha256(), NULL);
+		if (dkimc_body_finish(b, got) < 0 || memcmp(got, want, 32) ||
+		    dkimc_body_length(b) != strlen(canon)) {
+			diag("l=%lld differs", l);
+			good = 0;
+		}
+		dkimc_body_free(b);
+	}
+	ok(good, "l= 0..%zu: SHA-256 of the canonical body cut at l, "
+	    "length uncut", strlen(canon) + 3);
+}
+
+static void
+b64_vectors(void)
+{
+	static const struct { const char *in, *out; int rc; size_t cap; } v[] = {
+		{ "aGVsbG8=", "hello", 0, 16 },
+		{ " aGV\r\n\tsbG8 = ", "hello", 0, 16 },
+		{ "aGVsbG8", "hello", 0, 16 },
+		{ "aGVsbA==", "hell", 0, 16 },
+		{ "", "", 0, 16 },
+		{ "aGVsbG8=", NULL, -1, 4 },
+		{ "aGVs!G8=", NULL, -1, 16 },
+		{ "aGVsbG8=x", NULL, -1, 16 },
+		{ "aGVsb", NULL, -1, 16 },
+		{ "aGVsbA=", NULL, -1, 16 },
+	};
+	unsigned char	 out[16];
+	size_t		 i, n;
+	int		 rc;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		rc = dkimc_b64decode(v[i].in, strlen(v[i].in), out, v[i].cap,
+		    &n);
+		ok(rc == v[i].rc && (rc < 0 || (n == strlen(v[i].out) &&
+		    memcmp(out, v[i].out, n) == 0)), "base64 \"%s\" -> %s",
+		    tap_name(v[i].in), v[i].out ? v[i].out : "error");
+	}
+}
+
 int
 main(void)
 {
 	body_vectors();
 	header_vectors();
+	limit_vectors();
+	b64_vectors();
 	return done_testing();
 }
