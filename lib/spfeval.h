@@ -13,13 +13,18 @@
  *       for ip; DNS lookups of this check stop after budget_ms in all
  *       (later ones fail as temperror).  Always fills *out; libspf2's
  *       SPF_RESULT_INVALID becomes temperror for a DNS error and
- *       permerror otherwise.  0, or -1 when ip is not an address (out
- *       says why, result permerror).
+ *       permerror otherwise.  RFC 7208 4.6.4 is kept per check, across
+ *       include and redirect (libspf2 alone does not): an eleventh
+ *       DNS-querying term or a third void lookup (NXDOMAIN or no data
+ *       for a term) ends the check as permerror, explanation "more than
+ *       10 DNS-querying terms ..." / "more than 2 void DNS lookups ...".
+ *       0, or -1 when ip is not an address (out says why, result
+ *       permerror).
  *   spfeval_free(e)                NULL-safe, returns NULL
  *
  * Thread-safe: one spfeval serves every worker thread.  The lookup
- * budget of a check lives in a thread-local variable, set by
- * spfeval_check for the duration of the call.
+ * budget and the term and void counts of a check live in a thread-local
+ * variable, reset by spfeval_check at the start of each call.
  */
 #ifndef OUTPOST_SPFEVAL_H
 #define OUTPOST_SPFEVAL_H
