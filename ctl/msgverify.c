@@ -166,8 +166,11 @@ check(struct mrun *r, struct mfile *f, FILE *fp)
 		oom();
 	if (read_message(f, fp) < 0)
 		return;
-	if (dkimv_verify(f->v, mkeys_txt, &r->keys, time(NULL)) < 0)
-		oom();
+	if (dkimv_verify(f->v, mkeys_txt, &r->keys, time(NULL)) < 0) {
+		fprintf(stderr, "outpostctl: verify: %s: DKIM verification "
+		    "failed (out of memory or a libcrypto error)\n", f->name);
+		exit(EXIT_REFUSED);
+	}
 	f->from_ok = dmarc_author_domain((const char *const *)f->from,
 	    f->nfrom < MFILE_FROM_MAX ? f->nfrom : MFILE_FROM_MAX,
 	    f->from_domain, sizeof(f->from_domain), f->from_why,
