@@ -34,6 +34,7 @@
 
 #define CTL_MAX_DOMAINS	50	/* + 4 KEYS + 3 ARGV <= redis_eval's 60 */
 #define CTL_DOMAIN_MAX	254	/* an A-label domain + NUL */
+#define CTL_MAX_KEYS	32	/* --key options of verify */
 
 struct redis;
 struct json;
@@ -48,7 +49,8 @@ struct ctl {
 /*
  * What ctl_run parsed for a verb.  Option letters (struct ctl_verb opts):
  * p --plan, d --domain (repeatable), r --reason, t --ttl, u --user,
- * a --any, s --selector, A --all; --json is accepted everywhere.
+ * a --any, s --selector, A --all, k --key (repeatable); --json is accepted
+ * everywhere.
  */
 struct ctl_opts {
 	const char	*plan;
@@ -60,6 +62,8 @@ struct ctl_opts {
 	int		 all;		/* --all */
 	const char	*domains[CTL_MAX_DOMAINS];
 	int		 ndomains;
+	const char	*keys[CTL_MAX_KEYS];	/* --key NAME=FILE */
+	int		 nkeys;
 	char		**args;		/* positional arguments */
 	int		 nargs;
 	char		 domain[CTL_DOMAIN_MAX];	/* CTL_DOMAIN: args[0] */
@@ -153,6 +157,7 @@ int	 sup_list(struct ctl *, struct ctl_opts *);		/* supio.c */
 int	 sup_export(struct ctl *, struct ctl_opts *);
 int	 sup_import(struct ctl *, struct ctl_opts *);
 int	 sup_migrate(struct ctl *, struct ctl_opts *);		/* supmigrate.c */
+int	 msg_verify(struct ctl *, struct ctl_opts *);		/* msgverify.c */
 
 /* domain_show.c: what the domain verbs print */
 struct dom {
@@ -198,6 +203,7 @@ int	 dom_print_new(struct dom *, const char *, const char *,
  */
 #include "dkimkey.h"
 #include "dmarc.h"
+#include "dkimverify.h"
 
 #define VERIFY_MAXCHECKS	(DKIMKEY_ACTIVEMAX + 3)
 
@@ -250,6 +256,102 @@ struct redis *dom_redis_try(struct ctl *);
 void	 dom_state_json(struct json *, const struct dom_state *);
 const char *dom_state_word(const struct dom_state *);
 void	 dom_state_text(const struct dom_state *, const char *);
+
+/*
+ * msgparse.c -- a stored message back into header fields and a CRLF body
+ * (pure; the rules are at the top of msgparse.c).
+ *   msgp_new(hdr, body, arg)   a parser calling hdr(arg, name, value) for
+ *                              each field (value as after the colon, folds
+ *                              "\r\n" + WSP) and body(arg, buf, len) for
+ *                              the body; NULL when out of memory
+ *   msgp_feed(m, buf, len)     any split; 0, or -1 when a callback failed
+ *                              or memory ran out (then every call fails)
+ *   msgp_finish(m)             end of input: the last field is delivered
+ *   msgp_free(m)               NULL-safe, returns NULL
+ *
+ * msgkey.c -- the keys of verify --key SELECTOR._domainkey.DOMAIN=FILE.
+ *   mkeys_load(ks, opts, n, err, errlen)
+ *                              each FILE read: a PEM public key (RSA
+ *                              "PUBLIC KEY" / "RSA PUBLIC KEY", Ed25519)
+ *                              made into "v=DKIM1; k=...; p=..." text, or
+ *                              a DKIM key record's text (bare, or quoted
+ *                              strings as in a zone file); 0, or -1 with
+ *                              err naming the option or file
+ *   mkeys_txt(ks, name, out, err, errlen)
+ *                              a dkimv_txt_fn: the --key record of name
+ *                              (case-insensitive), else DNS through
+ *                              ks->dns (dns_txt)
+ *   mkeys_find(ks, sel, domain)  the key given for SEL._domainkey.DOMAIN,
+ *                              NULL when DNS answers for it;
+ *                              mkeys_find_name(ks, name) the same by name
+ *   mkeys_free(ks)             frees the texts
+ */
+#define MSGP_FIELD_MAX	(DKIMV_HEADER_BYTES + 1)
+
+struct msgp;
+typedef int	 msgp_header_fn(void *, const char *, const char *);
+typedef int	 msgp_body_fn(void *, const char *, size_t);
+
+struct msgp	*msgp_new(msgp_header_fn *, msgp_body_fn *, void *);
+int		 msgp_feed(struct msgp *, const char *, size_t);
+int		 msgp_finish(struct msgp *);
+struct msgp	*msgp_free(struct msgp *);
+
+struct mkey {
+	char		 name[CTL_DOMAIN_MAX + 80];	/* SEL._domainkey.DOM */
+	const char	*file;
+	char		*txt;		/* the key record text */
+	int		 used;		/* asked for by some signature */
+};
+
+struct mkeys {
+	struct mkey	 k[CTL_MAX_KEYS];
+	size_t		 n;
+	struct dns	*dns;
+};
+
+int		 mkeys_load(struct mkeys *, const char *const *, int, char *,
+		    size_t);
+int		 mkeys_txt(void *, const char *, struct strlist *, char *,
+		    size_t);
+struct mkey	*mkeys_find(struct mkeys *, const char *, const char *);
+struct mkey	*mkeys_find_name(struct mkeys *, const char *);
+void		 mkeys_free(struct mkeys *);
+
+/*
+ * msgverify.c, msgprint.c -- outpostctl verify: one struct mfile per
+ * message, filled by msgverify.c and printed (text or JSON) by msgprint.c.
+ *   mfile_print(f, ks)           the lines of one file on stdout
+ *   mfile_json(j, f, ks)         its member of the "files" array
+ */
+#define MFILE_FROM_MAX	8	/* From field values kept (the count is not
+				   bounded: "9 From fields" is still wrong) */
+
+struct mfile {
+	const char		*name;		/* as given; "stdin" for - */
+	char			 error[512];	/* unreadable: why, else "" */
+	struct dkimv		*v;
+	char			*from[MFILE_FROM_MAX];
+	size_t			 nfrom;		/* From fields seen */
+	int			 from_ok;	/* from_domain is set */
+	char			 from_domain[DMARC_NAME_MAX];
+	char			 from_why[256];	/* why there is none */
+	int			 pol_rc;	/* 0 looked up, -1 DNS error */
+	struct dmarc_lookup	 pol;
+	char			 pol_err[256];
+	int			 ev_rc;		/* 0 evaluated, -1 DNS error */
+	struct dmarc_eval	 ev;
+	char			 ev_err[256];
+	int			 strict;	/* adkim=s governs */
+	signed char		*aligned;	/* per signature: 1 yes, 0 no,
+						   -1 DNS error, -2 no pass */
+	size_t			 pass_i;	/* the aligned pass; or count */
+	int			 pass;		/* an aligned passing signature */
+};
+
+void		 mfile_print(const struct mfile *, struct mkeys *);
+void		 mfile_json(struct json *, const struct mfile *,
+		    struct mkeys *);
 
 #include "ctlpol.h"
 

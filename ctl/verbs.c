@@ -5,6 +5,7 @@
  * The usage text is printed from the same table.  See ctl.h.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,8 @@ static const struct ctl_verb verbs[] = {
 	    "DOMAIN | --all" },
 	{ "config", NULL, 0, 0, "A", 0, config_show, "[--all]" },
 	{ "init", NULL, 0, 0, "", R, ctl_init, "" },
+	{ "verify", NULL, 0, INT_MAX, "k", 0, msg_verify,
+	    "[--key SEL._domainkey.DOMAIN=FILE]... [FILE|-]..." },
 	{ "user", "add", 1, 1, "pd", W | CTL_USER, user_add,
 	    "NAME [--plan PLAN] [--domain DOMAIN]..." },
 	{ "user", "set", 1, 1 + CTL_MAX_LIMIT_ARGS, "p", W | CTL_USER,
@@ -78,6 +81,7 @@ static const struct option longopts[] = {
 	{ "any", no_argument, NULL, 'a' },
 	{ "selector", required_argument, NULL, 's' },
 	{ "all", no_argument, NULL, 'A' },
+	{ "key", required_argument, NULL, 'k' },
 	{ "json", no_argument, NULL, 'j' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -135,6 +139,14 @@ store_opt(const struct ctl_verb *v, int ch, struct ctl_opts *o)
 			return -1;
 		}
 		o->domains[o->ndomains++] = optarg;
+		break;
+	case 'k':
+		if (o->nkeys == CTL_MAX_KEYS) {
+			fprintf(stderr, "outpostctl: %s: at most %d --key "
+			    "options\n", v->group, CTL_MAX_KEYS);
+			return -1;
+		}
+		o->keys[o->nkeys++] = optarg;
 		break;
 	}
 	return 0;
