@@ -118,6 +118,8 @@ rfc3339_time(struct pflog_rec *r, const char *p, const char *end)
 {
 	long	 y, mo, d, hms[3], oh, om, off = 0;
 
+	if (end - p < 20)	/* "2026-12-02T05:22:38Z" at least */
+		return NULL;
 	y = pflog_digits(p, end, 4);
 	mo = pflog_digits(p + 5, end, 2);
 	d = pflog_digits(p + 8, end, 2);
