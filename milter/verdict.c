@@ -121,7 +121,12 @@ keep_policy(struct verdict *v, const struct dmarc_lookup *pol)
 	v->policy_known = 1;
 	v->found = pol->found;
 	v->p = pol->rec.p;
+	/* sp= or np= only when the record has it (else p= is what applied) */
 	v->sp_which = pol->which;
+	if (v->sp_which == DMARC_USE_NP && pol->rec.np < 0)
+		v->sp_which = DMARC_USE_SP;
+	if (v->sp_which == DMARC_USE_SP && pol->rec.sp < 0)
+		v->sp_which = DMARC_USE_P;
 	v->sp_value = pol->policy;
 	v->testing = pol->rec.testing;
 	v->effective = pol->effective;
