@@ -11,8 +11,9 @@
  *       domain (lib/dmarc).  A DNS failure is temperror for the method it
  *       hit; a missing helper or resolver is temperror too.  0, or -1
  *       when out of memory (err).
- *   verdict_authres(m, v, id, err, errlen)
- *       the field value (lib/authres; no leading space, LF folds):
+ *   verdict_authres(c, m, v, dis, err, errlen)
+ *       the field value (lib/authres; no leading space, LF folds), with
+ *       m's authserv-id and dis the disposition we applied:
  *         ID;
  *           spf=R smtp.mailfrom=ADDR       (smtp.helo=NAME for <>)
  *           dkim=R (why) header.d= header.s= header.a= header.b=
@@ -20,6 +21,9 @@
  *                                          when R is not pass
  *           dkim=none                      unsigned
  *           dmarc=R (p=P [sp=S|np=N] [t=y] dis=D) header.from=DOMAIN
+ *                                          sp=/np= when the record has
+ *                                          the tag that applied; for
+ *                                          permerror/temperror: (why)
  *       Signatures past max_signatures: the first INBOUND_POLICY_LISTED
  *       as "dkim=policy (not checked: ...)" with their tags, the rest as
  *       one "dkim=policy (N more signatures not checked)".  malloc'ed,
