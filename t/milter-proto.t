@@ -18,7 +18,7 @@
 # (no keys at all), sub.example.com (no keys of its own).
 #
 # Cases: outbound by AUTH, internal address, no address, {daemon_name};
-# not outbound (accepted at MAIL FROM); bad From headers (550 5.7.1);
+# not outbound (verified, inbound.c; milter-inbound.t checks what); bad From headers (550 5.7.1);
 # no keys (unsigned); a broken key (451 4.3.0, other domains still
 # signed; on_error = accept passes it UNSIGNED); sign_subdomains;
 # sign_algorithms; several messages with an abort on one connection;
@@ -251,16 +251,16 @@ send auto LOCAL1 msg="$T/msg/plain.eml" ip=unspec
 is "$(result LOCAL1)" "mail=c eom=a nsig=2 text=-" "no client address (sendmail command): signed"
 
 send auto EXT1 msg="$T/msg/plain.eml" ip=192.0.2.1
-is "$(result EXT1)" "mail=a eom=- nsig=0 text=-" "external client without AUTH: accepted at MAIL FROM"
+is "$(result EXT1)" "mail=c eom=a nsig=0 text=-" "external client without AUTH: verified (inbound), not signed"
 send auto EXT2 msg="$T/msg/plain.eml" ip=127.0.0.2
-is "$(result EXT2)" "mail=a eom=- nsig=0 text=-" "127.0.0.2 is outside internal_hosts 127.0.0.1/32"
+is "$(result EXT2)" "mail=c eom=a nsig=0 text=-" "127.0.0.2 is outside internal_hosts 127.0.0.1/32"
 is "$(logline auto EXT1)$(logline auto EXT2)" "" "mail not ours is not logged"
 
 send auto DAEMON1 msg="$T/msg/plain.eml" ip=192.0.2.1 daemon=ORIGINATING
 is "$(result DAEMON1)" "mail=c eom=a nsig=2 text=-" "{daemon_name}=ORIGINATING from an external client: signed"
 is "$(verified DAEMON1)" "pass pass " "{daemon_name}: dkimpy verifies both"
 send auto DAEMON2 msg="$T/msg/plain.eml" ip=192.0.2.1 daemon=mx.example.net
-is "$(result DAEMON2)" "mail=a eom=- nsig=0 text=-" "another {daemon_name}: accepted at MAIL FROM"
+is "$(result DAEMON2)" "mail=c eom=a nsig=0 text=-" "another {daemon_name}: verified, not signed"
 
 send auto FOLD1 msg="$T/msg/folded.eml" auth=alice@example.com
 is "$(result FOLD1)" "mail=c eom=a nsig=2 text=-" "folded From with a quoted comma: signed"
@@ -342,8 +342,8 @@ is "$(bh MULTI 2 | sort -u)" "$BH" "message 2: the same body hash as the same me
 send auto MIXAUTH msg="$T/msg/plain.eml" plan=eom,eom,eom ip=192.0.2.1 \
     auth="alice@example.com,,bob@example.com"
 is "$(sed -n 's/^msg //p' "$T/out/MIXAUTH" | tr '\n' '|')" \
-    "1 mail=c eom=a nsig=2 text=-|2 mail=a eom=- nsig=0 text=-|3 mail=c eom=a nsig=2 text=-|" \
-    "one connection: AUTH signed, no AUTH accepted at MAIL FROM, AUTH signed"
+    "1 mail=c eom=a nsig=2 text=-|2 mail=c eom=a nsig=0 text=-|3 mail=c eom=a nsig=2 text=-|" \
+    "one connection: AUTH signed, no AUTH verified unsigned, AUTH signed"
 like "$(logline auto MIXAUTH.3)" "^signed user=bob@example\.com " "message 3 logged with its own user"
 
 # --- auto: key added while running, SIGHUP ----------------------------
@@ -426,9 +426,9 @@ send sign SIGNNOKEYS msg="$T/msg/nokeys.eml" ip=192.0.2.1
 is "$(result SIGNNOKEYS)" "mail=c eom=a nsig=0 text=-" "milter_mode = sign: no keys still means unsigned"
 
 send verify VER1 msg="$T/msg/plain.eml" auth=alice@example.com ip=127.0.0.1
-is "$(result VER1)" "mail=a eom=- nsig=0 text=-" "milter_mode = verify: authenticated internal mail accepted at MAIL FROM"
+is "$(result VER1)" "mail=c eom=a nsig=0 text=-" "milter_mode = verify: authenticated internal mail verified, not signed"
 send verify VER2 msg="$T/msg/plain.eml" ip=192.0.2.1 daemon=ORIGINATING
-is "$(result VER2)" "mail=a eom=- nsig=0 text=-" "milter_mode = verify: nothing signed"
+is "$(result VER2)" "mail=c eom=a nsig=0 text=-" "milter_mode = verify: nothing signed"
 
 send accept ACC1 msg="$T/msg/broken.eml" auth=alice@example.com
 is "$(result ACC1)" "mail=c eom=a nsig=0 text=-" "on_error = accept: broken key passes unsigned"

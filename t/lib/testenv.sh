@@ -296,6 +296,8 @@ _te_main_cf() {
 	alias_maps =
 	alias_database =
 	mynetworks = 127.0.0.0/8
+	# Tests may present any client address and HELO (swaks --xclient-*).
+	smtpd_authorized_xclient_hosts = 127.0.0.0/8
 	relayhost = [127.0.0.1]:$TE_PORT_SINK
 	smtp_dns_support_level = disabled
 	smtpd_milters = $TE_MILTER
