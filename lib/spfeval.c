@@ -1,5 +1,24 @@
 /*
  * spfeval -- libspf2 with a DNS layer on lib/dns; see spfeval.h.
+ *
+ * The DNS layer also keeps the per-check limits of RFC 7208 4.6.4 that
+ * libspf2 1.2.10 gets wrong: it counts DNS-querying terms per record (an
+ * include starts again from zero), checks the count only before the next
+ * term (so an eleventh term that matches passes), and has no void lookup
+ * limit at all.  The layer cannot see terms, only queries, so it tells
+ * them apart by what libspf2 asks:
+ *   - A/AAAA, MX, PTR: one term (a, exists, mx, ptr), except the A/AAAA
+ *     queries of the host names an MX or PTR answer just gave (libspf2
+ *     asks them in order right after it): those belong to that term;
+ *   - TXT/SPF: the record of the checked domain is no term; any other
+ *     name is an include or redirect target when its answer holds a
+ *     "v=spf1" record (an exp= text does not, and is no term).  A target
+ *     without a record fails the check anyway.
+ * A term's query that returns NXDOMAIN or no data is a void lookup.  On
+ * the eleventh term or the third void lookup the check is over: that
+ * query and every later one are answered "no such name" without asking
+ * DNS, so libspf2 finishes at once, and the result becomes permerror
+ * with the reason as explanation, whatever libspf2 concluded.
  */
 #include <sys/types.h>
 #include <netinet/in.h>
@@ -9,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <spf2/spf.h>
@@ -22,8 +42,23 @@ struct spfeval {
 	SPF_dns_server_t	*layer;
 };
 
-/* The end of the current check's lookup budget (CLOCK_MONOTONIC). */
-static __thread struct timespec	 check_deadline;
+#define SPF_MAX_TERMS	10	/* RFC 7208 4.6.4 */
+#define SPF_MAX_VOID	2
+#define SPF_MAX_FOLLOW	10	/* libspf2's max_dns_mx and max_dns_ptr */
+#define SPF_NAME	256
+
+/* The DNS side of the check running on this thread. */
+struct check {
+	struct timespec	 deadline;	/* lookup budget (CLOCK_MONOTONIC) */
+	char		 top[SPF_NAME];	/* domain of the first record query */
+	int		 terms;		/* DNS-querying terms so far */
+	int		 voids;		/* of them, NXDOMAIN / no data */
+	char		 follow[SPF_MAX_FOLLOW][SPF_NAME]; /* MX/PTR hosts */
+	int		 nfollow, nextf;
+	char		 over[200];	/* why the check is over, or "" */
+};
+
+static __thread struct check	 cur;
 
 /* ---- DNS layer ------------------------------------------------------- */
 
@@ -82,9 +117,73 @@ put_rr(SPF_dns_rr_t *rr, int i, int type, const struct dns_rr *d)
 	return 0;
 }
 
+/* Whether name is the next host of the last MX or PTR answer. */
+static int
+is_follow_up(const char *name)
+{
+	if (cur.nextf >= cur.nfollow ||
+	    strcasecmp(cur.follow[cur.nextf], name) != 0) {
+		cur.nfollow = cur.nextf = 0;
+		return 0;
+	}
+	cur.nextf++;
+	return 1;
+}
+
+/* The host names of an MX or PTR answer, for is_follow_up. */
+static void
+note_hosts(const SPF_dns_rr_t *rr, int type)
+{
+	int	 i;
+
+	cur.nfollow = cur.nextf = 0;
+	for (i = 0; i < rr->num_rr && i < SPF_MAX_FOLLOW; i++)
+		snprintf(cur.follow[cur.nfollow++], SPF_NAME, "%s",
+		    type == ns_t_mx ? rr->rr[i]->mx : rr->rr[i]->ptr);
+}
+
+static int
+has_spf1(const SPF_dns_rr_t *rr)
+{
+	int	 i;
+
+	for (i = 0; i < rr->num_rr; i++)
+		if (strncasecmp(rr->rr[i]->txt, "v=spf1", 6) == 0 &&
+		    (rr->rr[i]->txt[6] == ' ' || rr->rr[i]->txt[6] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* Before a query: 1 when it is a term (A/AAAA/MX/PTR kinds), else 0. */
+static int
+is_address_term(const char *domain, int type)
+{
+	if (type == ns_t_mx || type == ns_t_ptr) {
+		cur.nfollow = cur.nextf = 0;
+		return 1;
+	}
+	if (type == ns_t_a || type == ns_t_aaaa)
+		return !is_follow_up(domain);
+	return 0;
+}
+
+/* A term was made: over the limit?  Sets cur.over. */
+static void
+count_term(const char *domain, int is_void)
+{
+	if (++cur.terms > SPF_MAX_TERMS)
+		snprintf(cur.over, sizeof(cur.over), "more than %d "
+		    "DNS-querying terms (RFC 7208 4.6.4) at %.100s",
+		    SPF_MAX_TERMS, domain);
+	else if (is_void && ++cur.voids > SPF_MAX_VOID)
+		snprintf(cur.over, sizeof(cur.over), "more than %d void DNS "
+		    "lookups (RFC 7208 4.6.4): %.100s has no record",
+		    SPF_MAX_VOID, domain);
+}
+
+/* The answer of lib/dns as libspf2 wants it (rr NULL: out of memory). */
 static SPF_dns_rr_t *
-layer_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
-    int should_cache)
+ask(SPF_dns_server_t *layer, const char *domain, ns_type type)
 {
 	struct dns_rrset	 s;
 	SPF_dns_rr_t		*rr;
@@ -92,9 +191,8 @@ layer_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 	size_t			 i, k = 0;
 	int			 st;
 
-	(void)should_cache;
 	st = dns_lookup_until(layer->hook, domain, (int)type,
-	    &check_deadline, &s, err, sizeof(err));
+	    &cur.deadline, &s, err, sizeof(err));
 	rr = SPF_dns_rr_new_init(layer, domain, type, st == DNS_OK ?
 	    (int)s.ttl : 0, st == DNS_OK ? NETDB_SUCCESS :
 	    st == DNS_NXDOMAIN ? HOST_NOT_FOUND : st == DNS_NODATA ? NO_DATA :
@@ -111,6 +209,42 @@ layer_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 	if (k == 0)
 		rr->herrno = NO_DATA;
 	dns_rrset_free(&s);
+	return rr;
+}
+
+static SPF_dns_rr_t *
+layer_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
+    int should_cache)
+{
+	SPF_dns_rr_t	*rr;
+	int		 term, record;
+
+	(void)should_cache;
+	if (cur.over[0] != '\0')
+		return SPF_dns_rr_new_init(layer, domain, type, 0,
+		    HOST_NOT_FOUND);
+	record = type == ns_t_txt || type == ns_t_spf;
+	if (record && cur.top[0] == '\0')
+		snprintf(cur.top, sizeof(cur.top), "%s", domain);
+	term = is_address_term(domain, type);
+	if (term && cur.terms >= SPF_MAX_TERMS) {
+		count_term(domain, 0);
+		return SPF_dns_rr_new_init(layer, domain, type, 0,
+		    HOST_NOT_FOUND);
+	}
+	if ((rr = ask(layer, domain, type)) == NULL)
+		return NULL;
+	if (term)
+		count_term(domain, rr->herrno == HOST_NOT_FOUND ||
+		    rr->herrno == NO_DATA);
+	else if (record && strcasecmp(domain, cur.top) != 0 && has_spf1(rr))
+		count_term(domain, 0);
+	if (cur.over[0] != '\0') {
+		rr->num_rr = 0;		/* the answer comes too late */
+		rr->herrno = HOST_NOT_FOUND;
+	} else if (rr->herrno == NETDB_SUCCESS && (type == ns_t_mx ||
+	    type == ns_t_ptr))
+		note_hosts(rr, type);
 	return rr;
 }
 
@@ -243,12 +377,13 @@ spfeval_check(struct spfeval *e, const char *ip, const char *helo,
 
 	memset(out, 0, sizeof(*out));
 	identity(helo, mailfrom, out);
-	clock_gettime(CLOCK_MONOTONIC, &check_deadline);
-	check_deadline.tv_sec += budget_ms / 1000;
-	check_deadline.tv_nsec += (budget_ms % 1000) * 1000000;
-	if (check_deadline.tv_nsec >= 1000000000) {
-		check_deadline.tv_sec++;
-		check_deadline.tv_nsec -= 1000000000;
+	memset(&cur, 0, sizeof(cur));
+	clock_gettime(CLOCK_MONOTONIC, &cur.deadline);
+	cur.deadline.tv_sec += budget_ms / 1000;
+	cur.deadline.tv_nsec += (budget_ms % 1000) * 1000000;
+	if (cur.deadline.tv_nsec >= 1000000000) {
+		cur.deadline.tv_sec++;
+		cur.deadline.tv_nsec -= 1000000000;
 	}
 	if ((rq = SPF_request_new(e->srv)) == NULL ||
 	    set_request(rq, ip, helo, mailfrom) < 0) {
@@ -268,6 +403,11 @@ spfeval_check(struct spfeval *e, const char *ip, const char *helo,
 		out->result = map_result(SPF_response_result(resp), code);
 		explain(resp, out);
 		SPF_response_free(resp);
+	}
+	if (cur.over[0] != '\0') {
+		out->result = SPFR_PERMERROR;
+		snprintf(out->explanation, sizeof(out->explanation), "%s",
+		    cur.over);
 	}
 	SPF_request_free(rq);
 	return 0;

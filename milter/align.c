@@ -12,10 +12,10 @@
  * says, with no DNS at all: the common case costs nothing.
  *
  *   align_init(err, errlen)
- *       the resolver (dns_nameserver, dns_timeout) and, for
- *       dmarc_org_domain = psl, the Public Suffix List.  0 or -1.  Once,
- *       before the worker threads start.  The SPF helper is started
- *       earlier, before the privilege drop (main.c).
+ *       the DMARC environment on G.dns (main.c starts the resolver) and,
+ *       for dmarc_org_domain = psl, the Public Suffix List.  0 or -1.
+ *       Once, before the worker threads start.  The SPF helper is
+ *       started earlier, before the privilege drop (main.c).
  *   align_judge(m, from, dkim_d, why, whylen)
  *       ALIGN_OK (go on; a predicted failure under "warn", or under
  *       "yes" at a domain whose policy is none, has been logged),
@@ -42,8 +42,10 @@ align_init(char *err, size_t errlen)
 {
 	if (G.conf.require_alignment == ALIGN_NO)
 		return 0;
-	if ((G.dns = dns_new(&G.conf, err, errlen)) == NULL)
+	if (G.dns == NULL) {
+		snprintf(err, errlen, "no resolver started");
 		return -1;
+	}
 	return dmarc_env_dns(&env, G.dns, G.conf.dmarc_org_domain, err,
 	    errlen);
 }
@@ -51,7 +53,6 @@ align_init(char *err, size_t errlen)
 void
 align_fini(void)
 {
-	G.dns = dns_free(G.dns);
 }
 
 /*

@@ -2,12 +2,14 @@
  * callbacks -- the libmilter callbacks of outpost-milter.
  *
  * connect    remember the client address and whether it is internal
- * envfrom    decide whether the message is outbound (signed) or not; a
- *            message we will not touch is accepted here, so the MTA sends
- *            us none of its headers or body
- * header     feed the signer, count From fields, keep the Message-ID
- * eoh, body  feed the signer
- * eom        outbound.c decides, signs and replies
+ * helo       remember the HELO/EHLO name (SPF of <>, the log)
+ * envfrom    decide whether the message is outbound (signed) or inbound
+ *            (verified, inbound.c); milter_mode = sign never verifies,
+ *            verify never signs
+ * header     outbound: feed the signer, count From fields, keep the
+ *            Message-ID; inbound: inbound_header
+ * eoh, body  feed the signer or the verifier
+ * eom        outbound.c or inbound.c decides and replies
  * abort      forget the message;  close: forget the connection
  *
  * Negotiation asks the MTA not to wait for replies to connect, header,
@@ -27,8 +29,10 @@
 #include "milter.h"
 #include "xmalloc.h"
 
-#define NOREPLY_STEPS	(SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_EOH | \
-			 SMFIP_NR_BODY)
+#define NOREPLY_STEPS	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR | \
+			 SMFIP_NR_EOH | SMFIP_NR_BODY)
+/* Inbound: delete forged Authentication-Results, quarantine. */
+#define WANT_ACTIONS	(SMFIF_CHGHDRS | SMFIF_QUARANTINE)
 /*
  * Steps we have no callback for are skipped only where every MTA and test
  * client copes: miltertest, for one, fails a script that sends RCPT or HELO
@@ -69,6 +73,7 @@ mmsg_free(struct mmsg *m)
 	if (m == NULL)
 		return NULL;
 	dsig_free(m->sig);
+	inbound_free(m->in);
 	settings_put(m->set);
 	free(m->auth);
 	free(m->env_domain);
@@ -88,6 +93,7 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
+	static int	 warned;
 	struct mconn	*c;
 
 	(void)f2;
@@ -96,13 +102,21 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		log_err("the MTA does not allow adding headers; cannot sign");
 		return SMFIS_REJECT;
 	}
-	*pf0 = SMFIF_ADDHDRS;
+	*pf0 = SMFIF_ADDHDRS | (f0 & WANT_ACTIONS);
+	if ((f0 & WANT_ACTIONS) != WANT_ACTIONS &&
+	    !__atomic_exchange_n(&warned, 1, __ATOMIC_SEQ_CST))
+		log_warn("the MTA does not allow%s%s: inbound mail keeps "
+		    "forged Authentication-Results fields / is not "
+		    "quarantined", f0 & SMFIF_CHGHDRS ? "" :
+		    " changing headers", f0 & SMFIF_QUARANTINE ? "" :
+		    " quarantine");
 	*pf1 = f1 & (SMFIP_HDR_LEADSPC | NOREPLY_STEPS | SKIP_STEPS);
 	*pf2 = 0;
 	*pf3 = 0;
 	if ((c = smfi_getpriv(ctx)) == NULL)
 		c = mconn_new(ctx);
 	c->pflags = *pf1;
+	c->aflags = *pf0;
 	if ((*pf1 & SMFIP_HDR_LEADSPC) == 0)
 		log_debug("MTA without SMFIP_HDR_LEADSPC; header values "
 		    "are taken as given");
@@ -157,6 +171,18 @@ is_internal(const struct mconn *c, const struct msettings *s)
 		    (const struct sockaddr *)&c->sa))
 			return 1;
 	return 0;
+}
+
+static sfsistat
+mlfi_helo(SMFICTX *ctx, char *name)
+{
+	struct mconn	*c = conn_of(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	free(c->helo);
+	c->helo = name != NULL ? xstrndup(name, 255) : NULL;
+	return step_reply(c, SMFIP_NR_HELO);
 }
 
 static int
@@ -224,16 +250,20 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	c->msg = mmsg_free(c->msg);
 	auth = smfi_getsymval(ctx, "{auth_authen}");
 	s = settings_get();
-	if (!is_outbound(ctx, c, s, auth)) {
-		settings_put(s);
-		return SMFIS_ACCEPT;	/* verification: a later issue */
-	}
 	m = xcalloc(1, sizeof(*m));
 	m->set = s;
 	strcpy(m->qid, "-");
+	m->env_domain = envelope_domain(argv[0]);
+	if (!is_outbound(ctx, c, s, auth)) {
+		if ((m->in = inbound_new(ctx, s, argv[0])) == NULL) {
+			mmsg_free(m);
+			return SMFIS_TEMPFAIL;
+		}
+		c->msg = m;
+		return SMFIS_CONTINUE;
+	}
 	if (auth != NULL && *auth != '\0')
 		m->auth = xstrdup(auth);
-	m->env_domain = envelope_domain(argv[0]);
 	if ((m->sig = dsig_new(s->relaxed_header, s->relaxed_body)) == NULL) {
 		mmsg_free(m);
 		return SMFIS_TEMPFAIL;
@@ -298,6 +328,11 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 		return SMFIS_TEMPFAIL;
 	if (m == NULL || m->failed)
 		return step_reply(c, SMFIP_NR_HDR);
+	if (m->in != NULL) {
+		if (inbound_header(c, m, name, value) < 0)
+			m->failed = 1;
+		return step_reply(c, SMFIP_NR_HDR);
+	}
 	if (strcasecmp(name, "From") == 0 && m->nfrom++ == 0)
 		m->from = xstrdup(value);
 	else if (strcasecmp(name, "Message-ID") == 0 && m->msgid[0] == '\0')
@@ -327,7 +362,10 @@ mlfi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
-	if (m != NULL && !m->failed && dsig_body(m->sig, buf, len) < 0)
+	if (m == NULL || m->failed)
+		return step_reply(c, SMFIP_NR_BODY);
+	if (m->in != NULL ? inbound_body(m, buf, len) < 0 :
+	    dsig_body(m->sig, buf, len) < 0)
 		m->failed = 1;
 	return step_reply(c, SMFIP_NR_BODY);
 }
@@ -341,7 +379,8 @@ mlfi_eom(SMFICTX *ctx)
 	if (c == NULL || c->msg == NULL)
 		return SMFIS_CONTINUE;
 	note_qid(ctx, c->msg);
-	rc = outbound_eom(ctx, c, c->msg);
+	rc = c->msg->in != NULL ? inbound_eom(ctx, c, c->msg) :
+	    outbound_eom(ctx, c, c->msg);
 	c->msg = mmsg_free(c->msg);
 	return rc;
 }
@@ -363,6 +402,7 @@ mlfi_close(SMFICTX *ctx)
 
 	if (c != NULL) {
 		mmsg_free(c->msg);
+		free(c->helo);
 		free(c);
 		smfi_setpriv(ctx, NULL);
 		__atomic_sub_fetch(&live, 1, __ATOMIC_SEQ_CST);
@@ -373,8 +413,9 @@ mlfi_close(SMFICTX *ctx)
 struct smfiDesc milter_desc = {
 	.xxfi_name = "outpost-milter",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS,
+	.xxfi_flags = SMFIF_ADDHDRS | WANT_ACTIONS,
 	.xxfi_connect = mlfi_connect,
+	.xxfi_helo = mlfi_helo,
 	.xxfi_envfrom = mlfi_envfrom,
 	.xxfi_header = mlfi_header,
 	.xxfi_eoh = mlfi_eoh,

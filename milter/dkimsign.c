@@ -1,8 +1,8 @@
 /*
  * dkimsign -- DKIM signing engine; the interface and its contracts are in
- * dkimsign.h.  Layout of this file: canonicalisation of headers (stored
- * canonical, once, in one growing buffer), streaming body canonicalisation
- * into SHA-256 through a fixed staging buffer, header selection, the
+ * dkimsign.h.  Layout of this file: headers stored canonical, once, in one
+ * growing buffer, the body streamed into SHA-256 (both canonicalisations
+ * are lib/dkimcanon's, shared with the verifier), header selection, the
  * folded tag list, and the RSA / Ed25519 operation.
  */
 #include <pthread.h>
@@ -16,9 +16,9 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include "dkimcanon.h"
 #include "dkimsign.h"
 
-#define DSIG_STAGE	8192	/* canonical body bytes staged per update */
 #define DSIG_WIDTH	78	/* folded line length */
 #define DSIG_PREFIX	"DKIM-Signature"
 
@@ -34,15 +34,10 @@ struct dsig {
 	size_t		 alen, acap;
 	struct dsig_hdr	*hdr;
 	size_t		 nhdr, hcap;
-	EVP_MD_CTX	*md;		/* body, then each header hash */
-	size_t		 nl;		/* line ends held back */
-	unsigned char	 cr;		/* a CR waits for its LF */
-	unsigned char	 wsp;		/* relaxed: WSP held back */
-	unsigned char	 any;		/* canonical body not empty */
+	struct dkimc_body *body;	/* lib/dkimcanon's hasher */
+	EVP_MD_CTX	*md;		/* each header hash */
 	unsigned char	 state;		/* 0 body, 1 finished, -1 failed */
-	unsigned long long blen;
-	size_t		 slen;
-	unsigned char	 stage[DSIG_STAGE];
+	unsigned long long blen;	/* canonical body length, at finish */
 	char		 bh[48];
 };
 
@@ -53,83 +48,19 @@ struct fold {
 	int		 oom;
 };
 
-static pthread_once_t	 md_once = PTHREAD_ONCE_INIT;
-static EVP_MD		*md_sha256;
-
-static void
-md_init(void)
-{
-	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
 static int
 is_wsp(int c)
 {
 	return c == ' ' || c == '\t';
 }
 
-static int
-lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
 /* ---- headers -------------------------------------------------------- */
-
-/* "name:value" with bare-LF folds turned into CRLF; returns the length. */
-static size_t
-canon_simple(char *dst, const char *name, size_t nlen, const char *v,
-    size_t vlen)
-{
-	size_t	 i, n = nlen;
-
-	memcpy(dst, name, nlen);
-	dst[n++] = ':';
-	for (i = 0; i < vlen; i++) {
-		if (v[i] == '\n' && (i == 0 || v[i - 1] != '\r'))
-			dst[n++] = '\r';
-		dst[n++] = v[i];
-	}
-	return n;
-}
-
-/* Lower-case name without trailing WSP, ":", value unfolded, WSP runs
- * reduced to one SP, leading and trailing WSP removed. */
-static size_t
-canon_relaxed(char *dst, const char *name, size_t nlen, const char *v,
-    size_t vlen)
-{
-	size_t	 i, n;
-	int	 sp = 0, started = 0;
-
-	while (nlen > 0 && is_wsp(name[nlen - 1]))
-		nlen--;
-	for (n = 0; n < nlen; n++)
-		dst[n] = (char)lower((unsigned char)name[n]);
-	dst[n++] = ':';
-	for (i = 0; i < vlen; i++) {
-		if (v[i] == '\r' || v[i] == '\n')
-			continue;
-		if (is_wsp(v[i])) {
-			sp = started;
-			continue;
-		}
-		if (sp)
-			dst[n++] = ' ';
-		sp = 0;
-		started = 1;
-		dst[n++] = v[i];
-	}
-	return n;
-}
 
 static size_t
 canon_header(const struct dsig *s, char *dst, const char *name, size_t nlen,
     const char *v, size_t vlen)
 {
-	if (s->rh)
-		return canon_relaxed(dst, name, nlen, v, vlen);
-	return canon_simple(dst, name, nlen, v, vlen);
+	return dkimc_header(dst, s->rh, name, nlen, v, vlen);
 }
 
 static int
@@ -156,7 +87,7 @@ dsig_header(struct dsig *s, const char *name, const char *value)
 	struct dsig_hdr	*h;
 
 	if (grow((void **)&s->arena, &s->acap,
-	    s->alen + nlen + 2 * vlen + 3, 1) < 0 ||
+	    s->alen + DKIMC_HEADER_MAX(nlen, vlen) + 2, 1) < 0 ||
 	    grow((void **)&s->hdr, &s->hcap, s->nhdr + 1, sizeof(*h)) < 0)
 		return -1;
 	h = &s->hdr[s->nhdr++];
@@ -182,127 +113,31 @@ dsig_canon_header(const struct dsig *s, size_t i, size_t *len)
 
 /* ---- body ----------------------------------------------------------- */
 
-static void
-stage_flush(struct dsig *s)
-{
-	if (s->slen > 0 && EVP_DigestUpdate(s->md, s->stage, s->slen) != 1)
-		s->state = (unsigned char)-1;
-	s->slen = 0;
-}
-
-static void
-put(struct dsig *s, const void *p, size_t n)
-{
-	s->blen += n;
-	if (s->slen + n > sizeof(s->stage)) {
-		stage_flush(s);
-		if (n > sizeof(s->stage)) {
-			if (EVP_DigestUpdate(s->md, p, n) != 1)
-				s->state = (unsigned char)-1;
-			return;
-		}
-	}
-	memcpy(s->stage + s->slen, p, n);
-	s->slen += n;
-}
-
-/* Content of a line: release the held line ends and WSP first. */
-static void
-content(struct dsig *s, const unsigned char *p, size_t n)
-{
-	for (; s->nl > 0; s->nl--)
-		put(s, "\r\n", 2);
-	if (s->wsp)
-		put(s, " ", 1);
-	s->wsp = 0;
-	s->any = 1;
-	put(s, p, n);
-}
-
-static void
-line_end(struct dsig *s)
-{
-	s->wsp = 0;
-	s->nl++;
-}
-
-/* End of a run of bytes that are canonical as they stand: up to CR or LF,
- * and for relaxed up to a TAB or to a SP not followed by a plain byte (a
- * single SP between words is already canonical). */
-static const unsigned char *
-run_end(const struct dsig *s, const unsigned char *p, const unsigned char *e)
-{
-	if (!s->rb) {
-		while (p < e && *p != '\r' && *p != '\n')
-			p++;
-		return p;
-	}
-	while (p < e) {
-		if (*p > ' ') {
-			p++;
-			continue;
-		}
-		if (*p != ' ' || p + 1 == e || p[1] <= ' ')
-			break;
-		p += 2;
-	}
-	return p;
-}
-
 int
 dsig_body(struct dsig *s, const unsigned char *p, size_t len)
 {
-	const unsigned char	*e = p + len, *q;
-
 	if (s->state != 0)
 		return -1;
-	while (p < e) {
-		if (s->cr) {
-			s->cr = 0;
-			if (*p == '\n') {
-				line_end(s);
-				p++;
-				continue;
-			}
-			content(s, (const unsigned char *)"\r", 1);
-		}
-		if (*p == '\r') {
-			s->cr = 1;
-			p++;
-		} else if (*p == '\n') {
-			line_end(s);
-			p++;
-		} else if (s->rb && is_wsp(*p)) {
-			s->wsp = 1;
-			p++;
-		} else {
-			q = run_end(s, p + 1, e);
-			content(s, p, (size_t)(q - p));
-			p = q;
-		}
+	if (dkimc_body_update(s->body, p, len) < 0) {
+		s->state = (unsigned char)-1;
+		return -1;
 	}
-	return s->state == 0 ? 0 : -1;
+	return 0;
 }
 
 int
 dsig_finish_body(struct dsig *s)
 {
-	unsigned char	 d[EVP_MAX_MD_SIZE];
-	unsigned int	 dl;
+	unsigned char	 d[32];
 
 	if (s->state != 0)
 		return -1;
-	if (s->cr)
-		content(s, (const unsigned char *)"\r", 1);
-	s->cr = 0;
-	if (!s->rb || s->any)
-		put(s, "\r\n", 2);
-	stage_flush(s);
-	if (s->state != 0 || EVP_DigestFinal_ex(s->md, d, &dl) != 1) {
+	if (dkimc_body_finish(s->body, d) < 0) {
 		s->state = (unsigned char)-1;
 		return -1;
 	}
-	EVP_EncodeBlock((unsigned char *)s->bh, d, (int)dl);
+	s->blen = dkimc_body_length(s->body);
+	EVP_EncodeBlock((unsigned char *)s->bh, d, 32);
 	s->state = 1;
 	return 0;
 }
@@ -316,7 +151,7 @@ dsig_bh(const struct dsig *s)
 unsigned long long
 dsig_body_length(const struct dsig *s)
 {
-	return s->blen;
+	return s->state == 1 ? s->blen : dkimc_body_length(s->body);
 }
 
 struct dsig *
@@ -324,14 +159,14 @@ dsig_new(int relaxed_header, int relaxed_body)
 {
 	struct dsig	*s;
 
-	if (pthread_once(&md_once, md_init) != 0 || md_sha256 == NULL)
+	if (dkimc_sha256() == NULL)
 		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->rh = relaxed_header != 0;
 	s->rb = relaxed_body != 0;
-	if ((s->md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(s->md, md_sha256, NULL) != 1 ||
+	if ((s->body = dkimc_body_new(s->rb, -1)) == NULL ||
+	    (s->md = EVP_MD_CTX_new()) == NULL ||
 	    grow((void **)&s->arena, &s->acap, 2048, 1) < 0 ||
 	    grow((void **)&s->hdr, &s->hcap, 32, sizeof(*s->hdr)) < 0)
 		return dsig_free(s);
@@ -343,6 +178,7 @@ dsig_free(struct dsig *s)
 {
 	if (s == NULL)
 		return NULL;
+	dkimc_body_free(s->body);
 	EVP_MD_CTX_free(s->md);
 	free(s->arena);
 	free(s->hdr);
@@ -599,10 +435,10 @@ header_hash(struct dsig *s, const struct hsel *h, size_t nh,
 	unsigned int		 dl;
 	int			 rc = 0;
 
-	if ((c = malloc(sizeof(DSIG_PREFIX) + 2 * vlen + 1)) == NULL)
+	if ((c = malloc(DKIMC_HEADER_MAX(sizeof(DSIG_PREFIX), vlen))) == NULL)
 		return -1;
 	n = canon_header(s, c, DSIG_PREFIX, strlen(DSIG_PREFIX), val, vlen);
-	if (EVP_DigestInit_ex(s->md, md_sha256, NULL) != 1)
+	if (EVP_DigestInit_ex(s->md, dkimc_sha256(), NULL) != 1)
 		rc = -1;
 	for (i = 0; rc == 0 && i < nh; i++) {
 		if (h[i].idx < 0)
@@ -666,7 +502,7 @@ kctx_init(struct kctx *k, EVP_PKEY *key, int ed)
 	} else if ((k->pc = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) !=
 	    NULL && EVP_PKEY_sign_init(k->pc) == 1 &&
 	    EVP_PKEY_CTX_set_rsa_padding(k->pc, RSA_PKCS1_PADDING) == 1 &&
-	    EVP_PKEY_CTX_set_signature_md(k->pc, md_sha256) == 1)
+	    EVP_PKEY_CTX_set_signature_md(k->pc, dkimc_sha256()) == 1)
 		return 0;
 	kctx_clear(k);
 	return -1;

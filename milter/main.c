@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "confcheck.h"
+#include "dns.h"
 #include "keystore.h"
 #include "log.h"
 #include "version.h"
@@ -204,6 +205,34 @@ open_socket(void)
 }
 
 /*
+ * The resolver, when something may need it: the DMARC prediction
+ * (require_alignment) or inbound verification (any milter_mode but
+ * sign).  Before the worker threads start.
+ */
+static void
+dns_start(void)
+{
+	char	 err[512];
+
+	if (G.conf.require_alignment == ALIGN_NO &&
+	    G.conf.milter_mode == MODE_SIGN)
+		return;
+	if ((G.dns = dns_new(&G.conf, err, sizeof(err))) == NULL)
+		fatal("resolver: %s", err);
+}
+
+static void
+checks_init(void)
+{
+	char	 err[512];
+
+	dns_start();
+	if (align_init(err, sizeof(err)) < 0 ||
+	    inbound_init(err, sizeof(err)) < 0)
+		fatal("%s", err);
+}
+
+/*
  * -n: what start-up would refuse is an error (exit 1), each on stderr with
  * file and line; Redis not answering may be transient: a warning (the
  * systemd unit runs -n before every start).
@@ -239,9 +268,9 @@ check_config(const char *conf_arg)
 	if (privdrop(G.conf.user, err, sizeof(err)) < 0)
 		fatal("%s", err);
 	problems = open_keys();
-	if (align_init(err, sizeof(err)) < 0)
-		fatal("%s", err);
+	checks_init();
 	align_fini();
+	G.dns = dns_free(G.dns);
 	printf("%s: configuration OK; %d key problem%s\n", path, problems,
 	    problems == 1 ? "" : "s");
 	return 0;
@@ -291,17 +320,17 @@ main(int argc, char **argv)
 	/*
 	 * libspf2 runs in a process of its own, forked while we are still
 	 * root so that it can become nobody in an empty chroot: it must
-	 * never be able to read the keys (spfhelper.h).
+	 * never be able to read the keys (spfhelper.h).  Needed for the
+	 * relay_addresses check and for inbound mail (milter_mode != sign).
 	 */
-	if (G.conf.require_alignment != ALIGN_NO &&
-	    G.conf.relay_addresses.n > 0 &&
+	if (((G.conf.require_alignment != ALIGN_NO &&
+	    G.conf.relay_addresses.n > 0) || G.conf.milter_mode != MODE_SIGN) &&
 	    (G.spf = spfhelper_start(&G.conf, err, sizeof(err))) == NULL)
 		fatal("SPF helper: %s", err);
 	if (privdrop(G.conf.user, err, sizeof(err)) < 0)
 		fatal("%s", err);
 	open_keys();
-	if (align_init(err, sizeof(err)) < 0)
-		fatal("%s", err);
+	checks_init();
 	signals_init();
 	refund_init();
 	authz_init();
@@ -324,6 +353,7 @@ main(int argc, char **argv)
 	refund_fini();
 	authz_fini();
 	align_fini();
+	G.dns = dns_free(G.dns);
 	G.spf = spfhelper_stop(G.spf);
 	G.keys = keystore_free(G.keys);
 	settings_fini();

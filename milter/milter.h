@@ -28,6 +28,7 @@
 
 struct keystore;
 struct dsig;
+struct dkimv;
 struct dns;
 struct spfhelper;
 
@@ -36,7 +37,8 @@ struct milter_globals {
 	const char	*conf_arg;		/* -c, NULL: conf_path() */
 	struct keystore	*keys;
 	struct spfhelper *spf;			/* NULL: SPF checks tempfail */
-	struct dns	*dns;			/* align.c: DMARC prediction */
+	struct dns	*dns;			/* DMARC prediction, inbound
+						   checks; NULL: none needed */
 };
 extern struct milter_globals G;
 
@@ -53,13 +55,32 @@ struct msettings {
 
 #define MSGID_MAX	256
 #define QID_MAX		32
+#define FROM_KEEP	8			/* From values kept (inbound) */
+
+/*
+ * What the inbound path gathers of a message it verifies (inbound.c):
+ * the DKIM verifier fed every field and the body, the From values, and
+ * the Authentication-Results fields that claim our authserv-id.
+ */
+struct inbound {
+	struct dkimv	*dkv;
+	char		*mailfrom;		/* MAIL FROM, "" for <> */
+	char		*from[FROM_KEEP];	/* the first From values */
+	unsigned	 nfrom;			/* all From fields seen */
+	unsigned	 nar;			/* A-R fields seen */
+	unsigned	*forged;		/* 1-based A-R indices (among
+						   A-R fields) claiming our id */
+	size_t		 nforged, capforged;
+	char		 authserv_id[256];
+};
 
 struct mmsg {
 	struct msettings *set;			/* taken at MAIL FROM */
 	char		 qid[QID_MAX];		/* "i" macro, or "-" */
 	char		*auth;			/* {auth_authen}, may be NULL */
 	char		*env_domain;		/* MAIL FROM domain, "" for <> */
-	struct dsig	*sig;			/* header + body hashing */
+	struct dsig	*sig;			/* outbound: signer */
+	struct inbound	*in;			/* inbound: verification */
 	unsigned	 nfrom;			/* From header fields seen */
 	char		*from;			/* value of the first one */
 	char		 msgid[MSGID_MAX];
@@ -68,6 +89,8 @@ struct mmsg {
 
 struct mconn {
 	unsigned long	 pflags;		/* negotiated SMFIP_* */
+	unsigned long	 aflags;		/* negotiated SMFIF_* */
+	char		*helo;			/* HELO/EHLO argument, or NULL */
 	char		 addr[64];		/* client IP, "local" if none */
 	struct sockaddr_storage sa;		/* client, AF_UNSPEC if none */
 	struct mmsg	*msg;
@@ -95,6 +118,40 @@ void		 authz_fini(void);
 /* callbacks.c */
 extern struct smfiDesc milter_desc;
 int		 connections_wait(int);
+
+/* inbound.c */
+int		 inbound_init(char *, size_t);
+struct inbound	*inbound_new(SMFICTX *, const struct msettings *,
+		    const char *);
+int		 inbound_header(const struct mconn *, struct mmsg *,
+		    const char *, const char *);
+int		 inbound_body(struct mmsg *, const unsigned char *, size_t);
+sfsistat	 inbound_eom(SMFICTX *, struct mconn *, struct mmsg *);
+struct inbound	*inbound_free(struct inbound *);
+
+/* verdict.c: the checks of one inbound message and our A-R text */
+struct verdict {
+	int		 spf;			/* enum spf_result */
+	char		 spf_why[256];		/* temperror/permerror: why */
+	int		 spf_helo;		/* identity checked: HELO */
+	int		 dkim_ok;		/* the verifier ran */
+	int		 dmarc;			/* enum dmarc_result */
+	char		 dmarc_why[512];	/* permerror/temperror: why */
+	char		 from_domain[256];	/* "" when none could be had */
+	int		 policy_known;		/* the lookup answered */
+	int		 found;			/* a record governs it */
+	int		 p, sp_which, sp_value;	/* p=, applied sp=/np= */
+	int		 testing;		/* t=y */
+	int		 effective;		/* policy after t=y */
+	int		 enforce;		/* dmarc_evaluate's */
+	char		 reason[512];		/* dmarc_evaluate's */
+};
+int		 verdict_init(char *, size_t);
+int		 verdict_run(const struct mconn *, const struct mmsg *,
+		    struct verdict *, char *, size_t);
+char		*verdict_authres(const struct mconn *, const struct mmsg *,
+		    const struct verdict *, const char *, char *, size_t);
+void		 verdict_dkim_summary(const struct mmsg *, char *, size_t);
 
 /* outbound.c */
 sfsistat	 outbound_eom(SMFICTX *, struct mconn *, struct mmsg *);

@@ -25,9 +25,10 @@
  *                           socket, the account, the key directory and
  *                           the Redis and DNS clients (which keep a
  *                           pointer to G.conf) are set up once.
- *                           require_alignment and relay_addresses apply
- *                           only when what they need (the resolver, the
- *                           SPF helper) was started at start-up.
+ *                           require_alignment, relay_addresses and
+ *                           milter_mode (away from sign) apply only when
+ *                           what they need (the resolver, the SPF
+ *                           helper) was started at start-up.
  *                           Called from one thread (signals.c).
  *   settings_fini()         drops the current snapshot (at exit)
  *
@@ -49,13 +50,13 @@ static const char *const live[] = {
 	"sign_headers", "oversign_headers", "sign_subdomains",
 	"authorize_senders", "require_alignment", "relay_addresses",
 	"dns_error_action", "policyd_unknown_user",
+	"authserv_id", "dmarc_enforce", "max_signatures",
 	NULL
 };
 
 /* Keys of outpost-policyd, or of nothing yet: no concern of the milter. */
 static const char *const ignored[] = {
 	"policyd_listen", "policyd_idle_timeout", "default_plan",
-	"authserv_id", "dmarc_enforce",
 	NULL
 };
 
@@ -173,6 +174,10 @@ missing_resource(const struct conf *next, const char *name)
 	    next->require_alignment != ALIGN_NO && G.dns == NULL)
 		return "no DNS resolver was started with require_alignment "
 		    "= no";
+	if (strcmp(name, "milter_mode") == 0 &&
+	    next->milter_mode != MODE_SIGN && (G.dns == NULL || G.spf == NULL))
+		return "inbound verification needs the resolver and the SPF "
+		    "helper, not started with milter_mode = sign";
 	if (strcmp(name, "relay_addresses") == 0 &&
 	    next->require_alignment != ALIGN_NO &&
 	    next->relay_addresses.n > 0 && G.spf == NULL)

@@ -24,7 +24,7 @@
  *     characters (the first counted after "DKIM-Signature: "), and
  *     carries the body hash as bh=.
  */
-// fuzz-sources: milter/dkimsign.c
+// fuzz-sources: milter/dkimsign.c lib/dkimcanon.c
 // fuzz-pkgs: libcrypto
 #include <stdint.h>
 #include <stdio.h>

@@ -2,15 +2,18 @@
  * Unit test of lib/dmarc: the record parser, the RFC 9989 tree walk and
  * the PSL walk against an in-memory DNS (the fixture below: a table of
  * TXT answers, a list of names that exist, a log of the queries made),
- * alignment, and the prediction for outbound mail.
+ * alignment, the prediction for outbound mail, and the evaluation of
+ * received mail (the author domain from From fields, dmarc_evaluate).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
+#include "dkimverify.h"
 #include "dmarc.h"
 #include "psl.h"
+#include "spfhelper.h"
 #include "../tap.h"
 
 /* ---- the fake DNS ----------------------------------------------------- */
@@ -582,6 +585,270 @@ test_predictions(void)
 	}
 }
 
+/* ---- author domain ------------------------------------------------------ */
+
+struct fcase {
+	const char	*v[3];		/* the From values */
+	size_t		 n;
+	int		 rc;
+	const char	*want;		/* domain (rc 0) or why (rc -1) */
+};
+
+static const struct fcase froms[] = {
+	{ { "Alice <alice@Example.COM>" }, 1, 0, "example.com" },
+	{ { " alice@example.com\r\n (comment)" }, 1, 0, "example.com" },
+	{ { "\"Bob\" <b@Bücher.example>" }, 1, 0, "xn--bcher-kva.example" },
+	/* several addresses of one domain: that domain */
+	{ { "a@example.com,\r\n\tB <b@EXAMPLE.com>" }, 1, 0, "example.com" },
+	{ { "team: a@x.example, b@x.example;" }, 1, 0, "x.example" },
+	/* CVE-2019-16378: two domains is never the first one's pass */
+	{ { "a@good.example, b@evil.example" }, 1, -1,
+	    "From has addresses in 2 domains (good.example, evil.example)" },
+	{ { "a@a.example, b@b.example, c@a.example, d@c.example, "
+	    "e@d.example, f@e.example" }, 1, -1, "From has addresses in more "
+	    "than 3 domains (a.example, b.example, c.example, ...)" },
+	{ { NULL }, 0, -1, "no From field" },
+	{ { "a@x.example", "b@x.example" }, 2, -1, "2 From fields" },
+	{ { "a@x.example", "a@x.example", "a@x.example" }, 3, -1,
+	    "3 From fields" },
+	{ { "a@b@c.example" }, 1, -1, "From cannot be parsed: expected ',' "
+	    "or end of value after address, found '@' at offset 3" },
+	{ { "" }, 1, -1, "From cannot be parsed: no address in value" },
+	{ { "Alice <alice@" }, 1, -1, "From cannot be parsed: expected "
+	    "domain after '@', found end of value at offset 13" },
+	{ { "alice" }, 1, -1, "From address has no domain (expected '@' or "
+	    "'<', found end of value at offset 5)" },
+	{ { "Alice <alice>" }, 1, -1, "From address has no domain (expected "
+	    "'@' in address, found '>' at offset 12)" },
+	{ { "a@[192.0.2.1]" }, 1, -1, "From address has no domain name "
+	    "(address literal [192.0.2.1])" },
+	{ { "undisclosed-senders:;" }, 1, -1, "From has no address" },
+	{ { "a@-bad.example" }, 1, -1, "From domain '-bad.example' is not "
+	    "valid: domain label starts or ends with '-'" },
+};
+
+static void
+test_author_domain(void)
+{
+	char	 out[DMARC_NAME_MAX], why[256], name[600];
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < sizeof(froms) / sizeof(froms[0]); i++) {
+		const struct fcase *c = &froms[i];
+		why[0] = '\0';
+		strcpy(out, "junk");
+		rc = dmarc_author_domain(c->v, c->n, out, sizeof(out), why,
+		    sizeof(why));
+		snprintf(name, sizeof(name), "From %s (%zu)",
+		    c->v[0] != NULL ? tap_name(c->v[0]) : "-", c->n);
+		if (!is_int(rc, c->rc, name))
+			diag("why: %s, out %s", why, out);
+		is_str(rc == 0 ? out : why, c->want, rc == 0 ? "  domain" :
+		    "  why");
+		if (rc < 0)
+			is_str(out, "", "  no domain given");
+	}
+	is_int(dmarc_author_domain(froms[0].v, 1, out, 5, why, sizeof(why)),
+	    -1, "domain longer than the buffer");
+}
+
+/* ---- evaluation ---------------------------------------------------------- */
+
+#define SIGS_MAX	3
+
+struct ecase {
+	const char		*name;
+	const char		*from;
+	struct dmarc_dkim_in	 dkim[SIGS_MAX];
+	size_t			 ndkim;
+	const char		*spf_domain;
+	int			 spf;
+	int			 rc;
+	int			 result;
+	int			 policy, which, enforce;
+	int			 dkim_al, spf_al;
+	const char		*dkim_domain;
+	const char		*reason;	/* or err when rc -1 */
+};
+
+#define NOSIG	{ { NULL, 0 } }, 0
+
+static const struct ecase evals[] = {
+	{ "aligned DKIM pass, relaxed: subdomain d=", "example.com",
+	    { { "mail.example.com", DKIMV_PASS } }, 1, "other.example",
+	    SPFR_FAIL, 0, DMARC_R_PASS, DMARC_NONE, DMARC_USE_P, DMARC_NONE,
+	    1, 0, "mail.example.com",
+	    "aligned DKIM pass (d=mail.example.com)" },
+	{ "adkim=s: subdomain d= does not align", "example.co.uk",
+	    { { "mail.example.co.uk", DKIMV_PASS } }, 1, NULL, SPFR_NONE, 0,
+	    DMARC_R_FAIL, DMARC_REJECT, DMARC_USE_P, DMARC_REJECT, 0, 0, "",
+	    "no aligned DKIM pass (d=mail.example.co.uk not aligned), "
+	    "no SPF identity" },
+	{ "adkim=s: the same d= passes", "example.co.uk",
+	    { { "mail.example.co.uk", DKIMV_PASS },
+	    { "example.co.uk", DKIMV_PASS } }, 2, NULL, SPFR_NONE, 0,
+	    DMARC_R_PASS, DMARC_NONE, DMARC_USE_P, DMARC_NONE, 1, 0,
+	    "example.co.uk", "aligned DKIM pass (d=example.co.uk)" },
+	{ "aspf=s: SPF pass of a subdomain does not align", "example.co.uk",
+	    NOSIG, "mail.example.co.uk", SPFR_PASS, 0, DMARC_R_FAIL,
+	    DMARC_REJECT, DMARC_USE_P, DMARC_REJECT, 0, 0, "",
+	    "no DKIM signature, SPF pass for mail.example.co.uk not aligned" },
+	{ "aspf=s: SPF pass of the From domain", "example.co.uk", NOSIG,
+	    "example.co.uk", SPFR_PASS, 0, DMARC_R_PASS, DMARC_NONE,
+	    DMARC_USE_P, DMARC_NONE, 0, 1, "",
+	    "aligned SPF pass (example.co.uk)" },
+	{ "relaxed SPF: subdomain envelope aligns", "example.com", NOSIG,
+	    "bounces.example.com", SPFR_PASS, 0, DMARC_R_PASS, DMARC_NONE,
+	    DMARC_USE_P, DMARC_NONE, 0, 1, "",
+	    "aligned SPF pass (bounces.example.com)" },
+	{ "SPF pass, not aligned", "example.com", NOSIG, "other.example",
+	    SPFR_PASS, 0, DMARC_R_FAIL, DMARC_REJECT, DMARC_USE_P,
+	    DMARC_REJECT, 0, 0, "",
+	    "no DKIM signature, SPF pass for other.example not aligned" },
+	{ "DKIM pass not aligned, SPF fail: fail with p=", "example.com",
+	    { { "other.example", DKIMV_PASS } }, 1, "example.com", SPFR_FAIL,
+	    0, DMARC_R_FAIL, DMARC_REJECT, DMARC_USE_P, DMARC_REJECT, 0, 0,
+	    "", "no aligned DKIM pass (d=other.example not aligned), SPF fail "
+	    "for example.com" },
+	{ "aligned DKIM that failed does not pass", "example.com",
+	    { { "example.com", DKIMV_FAIL }, { "example.com", DKIMV_POLICY },
+	    { "example.com", DKIMV_PERMERROR } }, 3, "example.com",
+	    SPFR_SOFTFAIL, 0, DMARC_R_FAIL, DMARC_REJECT, DMARC_USE_P,
+	    DMARC_REJECT, 0, 0, "", "no aligned DKIM pass (d=example.com "
+	    "fail, d=example.com policy, d=example.com permerror), SPF "
+	    "softfail for example.com" },
+	{ "record at the org domain: sp= for a subdomain", "mail.example.com",
+	    { { "other.example", DKIMV_PASS } }, 1, NULL, SPFR_NONE, 0,
+	    DMARC_R_FAIL, DMARC_QUARANTINE, DMARC_USE_SP, DMARC_QUARANTINE,
+	    0, 0, "", "no aligned DKIM pass (d=other.example not aligned), "
+	    "no SPF identity" },
+	{ "sp= subdomain still passes with the org domain's d=",
+	    "mail.example.com", { { "example.com", DKIMV_PASS } }, 1, NULL,
+	    SPFR_NONE, 0, DMARC_R_PASS, DMARC_NONE, DMARC_USE_P, DMARC_NONE,
+	    1, 0, "example.com", "aligned DKIM pass (d=example.com)" },
+	{ "sp= absent: p= applies, tag p", "y.example.net", NOSIG,
+	    "y.example.net", SPFR_NEUTRAL, 0, DMARC_R_FAIL, DMARC_REJECT,
+	    DMARC_USE_P, DMARC_REJECT, 0, 0, "",
+	    "no DKIM signature, SPF neutral for y.example.net" },
+	{ "np= for a subdomain that does not exist", "ghost.example.com",
+	    NOSIG, "ghost.example.com", SPFR_NONE, 0, DMARC_R_FAIL,
+	    DMARC_REJECT, DMARC_USE_NP, DMARC_REJECT, 0, 0, "",
+	    "no DKIM signature, SPF none for ghost.example.com" },
+	{ "no record: none", "a.norecord.test",
+	    { { "a.norecord.test", DKIMV_FAIL } }, 1, "a.norecord.test",
+	    SPFR_FAIL, 0, DMARC_R_NONE, DMARC_NONE, DMARC_USE_P, DMARC_NONE,
+	    0, 0, "", "no DMARC record governs a.norecord.test" },
+	{ "aligned DKIM temperror: temperror", "example.com",
+	    { { "other.example", DKIMV_PASS },
+	    { "example.com", DKIMV_TEMPERROR } }, 2, "example.com",
+	    SPFR_FAIL, 0, DMARC_R_TEMPERROR, DMARC_NONE, DMARC_USE_P,
+	    DMARC_NONE, 0, 0, "", "DNS failure on an aligned identifier: "
+	    "no aligned DKIM pass (d=other.example not aligned, "
+	    "d=example.com temperror), SPF fail for example.com" },
+	{ "aligned SPF temperror: temperror", "example.com", NOSIG,
+	    "example.com", SPFR_TEMPERROR, 0, DMARC_R_TEMPERROR, DMARC_NONE,
+	    DMARC_USE_P, DMARC_NONE, 0, 0, "",
+	    "DNS failure on an aligned identifier: no DKIM signature, SPF "
+	    "temperror for example.com" },
+	{ "temperror not aligned: fail", "example.com",
+	    { { "other.example", DKIMV_TEMPERROR } }, 1, "other.example",
+	    SPFR_TEMPERROR, 0, DMARC_R_FAIL, DMARC_REJECT, DMARC_USE_P,
+	    DMARC_REJECT, 0, 0, "", "no aligned DKIM pass (d=other.example "
+	    "temperror), SPF temperror for other.example not aligned" },
+	{ "aligned temperror but another pass: pass", "example.com",
+	    { { "example.com", DKIMV_TEMPERROR },
+	    { "example.com", DKIMV_PASS } }, 2, NULL, SPFR_NONE, 0,
+	    DMARC_R_PASS, DMARC_NONE, DMARC_USE_P, DMARC_NONE, 1, 0,
+	    "example.com", "aligned DKIM pass (d=example.com)" },
+	{ "t=y: fail with the policy, nothing enforced", "testing.example",
+	    { { "other.example", DKIMV_PASS } }, 1, NULL, SPFR_NONE, 0,
+	    DMARC_R_FAIL, DMARC_REJECT, DMARC_USE_P, DMARC_NONE, 0, 0, "",
+	    "no aligned DKIM pass (d=other.example not aligned), no SPF "
+	    "identity (t=y: not enforced)" },
+	{ "no p= but rua=: p=none", "nop.example", NOSIG, "nop.example",
+	    SPFR_FAIL, 0, DMARC_R_FAIL, DMARC_NONE, DMARC_USE_P, DMARC_NONE,
+	    0, 0, "", "no DKIM signature, SPF fail for nop.example" },
+	{ "DNS error aligning, nothing else passes: -1", "example.com",
+	    { { "sub.broken.example.com", DKIMV_PASS } }, 1, NULL, SPFR_NONE,
+	    -1, DMARC_R_TEMPERROR, DMARC_NONE, DMARC_USE_P, DMARC_NONE, 0, 0,
+	    "", "DNS error looking up _dmarc.broken.example.com TXT: "
+	    "SERVFAIL" },
+	{ "DNS error aligning one, SPF passes aligned: pass", "example.com",
+	    { { "sub.broken.example.com", DKIMV_PASS } }, 1, "example.com",
+	    SPFR_PASS, 0, DMARC_R_PASS, DMARC_NONE, DMARC_USE_P, DMARC_NONE,
+	    0, 1, "", "aligned SPF pass (example.com)" },
+};
+
+static void
+test_evaluate(void)
+{
+	struct dmarc_lookup	 res;
+	struct dmarc_eval_in	 in;
+	struct dmarc_eval	 out;
+	char			 err[256];
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < sizeof(evals) / sizeof(evals[0]); i++) {
+		const struct ecase *c = &evals[i];
+		fake_reset();
+		if (dmarc_policy_lookup(&walkenv, c->from, &res, err,
+		    sizeof(err)) < 0) {
+			ok(0, "lookup %s: %s", c->from, err);
+			continue;
+		}
+		in.from_domain = c->from;
+		in.dkim = c->dkim;
+		in.ndkim = c->ndkim;
+		in.spf_domain = c->spf_domain;
+		in.spf = c->spf;
+		in.policy = &res;
+		err[0] = '\0';
+		rc = dmarc_evaluate(&walkenv, &in, &out, err, sizeof(err));
+		if (!is_int(rc, c->rc, c->name))
+			diag("err: %s", err);
+		is_str(dmarc_result_name(out.result),
+		    dmarc_result_name(c->result), "  result");
+		ok(out.policy == c->policy && out.which == c->which &&
+		    out.enforce == c->enforce, "  policy %s which %d enforce %s",
+		    dmarc_policy_name(out.policy), out.which,
+		    dmarc_policy_name(out.enforce));
+		ok(out.dkim_aligned == c->dkim_al && out.spf_aligned ==
+		    c->spf_al, "  aligned dkim %d spf %d", out.dkim_aligned,
+		    out.spf_aligned);
+		is_str(out.dkim_domain, c->dkim_domain, "  d=");
+		is_str(rc < 0 ? err : out.reason, c->reason, rc < 0 ?
+		    "  error" : "  reason");
+	}
+}
+
+/* Errors of the policy lookup stay the caller's; bad input is refused. */
+static void
+test_evaluate_edges(void)
+{
+	struct dmarc_lookup	 res;
+	struct dmarc_eval_in	 in;
+	struct dmarc_eval	 out;
+	char			 err[256];
+
+	fake_reset();
+	is_int(dmarc_policy_lookup(&walkenv, "sub.broken.example.com", &res,
+	    err, sizeof(err)), -1,
+	    "DNS error on the policy lookup: -1 (the caller's temperror)");
+	memset(&in, 0, sizeof(in));
+	is_int(dmarc_evaluate(&walkenv, &in, &out, err, sizeof(err)), -1,
+	    "evaluate without From domain or policy: -1");
+	is_str(dmarc_result_name(out.result), "none", "  result none");
+	is_str(dmarc_result_name(DMARC_R_PASS), "pass", "name pass");
+	is_str(dmarc_result_name(DMARC_R_FAIL), "fail", "name fail");
+	is_str(dmarc_result_name(DMARC_R_TEMPERROR), "temperror",
+	    "name temperror");
+	is_str(dmarc_result_name(DMARC_R_PERMERROR), "permerror",
+	    "name permerror");
+	is_str(dmarc_result_name(99), "?", "name of nonsense");
+}
+
 int
 main(void)
 {
@@ -590,5 +857,8 @@ main(void)
 	test_walk_bound();
 	test_aligns();
 	test_predictions();
+	test_author_domain();
+	test_evaluate();
+	test_evaluate_edges();
 	return done_testing();
 }
