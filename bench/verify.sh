@@ -181,23 +181,28 @@ v_start_outpost() {	# NAME SOCKET NAMESERVER
 }
 
 # vg NAME SOCKET PIDNAME NSDNAME MESSAGE EXPECT_AR [MILTERGEN ARGS...]:
-# one timed run of inbound mail; the nsd's CPU per message is added to
-# the RESULT line as nsd_ms_per_msg.
+# one timed run of inbound mail; the CPU per message of the milter with
+# all its child processes (outpost-milter's SPF helper) and of nsd are
+# added to the RESULT line as tree_ms_per_msg and nsd_ms_per_msg.
 vg() {
-	local name=$1 sock=$2 pid nsd n0 n1 msgs
+	local name=$1 sock=$2 pid nsd n0 n1 t0 t1 msgs
 	pid=$(pid_of "$3")
 	nsd=$(pid_of "$4")
 	n0=$(v_tree_cpu "$nsd")
+	t0=$(v_tree_cpu "$pid")
 	"$B/miltergen" -s "$sock" -d "$SECS" -p "$pid" -e 0 -A "$6" \
 	    -u '' -a "$VIP" -H "$VHELO" -F "$VFROM" -f "$5" -l "$name" \
 	    "${@:7}" >"$T/vg-$name.out"
 	n1=$(v_tree_cpu "$nsd")
+	t1=$(v_tree_cpu "$pid")
 	msgs=$(res "$T/vg-$name.out" msgs)
 	grep -v '^RESULT' "$T/vg-$name.out"
-	awk -v a="$n0" -v b="$n1" -v n="${msgs:-0}" 'BEGIN {
-	    printf "RESULT label=nsd nsd_ms_per_msg=%.4f\n", (n > 0 ? (b - a) / n : -1) }' \
+	awk -v a="$n0" -v b="$n1" -v c="$t0" -v d="$t1" -v n="${msgs:-0}" 'BEGIN {
+	    printf "RESULT label=cpu tree_ms_per_msg=%.4f nsd_ms_per_msg=%.4f\n",
+	    (n > 0 ? (d - c) / n : -1), (n > 0 ? (b - a) / n : -1) }' \
 	    >>"$T/vg-$name.out"
-	echo "$name: nsd CPU $(res "$T/vg-$name.out" nsd_ms_per_msg) ms/msg"
+	echo "$name: milter with its children $(res "$T/vg-$name.out" tree_ms_per_msg)" \
+	    "ms/msg, nsd $(res "$T/vg-$name.out" nsd_ms_per_msg) ms/msg of CPU"
 }
 
 # v_first NAME SOCKET MESSAGE OUT WANT...: one message; its A-R headers
@@ -287,17 +292,17 @@ section_verify() {
 			o="$T/vg-$k-c$c.out"
 			[ -f "$o" ] || continue
 			row "verify c=$c $k msg/s | CPU ms/msg" \
-			    "$(res "$o" rate) | $(res "$o" cpu_ms_per_msg)" \
+			    "$(res "$o" rate) | $(res "$o" tree_ms_per_msg)" \
 			    "p99 $(res "$o" p99_ms) ms, A-R/msg $(res "$o" ars_per_msg), nsd $(res "$o" nsd_ms_per_msg) ms/msg"
 		done
 		[ $c = 8 ] && [ -f "$T/vg-outpost-c8-pass1.out" ] &&
 		    row "verify c=8 outpost fresh process, pass 1 msg/s" \
 		    "$(res "$T/vg-outpost-c8-pass1.out" rate)" \
-		    "CPU $(res "$T/vg-outpost-c8-pass1.out" cpu_ms_per_msg) ms/msg; pass 2 (warm) above"
+		    "CPU $(res "$T/vg-outpost-c8-pass1.out" tree_ms_per_msg) ms/msg; pass 2 (warm) above"
 		[ -f "$d" ] && [ -f "$m" ] || continue
 		chain=$(awk -v a="$(res "$d" rate)" -v b="$(res "$m" rate)" 'BEGIN {
 		    if (a > 0 && b > 0) printf "%.1f", 1 / (1 / a + 1 / b) }')
-		cpu=$(awk -v a="$(res "$d" cpu_ms_per_msg)" -v b="$(res "$m" cpu_ms_per_msg)" \
+		cpu=$(awk -v a="$(res "$d" tree_ms_per_msg)" -v b="$(res "$m" tree_ms_per_msg)" \
 		    'BEGIN { printf "%.3f", a + b }')
 		row "verify c=$c chain OpenDKIM+OpenDMARC msg/s | CPU" "$chain | $cpu" \
 		    "1/(1/a+1/b) of the two runs; CPU summed"
@@ -313,7 +318,7 @@ section_verify() {
 			row "verify c=$c rate ratio $k / chain" \
 			    "$(ratio "$(res "$o" rate)" "$chain")" "goal >= 2"
 			row "verify c=$c CPU ratio $k / chain" \
-			    "$(ratio "$(res "$o" cpu_ms_per_msg)" "$cpu")"
+			    "$(ratio "$(res "$o" tree_ms_per_msg)" "$cpu")"
 		done
 	done
 }
