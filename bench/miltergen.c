@@ -7,17 +7,26 @@
  * milter treats the mail as outbound), RCPT, DATA, one HEADER per header,
  * EOH, BODY chunks of at most 65535 bytes, EOM; it honours the NO* and NR*
  * steps the milter negotiated, and counts what comes back at end of message
- * (DKIM-Signature insertions, continue/accept/reject/tempfail).
+ * (DKIM-Signature and Authentication-Results insertions,
+ * continue/accept/reject/tempfail).
  *
  *   miltergen -s unix:/path|inet:HOST:PORT [-c CONC] [-n TOTAL | -d SECS]
  *             [-k MSGS_PER_CONN] [-r] [-f MESSAGE] [-p MILTER_PID]
- *             [-e EXPECTED_SIGS] [-u SASL_USER] [-w FIRST_SIGNED_OUT]
- *             [-l LABEL]
+ *             [-e EXPECTED_SIGS] [-A EXPECTED_ARS] [-u SASL_USER]
+ *             [-a CLIENT_IP] [-H HELO] [-F MAIL_FROM]
+ *             [-w FIRST_SIGNED_OUT] [-l LABEL]
  *
- * Prints messages/second, latency p50/p99, signatures per message, the
- * milter's CPU (utime+stime of /proc/PID/stat) per message, and one
- * machine-readable "RESULT key=value ..." line for bench/run.  Exit 0 on a
- * completed run, 1 on an error, 3 when signatures/message != -e EXPECTED.
+ * Inbound mail (what a verifier sees): -u '' sends no SASL macros, -a the
+ * client address (IPv4, or IPv6 with a colon; {daemon_name} becomes
+ * "MTA" instead of "ORIGINATING"), -H the HELO name, -F the envelope
+ * sender (also {mail_addr}), -e 0 expects no signature and -A N expects N
+ * Authentication-Results headers per message.
+ *
+ * Prints messages/second, latency p50/p99, signatures and A-R headers per
+ * message, the milter's CPU (utime+stime of /proc/PID/stat) per message,
+ * and one machine-readable "RESULT key=value ..." line for bench/run.
+ * Exit 0 on a completed run, 1 on an error, 3 when signatures/message !=
+ * -e EXPECTED or A-R headers/message != -A EXPECTED.
  * This is a benchmark: it asserts nothing else.
  *
  * This file holds the MTA's script (what each step says) and the timed
@@ -40,7 +49,8 @@
 
 struct opts {
 	const char	*sock, *file, *user, *wout, *label;
-	int		 conc, per_conn, rset, expect;
+	const char	*client, *helo, *from;
+	int		 conc, per_conn, rset, expect, expect_ars;
 	long		 total;
 	double		 secs;
 	int		 pid;
@@ -50,12 +60,15 @@ struct worker {
 	pthread_t	 tid;
 	int		 id;
 	struct bench_lat lat;	/* seconds per message */
-	long		 sigs, mods, cont, acc, rej, tmp, other, errors;
+	long		 sigs, ars, mods, cont, acc, rej, tmp, other, errors;
 };
 
 static struct opts	 O = { .conc = 1, .per_conn = 1, .expect = -1,
-			       .total = 1000, .user = "bench@example.com",
-			       .label = "milter" };
+			       .expect_ars = -1, .total = 1000,
+			       .user = "bench@example.com",
+			       .client = "127.0.0.1",
+			       .helo = "client.bench.example",
+			       .from = "bench@example.com", .label = "milter" };
 static struct mailmsg	 M;
 static atomic_long	 next_msg;
 static double		 deadline;
@@ -79,18 +92,28 @@ conn_open(struct mw_conn *c)
 	return 0;
 }
 
+/* CONNECT: host name, family ('4' or '6'), port 40000, the address. */
 static int
 send_connect(struct mw_conn *c)
 {
-	static const char data[] = "localhost\0" "4\x9c\x40" "127.0.0.1";
+	static char data[128], under[96];
+	static size_t len;
+	const char *inbound = strcmp(O.client, "127.0.0.1") != 0 ? "MTA" :
+	    "ORIGINATING";
 	const char *mac[] = { "j", "mx.bench.example", "{daemon_name}",
-	    "ORIGINATING", "{daemon_addr}", "127.0.0.1", "v", "Postfix 3.7",
-	    "_", "localhost [127.0.0.1]", "{client_addr}", "127.0.0.1",
-	    "{client_name}", "localhost", NULL };
+	    inbound, "{daemon_addr}", "127.0.0.1", "v", "Postfix 3.7",
+	    "_", under, "{client_addr}", O.client,
+	    "{client_name}", "unknown", NULL };
 
+	if (len == 0) {		/* built by check_first, before threads */
+		len = (size_t)snprintf(data, sizeof data, "unknown%c%c%c%c%s",
+		    0, strchr(O.client, ':') ? '6' : '4', 0x9c, 0x40,
+		    O.client) + 1;
+		snprintf(under, sizeof under, "unknown [%s]", O.client);
+	}
 	if (mw_send_macros(c->fd, MW_C_CONNECT, mac) < 0)
 		return -1;
-	return mw_step(c, MW_C_CONNECT, data, sizeof data, MW_P_NOCONNECT,
+	return mw_step(c, MW_C_CONNECT, data, len, MW_P_NOCONNECT,
 	    MW_P_NR_CONN);
 }
 
@@ -98,24 +121,23 @@ send_connect(struct mw_conn *c)
 static int
 send_envelope(struct mw_conn *c, const char *qid, int first)
 {
-	const char *mmac[] = { "i", qid, "{auth_type}", "PLAIN",
-	    "{auth_authen}", O.user, "{mail_addr}", "bench@example.com",
-	    NULL };
+	const char *mmac[] = { "i", qid, "{mail_addr}", O.from,
+	    "{auth_type}", "PLAIN", "{auth_authen}", O.user, NULL };
 	const char *rmac[] = { "i", qid, "{rcpt_addr}", "rcpt@example.org",
 	    NULL };
 	const char *imac[] = { "i", qid, NULL };
-	static const char from[] = "<bench@example.com>";
 	static const char rcpt[] = "<rcpt@example.org>";
-	static const char helo[] = "client.bench.example";
+	char from[512];
 	int r;
 
 	if (*O.user == '\0')
-		mmac[2] = NULL;
-	if (first && (r = mw_step(c, MW_C_HELO, helo, sizeof helo,
+		mmac[4] = NULL;
+	snprintf(from, sizeof from, "<%s>", O.from);
+	if (first && (r = mw_step(c, MW_C_HELO, O.helo, strlen(O.helo) + 1,
 	    MW_P_NOHELO, MW_P_NR_HELO)) != MW_R_CONTINUE)
 		return r;
 	if (mw_send_macros(c->fd, MW_C_MAIL, mmac) < 0 ||
-	    (r = mw_step(c, MW_C_MAIL, from, sizeof from, MW_P_NOMAIL,
+	    (r = mw_step(c, MW_C_MAIL, from, strlen(from) + 1, MW_P_NOMAIL,
 	    MW_P_NR_MAIL)) != MW_R_CONTINUE)
 		return r;
 	if (mw_send_macros(c->fd, MW_C_RCPT, rmac) < 0 ||
@@ -227,6 +249,7 @@ count(struct worker *w, int r, const struct mw_eom *e)
 	default: w->other++; break;
 	}
 	w->sigs += e->sigs;
+	w->ars += e->ars;
 	w->mods += e->mods;
 }
 
@@ -252,6 +275,21 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* Writes the first message with the headers the milter added on top:
+ * its A-R headers above its signatures, as an MTA would store it. */
+static int
+write_first(const struct mw_eom *e)
+{
+	char *h[MW_EOM_SIGS + MW_EOM_ARS];
+	int n = 0, i;
+
+	for (i = 0; i < e->sigs && i < MW_EOM_SIGS; i++)
+		h[n++] = e->sighdr[i];
+	for (i = 0; i < e->ars && i < MW_EOM_ARS; i++)
+		h[n++] = e->arhdr[i];
+	return mailmsg_write_signed(&M, O.wout, h, n);
+}
+
 /* Sends one message before the timed run, shows what the milter added. */
 static int
 check_first(void)
@@ -259,8 +297,10 @@ check_first(void)
 	struct mw_conn c = { .fd = -1 };
 	struct mw_eom e = { .keep = 1 };
 	int on_conn = 0, r, i;
+	double t0 = bench_now();
 
 	r = run_message(&c, 0, &on_conn, &e);
+	t0 = bench_now() - t0;
 	mw_quit(&c);
 	mw_conn_clear(&c);
 	if (r < 0) {
@@ -268,8 +308,9 @@ check_first(void)
 		    "(connect/protocol error)\n", O.sock);
 		return -1;
 	}
-	printf("# first message: reply '%c', %d DKIM-Signature header(s), "
-	    "%d other modification(s)\n", r, e.sigs, e.mods);
+	printf("# first message: reply '%c' in %.3f ms, %d DKIM-Signature "
+	    "header(s), %d Authentication-Results header(s), %d other "
+	    "modification(s)\n", r, t0 * 1e3, e.sigs, e.ars, e.mods);
 	printf("# milter negotiated steps 0x%x: no reply to header %s, "
 	    "body %s; skips body %s; leading space %s\n", c.steps,
 	    c.steps & MW_P_NR_HDR ? "yes" : "no",
@@ -281,13 +322,17 @@ check_first(void)
 		printf("#   signature %d: %.*s\n", i + 1, a ? (int)strcspn(a,
 		    ";") : 1, a ? a : "?");
 	}
-	if (O.wout && mailmsg_write_signed(&M, O.wout, e.sighdr,
-	    e.sigs < MW_EOM_SIGS ? e.sigs : MW_EOM_SIGS) < 0)
+	for (i = 0; i < e.ars && i < MW_EOM_ARS; i++)
+		printf("#   %s\n", e.arhdr[i] ? e.arhdr[i] : "?");
+	if (O.wout && write_first(&e) < 0)
 		bench_die(O.wout);
 	mw_eom_clear(&e);
 	if (O.expect >= 0 && e.sigs != O.expect)
 		printf("# WARNING: first message got %d signature(s), "
 		    "expected %d\n", e.sigs, O.expect);
+	if (O.expect_ars >= 0 && e.ars != O.expect_ars)
+		printf("# WARNING: first message got %d Authentication-Results "
+		    "header(s), expected %d\n", e.ars, O.expect_ars);
 	return 0;
 }
 
@@ -298,7 +343,9 @@ usage(void)
 	    "[-c conc] [-n total | -d secs]\n"
 	    "       [-k msgs_per_conn] [-r] [-f message] [-p milter_pid] "
 	    "[-e expected_sigs]\n"
-	    "       [-u sasl_user] [-w first_signed_out] [-l label]\n");
+	    "       [-A expected_ars] [-u sasl_user] [-a client_ip] "
+	    "[-H helo] [-F mail_from]\n"
+	    "       [-w first_signed_out] [-l label]\n");
 	exit(2);
 }
 
@@ -307,8 +354,12 @@ parse_args(int argc, char **argv)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:d:e:f:k:l:n:p:rs:u:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:a:c:d:e:F:f:H:k:l:n:p:rs:u:w:")) != -1) {
 		switch (ch) {
+		case 'A': O.expect_ars = atoi(optarg); break;
+		case 'a': O.client = optarg; break;
+		case 'F': O.from = optarg; break;
+		case 'H': O.helo = optarg; break;
 		case 'c': O.conc = atoi(optarg); break;
 		case 'd': O.secs = atof(optarg); break;
 		case 'e': O.expect = atoi(optarg); break;
@@ -325,7 +376,8 @@ parse_args(int argc, char **argv)
 		}
 	}
 	if (O.sock == NULL || O.conc < 1 || O.conc > 4096 ||
-	    O.per_conn < 1 || O.total < 1 || optind != argc)
+	    O.per_conn < 1 || O.total < 1 || optind != argc ||
+	    strlen(O.client) > 64 || strlen(O.from) > 500)
 		usage();
 }
 
@@ -341,6 +393,7 @@ merge(struct worker *w, struct bench_lat *all)
 		if (i == 0)
 			continue;
 		w[0].sigs += w[i].sigs; w[0].mods += w[i].mods;
+		w[0].ars += w[i].ars;
 		w[0].cont += w[i].cont; w[0].acc += w[i].acc;
 		w[0].rej += w[i].rej; w[0].tmp += w[i].tmp;
 		w[0].other += w[i].other; w[0].errors += w[i].errors;
@@ -353,8 +406,8 @@ report(struct worker *w, double elapsed, double cpu_ms, double self_ms)
 {
 	struct bench_lat lat = { 0 };
 	long n, done;
-	double p50, p99, spm, rate;
-	int bad;
+	double p50, p99, spm, apm, rate;
+	int bad, bad_ars;
 
 	merge(w, &lat);
 	n = lat.n;
@@ -362,15 +415,18 @@ report(struct worker *w, double elapsed, double cpu_ms, double self_ms)
 	p99 = bench_lat_pct(&lat, 99) * 1e3;
 	done = w->cont + w->acc;
 	spm = n ? (double)w->sigs / n : 0;
+	apm = n ? (double)w->ars / n : 0;
 	rate = n / elapsed;
 	bad = O.expect >= 0 && (n == 0 || w->sigs != (long)O.expect * n);
+	bad_ars = O.expect_ars >= 0 &&
+	    (n == 0 || w->ars != (long)O.expect_ars * n);
 	printf("%s: %ld messages in %.2f s, %d conn, %d msg/conn: "
 	    "%.0f msg/s, latency p50 %.3f ms p99 %.3f ms\n", O.label, n,
 	    elapsed, O.conc, O.per_conn, rate, p50, p99);
 	printf("%s: replies continue %ld accept %ld reject %ld tempfail %ld "
-	    "other %ld errors %ld; signatures %ld (%.2f/msg), other mods %ld\n",
-	    O.label, w->cont, w->acc, w->rej, w->tmp, w->other, w->errors,
-	    w->sigs, spm, w->mods);
+	    "other %ld errors %ld; signatures %ld (%.2f/msg), A-R %ld "
+	    "(%.2f/msg), other mods %ld\n", O.label, w->cont, w->acc, w->rej,
+	    w->tmp, w->other, w->errors, w->sigs, spm, w->ars, apm, w->mods);
 	if (cpu_ms >= 0)
 		printf("%s: milter CPU %.0f ms = %.3f ms/msg; generator CPU "
 		    "%.3f ms/msg\n", O.label, cpu_ms, n ? cpu_ms / n : 0,
@@ -379,13 +435,18 @@ report(struct worker *w, double elapsed, double cpu_ms, double self_ms)
 		printf("\n*** WARNING %s: %.2f signatures per message, expected "
 		    "%d -- the milter is not signing as configured ***\n\n",
 		    O.label, spm, O.expect);
+	if (bad_ars)
+		printf("\n*** WARNING %s: %.2f Authentication-Results headers "
+		    "per message, expected %d -- the milter is not verifying "
+		    "as configured ***\n\n", O.label, apm, O.expect_ars);
 	printf("RESULT label=%s conc=%d per_conn=%d msgs=%ld ok=%ld "
 	    "errors=%ld secs=%.3f rate=%.1f p50_ms=%.3f p99_ms=%.3f "
-	    "sigs_per_msg=%.3f cpu_ms_per_msg=%.4f\n", O.label, O.conc,
-	    O.per_conn, n, done, w->errors + w->rej + w->tmp + w->other,
-	    elapsed, rate, p50, p99, spm, cpu_ms >= 0 && n ? cpu_ms / n : -1);
+	    "sigs_per_msg=%.3f ars_per_msg=%.3f cpu_ms_per_msg=%.4f\n",
+	    O.label, O.conc, O.per_conn, n, done,
+	    w->errors + w->rej + w->tmp + w->other, elapsed, rate, p50, p99,
+	    spm, apm, cpu_ms >= 0 && n ? cpu_ms / n : -1);
 	bench_lat_clear(&lat);
-	return bad ? 3 : 0;
+	return bad || bad_ars ? 3 : 0;
 }
 
 int

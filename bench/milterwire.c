@@ -156,31 +156,44 @@ mw_negotiate(struct mw_conn *c)
 	return 0;
 }
 
+/* Keeps "Name: value" of an added header in *slot (value after the name's
+ * NUL in the packet). */
+static void
+keep_header(char **slot, const char *name, const char *rb, size_t len)
+{
+	size_t nl = strlen(name) + 1;
+	const char *val;
+
+	if ((size_t)(name - rb) + nl > len)
+		return;
+	val = name + nl;
+	free(*slot);
+	if (asprintf(slot, "%s:%s%s", name, (*val == ' ' || *val == '\t') ?
+	    "" : " ", val) < 0)
+		*slot = NULL;
+}
+
 /* An added or inserted header at end of message: DKIM-Signature counts
- * as a signature (its text kept when e->keep), anything else as another
- * modification.  0, or -1 when the packet is malformed. */
+ * as a signature, Authentication-Results as a verdict (their text kept
+ * when e->keep), anything else as another modification.  0, or -1 when
+ * the packet is malformed. */
 static int
 note_header(struct mw_eom *e, int cmd, const char *rb, size_t len)
 {
-	const char *name = rb + (cmd == MW_R_INSHDR ? 4 : 0), *val;
-	size_t nl;
+	const char *name = rb + (cmd == MW_R_INSHDR ? 4 : 0);
 
 	if (e == NULL || len < (cmd == MW_R_INSHDR ? 5u : 1u))
 		return -1;
-	if (strcasecmp(name, "DKIM-Signature") != 0) {
+	if (strcasecmp(name, "DKIM-Signature") == 0) {
+		if (e->keep && e->sigs < MW_EOM_SIGS)
+			keep_header(&e->sighdr[e->sigs], name, rb, len);
+		e->sigs++;
+	} else if (strcasecmp(name, "Authentication-Results") == 0) {
+		if (e->keep && e->ars < MW_EOM_ARS)
+			keep_header(&e->arhdr[e->ars], name, rb, len);
+		e->ars++;
+	} else
 		e->mods++;
-		return 0;
-	}
-	nl = strlen(name) + 1;
-	if (e->keep && e->sigs < MW_EOM_SIGS &&
-	    (size_t)(name - rb) + nl <= len) {
-		val = name + nl;
-		free(e->sighdr[e->sigs]);
-		if (asprintf(&e->sighdr[e->sigs], "%s:%s%s", name,
-		    (*val == ' ' || *val == '\t') ? "" : " ", val) < 0)
-			e->sighdr[e->sigs] = NULL;
-	}
-	e->sigs++;
 	return 0;
 }
 
@@ -251,5 +264,9 @@ mw_eom_clear(struct mw_eom *e)
 	for (i = 0; i < MW_EOM_SIGS; i++) {
 		free(e->sighdr[i]);
 		e->sighdr[i] = NULL;
+	}
+	for (i = 0; i < MW_EOM_ARS; i++) {
+		free(e->arhdr[i]);
+		e->arhdr[i] = NULL;
 	}
 }

@@ -22,12 +22,12 @@
  *                                 (nrflag); MW_R_CONTINUE when skipped.
  *   mw_quit(c)                    sends QUIT, closes c->fd, sets it -1.
  *   mw_conn_clear(c), mw_eom_clear(e)  free the reply buffer, the kept
- *                                 signatures; the records stay usable.
+ *                                 headers; the records stay usable.
  *
  * The send and negotiate calls return 0, the reading calls the reply
  * byte; all return -1 on an I/O or protocol error.  The caller owns both
  * records (struct mw_conn starts with fd -1, struct mw_eom zeroed, keep
- * set to collect the DKIM-Signature texts).  Out of memory is fatal.
+ * set to collect the DKIM-Signature and Authentication-Results texts).  Out of memory is fatal.
  */
 #ifndef OUTPOST_MILTERWIRE_H
 #define OUTPOST_MILTERWIRE_H
@@ -69,6 +69,7 @@ enum {
 #define MW_P_LEADSPC	0x100000u
 #define MW_CHUNK_MAX	65535		/* largest BODY data */
 #define MW_EOM_SIGS	8		/* signature texts kept */
+#define MW_EOM_ARS	4		/* Authentication-Results texts kept */
 
 struct mw_conn {
 	int		 fd;
@@ -80,9 +81,11 @@ struct mw_conn {
 /* What one end of message returned. */
 struct mw_eom {
 	int	 sigs;		/* DKIM-Signature headers added */
+	int	 ars;		/* Authentication-Results headers added */
 	int	 mods;		/* other modifications */
-	int	 keep;		/* 1: keep the signatures' text */
+	int	 keep;		/* 1: keep the added headers' text */
 	char	*sighdr[MW_EOM_SIGS];	/* when keep: "Name: value" */
+	char	*arhdr[MW_EOM_ARS];	/* when keep: "Name: value" */
 };
 
 int	 mw_send(int fd, char cmd, const char *data, size_t len);
