@@ -54,9 +54,13 @@ static const char *const live[] = {
 	NULL
 };
 
-/* Keys of outpost-policyd, or of nothing yet: no concern of the milter. */
+/* Keys of outpost-policyd and outpost-feedback: no concern of the milter. */
 static const char *const ignored[] = {
 	"policyd_listen", "policyd_idle_timeout", "default_plan",
+	"suppress_fold_case", "policyd_dry_run", "feedback_log",
+	"bounce_rules", "bounce_rules_local", "log_retention",
+	"hard_bounce_suppress_for", "bounce_window", "bounce_min_sample",
+	"bounce_pause_rate", "complaint_pause_rate",
 	NULL
 };
 
