@@ -177,6 +177,8 @@ install: $(PROGRAMS)
 	    if [ "$$(id -u)" = 0 ] && getent group outpost >/dev/null; then \
 	        chown root:outpost $$conf; fi; \
 	fi
+	# the shipped rules are replaced; site rules go in bounce_rules_local
+	install -m 644 etc/bounce-rules $(DESTDIR)$(SYSCONFDIR)/outpost/bounce-rules
 	for u in etc/systemd/*.service; do \
 	    sed 's|@SBINDIR@|$(SBINDIR)|g' $$u > $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u##*/}; \
 	done
