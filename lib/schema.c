@@ -355,3 +355,77 @@ schema_sup_decode(const char *val, struct schema_sup *e)
 	e->expires = x * 60;
 	return 0;
 }
+
+int
+schema_who_valid(const char *who)
+{
+	size_t	 n = strlen(who);
+
+	if (who[0] != '[')
+		return schema_user_valid(who);
+	if (n < 3 || n > 66 || who[n - 1] != ']')
+		return 0;
+	return strspn(who + 1, "0123456789abcdefABCDEF.:") == n - 2;
+}
+
+/* A key component of the delivery log: no blanks or control chars. */
+static int
+log_val_ok(const char *v, int empty_ok)
+{
+	const unsigned char *p;
+
+	if (*v == '\0')
+		return empty_ok;
+	if (strlen(v) > 400)
+		return 0;
+	for (p = (const unsigned char *)v; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+schema_key_log(const struct conf *c, const char *kind, const char *val,
+    char *buf, size_t len)
+{
+	if (val == NULL) {
+		if (strcmp(kind, SCHEMA_LOG_SEQ) != 0 &&
+		    strcmp(kind, SCHEMA_LOG_ALL) != 0)
+			return -1;
+		return fmt(buf, len, "%slog:%s%s", c->redis_prefix, kind, "");
+	}
+	if (strlen(kind) != 1 || strchr("eurfqm", kind[0]) == NULL ||
+	    !log_val_ok(val, kind[0] == 'e'))
+		return -1;
+	return fmt(buf, len, "%slog:%s:%s", c->redis_prefix, kind, val);
+}
+
+int
+schema_key_figures(const struct conf *c, const char *who, const char *kind,
+    long long hour, char *buf, size_t len)
+{
+	int	 n;
+
+	if (!schema_who_valid(who) || hour < 0 ||
+	    (strcmp(kind, SCHEMA_ST) != 0 && strcmp(kind, SCHEMA_RT) != 0))
+		return -1;
+	n = snprintf(buf, len, "%s{u:%s}:%s:%lld", c->redis_prefix, who, kind,
+	    hour);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
+schema_key_fb(const struct conf *c, const char *kind, const char *host,
+    const char *rest, char *buf, size_t len)
+{
+	int	 n;
+
+	if (!log_val_ok(host, 0) || *rest == '\0' ||
+	    (strcmp(kind, SCHEMA_FB_POS) != 0 &&
+	    strcmp(kind, SCHEMA_FB_JOIN) != 0 &&
+	    strcmp(kind, SCHEMA_FB_BOUNCE) != 0))
+		return -1;
+	n = snprintf(buf, len, "%sfb:%s:%s:%s", c->redis_prefix, kind, host,
+	    rest);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}

@@ -195,6 +195,20 @@
  *                                    (binary: use %b / argvlen)
  *   schema_sup_field_decode(field, flen, addr, len)   back to the address
  *   schema_sup_encode(entry, buf, len) / schema_sup_decode(val, entry)
+ *   schema_who_valid(who)            1 if WHO may name a sender in the
+ *                                    delivery log: a valid user name, or
+ *                                    "[IP]" (1..64 of [0-9a-fA-F.:])
+ *   schema_key_log(conf, kind, val, buf, len)
+ *                                    "Plog:seq", "Plog:all" (val NULL),
+ *                                    "Plog:KIND:VAL" for KIND e (val ""
+ *                                    gives the prefix "Plog:e:"), u, r, f,
+ *                                    q, m; VAL 1..400 bytes, no control
+ *                                    characters or blanks
+ *   schema_key_figures(conf, who, kind, hour, buf, len)
+ *                                    "P{u:WHO}:st:H" / "P{u:WHO}:rt:H"
+ *                                    (kind SCHEMA_ST / SCHEMA_RT)
+ *   schema_key_fb(conf, kind, host, rest, buf, len)
+ *                                    "Pfb:KIND:HOST:REST" (pos, j, b)
  *
  * Defined elsewhere and used here, not repeated: the dimensions, their
  * names and the month window are lib/limit.h's (enum limit_dim,
@@ -249,6 +263,22 @@ struct conf;
 #define SCHEMA_JOIN_TTL			(6 * 86400)	/* > maximal_queue_lifetime */
 #define SCHEMA_REPLY_MAX		2048
 
+/* delivery log and feedback key kinds */
+#define SCHEMA_LOG_SEQ			"seq"
+#define SCHEMA_LOG_ALL			"all"
+#define SCHEMA_LOG_EVENT		"e"
+#define SCHEMA_LOG_USER			"u"
+#define SCHEMA_LOG_RCPT			"r"
+#define SCHEMA_LOG_FROM			"f"
+#define SCHEMA_LOG_QID			"q"
+#define SCHEMA_LOG_MSGID		"m"
+#define SCHEMA_ST			"st"
+#define SCHEMA_RT			"rt"
+#define SCHEMA_FB_POS			"pos"
+#define SCHEMA_FB_JOIN			"j"
+#define SCHEMA_FB_BOUNCE		"b"
+#define SCHEMA_F_PAUSED_BY		"paused_by"
+
 struct schema_sup {
 	int		 reason;	/* enum sup_reason */
 	long long	 created;	/* unix seconds (minute precision) */
@@ -280,5 +310,13 @@ int	 schema_sup_field(const char *, char *, size_t);
 int	 schema_sup_field_decode(const char *, size_t, char *, size_t);
 int	 schema_sup_encode(const struct schema_sup *, char *, size_t);
 int	 schema_sup_decode(const char *, struct schema_sup *);
+
+int	 schema_who_valid(const char *);
+int	 schema_key_log(const struct conf *, const char *, const char *,
+	    char *, size_t);
+int	 schema_key_figures(const struct conf *, const char *, const char *,
+	    long long, char *, size_t);
+int	 schema_key_fb(const struct conf *, const char *, const char *,
+	    const char *, char *, size_t);
 
 #endif

@@ -238,6 +238,64 @@ folding(struct conf *c)
 	    "folded: the same field and bucket as the lower-case address");
 }
 
+/* The delivery log, per-user figures and feedback state keys. */
+static void
+logkeys(struct conf *c)
+{
+	static const struct { const char *kind, *val, *want; } cases[] = {
+		{ "seq", NULL, "outpost:log:seq" },
+		{ "all", NULL, "outpost:log:all" },
+		{ "e", "", "outpost:log:e:" },
+		{ "e", "42", "outpost:log:e:42" },
+		{ "u", "bob@example.com", "outpost:log:u:bob@example.com" },
+		{ "u", "[192.0.2.1]", "outpost:log:u:[192.0.2.1]" },
+		{ "r", "x@example.net", "outpost:log:r:x@example.net" },
+		{ "q", "4Xyz12Abc", "outpost:log:q:4Xyz12Abc" },
+		{ "m", "<a@b>", "outpost:log:m:<a@b>" },
+		{ "seq", "x", NULL },
+		{ "u", "", NULL },
+		{ "u", "a b", NULL },
+		{ "z", "a", NULL },
+		{ "all", "a", NULL },
+	};
+	char	 buf[SCHEMA_KEY_MAX];
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rc = schema_key_log(c, cases[i].kind, cases[i].val, buf,
+		    sizeof(buf));
+		if (cases[i].want == NULL)
+			ok(rc < 0, "log key %s:%s refused", cases[i].kind,
+			    cases[i].val ? cases[i].val : "(null)");
+		else
+			is_str(rc == 0 ? buf : "(error)", cases[i].want,
+			    "log key");
+	}
+	ok(schema_key_log(c, "e", "x", buf, 10) < 0, "log key too long");
+	schema_key_figures(c, "bob", SCHEMA_ST, 491234, buf, sizeof(buf));
+	is_str(buf, "outpost:{u:bob}:st:491234", "stats hour key");
+	schema_key_figures(c, "[2001:db8::1]", SCHEMA_RT, 7, buf, sizeof(buf));
+	is_str(buf, "outpost:{u:[2001:db8::1]}:rt:7", "rate hour key of [IP]");
+	ok(schema_key_figures(c, "bob", "xx", 7, buf, sizeof(buf)) < 0,
+	    "unknown figures kind refused");
+	ok(schema_key_figures(c, "[bob]", SCHEMA_ST, 7, buf, sizeof(buf)) < 0,
+	    "[non-IP] refused");
+	ok(schema_who_valid("[10.0.0.1]") && !schema_who_valid("[]") &&
+	    !schema_who_valid("[1.2.3.4") && schema_who_valid("alice"),
+	    "who: user names and [IP]");
+	schema_key_fb(c, SCHEMA_FB_POS, "mx1", "/var/log/mail.log", buf,
+	    sizeof(buf));
+	is_str(buf, "outpost:fb:pos:mx1:/var/log/mail.log", "position key");
+	schema_key_fb(c, SCHEMA_FB_JOIN, "mx1", "4Xyz", buf, sizeof(buf));
+	is_str(buf, "outpost:fb:j:mx1:4Xyz", "join state key");
+	schema_key_fb(c, SCHEMA_FB_BOUNCE, "mx1", "5Abc", buf, sizeof(buf));
+	is_str(buf, "outpost:fb:b:mx1:5Abc", "bounce link key");
+	ok(schema_key_fb(c, "x", "mx1", "a", buf, sizeof(buf)) < 0 &&
+	    schema_key_fb(c, SCHEMA_FB_JOIN, "", "a", buf, sizeof(buf)) < 0,
+	    "bad feedback keys refused");
+}
+
 int
 main(void)
 {
@@ -251,6 +309,7 @@ main(void)
 	values();
 	addresses();
 	folding(&c);
+	logkeys(&c);
 	conf_free(&c);
 	return done_testing();
 }

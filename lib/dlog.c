@@ -1,0 +1,271 @@
+/*
+ * dlog -- the delivery log writer; see dlog.h for the contract and
+ * lib/schema.h for the keys.
+ *
+ * The script.  KEYS: [1] Plog:seq, [2] "Plog:e:" (the event key is
+ * [2] .. EID), [3] st:H, [4] rt:H, [5..] the index sorted sets.  ARGV:
+ * [1] T (ms), [2] log_retention (ms), [3] T - retention (the trim cut),
+ * [4] st TTL (s), [5] rt TTL (s), [6] nst, [7] nrt, then nst st fields,
+ * nrt rt fields (each + 1), then the event's field/value pairs (none:
+ * counters only, reply 0).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "dlog.h"
+#include "redis.h"
+
+const char dlog_script[] =
+    "local nst, nrt = tonumber(ARGV[6]), tonumber(ARGV[7])\n"
+    "local i = 8\n"
+    "for j = 1, nst do\n"
+    "  redis.call('HINCRBY', KEYS[3], ARGV[i], 1); i = i + 1\n"
+    "end\n"
+    "if nst > 0 then redis.call('EXPIRE', KEYS[3], ARGV[4]) end\n"
+    "for j = 1, nrt do\n"
+    "  redis.call('HINCRBY', KEYS[4], ARGV[i], 1); i = i + 1\n"
+    "end\n"
+    "if nrt > 0 then redis.call('EXPIRE', KEYS[4], ARGV[5]) end\n"
+    "if i > #ARGV then return 0 end\n"
+    "local eid = redis.call('INCR', KEYS[1])\n"
+    "local ek = KEYS[2] .. eid\n"
+    "redis.call('HSET', ek, unpack(ARGV, i))\n"
+    "redis.call('PEXPIRE', ek, ARGV[2])\n"
+    "for k = 5, #KEYS do\n"
+    "  redis.call('ZADD', KEYS[k], ARGV[1], eid)\n"
+    "  redis.call('ZREMRANGEBYSCORE', KEYS[k], '-inf', '(' .. ARGV[3])\n"
+    "  redis.call('PEXPIRE', KEYS[k], ARGV[2])\n"
+    "end\n"
+    "return eid\n";
+
+void
+dlog_figures(const char *status, const char *category, const char **st,
+    int *nst, const char **rt, int *nrt)
+{
+	*nst = *nrt = 0;
+	if (strcmp(status, "deferred") == 0) {
+		st[(*nst)++] = "deferred";
+		return;
+	}
+	if (strcmp(status, "refused") == 0) {
+		st[(*nst)++] = "refused";
+		return;
+	}
+	if (strcmp(status, "delivered") != 0 && strcmp(status, "bounced") &&
+	    strcmp(status, "expired") != 0)
+		return;
+	st[(*nst)++] = "sent";
+	rt[(*nrt)++] = "attempts";
+	if (strcmp(status, "delivered") == 0) {
+		st[(*nst)++] = "delivered";
+		rt[(*nrt)++] = "delivered";
+	} else if (strcmp(status, "expired") == 0)
+		st[(*nst)++] = "expired";
+	else if (category != NULL && strcmp(category, "hard") == 0) {
+		st[(*nst)++] = "hard";
+		rt[(*nrt)++] = "hard";
+	} else if (category != NULL && strcmp(category, "block") == 0)
+		st[(*nst)++] = "block";
+	else
+		st[(*nst)++] = "soft";
+}
+
+static void
+push(struct dlog_cmd *c, const char *s, size_t n)
+{
+	c->argv[c->argc] = s;
+	c->argvlen[c->argc++] = n;
+}
+
+static void
+push_num(struct dlog_cmd *c, int slot, long long v)
+{
+	snprintf(c->num[slot], sizeof(c->num[slot]), "%lld", v);
+	push(c, c->num[slot], strlen(c->num[slot]));
+}
+
+/* KEYS[1..4] and ARGV[1..5]; the key buffers 0..3. */
+static int
+head(const struct conf *cf, const char *who, long long t, struct dlog_cmd *c)
+{
+	long long	 hour = t / 3600000;
+
+	memset(c, 0, sizeof(*c));
+	if (t < 0 || !schema_who_valid(who) ||
+	    schema_key_log(cf, SCHEMA_LOG_SEQ, NULL, c->keys[0],
+	    SCHEMA_KEY_MAX) < 0 ||
+	    schema_key_log(cf, SCHEMA_LOG_EVENT, "", c->keys[1],
+	    SCHEMA_KEY_MAX) < 0 ||
+	    schema_key_figures(cf, who, SCHEMA_ST, hour, c->keys[2],
+	    SCHEMA_KEY_MAX) < 0 ||
+	    schema_key_figures(cf, who, SCHEMA_RT, hour, c->keys[3],
+	    SCHEMA_KEY_MAX) < 0)
+		return -1;
+	c->nkeys = 4;
+	return 0;
+}
+
+static int
+add_index(const struct conf *cf, struct dlog_cmd *c, const char *kind,
+    const char *val)
+{
+	if (val == NULL || *val == '\0')
+		return 0;
+	if (schema_key_log(cf, kind, val, c->keys[c->nkeys],
+	    SCHEMA_KEY_MAX) < 0)
+		return -1;
+	c->nkeys++;
+	return 0;
+}
+
+/* KEYS are argv[0 .. nkeys-1]: lay them out, then ARGV[1..7]. */
+static void
+args_head(const struct conf *cf, struct dlog_cmd *c, long long t,
+    const char **st, int nst, const char **rt, int nrt)
+{
+	int	 i;
+
+	for (i = 0; i < c->nkeys; i++)
+		push(c, c->keys[i], strlen(c->keys[i]));
+	push_num(c, 0, t);
+	push_num(c, 1, cf->log_retention);
+	push_num(c, 2, t - cf->log_retention);
+	push_num(c, 3, SCHEMA_STATS_TTL);
+	push_num(c, 4, cf->bounce_window / 1000 + 3600);
+	push_num(c, 5, nst);
+	push_num(c, 6, nrt);
+	for (i = 0; i < nst; i++)
+		push(c, st[i], strlen(st[i]));
+	for (i = 0; i < nrt; i++)
+		push(c, rt[i], strlen(rt[i]));
+}
+
+static void
+pair(struct dlog_cmd *c, const char *name, const char *val, size_t max)
+{
+	size_t	 n;
+
+	if (val == NULL || *val == '\0')
+		return;
+	n = strlen(val);
+	push(c, name, strlen(name));
+	push(c, val, n > max ? max : n);
+}
+
+static void
+event_pairs(struct dlog_cmd *c, const struct dlog_event *ev)
+{
+	size_t	 big = SCHEMA_REPLY_MAX;
+
+	push(c, "t", 1);
+	push(c, c->num[0], strlen(c->num[0]));	/* T, already formatted */
+	pair(c, "host", ev->host, big);
+	pair(c, "qid", ev->qid, big);
+	pair(c, "who", ev->who, big);
+	pair(c, "client", ev->client, big);
+	pair(c, "from", ev->from, big);
+	pair(c, "rcpt", ev->rcpt, big);
+	pair(c, "orig_to", ev->orig_to, big);
+	pair(c, "status", ev->status, big);
+	pair(c, "dsn", ev->dsn, big);
+	if (ev->code > 0) {
+		snprintf(c->num[7], sizeof(c->num[7]), "%d", ev->code);
+		pair(c, "code", c->num[7], big);
+	}
+	pair(c, "reply", ev->reply, SCHEMA_REPLY_MAX);
+	pair(c, "relay", ev->relay, big);
+	pair(c, "relay_ip", ev->relay_ip, big);
+	pair(c, "delay", ev->delay, big);
+	pair(c, "category", ev->category, big);
+	pair(c, "class", ev->class, big);
+	pair(c, "rule", ev->rule, big);
+	pair(c, "msgid", ev->msgid, big);
+}
+
+int
+dlog_build(const struct conf *cf, const struct dlog_event *ev,
+    struct dlog_cmd *c, char *err, size_t errlen)
+{
+	const char	*st[DLOG_FIG_MAX], *rt[DLOG_FIG_MAX];
+	int		 nst, nrt;
+
+	if (ev->status == NULL || *ev->status == '\0') {
+		snprintf(err, errlen, "delivery event without a status");
+		return -1;
+	}
+	if (ev->who == NULL || head(cf, ev->who, ev->t, c) < 0) {
+		snprintf(err, errlen, "delivery event: bad sender \"%s\" or "
+		    "time", ev->who ? ev->who : "");
+		return -1;
+	}
+	schema_key_log(cf, SCHEMA_LOG_ALL, NULL, c->keys[c->nkeys++],
+	    SCHEMA_KEY_MAX);
+	if (add_index(cf, c, SCHEMA_LOG_USER, ev->who) < 0 ||
+	    add_index(cf, c, SCHEMA_LOG_RCPT, ev->rcpt) < 0 ||
+	    add_index(cf, c, SCHEMA_LOG_FROM, ev->from) < 0 ||
+	    add_index(cf, c, SCHEMA_LOG_QID, ev->qid) < 0) {
+		snprintf(err, errlen, "delivery event: a recipient, sender or "
+		    "queue ID that cannot be a key");
+		return -1;
+	}
+	dlog_figures(ev->status, ev->category, st, &nst, rt, &nrt);
+	args_head(cf, c, ev->t, st, nst, rt, nrt);
+	event_pairs(c, ev);
+	return 0;
+}
+
+int
+dlog_build_count(const struct conf *cf, const char *who, long long t,
+    const char *field, struct dlog_cmd *c, char *err, size_t errlen)
+{
+	const char	*f[1] = { field };
+
+	if (head(cf, who, t, c) < 0) {
+		snprintf(err, errlen, "bad sender \"%s\" or time", who);
+		return -1;
+	}
+	args_head(cf, c, t, f, 1, f, 1);
+	return 0;
+}
+
+static long long
+run(struct redis *r, struct dlog_cmd *c, char *err, size_t errlen)
+{
+	redisReply	*rep;
+	long long	 v;
+
+	rep = redis_eval(r, dlog_script, c->nkeys, c->argc, c->argv,
+	    c->argvlen);
+	if (rep == NULL) {
+		snprintf(err, errlen, "%s", redis_errstr(r));
+		return -1;
+	}
+	v = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
+	freeReplyObject(rep);
+	if (v < 0)
+		snprintf(err, errlen, "delivery log: unexpected reply");
+	return v;
+}
+
+long long
+dlog_write(struct redis *r, const struct conf *cf,
+    const struct dlog_event *ev, char *err, size_t errlen)
+{
+	struct dlog_cmd	 c;
+
+	if (dlog_build(cf, ev, &c, err, errlen) < 0)
+		return -1;
+	return run(r, &c, err, errlen);
+}
+
+int
+dlog_count(struct redis *r, const struct conf *cf, const char *who,
+    long long t, const char *field, char *err, size_t errlen)
+{
+	struct dlog_cmd	 c;
+
+	if (dlog_build_count(cf, who, t, field, &c, err, errlen) < 0)
+		return -1;
+	return run(r, &c, err, errlen) < 0 ? -1 : 0;
+}

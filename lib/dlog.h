@@ -1,0 +1,102 @@
+/*
+ * dlog -- the one writer of the delivery log and the per-user figures of
+ * lib/schema.h (DELIVERY LOG, PER-USER FIGURES): outpost-feedback for
+ * what Postfix logged, outpost-policyd for its own refusals.  Each event
+ * is one Lua script run (dlog_script), so an event, its indexes and its
+ * counters are written together or not at all.  Key names are built here
+ * in C (lib/schema.c) and passed as KEYS; the event's own key is
+ * KEYS[2] .. EID, the number the script draws from Plog:seq.
+ *
+ *   dlog_build(conf, ev, cmd, err, errlen)
+ *       fills *cmd with the script's KEYS and ARGV for one event (the
+ *       strings of ev must outlive cmd; cmd holds its own key buffers).
+ *       0, or -1 with err (no status, an invalid WHO, a key too long).
+ *       Run it with redis_eval(r, dlog_script, cmd.nkeys, cmd.argc,
+ *       cmd.argv, cmd.argvlen) -- or with any client's EVALSHA
+ *       (policyd's async one): the reply is the integer EID.
+ *   dlog_build_count(conf, who, t, field, cmd, err, errlen)
+ *       only the counters, no event: field (DLOG_COMPLAINT) + 1 in both
+ *       st:H and rt:H of hour t; the reply is 0.
+ *   dlog_write(r, conf, ev, err, errlen)
+ *       build + run: the EID (> 0), or -1 with err (Redis's errstr; then
+ *       redis_unanswered(r) says whether it may have been written).
+ *   dlog_count(r, conf, who, t, field, err, errlen)      0 / -1, the same
+ *   dlog_figures(status, category, st, nst, rt, nrt)
+ *       which st:H and rt:H fields an event adds 1 to (pointers to
+ *       static names, at most DLOG_FIG_MAX each):
+ *         delivered  st sent, delivered           rt attempts, delivered
+ *         bounced    st sent, hard|soft|block     rt attempts [, hard]
+ *         expired    st sent, expired             rt attempts
+ *         deferred   st deferred                  --
+ *         refused    st refused                   -- (not an attempt)
+ *
+ * The event (struct dlog_event): t in unix milliseconds, the strings of
+ * Plog:e:EID's fields (NULL or "": not stored), code 0: not stored.
+ * reply is cut at SCHEMA_REPLY_MAX bytes.  who must satisfy
+ * schema_who_valid; rcpt and from are stored and indexed as given (the
+ * caller passes their suppression form); from "" is not indexed; msgid is
+ * stored, not indexed (Plog:m is the joiner's, see feedback).
+ * Expiry: the event key and every index log_retention after the write,
+ * index members older than t - log_retention trimmed at each write;
+ * st:H SCHEMA_STATS_TTL, rt:H bounce_window + 1 h.
+ */
+#ifndef OUTPOST_DLOG_H
+#define OUTPOST_DLOG_H
+
+#include <stddef.h>
+
+#include "schema.h"
+
+struct conf;
+struct redis;
+
+#define DLOG_FIG_MAX	3
+#define DLOG_NKEYS_MAX	9
+#define DLOG_ARGS_MAX	(DLOG_NKEYS_MAX + 8 + 2 * DLOG_FIG_MAX + 2 * 20)
+#define DLOG_COMPLAINT	"complaint"
+
+struct dlog_event {
+	long long	 t;
+	const char	*host;
+	const char	*qid;
+	const char	*who;
+	const char	*client;
+	const char	*from;
+	const char	*rcpt;
+	const char	*orig_to;
+	const char	*status;
+	const char	*dsn;
+	int		 code;
+	const char	*reply;
+	const char	*relay;
+	const char	*relay_ip;
+	const char	*delay;
+	const char	*category;
+	const char	*class;
+	const char	*rule;
+	const char	*msgid;
+};
+
+struct dlog_cmd {
+	int		 nkeys;
+	int		 argc;
+	const char	*argv[DLOG_ARGS_MAX];
+	size_t		 argvlen[DLOG_ARGS_MAX];
+	char		 keys[DLOG_NKEYS_MAX][SCHEMA_KEY_MAX];
+	char		 num[8][24];
+};
+
+extern const char dlog_script[];
+
+int		 dlog_build(const struct conf *, const struct dlog_event *,
+		    struct dlog_cmd *, char *, size_t);
+int		 dlog_build_count(const struct conf *, const char *, long long,
+		    const char *, struct dlog_cmd *, char *, size_t);
+long long	 dlog_write(struct redis *, const struct conf *,
+		    const struct dlog_event *, char *, size_t);
+int		 dlog_count(struct redis *, const struct conf *, const char *,
+		    long long, const char *, char *, size_t);
+void		 dlog_figures(const char *, const char *, const char **,
+		    int *, const char **, int *);
+
+#endif
