@@ -172,24 +172,17 @@ int	 stats_show(struct ctl *, struct ctl_opts *);		/* stats.c */
  *                                time or date; 0, or -1
  *   ctl_count(text, max, &n)     a --limit / --top value: 1..max; 0 / -1
  *   ctl_log_key(ctl, kind, name, buf)
- *                                "Plog:KIND:NAME" (KIND e, u, r, f, q),
- *                                or with name "" "Plog:KIND" (all, who)
- *   ctl_fig_key(ctl, who, kind, hour, buf)
- *                                "P{u:WHO}:KIND:HOUR" (KIND st or rt)
+ *                                schema_key_log's "Plog:KIND:NAME" (KIND
+ *                                e, u, r, f, q), or with name "" the
+ *                                "Plog:KIND" of all and who; 0 / -1
  *   ctl_rate(num, den, buf, len) "12.500%", or "-" when den is 0
- *   ctl_who_ok(s)                1 if s is "[IP]", the WHO of mail without
- *                                SASL (IPv4 or IPv6 characters), else 0
  */
 #define CTL_HOUR_MS	3600000LL
-#define CTL_F_PAUSED_BY	"paused_by"	/* acct: "feedback" when it paused */
 int	 ctl_now_ms(struct ctl *, struct redis *, long long *);
 int	 ctl_when(const char *, long long, long long *);
 int	 ctl_count(const char *, long, long *);
 int	 ctl_log_key(struct ctl *, const char *, const char *, char *);
-int	 ctl_fig_key(struct ctl *, const char *, const char *, long long,
-	    char *);
 char	*ctl_rate(unsigned long long, unsigned long long, char *, size_t);
-int	 ctl_who_ok(const char *);
 /* stats.c: attempts, hard, delivered, complaint of the P{u:WHO}:rt:H hours
  * of bounce_window back from now (ms); 0, or -1 (Redis error in ctl->r) */
 int	 ctl_rt_read(struct ctl *, const char *, long long,

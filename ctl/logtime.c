@@ -68,45 +68,17 @@ ctl_count(const char *s, long max, long *n)
 	return 0;
 }
 
+/* lib/schema.h's names, and "Plog:who" (proposed: see stats.c). */
 int
 ctl_log_key(struct ctl *ctl, const char *kind, const char *name, char *buf)
 {
 	int	 n;
 
-	if (*name == '\0')
-		n = snprintf(buf, SCHEMA_KEY_MAX, "%slog:%s",
-		    ctl->conf.redis_prefix, kind);
-	else
-		n = snprintf(buf, SCHEMA_KEY_MAX, "%slog:%s:%s",
-		    ctl->conf.redis_prefix, kind, name);
+	if (strcmp(kind, "who") != 0)
+		return schema_key_log(&ctl->conf, kind, *name ? name : NULL,
+		    buf, SCHEMA_KEY_MAX);
+	n = snprintf(buf, SCHEMA_KEY_MAX, "%slog:who", ctl->conf.redis_prefix);
 	return n < 0 || n >= SCHEMA_KEY_MAX ? -1 : 0;
-}
-
-int
-ctl_fig_key(struct ctl *ctl, const char *who, const char *kind,
-    long long hour, char *buf)
-{
-	int	 n;
-
-	if (!schema_user_valid(who) && !ctl_who_ok(who))
-		return -1;
-	n = snprintf(buf, SCHEMA_KEY_MAX, "%s{u:%s}:%s:%lld",
-	    ctl->conf.redis_prefix, who, kind, hour);
-	return n < 0 || n >= SCHEMA_KEY_MAX ? -1 : 0;
-}
-
-/* "[IP]": the WHO of mail without SASL (lib/schema.h). */
-int
-ctl_who_ok(const char *s)
-{
-	size_t	 n = strlen(s), i;
-
-	if (n < 3 || n > 64 || s[0] != '[' || s[n - 1] != ']')
-		return 0;
-	for (i = 1; i + 1 < n; i++)
-		if (strchr("0123456789abcdefABCDEF.:", s[i]) == NULL)
-			return 0;
-	return 1;
 }
 
 char *

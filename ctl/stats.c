@@ -68,7 +68,8 @@ sum_hours(struct ctl *ctl, const char *who, const char *kind,
 	for (i = 0; i < n; i++)
 		av[2 + i] = names[i];
 	for (hr = p->from_h; hr <= p->to_h; hr++) {
-		if (ctl_fig_key(ctl, who, kind, hr, key) < 0)
+		if (schema_key_figures(&ctl->conf, who, kind, hr, key,
+		    sizeof(key)) < 0)
 			return -1;
 		if (redis_appendv(r, 2 + n, av, NULL) < 0)
 			return -1;
@@ -96,7 +97,7 @@ ctl_rt_read(struct ctl *ctl, const char *who, long long now,
 	p.now = now;
 	p.to_h = now / CTL_HOUR_MS;
 	p.from_h = (now - ctl->conf.bounce_window) / CTL_HOUR_MS;
-	return sum_hours(ctl, who, "rt", &p, names, 4, rt);
+	return sum_hours(ctl, who, SCHEMA_RT, &p, names, 4, rt);
 }
 
 /* The senders of the period: Plog:who, or Pusers while it is absent. */
@@ -217,9 +218,9 @@ gather(struct ctl *ctl, const struct period *p, const redisReply *names,
 
 	for (i = 0; i < names->elements; i++) {
 		f[i].who = names->element[i]->str;
-		if (!schema_user_valid(f[i].who) && !ctl_who_ok(f[i].who))
+		if (!schema_who_valid(f[i].who))
 			continue;	/* not a name of the schema's */
-		if (sum_hours(ctl, f[i].who, "st", p, fig_names, NFIG,
+		if (sum_hours(ctl, f[i].who, SCHEMA_ST, p, fig_names, NFIG,
 		    f[i].v) < 0)
 			return -1;
 		for (k = 0; k < NFIG; k++)
@@ -273,7 +274,7 @@ stats_show(struct ctl *ctl, struct ctl_opts *o)
 	memset(tot, 0, sizeof(tot));
 	if (o->user != NULL) {
 		one.who = (char *)o->user;
-		if (sum_hours(ctl, o->user, "st", &p, fig_names, NFIG,
+		if (sum_hours(ctl, o->user, SCHEMA_ST, &p, fig_names, NFIG,
 		    one.v) < 0)
 			return ctl_redis_failed(ctl, ctl->r, "stats");
 		memcpy(tot, one.v, sizeof(tot));

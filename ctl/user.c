@@ -72,7 +72,7 @@ static const char lua_state[] =
     "local now = tonumber(redis.call('TIME')[1])\n"
     "redis.call('HSET', KEYS[1], 'state', ARGV[1], 'reason', ARGV[2],"
     " 'since', now)\n"
-    "redis.call('HDEL', KEYS[1], '" CTL_F_PAUSED_BY "')\n"
+    "redis.call('HDEL', KEYS[1], '" SCHEMA_F_PAUSED_BY "')\n"
     "if ARGV[1] == 'active' then\n"
     "  local h = math.floor(now / 3600)\n"
     "  for i = h - tonumber(ARGV[4]), h + 1 do\n"

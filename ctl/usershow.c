@@ -129,7 +129,7 @@ rate_json(struct json *j, const char *k, unsigned long long num,
 static void
 feedback_json(struct ctl *ctl, struct json *j, const struct shown *s)
 {
-	const char	*by = field(s->acct, CTL_F_PAUSED_BY);
+	const char	*by = field(s->acct, SCHEMA_F_PAUSED_BY);
 
 	json_kv_str(j, "paused_by", *by ? by : NULL);
 	json_key(j, "feedback");
@@ -156,7 +156,7 @@ static void
 feedback_text(struct ctl *ctl, const struct shown *s)
 {
 	char		 r[32], w[32];
-	const char	*by = field(s->acct, CTL_F_PAUSED_BY);
+	const char	*by = field(s->acct, SCHEMA_F_PAUSED_BY);
 	long		 win = ctl->conf.bounce_window / 1000;
 
 	if (win % 86400 == 0)

@@ -240,7 +240,7 @@ check_first(struct ctl *ctl, const struct ctl_verb *v, struct ctl_opts *o)
 {
 	char	 err[256];
 
-	if (o->user != NULL && !((v->flags & CTL_WHO) && ctl_who_ok(o->user))
+	if (o->user != NULL && !((v->flags & CTL_WHO) && schema_who_valid(o->user))
 	    && !ctl_name_ok("user", o->user))
 		return EXIT_USAGE;
 	if (o->nargs == 0)
