@@ -12,8 +12,12 @@
  * when there is one; the event then carries it, else none.
  *
  * Fire and forget: rec_refusal is called after the reply was queued; the
- * script runs on the daemon's asynchronous connection and nobody waits
- * for it.  Its event and argument strings live in one allocation freed
+ * commands run on the daemon's asynchronous connection and nobody waits
+ * for them.  First a GET of the schema marker (its own command, as
+ * mark.c asks it, for a Cluster's sake), then the script only if the
+ * marker is there: a Redis emptied under the daemon (refusals judged
+ * within the marker's cache second) must stay empty, not be refilled
+ * with log keys.  Its event and argument strings live in one allocation freed
  * by the callback.  A failed write is logged at debug (rstore logs
  * Redis errors themselves, rate-limited).  Refusals only logged
  * (policyd_dry_run) never get here: the caller records the action it
@@ -41,7 +45,28 @@ struct rec {
 	char			 host[256], qid[64], who[256], client[64];
 	char			 from[512], rcpt[512];	/* dec_call's */
 	char			 reply[DEC_REPLY_MAX + 1], dsn[16];
+	char			 get[2][DEC_ARGLEN];	/* GET Pschema */
+	size_t			 getlen[2];
+	struct rstore		*rs;
 };
+
+static void	on_written(const redisReply *, void *);
+
+static void
+on_marker(const redisReply *rep, void *arg)
+{
+	struct rec	*r = arg;
+
+	if (rep == NULL || rep->type != REDIS_REPLY_STRING) {
+		log_debug("%s: user=%s: refusal not recorded in the delivery "
+		    "log (%s)", r->qid[0] ? r->qid : "NOQUEUE", r->who,
+		    rep == NULL ? "redis error" : "no schema marker");
+		free(r);
+		return;
+	}
+	rstore_evalv(r->rs, dlog_script, r->cmd.nkeys, r->cmd.argc,
+	    r->cmd.argv, r->cmd.argvlen, on_written, r);
+}
 
 static void
 on_written(const redisReply *rep, void *arg)
@@ -122,6 +147,10 @@ rec_refusal(struct rstore *rs, const struct conf *cf, const char *host,
 		free(r);
 		return;
 	}
-	rstore_evalv(rs, dlog_script, r->cmd.nkeys, r->cmd.argc,
-	    r->cmd.argv, r->cmd.argvlen, on_written, r);
+	r->rs = rs;
+	snprintf(r->get[0], sizeof(r->get[0]), "GET");
+	schema_key_global(cf, SCHEMA_MARK, r->get[1], sizeof(r->get[1]));
+	r->getlen[0] = 3, r->getlen[1] = strlen(r->get[1]);
+	rstore_cmdv(rs, 2, (const char (*)[DEC_ARGLEN])r->get, r->getlen,
+	    on_marker, r);
 }

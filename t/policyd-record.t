@@ -44,7 +44,9 @@ ctl_ok('user add lim2 --plan small');
 ctl_ok('suppress add Zed@Example.NET --user alice --reason hard-bounce');
 
 my $d = daemon_start('rec', $r);
-my $c = daemon_connect($d);
+my $c;
+for (1 .. 100) { $c = eval { daemon_connect($d) } and last; sleep 0.05 }
+$c or die "connect rec: $@";
 my %base = (client_address => '192.0.2.44');
 
 my %want;	# user -> [ [class, reply, rcpt, qid] ... ] newest first
@@ -103,7 +105,9 @@ is(rcmd($r, 'EXISTS', "outpost:{u:alice}:rt:$hour"), 0, 'no rt:H: refusals are n
 
 # policyd_dry_run: the limit refusal only logged is not recorded.
 my $dry = daemon_start('dry', $r, policyd_dry_run => 'yes');
-my $dc = daemon_connect($dry);
+my $dc;	# the socket may exist a moment before it listens
+for (1 .. 100) { $dc = eval { daemon_connect($dry) } and last; sleep 0.05 }
+$dc or die "connect dry: $@";
 is(request($dc, %base, sasl_username => 'lim2', protocol_state => 'END-OF-MESSAGE',
     recipient => '', recipient_count => 5, size => 100, queue_id => 'QL2', sender => 'l@example.com'),
     'DUNNO', 'dry run: the limit refusal becomes DUNNO');
