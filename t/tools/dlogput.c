@@ -105,7 +105,6 @@ main(int argc, char **argv)
 
 	if (argc != 2)
 		return fprintf(stderr, "usage: dlogput CONF < lines\n"), 2;
-	conf_init(&cf);
 	if (conf_load(&cf, argv[1], err, sizeof(err)) < 0 ||
 	    (r = redis_new(&cf, err, sizeof(err))) == NULL)
 		return fprintf(stderr, "dlogput: %s\n", err), 1;
