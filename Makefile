@@ -46,6 +46,7 @@ libs_of    = $(shell pkg-config --libs $(1) 2>/dev/null)
 MILTER_LIBS  := $(call libs_of,milter hiredis libunbound libcrypto libidn2) -lspf2 -lm
 POLICYD_LIBS := $(call libs_of,hiredis libevent libcrypto libidn2) -lm
 CTL_LIBS     := $(call libs_of,hiredis libunbound libcrypto libidn2) -lspf2 -lm
+FEEDBACK_LIBS := $(call libs_of,hiredis libcrypto libidn2) -lm
 NULL_LIBS    := $(call libs_of,milter)
 
 # The one version number of every program (--version).
@@ -57,9 +58,9 @@ ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -pthread -Ilib $(PKG_CFLAGS) \
 ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
 LDLIBS      = $(PKG_LIBS) -lspf2 -lm
 
-PROGDIRS  = milter policyd ctl
-PROGRAMS  = $(patsubst %/main.c,%,$(wildcard milter/main.c policyd/main.c ctl/main.c))
-PROGRAMS := $(subst milter,milter/outpost-milter,$(subst policyd,policyd/outpost-policyd,$(subst ctl,ctl/outpostctl,$(PROGRAMS))))
+PROGDIRS  = milter policyd ctl feedback
+PROGRAMS  = $(patsubst %/main.c,%,$(wildcard milter/main.c policyd/main.c ctl/main.c feedback/main.c))
+PROGRAMS := $(subst milter,milter/outpost-milter,$(subst policyd,policyd/outpost-policyd,$(subst ctl,ctl/outpostctl,$(subst feedback,feedback/outpost-feedback,$(PROGRAMS)))))
 
 LIB_SRC   = $(wildcard lib/*.c)
 LIB_OBJ   = $(LIB_SRC:.c=.o)
@@ -70,9 +71,11 @@ dir_src   = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
 MILTER_A  = milter/libmilter_outpost.a
 POLICYD_A = policyd/libpolicyd.a
 CTL_A     = ctl/libctl.a
+FEEDBACK_A = feedback/libfeedback.a
 MILTER_OBJ  = $(patsubst %.c,%.o,$(call dir_src,milter))
 POLICYD_OBJ = $(patsubst %.c,%.o,$(call dir_src,policyd))
 CTL_OBJ     = $(patsubst %.c,%.o,$(call dir_src,ctl))
+FEEDBACK_OBJ = $(patsubst %.c,%.o,$(call dir_src,feedback))
 
 UNIT_SRC  = $(wildcard t/unit/*.c)
 UNIT_T    = $(UNIT_SRC:.c=.t)
@@ -85,7 +88,7 @@ BENCH_A   = bench/libbench.a
 BENCH_NULL = bench/nullmilter
 BENCH_OBJ = $(patsubst %.c,%.o,$(filter-out $(BENCH_SRC) $(BENCH_NULL).c,$(wildcard bench/*.c)))
 
-ALL_A     = $(MILTER_A) $(POLICYD_A) $(CTL_A) $(LIB_A)
+ALL_A     = $(MILTER_A) $(POLICYD_A) $(CTL_A) $(FEEDBACK_A) $(LIB_A)
 
 
 # Rebuild everything when the flags change (SANITIZE=1 after a plain build).
@@ -102,7 +105,7 @@ $(BUILD_FLAGS): ;
 .SECONDARY:
 all: $(PROGRAMS) $(UNIT_T) $(TOOL_BIN) $(BENCH_BIN) $(BENCH_NULL)
 
-%.o: %.c $(BUILD_FLAGS) $(wildcard lib/*.h milter/*.h policyd/*.h ctl/*.h t/*.h)
+%.o: %.c $(BUILD_FLAGS) $(wildcard lib/*.h milter/*.h policyd/*.h ctl/*.h feedback/*.h t/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 $(BENCH_OBJ) $(BENCH_BIN:=.o): $(wildcard bench/*.h)
 
@@ -115,6 +118,8 @@ $(POLICYD_A): $(POLICYD_OBJ)
 	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 $(CTL_A): $(CTL_OBJ)
 	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
+$(FEEDBACK_A): $(FEEDBACK_OBJ)
+	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 $(BENCH_A): $(BENCH_OBJ)
 	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 
@@ -124,6 +129,8 @@ policyd/outpost-policyd: policyd/main.o $(POLICYD_A) $(LIB_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(POLICYD_LIBS)
 ctl/outpostctl: ctl/main.o $(CTL_A) $(LIB_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
+feedback/outpost-feedback: feedback/main.o $(FEEDBACK_A) $(LIB_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FEEDBACK_LIBS)
 
 t/unit/%.t: t/unit/%.o $(ALL_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_A) $(LDLIBS)
@@ -170,6 +177,8 @@ install: $(PROGRAMS)
 	    if [ "$$(id -u)" = 0 ] && getent group outpost >/dev/null; then \
 	        chown root:outpost $$conf; fi; \
 	fi
+	# the shipped rules are replaced; site rules go in bounce_rules_local
+	install -m 644 etc/bounce-rules $(DESTDIR)$(SYSCONFDIR)/outpost/bounce-rules
 	for u in etc/systemd/*.service; do \
 	    sed 's|@SBINDIR@|$(SBINDIR)|g' $$u > $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u##*/}; \
 	done

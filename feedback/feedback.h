@@ -1,0 +1,94 @@
+/*
+ * outpost-feedback -- private header: one section per file.
+ *
+ * The program follows Postfix's log (follow.c), joins the lines of each
+ * message by (MTA host, queue ID) (join.c, state cached in jcache.c and
+ * mirrored in Pfb:j), writes one delivery event per recipient attempt
+ * through lib/dlog, and acts on them (effects.c: suppression of hard
+ * bounces, the pause on bounce and complaint rates).  arfin.c handles
+ * one complaint report (--arf).  Keys: lib/schema.h.
+ */
+#ifndef OUTPOST_FEEDBACK_H
+#define OUTPOST_FEEDBACK_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct conf;
+struct redis;
+struct bounce_rules;
+struct pflog_rec;
+struct jcache;
+
+#define FB_HOST_MAX	256
+#define FB_WHO_MAX	256
+#define FB_ADDR_MAX	512
+#define FB_PENDING_MAX	(64 * 1024)	/* bytes of pending recipients */
+#define FB_CACHE_MAX	65536		/* messages kept in memory */
+
+/* The program's state (one per process). */
+struct fb {
+	const struct conf	*conf;
+	struct redis		*r;
+	struct bounce_rules	*rules;
+	struct jcache		*jc;
+	char			 host[FB_HOST_MAX];	/* ours (position) */
+	int			 year;
+	long			 tzoff;
+	unsigned long		 lines, unknown, events, unattributed;
+};
+
+extern volatile sig_atomic_t fb_stop, fb_reload;
+
+/* main.c */
+int	 fb_rules_load(struct fb *, char *, size_t);
+
+/* jcache.c -- what is known of unfinished messages, by "HOST QID".
+ * jcache_get finds it in memory, else in Redis (Pfb:j), else NULL
+ * (create 1: a new empty one).  jmsg_save writes it through to Redis
+ * (every field), jcache_drop forgets it in memory and Redis.  Bounded:
+ * past FB_CACHE_MAX the least recently used is dropped from memory only
+ * (Redis keeps it).  -1 from a get / save: Redis failed. */
+struct jmsg {
+	char		 host[FB_HOST_MAX];
+	char		 qid[64];
+	char		 who[FB_WHO_MAX];
+	char		 client[64];
+	char		 from[FB_ADDR_MAX];
+	char		 msgid[FB_ADDR_MAX];
+	char		 notice[64];	/* original QID of a bounce notice */
+	long long	 size;
+	long		 nrcpt;
+	long long	 t;		/* ms */
+	char		*pending;	/* deferred rcpts, '\n'-separated */
+	struct jmsg	*hnext, *prev, *next;
+	unsigned	 hash;
+};
+struct jcache	*jcache_new(void);
+struct jcache	*jcache_free(struct jcache *);
+int		 jcache_get(struct fb *, const char *, const char *, int,
+		    struct jmsg **);
+int		 jmsg_save(struct fb *, struct jmsg *);
+int		 jcache_drop(struct fb *, struct jmsg *);
+void		 jmsg_pending_add(struct jmsg *, const char *);
+int		 jmsg_pending_del(struct jmsg *, const char *);
+size_t		 jcache_count(const struct jcache *);
+
+/* join.c -- one parsed line: 0 done (or nothing to do), -1 Redis failed
+ * (the caller retries the line later). */
+int	 join_line(struct fb *, const struct pflog_rec *);
+int	 join_text(struct fb *, const char *, size_t);
+
+/* effects.c */
+int	 fx_suppress(struct fb *, const char *, const char *, int, char *,
+	    size_t);
+int	 fx_check_rates(struct fb *, const char *, long long);
+
+/* follow.c -- follow path ("-": stdin) until fb_stop; 0 / -1 fatal. */
+int	 follow_run(struct fb *, const char *, int);
+
+/* arfin.c -- --arf: exit status for the pipe transport. */
+int	 arf_main(struct fb *);
+
+#endif

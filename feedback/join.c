@@ -1,0 +1,302 @@
+/*
+ * join -- the lines of one message joined by (MTA host, queue ID):
+ * smtpd client= (who), cleanup message-id=, qmgr from=/size=/nrcpt=,
+ * then one delivery event per recipient attempt (lib/dlog), status
+ * =expired for the recipients still pending, bounce notices linked to
+ * their original (Pfb:b), "removed" forgets the message.  Lines of
+ * messages we never saw enter (no smtpd line: local submissions, or
+ * before our start) are counted as unattributed and skipped.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bounce.h"
+#include "conf.h"
+#include "dlog.h"
+#include "feedback.h"
+#include "log.h"
+#include "mailaddr.h"
+#include "pflog.h"
+#include "redis.h"
+#include "schema.h"
+
+/* The suppression form of addr into buf; "" when it is no address. */
+static void
+sup_form(struct fb *fb, const char *addr, char *buf, size_t len)
+{
+	char	 err[128];
+
+	if (addr == NULL || *addr == '\0' ||
+	    mailaddr_norm(addr, buf, len, err, sizeof(err)) < 0) {
+		buf[0] = '\0';
+		return;
+	}
+	schema_sup_addr(fb->conf, buf);
+}
+
+static long long
+rec_ms(const struct pflog_rec *rec)
+{
+	if (rec->time < 0)
+		return 0;
+	return rec->time * 1000 + (rec->usec > 0 ? rec->usec / 1000 : 0);
+}
+
+static int
+on_client(struct fb *fb, const struct pflog_rec *rec)
+{
+	struct jmsg	*m;
+
+	if (jcache_get(fb, rec->host, rec->qid, 1, &m) < 0)
+		return -1;
+	snprintf(m->client, sizeof(m->client), "%s",
+	    rec->client_addr ? rec->client_addr : "");
+	if (rec->sasl_username != NULL && *rec->sasl_username != '\0')
+		snprintf(m->who, sizeof(m->who), "%s", rec->sasl_username);
+	else
+		snprintf(m->who, sizeof(m->who), "[%s]", m->client);
+	if (!schema_who_valid(m->who))
+		m->who[0] = '\0';
+	m->t = rec_ms(rec);
+	return jmsg_save(fb, m);
+}
+
+static int
+write_msgid(struct fb *fb, const struct jmsg *m)
+{
+	char		 key[SCHEMA_KEY_MAX], t[24];
+	redisReply	*rep;
+
+	if (m->msgid[0] == '\0' || m->who[0] == '\0' ||
+	    schema_key_log(fb->conf, SCHEMA_LOG_MSGID, m->msgid, key,
+	    sizeof(key)) < 0)
+		return 0;
+	snprintf(t, sizeof(t), "%lld", m->t);
+	if (redis_append(fb->r, "HSET %s host %s qid %s who %s from %s t %s",
+	    key, m->host, m->qid, m->who, m->from, t) < 0 ||
+	    redis_append(fb->r, "PEXPIRE %s %ld", key,
+	    fb->conf->log_retention) < 0)
+		return -1;
+	if ((rep = redis_get_reply(fb->r)) == NULL)
+		return -1;
+	freeReplyObject(rep);
+	if ((rep = redis_get_reply(fb->r)) == NULL)
+		return -1;
+	freeReplyObject(rep);
+	return 0;
+}
+
+static int
+on_msgid(struct fb *fb, const struct pflog_rec *rec)
+{
+	struct jmsg	*m;
+
+	if (rec->resent || jcache_get(fb, rec->host, rec->qid, 1, &m) < 0)
+		return rec->resent ? 0 : -1;
+	snprintf(m->msgid, sizeof(m->msgid), "%s", rec->message_id);
+	if (jmsg_save(fb, m) < 0)
+		return -1;
+	return write_msgid(fb, m);
+}
+
+static int
+on_queued(struct fb *fb, const struct pflog_rec *rec)
+{
+	struct jmsg	*m;
+
+	if (jcache_get(fb, rec->host, rec->qid, 1, &m) < 0)
+		return -1;
+	sup_form(fb, rec->from, m->from, sizeof(m->from));
+	m->size = rec->size;
+	m->nrcpt = rec->nrcpt;
+	if (m->t == 0)
+		m->t = rec_ms(rec);
+	if (jmsg_save(fb, m) < 0)
+		return -1;
+	return write_msgid(fb, m);
+}
+
+/* One event of recipient rcpt (as logged) of m; status our word. */
+static int
+event(struct fb *fb, const struct pflog_rec *rec, struct jmsg *m,
+    const char *rcpt, const char *status, const char *pfstatus)
+{
+	struct dlog_event	 ev;
+	struct bounce_verdict	 v;
+	char			 to[FB_ADDR_MAX], orig[FB_ADDR_MAX], rule[300];
+	char			 delay[32], err[512];
+	const char		*text = rec->reply ? rec->reply : rec->text;
+
+	memset(&ev, 0, sizeof(ev));
+	sup_form(fb, rcpt, to, sizeof(to));
+	sup_form(fb, rec->orig_to, orig, sizeof(orig));
+	bounce_classify(fb->rules, pfstatus, rec->dsn, rec->code,
+	    rec->stage ? pflog_stage_name(rec->stage) : NULL, text, &v);
+	ev.t = rec_ms(rec);
+	ev.host = m->host, ev.qid = m->qid, ev.who = m->who;
+	ev.client = m->client, ev.from = m->from, ev.msgid = m->msgid;
+	ev.rcpt = to[0] ? to : NULL;
+	ev.orig_to = orig[0] ? orig : NULL;
+	ev.status = status, ev.dsn = rec->dsn, ev.code = rec->code;
+	ev.reply = text;
+	ev.relay = rec->relay, ev.relay_ip = rec->relay_addr;
+	if (rec->delay >= 0) {
+		snprintf(delay, sizeof(delay), "%.2f", rec->delay);
+		ev.delay = delay;
+	}
+	ev.category = bounce_category_name(v.category);
+	ev.class = v.class;
+	if (v.file != NULL) {
+		snprintf(rule, sizeof(rule), "%s:%d", v.file, v.line);
+		ev.rule = rule;
+	}
+	if (dlog_write(fb->r, fb->conf, &ev, err, sizeof(err)) < 0)
+		return redis_unanswered(fb->r) || redis_is_io_error(fb->r) ?
+		    -1 : (log_warn("%s: %s", m->qid, err), 0);
+	fb->events++;
+	log_debug("%s: to=<%s> status=%s category=%s class=%s", m->qid,
+	    ev.rcpt ? ev.rcpt : "", status, ev.category, ev.class);
+	if (strcmp(status, "bounced") == 0 && v.category == BOUNCE_HARD &&
+	    ev.rcpt != NULL && m->who[0] != '[') {
+		if (fx_suppress(fb, m->who, ev.rcpt, SUP_HARD_BOUNCE, err,
+		    sizeof(err)) < 0)
+			return -1;
+		return fx_check_rates(fb, m->who, ev.t);
+	}
+	return 0;
+}
+
+static const char *
+our_status(enum pflog_status st)
+{
+	switch (st) {
+	case PFLOG_ST_SENT:	return "delivered";
+	case PFLOG_ST_DEFERRED:	return "deferred";
+	case PFLOG_ST_BOUNCED:	return "bounced";
+	case PFLOG_ST_EXPIRED:	return "expired";
+	default:		return NULL;
+	}
+}
+
+/* The entry of a message we can attribute, or NULL (counted). */
+static int
+known(struct fb *fb, const struct pflog_rec *rec, struct jmsg **m)
+{
+	if (jcache_get(fb, rec->host, rec->qid, 0, m) < 0)
+		return -1;
+	if (*m == NULL || (*m)->who[0] == '\0' || (*m)->notice[0] != '\0') {
+		*m = NULL;
+		fb->unattributed++;
+	}
+	return 0;
+}
+
+static int
+on_delivery(struct fb *fb, const struct pflog_rec *rec)
+{
+	struct jmsg	*m;
+	const char	*st = our_status(rec->st);
+
+	if (st == NULL || rec->to == NULL)
+		return 0;
+	if (known(fb, rec, &m) < 0)
+		return -1;
+	if (m == NULL)
+		return 0;
+	if (event(fb, rec, m, rec->to, st, rec->status) < 0)
+		return -1;
+	if (rec->st == PFLOG_ST_DEFERRED)
+		jmsg_pending_add(m, rec->to);
+	else if (!jmsg_pending_del(m, rec->to))
+		return 0;
+	return jmsg_save(fb, m);
+}
+
+static int
+on_expired(struct fb *fb, const struct pflog_rec *rec)
+{
+	struct jmsg	*m;
+	char		*p, *nl;
+
+	if (known(fb, rec, &m) < 0)
+		return -1;
+	if (m == NULL || m->pending == NULL)
+		return 0;
+	for (p = m->pending; p != NULL && *p != '\0'; p = nl) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		if (event(fb, rec, m, p, "expired", "expired") < 0)
+			return -1;	/* the line is retried: all again */
+	}
+	m->pending[0] = '\0';
+	return jmsg_save(fb, m);
+}
+
+static int
+on_notify(struct fb *fb, const struct pflog_rec *rec)
+{
+	struct jmsg	*n;
+	char		 key[SCHEMA_KEY_MAX];
+	redisReply	*rep;
+
+	if (rec->new_qid == NULL || schema_key_fb(fb->conf, SCHEMA_FB_BOUNCE,
+	    rec->host, rec->new_qid, key, sizeof(key)) < 0)
+		return 0;
+	if ((rep = redis_command(fb->r, "SET %s %s EX %d", key, rec->qid,
+	    SCHEMA_JOIN_TTL)) == NULL)
+		return -1;
+	freeReplyObject(rep);
+	if (jcache_get(fb, rec->host, rec->new_qid, 1, &n) < 0)
+		return -1;
+	snprintf(n->notice, sizeof(n->notice), "%s", rec->qid);
+	return jmsg_save(fb, n);
+}
+
+static int
+on_removed(struct fb *fb, const struct pflog_rec *rec)
+{
+	struct jmsg	*m;
+
+	if (jcache_get(fb, rec->host, rec->qid, 0, &m) < 0)
+		return -1;
+	return m != NULL ? jcache_drop(fb, m) : 0;
+}
+
+int
+join_line(struct fb *fb, const struct pflog_rec *rec)
+{
+	if (rec->qid == NULL || rec->noqueue || rec->host == NULL)
+		return 0;
+	switch (rec->kind) {
+	case PFLOG_CLIENT:	return on_client(fb, rec);
+	case PFLOG_MESSAGE_ID:	return on_msgid(fb, rec);
+	case PFLOG_QUEUED:	return on_queued(fb, rec);
+	case PFLOG_DELIVERY:	return on_delivery(fb, rec);
+	case PFLOG_EXPIRED:	return on_expired(fb, rec);
+	case PFLOG_NOTIFY:	return on_notify(fb, rec);
+	case PFLOG_REMOVED:	return on_removed(fb, rec);
+	default:		return 0;
+	}
+}
+
+/* One line of text: parse (the record is big: static), join. */
+int
+join_text(struct fb *fb, const char *line, size_t len)
+{
+	static struct pflog_rec	 rec;
+
+	fb->lines++;
+	if (pflog_parse(&rec, line, len, fb->year, fb->tzoff) ==
+	    PFLOG_UNKNOWN) {
+		fb->unknown++;
+		if (log_enabled(LOG_DEBUG))
+			log_debug("line not placed: %.*s", (int)(len > 200 ?
+			    200 : len), line);
+		return 0;
+	}
+	if (rec.kind == PFLOG_WARNING && rec.text != NULL &&
+	    strstr(rec.text, "soft_bounce") != NULL)
+		log_warn("the log shows soft_bounce = yes: bounces are "
+		    "deferrals, nothing is suppressed");
+	return join_line(fb, &rec);
+}
