@@ -49,8 +49,9 @@ struct ctl {
 /*
  * What ctl_run parsed for a verb.  Option letters (struct ctl_verb opts):
  * p --plan, d --domain (repeatable), r --reason, t --ttl, u --user,
- * a --any, s --selector, A --all, k --key (repeatable); --json is accepted
- * everywhere.
+ * a --any, s --selector, A --all, k --key (repeatable), R --rcpt,
+ * F --from, Q --queue-id, S --status, b --since, e --until, n --limit,
+ * N --top; --json is accepted everywhere.
  */
 struct ctl_opts {
 	const char	*plan;
@@ -58,6 +59,8 @@ struct ctl_opts {
 	const char	*ttl;
 	const char	*user;
 	const char	*selector;
+	const char	*rcpt, *from, *qid, *status;	/* log */
+	const char	*since, *until, *limit, *top;	/* log, stats */
 	int		 any;		/* --any */
 	int		 all;		/* --all */
 	const char	*domains[CTL_MAX_DOMAINS];
@@ -77,6 +80,7 @@ typedef int	 ctl_handler(struct ctl *, struct ctl_opts *);
 #define CTL_PLAN	0x04	/* args[0] is a plan name (checked) */
 #define CTL_DOMAIN	0x08	/* args[0] a domain: A-label in o->domain */
 #define CTL_WRITE	0x10	/* changes Redis: marker written after success */
+#define CTL_WHO		0x20	/* --user may also be "[IP]" (delivery log) */
 
 struct ctl_verb {
 	const char	*group;
@@ -158,6 +162,35 @@ int	 sup_export(struct ctl *, struct ctl_opts *);
 int	 sup_import(struct ctl *, struct ctl_opts *);
 int	 sup_migrate(struct ctl *, struct ctl_opts *);		/* supmigrate.c */
 int	 msg_verify(struct ctl *, struct ctl_opts *);		/* msgverify.c */
+int	 log_show(struct ctl *, struct ctl_opts *);		/* log.c */
+int	 stats_show(struct ctl *, struct ctl_opts *);		/* stats.c */
+
+/*
+ * logtime.c -- what log, stats and user show share about the delivery
+ * log (lib/schema.h "DELIVERY LOG", "PER-USER FIGURES").
+ *   ctl_now_ms(ctl, r, &ms)      Redis's clock (TIME) in milliseconds, the
+ *                                one the writers' scripts use; 0, or the
+ *                                refusal (printed)
+ *   ctl_when(text, now, &ms)     a --since / --until value: a duration
+ *                                (2h, 7d: now minus it) or an ISO 8601 UTC
+ *                                time or date; 0, or -1
+ *   ctl_count(text, max, &n)     a --limit / --top value: 1..max; 0 / -1
+ *   ctl_log_key(ctl, kind, name, buf)
+ *                                schema_key_log's "Plog:KIND:NAME" (KIND
+ *                                e, u, r, f, q), or with name "" the
+ *                                "Plog:KIND" of all and who; 0 / -1
+ *   ctl_rate(num, den, buf, len) "12.500%", or "-" when den is 0
+ */
+#define CTL_HOUR_MS	3600000LL
+int	 ctl_now_ms(struct ctl *, struct redis *, long long *);
+int	 ctl_when(const char *, long long, long long *);
+int	 ctl_count(const char *, long, long *);
+int	 ctl_log_key(struct ctl *, const char *, const char *, char *);
+char	*ctl_rate(unsigned long long, unsigned long long, char *, size_t);
+/* stats.c: attempts, hard, delivered, complaint of the P{u:WHO}:rt:H hours
+ * of bounce_window back from now (ms); 0, or -1 (Redis error in ctl->r) */
+int	 ctl_rt_read(struct ctl *, const char *, long long,
+	    unsigned long long[4]);
 
 /* domain_show.c: what the domain verbs print */
 struct dom {

@@ -5,6 +5,8 @@
  *   user add NAME [--plan PLAN] [--domain DOMAIN]...
  *   user set NAME [--plan PLAN] [LIMIT...]   per-user overrides
  *   user suspend NAME [--reason TEXT]  |  user resume NAME
+ *                                            (resume: a fresh window of
+ *                                            the pause rates)
  *   user del NAME                            every key of the user
  *   user allow NAME DOMAIN  |  user deny NAME DOMAIN [--any]
  *
@@ -56,12 +58,27 @@ static const char lua_set[] =
     "apply(KEYS[2], 3)\n"
     "return redis.call('HLEN', KEYS[2])\n";
 
-/* KEYS acct; ARGV state, reason.  1 if it already was in that state. */
+/*
+ * KEYS acct; ARGV state, reason, prefix of the rate hours
+ * ("P{u:NAME}:rt:"), how many hours back to clear.  1 if it already was
+ * in that state.  Either change ends a pause by outpost-feedback
+ * (paused_by: the state is the admin's now); a resume also deletes the
+ * rate hours of bounce_window (lib/schema.h): a fresh window, or the
+ * next event would pause the user again at once.
+ */
 static const char lua_state[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
     "local was = redis.call('HGET', KEYS[1], 'state')\n"
+    "local now = tonumber(redis.call('TIME')[1])\n"
     "redis.call('HSET', KEYS[1], 'state', ARGV[1], 'reason', ARGV[2],"
-    " 'since', redis.call('TIME')[1])\n"
+    " 'since', now)\n"
+    "redis.call('HDEL', KEYS[1], '" SCHEMA_F_PAUSED_BY "')\n"
+    "if ARGV[1] == 'active' then\n"
+    "  local h = math.floor(now / 3600)\n"
+    "  for i = h - tonumber(ARGV[4]), h + 1 do\n"
+    "    redis.call('DEL', ARGV[3] .. i)\n"
+    "  end\n"
+    "end\n"
     "if was == ARGV[1] then return 1 end\n"
     "return 0\n";
 
@@ -270,8 +287,8 @@ static int
 user_state(struct ctl *ctl, struct ctl_opts *o, int suspend)
 {
 	struct redis	*r = ctl->r;
-	char		 k[SCHEMA_KEY_MAX];
-	const char	*av[3], *name = o->args[0];
+	char		 k[SCHEMA_KEY_MAX], rt[SCHEMA_KEY_MAX], hours[32];
+	const char	*av[5], *name = o->args[0];
 	long long	 code;
 
 	if (o->reason != NULL && !reason_ok(o->reason))
@@ -281,8 +298,13 @@ user_state(struct ctl *ctl, struct ctl_opts *o, int suspend)
 	av[0] = k;
 	av[1] = suspend ? SCHEMA_SUSPENDED : SCHEMA_ACTIVE;
 	av[2] = suspend && o->reason != NULL ? o->reason : "";
+	ukey(ctl, name, "rt:", rt);
+	/* the window, an hour more for a partial one, one for the clock */
+	snprintf(hours, sizeof(hours), "%ld", ctl->conf.bounce_window /
+	    3600000 + 2);
+	av[3] = rt, av[4] = hours;
 	if (run(ctl, r, suspend ? "user suspend" : "user resume", name,
-	    lua_state, 1, 3, av, NULL, &code) < 0)
+	    lua_state, 1, 5, av, NULL, &code) < 0)
 		return EXIT_REFUSED;
 	if (code == -1)
 		return no_user(ctl, name);

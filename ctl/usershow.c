@@ -3,7 +3,11 @@
  *
  *   user_show(ctl, o)        state, plan, limits in effect (the plan's
  *                            merged with the user's overrides), how much
- *                            of each is used now, allowed domains
+ *                            of each is used now, allowed domains, the
+ *                            hard-bounce and complaint rates over
+ *                            bounce_window (the P{u:NAME}:rt:H hours,
+ *                            ctl_rt_read) with the thresholds that pause,
+ *                            and who paused the account (paused_by)
  *   user_list(ctl, o)        every user with plan and state
  *
  * The usage of a limit is read as lib/schema.h defines the counters:
@@ -42,7 +46,10 @@ struct shown {
 	struct ctl_elimit	 lim[CTL_MAX_LIMITS];
 	unsigned long long	 used[CTL_MAX_LIMITS];
 	int			 nlim;
+	unsigned long long	 rt[4];	/* attempts, hard, delivered, complaint */
 };
+
+enum { RT_ATTEMPTS, RT_HARD, RT_DELIVERED, RT_COMPLAINT };
 
 static const char *
 field(const redisReply *h, const char *name)
@@ -107,6 +114,72 @@ read_usage(struct ctl *ctl, struct redis *r, const char *name,
 	return 0;
 }
 
+static void
+rate_json(struct json *j, const char *k, unsigned long long num,
+    unsigned long long den)
+{
+	json_key(j, k);
+	if (den == 0)
+		json_null(j);
+	else
+		json_double(j, (double)num / (double)den);
+}
+
+/* "paused_by" and "feedback": the pause rates' inputs and thresholds. */
+static void
+feedback_json(struct ctl *ctl, struct json *j, const struct shown *s)
+{
+	const char	*by = field(s->acct, SCHEMA_F_PAUSED_BY);
+
+	json_kv_str(j, "paused_by", *by ? by : NULL);
+	json_key(j, "feedback");
+	json_obj_begin(j);
+	json_kv_int(j, "window", ctl->conf.bounce_window / 1000);
+	json_kv_uint(j, "attempts", s->rt[RT_ATTEMPTS]);
+	json_kv_uint(j, "hard", s->rt[RT_HARD]);
+	json_kv_uint(j, "delivered", s->rt[RT_DELIVERED]);
+	json_kv_uint(j, "complaint", s->rt[RT_COMPLAINT]);
+	rate_json(j, "hard_bounce_rate", s->rt[RT_HARD], s->rt[RT_ATTEMPTS]);
+	rate_json(j, "complaint_rate", s->rt[RT_COMPLAINT],
+	    s->rt[RT_DELIVERED]);
+	json_kv_int(j, "min_sample", ctl->conf.bounce_min_sample);
+	json_kv_bool(j, "judged", s->rt[RT_ATTEMPTS] >=
+	    (unsigned long long)ctl->conf.bounce_min_sample);
+	json_key(j, "bounce_pause_rate");
+	json_double(j, ctl->conf.bounce_pause_rate / 1e6);
+	json_key(j, "complaint_pause_rate");
+	json_double(j, ctl->conf.complaint_pause_rate / 1e6);
+	json_obj_end(j);
+}
+
+static void
+feedback_text(struct ctl *ctl, const struct shown *s)
+{
+	char		 r[32], w[32];
+	const char	*by = field(s->acct, SCHEMA_F_PAUSED_BY);
+	long		 win = ctl->conf.bounce_window / 1000;
+
+	if (win % 86400 == 0)
+		snprintf(w, sizeof(w), "%ldd", win / 86400);
+	else
+		snprintf(w, sizeof(w), "%ldh", win / 3600);
+	printf("bounces:  hard-bounce rate %s (%llu of %llu attempts in %s; "
+	    "pauses at %.3f%%)\n", ctl_rate(s->rt[RT_HARD],
+	    s->rt[RT_ATTEMPTS], r, sizeof(r)), s->rt[RT_HARD],
+	    s->rt[RT_ATTEMPTS], w, ctl->conf.bounce_pause_rate / 1e4);
+	printf("complaints: complaint rate %s (%llu of %llu delivered in %s; "
+	    "pauses at %.3f%%)\n", ctl_rate(s->rt[RT_COMPLAINT],
+	    s->rt[RT_DELIVERED], r, sizeof(r)), s->rt[RT_COMPLAINT],
+	    s->rt[RT_DELIVERED], w, ctl->conf.complaint_pause_rate / 1e4);
+	if (s->rt[RT_ATTEMPTS] < (unsigned long long)
+	    ctl->conf.bounce_min_sample)
+		printf("          not judged yet: fewer than bounce_min_sample "
+		    "(%ld) attempts\n", ctl->conf.bounce_min_sample);
+	if (*by != '\0')
+		printf("paused:   by outpost-%s (outpostctl user resume starts "
+		    "a fresh window)\n", by);
+}
+
 static int
 show_json(struct ctl *ctl, const char *name, const struct shown *s)
 {
@@ -143,12 +216,13 @@ show_json(struct ctl *ctl, const char *name, const struct shown *s)
 		json_obj_end(j);
 	}
 	json_arr_end(j);
+	feedback_json(ctl, j, s);
 	json_obj_end(j);
 	return ctl_json_close(ctl, j);
 }
 
 static void
-show_text(const char *name, const struct shown *s)
+show_text(struct ctl *ctl, const char *name, const struct shown *s)
 {
 	char		 t[SUPCSV_TIME_MAX], buf[LIMIT_TEXT_MAX];
 	const char	*reason = field(s->acct, SCHEMA_F_REASON);
@@ -171,6 +245,7 @@ show_text(const char *name, const struct shown *s)
 		printf("  %-24s used %-12llu %s\n", limit_format(&s->lim[k].lim,
 		    buf, sizeof(buf)), s->used[k], s->lim[k].override ?
 		    "(user override)" : "(plan)");
+	feedback_text(ctl, s);
 }
 
 int
@@ -205,14 +280,15 @@ user_show(struct ctl *ctl, struct ctl_opts *o)
 	np = ctl_limits_from_hash(rep->element[5], plan, CTL_MAX_LIMITS);
 	no = ctl_limits_from_hash(rep->element[2], own, CTL_MAX_LIMITS);
 	s.nlim = ctl_limits_merge(plan, np, own, no, s.lim, CTL_MAX_LIMITS);
-	if (read_usage(ctl, r, name, &s) < 0) {
+	if (read_usage(ctl, r, name, &s) < 0 ||
+	    ctl_rt_read(ctl, name, s.now * 1000, s.rt) < 0) {
 		freeReplyObject(rep);
 		return ctl_redis_failed(ctl, r, "user show");
 	}
 	if (ctl->json)
 		rc = show_json(ctl, name, &s);
 	else
-		show_text(name, &s);
+		show_text(ctl, name, &s);
 	freeReplyObject(rep);
 	return rc;
 }

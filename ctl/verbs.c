@@ -63,6 +63,11 @@ static const struct ctl_verb verbs[] = {
 	{ "suppress", "import", 1, 1, "u", W, sup_import,
 	    "FILE|- [--user NAME]" },
 	{ "suppress", "migrate", 0, 0, "", R, sup_migrate, "" },
+	{ "log", NULL, 0, 0, "uRFQSben", R | CTL_WHO, log_show,
+	    "[--user NAME] [--rcpt ADDRESS] [--from ADDRESS] [--queue-id ID] "
+	    "[--status STATUS] [--since T] [--until T] [--limit N]" },
+	{ "stats", NULL, 0, 0, "ubN", R | CTL_WHO, stats_show,
+	    "[--user NAME] [--since T] [--top N]" },
 };
 #define NVERBS	(sizeof(verbs) / sizeof(verbs[0]))
 
@@ -70,7 +75,10 @@ static const char notes[] =
     "LIMIT: messages|recipients|bytes=COUNT[K|M|G]/WINDOW, WINDOW 30s, 1m, "
     "1h, 1d ... or month;\n"
     "  DIMENSION=none[/WINDOW] removes an override or a plan's limit\n"
-    "REASON: hard-bounce, complaint, unsubscribe or manual\n";
+    "REASON: hard-bounce, complaint, unsubscribe or manual\n"
+    "STATUS: delivered, deferred, bounced, expired or refused\n"
+    "T: a duration back from now (30m, 2h, 7d) or an ISO 8601 UTC time "
+    "(2026-12-01T10:00:00Z, 2026-12-01)\n";
 
 static const struct option longopts[] = {
 	{ "plan", required_argument, NULL, 'p' },
@@ -82,6 +90,14 @@ static const struct option longopts[] = {
 	{ "selector", required_argument, NULL, 's' },
 	{ "all", no_argument, NULL, 'A' },
 	{ "key", required_argument, NULL, 'k' },
+	{ "rcpt", required_argument, NULL, 'R' },
+	{ "from", required_argument, NULL, 'F' },
+	{ "queue-id", required_argument, NULL, 'Q' },
+	{ "status", required_argument, NULL, 'S' },
+	{ "since", required_argument, NULL, 'b' },
+	{ "until", required_argument, NULL, 'e' },
+	{ "limit", required_argument, NULL, 'n' },
+	{ "top", required_argument, NULL, 'N' },
 	{ "json", no_argument, NULL, 'j' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -132,6 +148,14 @@ store_opt(const struct ctl_verb *v, int ch, struct ctl_opts *o)
 	case 's': o->selector = optarg; break;
 	case 'a': o->any = 1; break;
 	case 'A': o->all = 1; break;
+	case 'R': o->rcpt = optarg; break;
+	case 'F': o->from = optarg; break;
+	case 'Q': o->qid = optarg; break;
+	case 'S': o->status = optarg; break;
+	case 'b': o->since = optarg; break;
+	case 'e': o->until = optarg; break;
+	case 'n': o->limit = optarg; break;
+	case 'N': o->top = optarg; break;
 	case 'd':
 		if (o->ndomains == CTL_MAX_DOMAINS) {
 			fprintf(stderr, "outpostctl: %s %s: at most %d --domain "
@@ -228,7 +252,8 @@ check_first(struct ctl *ctl, const struct ctl_verb *v, struct ctl_opts *o)
 {
 	char	 err[256];
 
-	if (o->user != NULL && !ctl_name_ok("user", o->user))
+	if (o->user != NULL && !((v->flags & CTL_WHO) && schema_who_valid(o->user))
+	    && !ctl_name_ok("user", o->user))
 		return EXIT_USAGE;
 	if (o->nargs == 0)
 		return 0;

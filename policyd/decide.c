@@ -29,6 +29,10 @@
  *       1 when END-OF-MESSAGE counted a message whose queue ID already had
  *       a refund record (kept as it was; see lib/schema.h).
  *
+ *   dec_refusal(call, reply)
+ *       the reason of a refusal for the delivery log (policyd.h), NULL
+ *       when the request was admitted or Redis failed.
+ *
  * Pure functions: no I/O, no logging.
  */
 #include <stdio.h>
@@ -196,6 +200,7 @@ dec_prepare(const struct conf *cf, const struct pol_request *r, long off,
 	clean(c->sender, sizeof(c->sender), r->sender);
 	clean(c->recipient, sizeof(c->recipient), r->recipient);
 	clean(c->queue_id, sizeof(c->queue_id), r->queue_id);
+	clean(c->client, sizeof(c->client), r->client_address);
 	if (!schema_user_valid(r->sasl_username) ||
 	    strlen(r->sasl_username) >= sizeof(c->user)) {
 		c->argc = 0;		/* no such account can exist */
@@ -420,4 +425,27 @@ dec_reply(const struct conf *cf, const struct dec_call *c,
 	else
 		snprintf(buf, len, "%s", cf->on_error == ON_ERROR_ACCEPT ?
 		    "DUNNO" : REPLY_TEMPFAIL);
+}
+
+const char *
+dec_refusal(const struct dec_call *c, const redisReply *rep)
+{
+	static const char *const why[] = {
+		"unknown", "suspended", "domain", "nodomain", "suppressed",
+		"limit", "dry", NULL
+	};
+	const char	*what;
+	int		 i;
+
+	if (c->stage == DEC_DUNNO)
+		return NULL;
+	if (c->argc == 0)
+		return c->badrcpt[0] != '\0' ? "badrcpt" : "unknown";
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY)
+		return NULL;
+	what = el(rep, 0);
+	for (i = 0; why[i] != NULL; i++)
+		if (strcmp(what, why[i]) == 0)
+			return i == 6 ? "limit" : why[i];
+	return NULL;
 }

@@ -5,6 +5,8 @@
  *           request record out) and the reply formatter.
  * decide.c  from a request to script arguments, and from a script reply
  *           to the action text (pure, unit-tested).
+ * record.c  outpost's own refusals into the delivery log (lib/dlog),
+ *           fire-and-forget after the reply.
  * mark.c    the schema marker (lib/schema.h): GET before judging, cached
  *           for a second and until a reconnect; missing -> on_error.
  * rstore.c  the asynchronous Redis client of the daemon (hiredis async
@@ -75,6 +77,7 @@ struct dec_call {
 	char	 sender[512];			/* for reply texts */
 	char	 recipient[512];
 	char	 queue_id[64];			/* for log lines (cleaned) */
+	char	 client[64];			/* client_address (cleaned) */
 	char	 badrcpt[128];	/* RCPT refused unlooked-up: why ("" no) */
 };
 
@@ -97,6 +100,23 @@ int	 dec_counted(const struct dec_call *, const redisReply *, char *,
 	    size_t);
 /* 1 if an END-OF-MESSAGE reply says the queue ID had a refund record. */
 int	 dec_refund_dup(const struct dec_call *, const redisReply *);
+/* Why a request was refused, for the delivery log's class: "unknown",
+ * "suspended", "domain", "nodomain", "suppressed", "limit", "badrcpt";
+ * NULL when the reply is no refusal of outpost's (admitted, or Redis
+ * failed: on_error's answer is an outage, not a verdict). */
+const char *dec_refusal(const struct dec_call *, const redisReply *);
+
+/* ---- record.c ---- */
+struct rstore;
+/*
+ * rec_refusal(rs, conf, host, call, action)
+ *   the refusal just answered (action, the reply text) as one event of
+ *   the delivery log (lib/dlog: status and category "refused", class
+ *   dec_refusal's reason), written fire-and-forget after the reply: the
+ *   client never waits for it; a failed write is logged at debug.
+ */
+void	 rec_refusal(struct rstore *, const struct conf *, const char *,
+	    const struct dec_call *, const char *, const char *);
 
 /* ---- rstore.c ---- */
 struct rstore;
@@ -110,6 +130,11 @@ struct rstore	*rstore_free(struct rstore *);
 void		 rstore_eval(struct rstore *, const char *, int, int,
 		    const char (*)[DEC_ARGLEN], const size_t *, rstore_cb *,
 		    void *);
+/* The same with argv as pointers (kept until cb has run: the caller
+ * frees them there), at most RSTORE_MAXARGS. */
+#define RSTORE_MAXARGS	64
+void		 rstore_evalv(struct rstore *, const char *, int, int,
+		    const char **, const size_t *, rstore_cb *, void *);
 /* A plain command (no script), same callback rules. */
 void		 rstore_cmdv(struct rstore *, int, const char (*)[DEC_ARGLEN],
 		    const size_t *, rstore_cb *, void *);

@@ -64,8 +64,8 @@ struct rcmd {
 	void			*arg;
 	const char		*lua;
 	int			 argc;
-	const char		*argv[DEC_MAXARGS + 3];
-	size_t			 argvlen[DEC_MAXARGS + 3];
+	const char		*argv[RSTORE_MAXARGS + 3];
+	size_t			 argvlen[RSTORE_MAXARGS + 3];
 	char			 nkeys[16];
 	int			 retried;
 };
@@ -344,11 +344,24 @@ rstore_eval(struct rstore *rs, const char *lua, int nkeys, int argc,
     const char (*argv)[DEC_ARGLEN], const size_t *argvlen, rstore_cb *cb,
     void *arg)
 {
+	const char	*av[DEC_MAXARGS];
+	int		 i;
+
+	for (i = 0; i < argc && i < DEC_MAXARGS; i++)
+		av[i] = argv[i];
+	rstore_evalv(rs, lua, nkeys, argc > DEC_MAXARGS ? RSTORE_MAXARGS + 1 :
+	    argc, av, argvlen, cb, arg);
+}
+
+void
+rstore_evalv(struct rstore *rs, const char *lua, int nkeys, int argc,
+    const char **argv, const size_t *argvlen, rstore_cb *cb, void *arg)
+{
 	struct rcmd	*cmd;
 	struct timeval	 tv;
 	int		 i;
 
-	if (rs->state == RS_DOWN || argc > DEC_MAXARGS) {
+	if (rs->state == RS_DOWN || argc > RSTORE_MAXARGS) {
 		rs_error(rs, "%s: not connected", rs->conf->redis_address);
 		cb(NULL, arg);
 		return;
@@ -385,7 +398,7 @@ rstore_cmdv(struct rstore *rs, int argc, const char (*argv)[DEC_ARGLEN],
 	struct timeval	 tv;
 	int		 i;
 
-	if (rs->state == RS_DOWN || argc > DEC_MAXARGS) {
+	if (rs->state == RS_DOWN || argc > RSTORE_MAXARGS) {
 		rs_error(rs, "%s: not connected", rs->conf->redis_address);
 		cb(NULL, arg);
 		return;

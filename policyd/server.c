@@ -78,6 +78,7 @@ struct server {
 	int			 draining;
 	unsigned long		 nconns;
 	unsigned long		 on_error;	/* answered by on_error */
+	char			 host[256];	/* for the delivery log */
 };
 
 static void	conn_process(struct conn *);
@@ -193,6 +194,24 @@ conn_answer(struct conn *c, const char *action)
 	event_active(c->next, EV_TIMEOUT, 0);
 }
 
+/*
+ * A refusal of outpost's into the delivery log (record.c): only what the
+ * client was told (a dry-run refusal became DUNNO), never on_error's
+ * answer to a Redis failure.  The write is queued on the Redis
+ * connection and nothing waits for it; the reply goes out as before.
+ */
+static void
+record(struct conn *c, const redisReply *rep, const char *action)
+{
+	const char	*why;
+
+	if (strcmp(action, "DUNNO") == 0 ||
+	    (why = dec_refusal(c->call, rep)) == NULL)
+		return;
+	rec_refusal(c->srv->rs, c->srv->conf, c->srv->host, c->call, why,
+	    action);
+}
+
 static void
 on_result(const redisReply *rep, void *arg)
 {
@@ -228,6 +247,7 @@ on_result(const redisReply *rep, void *arg)
 		    c->call->queue_id, c->call->queue_id[0] ? ": " : "",
 		    c->call->user, c->peer, c->call->stage == DEC_RCPT ?
 		    "RCPT" : "END-OF-MESSAGE", action);
+	record(c, rep, action);
 	conn_answer(c, action);
 }
 
@@ -475,6 +495,8 @@ server_new(struct event_base *base, const struct conf *conf, char *err,
 	s = xcalloc(1, sizeof(*s));
 	s->base = base;
 	s->conf = conf;
+	if (gethostname(s->host, sizeof(s->host) - 1) < 0)
+		snprintf(s->host, sizeof(s->host), "localhost");
 	s->idle.tv_sec = conf->policyd_idle_timeout / 1000;
 	s->idle.tv_usec = (conf->policyd_idle_timeout % 1000) * 1000;
 	s->track = track_new();
