@@ -30,6 +30,8 @@ conf() {
 	keys_directory = $T/keys
 	require_alignment = no
 	milter_socket = unix:$2
+	dns_nameserver = 127.0.0.1@9
+	dns_timeout = 1s
 	policyd_listen = unix:$2
 	EOF
 }

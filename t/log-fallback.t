@@ -115,6 +115,8 @@ cat >"$T/m.conf" <<EOC
 log_destination = syslog
 user = $RUNUSER
 milter_socket = unix:$T/m.sock
+dns_nameserver = 127.0.0.1@9
+dns_timeout = 1s
 keys_directory = $T/keys
 milter_refunds = no
 require_alignment = no

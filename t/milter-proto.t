@@ -82,6 +82,8 @@ conf() {
 		echo "keys_directory = $T/keys"
 		echo "user = $RUNUSER"
 		echo "milter_socket = unix:$T/$name.sock"
+		echo "dns_nameserver = 127.0.0.1@9"
+		echo "dns_timeout = 1s"
 		echo "log_destination = stderr"
 		echo "log_level = info"
 		echo "milter_refunds = no"

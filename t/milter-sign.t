@@ -54,6 +54,8 @@ mkdir -p "$T/out"
 
 cat >"$T/outpost.conf" <<EOF
 milter_socket = unix:$T/run/milter.sock
+dns_nameserver = 127.0.0.1@9
+dns_timeout = 1s
 keys_directory = $K
 user = outpost
 log_destination = stderr
