@@ -126,6 +126,7 @@ entry_parse(struct dkimv *v, struct dkimv_entry *e, const char *value,
 	long			 bhi;
 
 	if (vlen > DKIMV_SIG_BYTES) {
+		e->r.verified = 0;
 		e->r.status = DKIMV_PERMERROR;
 		snprintf(e->r.why, sizeof(e->r.why), "DKIM-Signature field "
 		    "longer than %u bytes", DKIMV_SIG_BYTES);
@@ -136,6 +137,7 @@ entry_parse(struct dkimv *v, struct dkimv_entry *e, const char *value,
 	e->sig = s;
 	if (dkimv_sig_parse(s, value, vlen, err, sizeof(err)) < 0) {
 		result_ids(&e->r, s);
+		e->r.verified = 0;
 		e->r.status = DKIMV_PERMERROR;
 		snprintf(e->r.why, sizeof(e->r.why), "malformed signature: %s",
 		    err);

@@ -62,8 +62,10 @@
  *
  * Result fields: why is one line ("body hash mismatch (bh=)", "no key
  * record at s._domainkey.d", "signature verified" ...), meant for logs
- * and Authentication-Results comments; verified is 0 only for the
- * entries past max_signatures; key_bits is set once a key was read.
+ * and Authentication-Results comments; verified is 1 for the entries
+ * that were checked (the first max_signatures well-formed ones) and 0
+ * for the others (malformed, or past max_signatures: a caller listing
+ * results bounds those); key_bits is set once a key was read.
  *
  * Results (RFC 8601 2.7.1 names):
  *   DKIMV_PASS       the signature verifies (also under a key with t=y:
@@ -118,7 +120,8 @@ enum dkimv_status {
 struct dkimv_result {
 	int		 status;		/* enum dkimv_status */
 	int		 testing;		/* key record t=y */
-	int		 verified;		/* 1: among the first N checked */
+	int		 verified;		/* 1: checked (well-formed, among
+						   the first N) */
 	char		 domain[254];		/* d=, lower case; "" unreadable */
 	char		 selector[254];		/* s= as given; "" unreadable */
 	char		 alg[32];		/* a= as given; "" unreadable */

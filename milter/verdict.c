@@ -24,9 +24,11 @@
  *                                          sp=/np= when the record has
  *                                          the tag that applied; for
  *                                          permerror/temperror: (why)
- *       Signatures past max_signatures: the first INBOUND_POLICY_LISTED
- *       as "dkim=policy (not checked: ...)" with their tags, the rest as
- *       one "dkim=policy (N more signatures not checked)".  malloc'ed,
+ *       Signatures not checked (past max_signatures, or malformed): the
+ *       first INBOUND_POLICY_LISTED with their result ("dkim=policy (not
+ *       checked: ...)", "dkim=permerror (malformed signature: ...)") and
+ *       tags, the rest as one "dkim=policy (N more signatures not
+ *       checked)": at most max_signatures + 5 entries, whatever arrives.  malloc'ed,
  *       NULL when out of memory.
  *   verdict_dkim_summary(m, buf, len)
  *       "pass,fail" -- the results for the log line ("none" unsigned,

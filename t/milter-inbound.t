@@ -261,6 +261,41 @@ a=$(ar ten "$r")
 is "$(grep -o 'dkim=pass' <<<"$a" | wc -l)" 8 "10 signatures: 8 checked and pass"
 is "$(grep -o 'dkim=policy (not checked[^)]*)' <<<"$a" | wc -l)" 2 "  2 dkim=policy, not checked"
 
+# ---- a thousand signatures after a good one, and a header block of
+# 2 MB: one bounded A-R
+"$TE_PY" - "$T/msg/py.s.eml" "$T/msg/k.eml" "$T/msg/huge.eml" "$T/msg/kbad.eml" <<'PY'
+import sys
+src = open(sys.argv[1], "rb").read().replace(b"\r\n", b"\n")
+head, body = src.split(b"\n\n", 1)
+bh = b"A" * 43 + b"="
+extra = b"".join(b"DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=s%d;"
+                 b" h=from; bh=%s; b=BBBB%04d\n" % (i, bh, i) for i in range(1000))
+open(sys.argv[2], "wb").write(head + b"\n" + extra + b"\n" + body)
+bad = b"".join(b"DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=s%d;"
+               b" h=from; bh=AAAA; b=BBBB\n" % i for i in range(1000))
+open(sys.argv[4], "wb").write(head + b"\n" + bad + b"\n" + body)
+filler = b"".join(b"X-Filler-%d: %s\n" % (i, b"y" * 990) for i in range(2100))
+open(sys.argv[3], "wb").write(filler + head + b"\n\n" + body)
+PY
+r=$(inbound k "$T/msg/k.eml" $GOOD mail.example.com a@example.com)
+a=$(ar k "$r")
+is "$(grep -c '^Authentication-Results: mx\.outpost\.test;' <<<"$a")" 1 "1000 signatures: one A-R of ours"
+like "$a" 'dkim=pass header\.d=example\.com header\.s=py' "  the good signature among them is checked and passes"
+like "$a" 'dkim=policy \([0-9]+ more signatures not checked\)' "  the rest summed up in one dkim=policy"
+is "$(grep -o 'dkim=' <<<"$a" | wc -l)" 13 "  8 checked + 4 listed + 1 summary: 13 dkim= results"
+like "$a" 'dmarc=pass' "  DMARC passes on the good signature"
+r=$(inbound kbad "$T/msg/kbad.eml" $GOOD mail.example.com a@example.com)
+a=$(ar kbad "$r")
+like "$a" 'dkim=pass header\.d=example\.com header\.s=py.*dkim=permerror \(malformed signature' \
+    "1000 malformed signatures: the good one passes, malformed ones are permerror"
+is "$(grep -o 'dkim=' <<<"$a" | wc -l)" 6 "  1 checked + 4 listed + 1 summary: 6 dkim= results"
+r=$(inbound huge "$T/msg/huge.eml" $GOOD mail.example.com a@example.com)
+like "$r" "$QUEUED" "2 MB of header fields: queued"
+like "$(ar huge "$r")" '^Authentication-Results: mx\.outpost\.test; spf=pass .* dkim=pass .* dmarc=pass' \
+    "  and verified"
+te_bg_alive milter
+ok_rc $? "the milter survived both"
+
 # ---- dmarc_enforce = yes
 milter "dmarc_enforce = yes"
 r=$(inbound efail "$T/msg/dfail.eml" $BAD mail.example.com b@example.com)
