@@ -231,6 +231,31 @@ v_first() {
 	fi
 }
 
+# v_profile NAME SOCKET PIDNAME CONNS: with BENCH_VERIFY_PERF=DIR, one more
+# run of outpost-milter recorded by perf record -g on the milter and its
+# SPF helper (DIR/verify-NAME.data), then perf's split by process and
+# library and the top symbols.
+v_profile() {
+	local dir=${BENCH_VERIFY_PERF:-} pid pids data
+	[ -n "$dir" ] || return 0
+	mkdir -p "$dir" && data="$dir/verify-$1.data"
+	pid=$(pid_of "$3")
+	pids=$(printf '%s' "$pid $(pgrep -P "$pid")" | tr ' \n' ',,')
+	perf record -g -F 2999 -q -o "$data" -p "${pids%,}" -- sleep "$SECS" \
+	    >/dev/null 2>&1 &
+	local rec=$!
+	"$B/miltergen" -s "$2" -d "$SECS" -e 0 -A 1 -u '' -a "$VIP" \
+	    -H "$VHELO" -F "$VFROM" -f "$T/inbound.eml" -l "$1-perf" -c "$4" \
+	    >"$T/vg-$1-perf.out"
+	wait "$rec"
+	echo "-- profile $1 ($4 conns, $(res "$T/vg-$1-perf.out" rate) msg/s under perf): by process, library"
+	perf report -i "$data" --no-children --sort comm,dso --stdio -g none \
+	    2>/dev/null | grep -v '^#' | grep . | head -14
+	echo "-- profile $1: top symbols"
+	perf report -i "$data" --no-children --sort comm,dso,sym --stdio \
+	    -g none 2>/dev/null | grep -v '^#' | grep . | head -40
+}
+
 section_verify() {
 	local c o d k m chain cpu
 	say "verify: inbound (2 DKIM + SPF + DMARC), outpost-milter vs OpenDKIM + OpenDMARC, ${SECS}s per run"
@@ -268,6 +293,8 @@ section_verify() {
 		    "$T/inbound.eml" 1 -c 8
 		vg outpost-c1 "unix:$T/vrun/vmilter.sock" voutpost vnsdwarm \
 		    "$T/inbound.eml" 1 -c 1
+		v_profile c1 "unix:$T/vrun/vmilter.sock" voutpost 1
+		v_profile c8 "unix:$T/vrun/vmilter.sock" voutpost 8
 		te_bg_stop voutpost
 		# Every record at TTL 0: every message asks nsd for everything.
 		if v_start_outpost voutpostcold "unix:$T/vrun/vmiltercold.sock" "$VNS_COLD"; then

@@ -2,7 +2,18 @@
  * dkimverify_crypto -- public keys of DKIM key records and the signature
  * check (RSA PKCS#1 v1.5 with SHA-256, RFC 6376 3.3; Ed25519 over the
  * SHA-256 digest, RFC 8463) on OpenSSL 3; contracts in dkimverify_int.h.
+ *
+ * Decoding a key is dear in OpenSSL 3 (d2i_PUBKEY fetches decoders under
+ * global locks), and the same few keys sign most mail: the process keeps
+ * the last PKEY_CACHE decoded keys, by type and exact p= bytes, and hands
+ * out references to them (EVP_PKEY is reference-counted and safe to
+ * verify with from several threads).  The bytes are the whole key, so a
+ * key found here is the one the record holds now; nothing expires.
  */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -30,29 +41,92 @@ rsa_key(const unsigned char *der, size_t len)
 	return NULL;
 }
 
-int
-dkimv_pkey(struct dkimv_key *key, char *err, size_t errlen)
+#define PKEY_CACHE	64
+
+static struct pkey_entry {
+	int		 ktype;
+	size_t		 len;
+	unsigned char	*der;
+	EVP_PKEY	*pkey;
+} pcache[PKEY_CACHE];
+static size_t		 pcache_hand;
+static pthread_mutex_t	 pcache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* A new reference to the cached key of these bytes, or NULL. */
+static EVP_PKEY *
+cache_get(const struct dkimv_key *key)
 {
-	if (key->ktype == KT_ED25519) {
-		if (key->derlen != 32)
-			return errf(err, errlen, "Ed25519 key of %zu bytes, "
-			    "not 32", key->derlen);
+	EVP_PKEY	*k = NULL;
+	size_t		 i;
+
+	pthread_mutex_lock(&pcache_mu);
+	for (i = 0; i < PKEY_CACHE && k == NULL; i++)
+		if (pcache[i].pkey != NULL && pcache[i].ktype == key->ktype &&
+		    pcache[i].len == key->derlen &&
+		    memcmp(pcache[i].der, key->der, key->derlen) == 0 &&
+		    EVP_PKEY_up_ref(pcache[i].pkey) == 1)
+			k = pcache[i].pkey;
+	pthread_mutex_unlock(&pcache_mu);
+	return k;
+}
+
+/* Keep a reference to key->pkey in place of the oldest entry. */
+static void
+cache_put(const struct dkimv_key *key)
+{
+	struct pkey_entry	*e;
+	unsigned char		*der;
+
+	if ((der = malloc(key->derlen)) == NULL ||
+	    EVP_PKEY_up_ref(key->pkey) != 1) {
+		free(der);
+		return;
+	}
+	memcpy(der, key->der, key->derlen);
+	pthread_mutex_lock(&pcache_mu);
+	e = &pcache[pcache_hand];
+	pcache_hand = (pcache_hand + 1) % PKEY_CACHE;
+	free(e->der);
+	EVP_PKEY_free(e->pkey);
+	e->ktype = key->ktype;
+	e->len = key->derlen;
+	e->der = der;
+	e->pkey = key->pkey;
+	pthread_mutex_unlock(&pcache_mu);
+}
+
+static EVP_PKEY *
+decode(struct dkimv_key *key)
+{
+	if (key->ktype == KT_ED25519)
 		key->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519,
 		    NULL, key->der, 32);
-		key->bits = 256;
-	} else {
+	else {
 		key->pkey = rsa_key(key->der, key->derlen);
 		if (key->pkey != NULL && !EVP_PKEY_is_a(key->pkey, "RSA")) {
 			EVP_PKEY_free(key->pkey);
 			key->pkey = NULL;
 		}
-		if (key->pkey != NULL)
-			key->bits = (unsigned)EVP_PKEY_get_bits(key->pkey);
 	}
 	ERR_clear_error();
-	if (key->pkey == NULL)
-		return errf(err, errlen, "p= is not a valid %s public key",
-		    key->ktype == KT_ED25519 ? "Ed25519" : "RSA");
+	return key->pkey;
+}
+
+int
+dkimv_pkey(struct dkimv_key *key, char *err, size_t errlen)
+{
+	if (key->ktype == KT_ED25519 && key->derlen != 32)
+		return errf(err, errlen, "Ed25519 key of %zu bytes, not 32",
+		    key->derlen);
+	if ((key->pkey = cache_get(key)) == NULL) {
+		if (decode(key) == NULL)
+			return errf(err, errlen, "p= is not a valid %s public "
+			    "key", key->ktype == KT_ED25519 ? "Ed25519" :
+			    "RSA");
+		cache_put(key);
+	}
+	key->bits = key->ktype == KT_ED25519 ? 256 :
+	    (unsigned)EVP_PKEY_get_bits(key->pkey);
 	return 0;
 }
 

@@ -25,12 +25,14 @@
 
 #include "conf.h"
 #include "dns.h"
+#include "dnscache.h"
 #include "errf.h"
 
 #define DNS_RESOLV_CONF	"/etc/resolv.conf"
 
 struct dns {
 	struct ub_ctx	*ctx;
+	struct dnscache	*cache;		/* positive answers, for their TTL */
 	long		 timeout_ms;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
@@ -86,6 +88,10 @@ dns_open(const char *servers, long timeout_ms, char *err, size_t errlen)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&d->cv, &ca);
 	pthread_condattr_destroy(&ca);
+	if ((d->cache = dnscache_new(0)) == NULL) {
+		errf(err, errlen, "out of memory");
+		return dns_free(d);
+	}
 	if ((d->ctx = ub_ctx_create()) == NULL) {
 		errf(err, errlen, "cannot create a libunbound context");
 		return dns_free(d);
@@ -119,6 +125,7 @@ dns_free(struct dns *d)
 		return NULL;
 	if (d->ctx != NULL)
 		ub_ctx_delete(d->ctx);
+	dnscache_free(d->cache);
 	pthread_cond_destroy(&d->cv);
 	pthread_mutex_destroy(&d->mu);
 	free(d);
@@ -313,6 +320,15 @@ lookup_deadline(const struct dns *d, const struct timespec *limit,
 
 /* ---- lookups ---------------------------------------------------------- */
 
+static time_t
+now_sec(void)
+{
+	struct timespec	 t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec;
+}
+
 static int
 check_name(const char *name, char *err, size_t errlen)
 {
@@ -360,6 +376,10 @@ dns_lookup_until(struct dns *d, const char *name, int rrtype,
 	out->rrtype = rrtype;
 	if (check_name(name, err, errlen) < 0)
 		return DNS_ERROR;
+	if (dnscache_get(d->cache, name, rrtype, now_sec(), out) == 1) {
+		out->rrtype = rrtype;
+		return DNS_OK;
+	}
 	lookup_deadline(d, limit, &t);
 	if (resolve(d, name, rrtype, &t, &r, err, errlen) < 0)
 		return DNS_ERROR;
@@ -369,6 +389,9 @@ dns_lookup_until(struct dns *d, const char *name, int rrtype,
 		st = DNS_ERROR;
 	}
 	ub_resolve_free(r);
+	/* Out of memory while caching: the answer stands, uncached. */
+	if (st == DNS_OK)
+		(void)dnscache_put(d->cache, name, rrtype, now_sec(), out);
 	return st;
 }
 

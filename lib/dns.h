@@ -13,7 +13,10 @@
  *       a resolver: conf dns_nameserver ("" = the system's resolv.conf,
  *       "IP" or "IP@PORT" = forward every query there), conf dns_timeout
  *       (bound on each lookup, retries included).  Answers are cached for
- *       their TTL.  NULL with err set.  Keeps no pointer to conf.
+ *       their TTL: by libunbound, and the positive ones (TTL > 0) also
+ *       in front of it (lib/dnscache.h, bounded), so that a cached
+ *       answer costs no round trip through libunbound's thread.  NULL
+ *       with err set.  Keeps no pointer to conf.
  *   dns_open(servers, timeout_ms, err, errlen)
  *       the same from plain values: servers "" or NULL = resolv.conf,
  *       else a list (commas or blanks) of "IP" / "IP@PORT" forwarders.

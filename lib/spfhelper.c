@@ -368,29 +368,47 @@ await_answer(struct spfhelper *h, struct slot *s,
 	    h->wait_ms);
 }
 
-/* One round trip; the answer decoded into m (pointing into ans). */
+/*
+ * Send one request in a slot taken for it; 0 with *sp the slot, or -1.
+ * wait: wait for a free slot until the deadline, else fail at once.
+ * h->mu held.
+ */
 static int
-request(struct spfhelper *h, char type, const char *const *f, int nf,
-    char *ans, struct spfwire_msg *m, char *err, size_t errlen)
+send_request(struct spfhelper *h, char type, const char *const *f, int nf,
+    const struct timespec *deadline, int wait, struct slot **sp, char *err,
+    size_t errlen)
 {
-	struct timespec	 deadline;
-	struct slot	*s;
+	struct timespec	 now;
 	char		 req[SPFWIRE_MAX];
-	size_t		 len = 0;
-	int		 n, rc;
+	int		 n;
 
-	deadline_in(&deadline, h->wait_ms);
-	pthread_mutex_lock(&h->mu);
-	if ((s = take_slot(h, &deadline)) == NULL) {
-		pthread_mutex_unlock(&h->mu);
+	if (!wait)
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((*sp = take_slot(h, wait ? deadline : &now)) == NULL)
 		return errf(err, errlen, h->dead ? "SPF helper is gone" :
 		    "SPF helper busy: %d requests waiting", SPFHELPER_SLOTS);
-	}
-	n = spfwire_encode(req, sizeof(req), type, s->id, f, nf);
-	rc = n < 0 ? errf(err, errlen, "SPF request too long") :
-	    send(h->fd, req, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ?
-	    errf(err, errlen, "SPF helper: %s", strerror(errno)) :
-	    await_answer(h, s, &deadline, ans, &len, err, errlen);
+	n = spfwire_encode(req, sizeof(req), type, (*sp)->id, f, nf);
+	if (n < 0)
+		errf(err, errlen, "SPF request too long");
+	else if (send(h->fd, req, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		errf(err, errlen, "SPF helper: %s", strerror(errno));
+	else
+		return 0;
+	free_slot(h, *sp);
+	return -1;
+}
+
+/* The answer in s, decoded into m (pointing into ans); frees s. */
+static int
+finish_request(struct spfhelper *h, struct slot *s,
+    const struct timespec *deadline, char *ans, struct spfwire_msg *m,
+    char *err, size_t errlen)
+{
+	size_t	 len = 0;
+	int	 rc;
+
+	pthread_mutex_lock(&h->mu);
+	rc = await_answer(h, s, deadline, ans, &len, err, errlen);
 	free_slot(h, s);
 	pthread_mutex_unlock(&h->mu);
 	if (rc < 0)
@@ -400,6 +418,24 @@ request(struct spfhelper *h, char type, const char *const *f, int nf,
 	if (m->type == 'E')
 		return errf(err, errlen, "SPF helper: %s", m->field[0]);
 	return 0;
+}
+
+/* One round trip; the answer decoded into m (pointing into ans). */
+static int
+request(struct spfhelper *h, char type, const char *const *f, int nf,
+    char *ans, struct spfwire_msg *m, char *err, size_t errlen)
+{
+	struct timespec	 deadline;
+	struct slot	*s;
+	int		 rc;
+
+	deadline_in(&deadline, h->wait_ms);
+	pthread_mutex_lock(&h->mu);
+	rc = send_request(h, type, f, nf, &deadline, 1, &s, err, errlen);
+	pthread_mutex_unlock(&h->mu);
+	if (rc < 0)
+		return -1;
+	return finish_request(h, s, &deadline, ans, m, err, errlen);
 }
 
 static int
@@ -417,6 +453,23 @@ check_input(const char *ip, const char *helo, const char *mailfrom,
 	return 0;
 }
 
+/* The verdict of a 'C' answer. */
+static int
+verdict_of(const struct spfwire_msg *m, struct spf_verdict *out, char *err,
+    size_t errlen)
+{
+	int	 r;
+
+	if (m->type != 'R' || (r = spf_result_parse(m->field[0])) < 0)
+		return errf(err, errlen, "SPF helper: unexpected answer");
+	out->result = (enum spf_result)r;
+	snprintf(out->domain, sizeof(out->domain), "%s", m->field[1]);
+	snprintf(out->identity, sizeof(out->identity), "%s", m->field[2]);
+	snprintf(out->explanation, sizeof(out->explanation), "%s",
+	    m->field[3]);
+	return 0;
+}
+
 int
 spfhelper_check(struct spfhelper *h, const char *ip, const char *helo,
     const char *mailfrom, struct spf_verdict *out, char *err, size_t errlen)
@@ -424,20 +477,62 @@ spfhelper_check(struct spfhelper *h, const char *ip, const char *helo,
 	const char		*f[3] = { ip, helo, mailfrom };
 	struct spfwire_msg	 m;
 	char			 ans[SPFWIRE_MAX];
-	int			 r;
 
 	memset(out, 0, sizeof(*out));
 	if (check_input(ip, helo, mailfrom, err, errlen) < 0 ||
 	    request(h, 'C', f, 3, ans, &m, err, errlen) < 0)
 		return -1;
-	if (m.type != 'R' || (r = spf_result_parse(m.field[0])) < 0)
-		return errf(err, errlen, "SPF helper: unexpected answer");
-	out->result = (enum spf_result)r;
-	snprintf(out->domain, sizeof(out->domain), "%s", m.field[1]);
-	snprintf(out->identity, sizeof(out->identity), "%s", m.field[2]);
-	snprintf(out->explanation, sizeof(out->explanation), "%s",
-	    m.field[3]);
+	return verdict_of(&m, out, err, errlen);
+}
+
+int
+spfhelper_submit(struct spfhelper *h, const char *ip, const char *helo,
+    const char *mailfrom, struct spf_ticket *t, char *err, size_t errlen)
+{
+	const char	*f[3] = { ip, helo, mailfrom };
+	struct slot	*s;
+	int		 rc;
+
+	t->slot = -1;
+	if (check_input(ip, helo, mailfrom, err, errlen) < 0)
+		return -1;
+	deadline_in(&t->deadline, h->wait_ms);
+	pthread_mutex_lock(&h->mu);
+	rc = send_request(h, 'C', f, 3, &t->deadline, 0, &s, err, errlen);
+	pthread_mutex_unlock(&h->mu);
+	if (rc < 0)
+		return -1;
+	t->slot = (int)(s - h->slot);
 	return 0;
+}
+
+int
+spfhelper_collect(struct spfhelper *h, struct spf_ticket *t,
+    struct spf_verdict *out, char *err, size_t errlen)
+{
+	struct spfwire_msg	 m;
+	char			 ans[SPFWIRE_MAX];
+	struct slot		*s;
+
+	memset(out, 0, sizeof(*out));
+	if (t->slot < 0 || t->slot >= SPFHELPER_SLOTS)
+		return errf(err, errlen, "no SPF request in flight");
+	s = &h->slot[t->slot];
+	t->slot = -1;
+	if (finish_request(h, s, &t->deadline, ans, &m, err, errlen) < 0)
+		return -1;
+	return verdict_of(&m, out, err, errlen);
+}
+
+void
+spfhelper_cancel(struct spfhelper *h, struct spf_ticket *t)
+{
+	if (h == NULL || t->slot < 0 || t->slot >= SPFHELPER_SLOTS)
+		return;
+	pthread_mutex_lock(&h->mu);
+	free_slot(h, &h->slot[t->slot]);
+	pthread_mutex_unlock(&h->mu);
+	t->slot = -1;
 }
 
 int

@@ -44,6 +44,20 @@
  *       set when no verdict was had: bad input, helper busy, helper died
  *       with the request in flight, no answer by the deadline -- the
  *       caller answers that with a temporary failure.
+ *   spfhelper_submit(h, ip, helo, mailfrom, t, err, errlen)
+ *   spfhelper_collect(h, t, out, err, errlen)
+ *   spfhelper_cancel(h, t)
+ *       spfhelper_check in two halves, for a caller with other work to
+ *       do meanwhile (the milter sends at MAIL FROM, reads at the end of
+ *       the message).  submit checks the input and sends the request:
+ *       0 with *t holding its slot, or -1 with err set and t->slot = -1
+ *       (bad input, helper gone, or no free slot: submit never waits for
+ *       one; the caller can still use spfhelper_check later).  collect
+ *       waits for the answer until the deadline set at submit (2 x
+ *       dns_timeout + 1 s after it) and frees the slot: the results of
+ *       spfhelper_check.  A ticket that is not collected must be
+ *       cancelled (frees its slot; a late answer is dropped); cancel is a
+ *       no-op for h NULL or t->slot < 0, and sets t->slot = -1.
  *   spfhelper_probe(h, path, out, outlen, err, errlen)
  *       for tests: the worker reports "pid=N uid=N gid=N root=N open=X"
  *       (root = entries in its "/", open = "ok" or why open(path) for
@@ -60,6 +74,7 @@
 #define OUTPOST_SPFHELPER_H
 
 #include <stddef.h>
+#include <time.h>
 
 #define SPFHELPER_THREADS	8
 #define SPFHELPER_SLOTS		64
@@ -84,10 +99,21 @@ struct spf_verdict {
 	char		 explanation[512];	/* libspf2's comment or error */
 };
 
+struct spf_ticket {			/* a request in flight */
+	int		 slot;			/* -1: none */
+	struct timespec	 deadline;		/* CLOCK_MONOTONIC */
+};
+
 struct spfhelper *spfhelper_start(const struct conf *, char *, size_t);
 int		 spfhelper_check(struct spfhelper *, const char *,
 		    const char *, const char *, struct spf_verdict *, char *,
 		    size_t);
+int		 spfhelper_submit(struct spfhelper *, const char *,
+		    const char *, const char *, struct spf_ticket *, char *,
+		    size_t);
+int		 spfhelper_collect(struct spfhelper *, struct spf_ticket *,
+		    struct spf_verdict *, char *, size_t);
+void		 spfhelper_cancel(struct spfhelper *, struct spf_ticket *);
 int		 spfhelper_probe(struct spfhelper *, const char *, char *,
 		    size_t, char *, size_t);
 int		 spfhelper_isolated(const struct spfhelper *);

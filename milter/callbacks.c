@@ -255,7 +255,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	strcpy(m->qid, "-");
 	m->env_domain = envelope_domain(argv[0]);
 	if (!is_outbound(ctx, c, s, auth)) {
-		if ((m->in = inbound_new(ctx, s, argv[0])) == NULL) {
+		if ((m->in = inbound_new(ctx, c, s, argv[0])) == NULL) {
 			mmsg_free(m);
 			return SMFIS_TEMPFAIL;
 		}

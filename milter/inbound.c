@@ -7,8 +7,12 @@
  * CVE-2022-48521 left the second of two).
  *
  *   inbound_init(err, errlen)      verdict_init; the host name fallback
- *   inbound_new(ctx, s, mailfrom)  the state of a message (MAIL FROM
- *                                  argument as given); NULL out of memory
+ *   inbound_new(ctx, c, s, mailfrom)
+ *                                  the state of a message (MAIL FROM
+ *                                  argument as given); sends the SPF
+ *                                  request now (verdict_spf_start), its
+ *                                  answer is read at the end of the
+ *                                  message; NULL out of memory
  *   inbound_header(c, m, name, value)
  *       keeps From values, notes each Authentication-Results field that
  *       claims our id (its index among the fields of that name, counted
@@ -84,11 +88,13 @@ mailfrom_text(const char *arg)
 }
 
 struct inbound *
-inbound_new(SMFICTX *ctx, const struct msettings *s, const char *mailfrom)
+inbound_new(SMFICTX *ctx, const struct mconn *c, const struct msettings *s,
+    const char *mailfrom)
 {
 	struct inbound	*in = xcalloc(1, sizeof(*in));
 	const char	*id = s->conf.authserv_id;
 
+	in->spf.slot = -1;
 	if ((in->dkv = dkimv_new((size_t)s->conf.max_signatures)) == NULL) {
 		free(in);
 		return NULL;
@@ -98,6 +104,7 @@ inbound_new(SMFICTX *ctx, const struct msettings *s, const char *mailfrom)
 	    id[0] == '\0'))
 		id = hostname;
 	snprintf(in->authserv_id, sizeof(in->authserv_id), "%s", id);
+	verdict_spf_start(c, in);
 	return in;
 }
 
@@ -108,6 +115,7 @@ inbound_free(struct inbound *in)
 
 	if (in == NULL)
 		return NULL;
+	spfhelper_cancel(G.spf, &in->spf);
 	dkimv_free(in->dkv);
 	free(in->mailfrom);
 	for (i = 0; i < FROM_KEEP; i++)

@@ -25,6 +25,7 @@
 
 #include "conf.h"
 #include "netaddr.h"
+#include "spfhelper.h"
 
 struct keystore;
 struct dsig;
@@ -64,6 +65,7 @@ struct msettings {
  */
 struct inbound {
 	struct dkimv	*dkv;
+	struct spf_ticket spf;			/* sent at MAIL FROM */
 	char		*mailfrom;		/* MAIL FROM, "" for <> */
 	char		*from[FROM_KEEP];	/* the first From values */
 	unsigned	 nfrom;			/* all From fields seen */
@@ -121,8 +123,8 @@ int		 connections_wait(int);
 
 /* inbound.c */
 int		 inbound_init(char *, size_t);
-struct inbound	*inbound_new(SMFICTX *, const struct msettings *,
-		    const char *);
+struct inbound	*inbound_new(SMFICTX *, const struct mconn *,
+		    const struct msettings *, const char *);
 int		 inbound_header(const struct mconn *, struct mmsg *,
 		    const char *, const char *);
 int		 inbound_body(struct mmsg *, const unsigned char *, size_t);
@@ -147,7 +149,8 @@ struct verdict {
 	char		 reason[512];		/* dmarc_evaluate's */
 };
 int		 verdict_init(char *, size_t);
-int		 verdict_run(const struct mconn *, const struct mmsg *,
+void		 verdict_spf_start(const struct mconn *, struct inbound *);
+int		 verdict_run(const struct mconn *, struct mmsg *,
 		    struct verdict *, char *, size_t);
 char		*verdict_authres(const struct mconn *, const struct mmsg *,
 		    const struct verdict *, const char *, char *, size_t);

@@ -5,8 +5,15 @@
  *   verdict_init(err, errlen)
  *       the DMARC environment on G.dns (dmarc_org_domain of the start-up
  *       configuration).  0 or -1.  Once, before the worker threads.
+ *   verdict_spf_start(c, in)
+ *       at MAIL FROM: the SPF request of the message goes to the helper
+ *       (spfhelper_submit into in->spf), so that its DNS lookups run
+ *       while the message arrives; nothing when there is no client
+ *       address or helper, or the request cannot go (verdict_run asks
+ *       again).
  *   verdict_run(c, m, v, err, errlen)
- *       SPF of the client (the isolated helper, G.spf), every DKIM
+ *       SPF of the client (the isolated helper, G.spf: the answer to
+ *       the request sent at MAIL FROM, else a request now), every DKIM
  *       signature (lib/dkimverify, keys through G.dns), DMARC of the From
  *       domain (lib/dmarc).  A DNS failure is temperror for the method it
  *       hit; a missing helper or resolver is temperror too.  0, or -1
@@ -66,11 +73,26 @@ verdict_init(char *err, size_t errlen)
 	return 0;
 }
 
+/* The client's SPF identity is known at MAIL FROM: ask the helper now. */
+void
+verdict_spf_start(const struct mconn *c, struct inbound *in)
+{
+	char	 err[128];
+
+	in->spf.slot = -1;
+	if (c->sa.ss_family == AF_UNSPEC || G.spf == NULL)
+		return;
+	/* On failure run_spf asks again at the end and reports why. */
+	(void)spfhelper_submit(G.spf, c->addr, c->helo != NULL ? c->helo :
+	    "", in->mailfrom, &in->spf, err, sizeof(err));
+}
+
 static void
-run_spf(const struct mconn *c, const struct mmsg *m, struct verdict *v)
+run_spf(const struct mconn *c, struct mmsg *m, struct verdict *v)
 {
 	struct spf_verdict	 sv;
 	const char		*helo = c->helo != NULL ? c->helo : "";
+	int			 rc;
 
 	v->spf_helo = m->in->mailfrom[0] == '\0';
 	if (c->sa.ss_family == AF_UNSPEC) {
@@ -84,8 +106,13 @@ run_spf(const struct mconn *c, const struct mmsg *m, struct verdict *v)
 		    "running");
 		return;
 	}
-	if (spfhelper_check(G.spf, c->addr, helo, m->in->mailfrom, &sv,
-	    v->spf_why, sizeof(v->spf_why)) < 0) {
+	if (m->in->spf.slot >= 0)
+		rc = spfhelper_collect(G.spf, &m->in->spf, &sv, v->spf_why,
+		    sizeof(v->spf_why));
+	else
+		rc = spfhelper_check(G.spf, c->addr, helo, m->in->mailfrom,
+		    &sv, v->spf_why, sizeof(v->spf_why));
+	if (rc < 0) {
 		v->spf = SPFR_TEMPERROR;
 		return;
 	}
@@ -210,7 +237,7 @@ run_dmarc(const struct mconn *c, const struct mmsg *m, struct verdict *v)
 }
 
 int
-verdict_run(const struct mconn *c, const struct mmsg *m, struct verdict *v,
+verdict_run(const struct mconn *c, struct mmsg *m, struct verdict *v,
     char *err, size_t errlen)
 {
 	memset(v, 0, sizeof(*v));
