@@ -246,7 +246,8 @@ now_ms(void)
 static int
 act(struct fb *fb, const struct orig *o)
 {
-	char	 err[512];
+	struct dlog_cmd	 cmd;
+	char		 err[512];
 
 	if (o->who[0] == '[') {
 		log_info("complaint qid=%s who=%s: mail without SASL, not "
@@ -259,12 +260,18 @@ act(struct fb *fb, const struct orig *o)
 	else if (fx_suppress(fb, o->who, o->rcpt, SUP_COMPLAINT, err,
 	    sizeof(err)) < 0)
 		return -1;
-	if (dlog_count(fb->r, fb->conf, o->who, now_ms(), DLOG_COMPLAINT, err,
-	    sizeof(err)) < 0)
+	if (dlog_build_count(fb->conf, o->who, now_ms(), DLOG_COMPLAINT, &cmd,
+	    err, sizeof(err)) < 0) {
+		log_warn("complaint qid=%s: %s", o->qid, err);
+		return 0;
+	}
+	if (batch_eval(fb, dlog_script, FBQ_NONE, NULL, cmd.nkeys, cmd.argc,
+	    cmd.argv, cmd.argvlen) < 0 ||
+	    fx_check_rates(fb, o->who, now_ms()) < 0 || batch_commit(fb) < 0)
 		return -1;
 	log_info("complaint qid=%s user=%s rcpt=%s counted", o->qid, o->who,
 	    o->rcpt[0] ? o->rcpt : "(unknown)");
-	return fx_check_rates(fb, o->who, now_ms());
+	return 0;
 }
 
 int

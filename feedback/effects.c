@@ -6,11 +6,16 @@
  * and complaint_pause_rate (suspended as outpostctl user suspend does,
  * plus paused_by=feedback).  "[IP]" senders are never touched.
  *
+ * Both append to the open batch (batch.c): what they do is applied with
+ * the event that caused it, and logged when the batch's replies come.
+ *
  *   fx_suppress(fb, who, addr, reason, err, errlen)
  *       addr in its suppression form; expiry hard_bounce_suppress_for for
  *       hard bounces (0 never), none for complaints.  0 (also when the
  *       user does not exist: logged), -1 Redis failed.
- *   fx_check_rates(fb, who, t)     t in ms: the window ends in t's hour.
+ *   fx_check_rates(fb, who, t)     t in ms: the window ends in t's hour;
+ *       the sums, the comparison and the suspension run in one script
+ *       (lua_check), after the event's counters in the same batch.
  *       0, -1 Redis failed.
  */
 #include <stdio.h>
@@ -24,30 +29,52 @@
 #include "redis.h"
 #include "schema.h"
 #include "supcsv.h"
+#include "xmalloc.h"
 
 /* KEYS bucket, acct; ARGV field, value.  -1 no such user, 1 new. */
 static const char lua_sup[] =
     "if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end\n"
     "return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n";
 
-/* KEYS the rt:H hours; sums of attempts, hard, delivered, complaint. */
-static const char lua_rates[] =
+/*
+ * The pause check, in the batch after the event that counted: KEYS acct,
+ * then the rt:H hours of the window; ARGV bounce_min_sample, the two
+ * rates in ppm, the window in days.  Returns {code, attempts, hard,
+ * delivered, complaint, why}: code 2 suspended now, 1 was already, -1 no
+ * such user, 0 below the rates (why "").
+ */
+static const char lua_check[] =
     "local s = {0, 0, 0, 0}\n"
-    "for i = 1, #KEYS do\n"
+    "for i = 2, #KEYS do\n"
     "  local v = redis.call('HMGET', KEYS[i], 'attempts', 'hard',"
     " 'delivered', 'complaint')\n"
     "  for j = 1, 4 do s[j] = s[j] + (tonumber(v[j]) or 0) end\n"
     "end\n"
-    "return s\n";
-
-/* KEYS acct; ARGV reason.  -1 no user, 1 was suspended already, 0 done. */
-static const char lua_pause[] =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
-    "if redis.call('HGET', KEYS[1], 'state') == 'suspended' then"
-    " return 1 end\n"
-    "redis.call('HSET', KEYS[1], 'state', 'suspended', 'reason', ARGV[1],"
+    "local bp, cp = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+    "local why = ''\n"
+    "local function r(n, d, what)\n"
+    "  return string.format('%s rate %.1f%% over %sd (%d/%d)', what,"
+    " 100 * n / d, ARGV[4], n, d)\n"
+    "end\n"
+    "if s[1] >= tonumber(ARGV[1]) then\n"
+    "  if s[1] > 0 and bp > 0 and s[2] * 1000000 >= bp * s[1] then\n"
+    "    why = r(s[2], s[1], 'hard-bounce')\n"
+    "  elseif s[3] > 0 and cp > 0 and s[4] * 1000000 >= cp * s[3] then\n"
+    "    why = r(s[4], s[3], 'complaint')\n"
+    "  end\n"
+    "end\n"
+    "local code = 0\n"
+    "if why ~= '' then\n"
+    "  if redis.call('EXISTS', KEYS[1]) == 0 then code = -1\n"
+    "  elseif redis.call('HGET', KEYS[1], 'state') == 'suspended' then"
+    " code = 1\n"
+    "  else\n"
+    "    redis.call('HSET', KEYS[1], 'state', 'suspended', 'reason', why,"
     " 'since', redis.call('TIME')[1], 'paused_by', 'feedback')\n"
-    "return 0\n";
+    "    code = 2\n"
+    "  end\n"
+    "end\n"
+    "return {code, s[1], s[2], s[3], s[4], why}\n";
 
 int
 fx_suppress(struct fb *fb, const char *who, const char *addr, int reason,
@@ -56,11 +83,10 @@ fx_suppress(struct fb *fb, const char *who, const char *addr, int reason,
 	struct schema_sup	 e;
 	char			 bucket[SCHEMA_KEY_MAX], acct[SCHEMA_KEY_MAX];
 	char			 fld[SCHEMA_SUP_FIELD_MAX + 8], val[64];
+	char			 note[FB_WHO_MAX + FB_ADDR_MAX + 16];
 	const char		*av[4];
 	size_t			 al[4];
-	redisReply		*rep;
 	int			 flen;
-	long long		 code;
 
 	memset(&e, 0, sizeof(e));
 	e.reason = reason;
@@ -83,76 +109,21 @@ fx_suppress(struct fb *fb, const char *who, const char *addr, int reason,
 	av[1] = acct, al[1] = strlen(acct);
 	av[2] = fld, al[2] = (size_t)flen;
 	av[3] = val, al[3] = strlen(val);
-	if ((rep = redis_eval(fb->r, lua_sup, 2, 4, av, al)) == NULL)
-		return -1;
-	code = rep->integer;
-	freeReplyObject(rep);
-	if (code < 0)
-		log_info("user=%s rcpt=%s: not suppressed: no such user", who,
-		    addr);
+	snprintf(note, sizeof(note), "user=%s rcpt=%s", who, addr);
+	return batch_eval(fb, lua_sup, reason == SUP_HARD_BOUNCE ?
+	    FBQ_SUP_HARD : FBQ_SUP_COMPLAINT, note, 2, 4, av, al);
+}
+
+/* The reply of fx_suppress's script, note "user=WHO rcpt=ADDR". */
+void
+fx_sup_done(struct fb *fb, int kind, const char *note, const redisReply *rep)
+{
+	(void)fb;
+	if (rep->type == REDIS_REPLY_INTEGER && rep->integer < 0)
+		log_info("%s: not suppressed: no such user", note);
 	else
-		log_info("user=%s rcpt=%s: suppressed (%s)", who, addr,
-		    supcsv_reason_name(reason));
-	return 0;
-}
-
-/* Sums over the window ending in hour(t): s[4]; 0 / -1. */
-static int
-window_sums(struct fb *fb, const char *who, long long t, long long s[4])
-{
-	long long	 h = t / 3600000, nh, i;
-	char		(*keys)[SCHEMA_KEY_MAX];
-	const char	**av;
-	redisReply	*rep;
-	int		 rc = -1;
-	size_t		 j;
-
-	nh = fb->conf->bounce_window / 3600000 + 1;
-	if (nh > 24 * 400)
-		nh = 24 * 400;
-	keys = calloc((size_t)nh, sizeof(*keys));
-	av = calloc((size_t)nh, sizeof(*av));
-	if (keys == NULL || av == NULL)
-		fatal("out of memory");
-	for (i = 0; i < nh; i++) {
-		schema_key_figures(fb->conf, who, SCHEMA_RT, h - i, keys[i],
-		    SCHEMA_KEY_MAX);
-		av[i] = keys[i];
-	}
-	rep = redis_eval(fb->r, lua_rates, (int)nh, (int)nh, av, NULL);
-	if (rep != NULL && rep->type == REDIS_REPLY_ARRAY &&
-	    rep->elements == 4) {
-		for (j = 0; j < 4; j++)
-			s[j] = rep->element[j]->integer;
-		rc = 0;
-	}
-	if (rep != NULL)
-		freeReplyObject(rep);
-	free(keys);
-	free(av);
-	return rc;
-}
-
-static int
-pause_user(struct fb *fb, const char *who, const char *reason)
-{
-	char		 acct[SCHEMA_KEY_MAX];
-	const char	*av[2];
-	redisReply	*rep;
-	long long	 code;
-
-	if (schema_key_user(fb->conf, who, SCHEMA_ACCT, acct,
-	    sizeof(acct)) < 0)
-		return 0;
-	av[0] = acct;
-	av[1] = reason;
-	if ((rep = redis_eval(fb->r, lua_pause, 1, 2, av, NULL)) == NULL)
-		return -1;
-	code = rep->integer;
-	freeReplyObject(rep);
-	if (code == 0)
-		log_warn("user=%s suspended: %s", who, reason);
-	return 0;
+		log_info("%s: suppressed (%s)", note, supcsv_reason_name(
+		    kind == FBQ_SUP_HARD ? SUP_HARD_BOUNCE : SUP_COMPLAINT));
 }
 
 /* n/d >= ppm/1e6?  Exact in integers. */
@@ -162,42 +133,66 @@ at_least(long long n, long long d, long ppm)
 	return d > 0 && ppm > 0 && n * 1000000 >= (long long)ppm * d;
 }
 
-static void
-rate_text(char *buf, size_t len, const char *what, long long n, long long d,
-    long window)
-{
-	snprintf(buf, len, "%s rate %.1f%% over %ldd (%lld/%lld)", what,
-	    100.0 * (double)n / (double)d, window / 86400000, n, d);
-}
-
+/* Append the check over the window ending in hour(t). */
 int
 fx_check_rates(struct fb *fb, const char *who, long long t)
 {
 	const struct conf *c = fb->conf;
-	long long	 s[4];		/* attempts, hard, delivered, complaint */
-	char		 why[200];
+	long long	 h = t / 3600000, nh, i;
+	char		(*keys)[SCHEMA_KEY_MAX];
+	char		 a[4][24];
+	const char	**av;
+	int		 rc = 0;
 
 	if (who[0] == '[')
 		return 0;
-	if (window_sums(fb, who, t, s) < 0)
-		return -1;
-	if (s[0] < c->bounce_min_sample)
-		return 0;
-	if (at_least(s[1], s[0], c->bounce_pause_rate)) {
-		rate_text(why, sizeof(why), "hard-bounce", s[1], s[0],
-		    c->bounce_window);
-		return pause_user(fb, who, why);
-	}
-	if (at_least(s[3], s[2], c->complaint_pause_rate)) {
-		rate_text(why, sizeof(why), "complaint", s[3], s[2],
-		    c->bounce_window);
-		return pause_user(fb, who, why);
-	}
-	if (at_least(s[1] * 2, s[0], c->bounce_pause_rate))
+	nh = c->bounce_window / 3600000 + 1;
+	if (nh > REDIS_EVAL_MAXARGS - 8)
+		nh = REDIS_EVAL_MAXARGS - 8;
+	keys = xcalloc((size_t)nh + 1, sizeof(*keys));
+	av = xcalloc((size_t)nh + 5, sizeof(*av));
+	if (schema_key_user(c, who, SCHEMA_ACCT, keys[0], SCHEMA_KEY_MAX) < 0)
+		goto out;
+	for (i = 0; i < nh; i++)
+		if (schema_key_figures(c, who, SCHEMA_RT, h - i, keys[i + 1],
+		    SCHEMA_KEY_MAX) < 0)
+			goto out;
+	for (i = 0; i <= nh; i++)
+		av[i] = keys[i];
+	snprintf(a[0], sizeof(a[0]), "%ld", (long)c->bounce_min_sample);
+	snprintf(a[1], sizeof(a[1]), "%ld", c->bounce_pause_rate);
+	snprintf(a[2], sizeof(a[2]), "%ld", c->complaint_pause_rate);
+	snprintf(a[3], sizeof(a[3]), "%ld", c->bounce_window / 86400000);
+	for (i = 0; i < 4; i++)
+		av[nh + 1 + i] = a[i];
+	rc = batch_eval(fb, lua_check, FBQ_RATES, who, (int)nh + 1,
+	    (int)nh + 5, av, NULL);
+out:
+	free(keys);
+	free(av);
+	return rc;
+}
+
+/* The reply of fx_check_rates's script, note WHO. */
+void
+fx_rates_done(struct fb *fb, const char *who, const redisReply *rep)
+{
+	const struct conf *c = fb->conf;
+	long long	 s[5];		/* code, attempts, hard, delivered, compl. */
+	size_t		 j;
+
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 6)
+		return;
+	for (j = 0; j < 5; j++)
+		s[j] = rep->element[j]->integer;
+	if (s[0] == 2)
+		log_warn("user=%s suspended: %s", who, rep->element[5]->str);
+	if (s[0] != 0 || s[1] < c->bounce_min_sample)
+		return;
+	if (at_least(s[2] * 2, s[1], c->bounce_pause_rate))
 		log_warn("user=%s hard-bounce rate %lld/%lld: over half of "
-		    "bounce_pause_rate", who, s[1], s[0]);
-	if (at_least(s[3] * 5, s[2], c->complaint_pause_rate))
+		    "bounce_pause_rate", who, s[2], s[1]);
+	if (at_least(s[4] * 5, s[3], c->complaint_pause_rate))
 		log_warn("user=%s complaint rate %lld/%lld: over a fifth of "
-		    "complaint_pause_rate", who, s[3], s[2]);
-	return 0;
+		    "complaint_pause_rate", who, s[4], s[3]);
 }

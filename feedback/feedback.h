@@ -20,17 +20,46 @@ struct redis;
 struct bounce_rules;
 struct pflog_rec;
 struct jcache;
+struct redisReply;
 
 #define FB_HOST_MAX	256
 #define FB_WHO_MAX	256
 #define FB_ADDR_MAX	512
 #define FB_PENDING_MAX	(64 * 1024)	/* bytes of pending recipients */
 #define FB_CACHE_MAX	65536		/* messages kept in memory */
+#define FB_BATCH_EVENTS	512		/* events per batch, at most */
+#define FB_BATCH_LINES	4096		/* lines per batch, at most */
+#define FB_PEND_MAX	4096		/* join keys a batch writes */
+#define FB_POSKEY_MAX	1024
+
+/* batch.c -- see there.  Kinds of queued commands (their reply's use). */
+enum { FBQ_NONE, FBQ_EVENT, FBQ_SUP_HARD, FBQ_SUP_COMPLAINT, FBQ_RATES };
+struct fbq {
+	int		 kind;
+	size_t		 note;		/* offset in notes, or (size_t)-1 */
+};
+struct fbbatch {
+	int		 open;		/* MULTI sent */
+	struct fbq	*q;
+	size_t		 nq, qcap;
+	char		*notes;
+	size_t		 nlen, ncap;
+	size_t		 events, lines;
+	unsigned	 pend[FB_PEND_MAX];
+	size_t		 npend;
+	int		 overflow;
+	char		 poskey[FB_POSKEY_MAX];	/* "": no position */
+	unsigned long long ino;
+	long long	 off;
+	int		 posdirty;
+};
 
 /* The program's state (one per process). */
 struct fb {
 	const struct conf	*conf;
-	struct redis		*r;
+	struct redis		*r;	/* writes: the batch */
+	struct redis		*rr;	/* reads */
+	struct fbbatch		 b;
 	struct bounce_rules	*rules;
 	struct jcache		*jc;
 	char			 host[FB_HOST_MAX];	/* ours (position) */
@@ -41,15 +70,35 @@ struct fb {
 
 extern volatile sig_atomic_t fb_stop, fb_reload;
 
+/* batch.c -- batch_cmdv / batch_eval append one command (opening the
+ * batch with MULTI), batch_commit appends the dirty join state and the
+ * position (when posdirty) and runs EXEC: 0, or -1 (the batch's outcome is
+ * then unknown: batch_reset, reload the position, read again from it). */
+int	 batch_cmdv(struct fb *, int, const char *, int, const char **,
+	    const size_t *);
+int	 batch_eval(struct fb *, const char *, int, const char *, int, int,
+	    const char **, const size_t *);
+void	 batch_pend(struct fb *, unsigned);
+int	 batch_pending(const struct fb *, unsigned);
+int	 batch_commit(struct fb *);
+void	 batch_reset(struct fb *);
+void	 batch_free(struct fbbatch *);
+
 /* main.c */
 int	 fb_rules_load(struct fb *, char *, size_t);
 
 /* jcache.c -- what is known of unfinished messages, by "HOST QID".
  * jcache_get finds it in memory, else in Redis (Pfb:j), else NULL
  * (create 1: a new empty one).  jmsg_save writes it through to Redis
- * (every field), jcache_drop forgets it in memory and Redis.  Bounded:
- * past FB_CACHE_MAX the least recently used is dropped from memory only
- * (Redis keeps it).  -1 from a get / save: Redis failed. */
+ * (create 1: a new empty one; 2: a new one without asking Redis -- the
+ * first line of a message).  jmsg_save marks it dirty: jcache_flush
+ * (at each batch commit) appends every dirty entry to the batch, so a
+ * message that starts and ends within one batch never costs a join-state
+ * write.  jcache_drop forgets it in memory and (if it was written) in
+ * Redis.  Bounded: past FB_CACHE_MAX the least recently used is dropped
+ * from memory only (written first if dirty; Redis keeps it).
+ * jcache_clear forgets everything in memory (after a failed batch).
+ * -1: Redis failed. */
 struct jmsg {
 	char		 host[FB_HOST_MAX];
 	char		 qid[64];
@@ -64,6 +113,8 @@ struct jmsg {
 	char		*pending;	/* deferred rcpts, '\n'-separated */
 	struct jmsg	*hnext, *prev, *next;
 	unsigned	 hash;
+	int		 dirty, stored;
+	size_t		 dslot;
 };
 struct jcache	*jcache_new(void);
 struct jcache	*jcache_free(struct jcache *);
@@ -74,6 +125,8 @@ int		 jcache_drop(struct fb *, struct jmsg *);
 void		 jmsg_pending_add(struct jmsg *, const char *);
 int		 jmsg_pending_del(struct jmsg *, const char *);
 size_t		 jcache_count(const struct jcache *);
+int		 jcache_flush(struct fb *);
+void		 jcache_clear(struct jcache *);
 
 /* join.c -- one parsed line: 0 done (or nothing to do), -1 Redis failed
  * (the caller retries the line later). */
@@ -84,6 +137,8 @@ int	 join_text(struct fb *, const char *, size_t);
 int	 fx_suppress(struct fb *, const char *, const char *, int, char *,
 	    size_t);
 int	 fx_check_rates(struct fb *, const char *, long long);
+void	 fx_sup_done(struct fb *, int, const char *, const struct redisReply *);
+void	 fx_rates_done(struct fb *, const char *, const struct redisReply *);
 
 /* follow.c -- follow path ("-": stdin) until fb_stop; 0 / -1 fatal. */
 int	 follow_run(struct fb *, const char *, int);

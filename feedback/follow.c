@@ -50,23 +50,29 @@ sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* The position a commit now saves: the end of the last line handled. */
+static void
+pos_mark(struct follow *f)
+{
+	struct fbbatch	*b = &f->fb->b;
+
+	b->ino = (unsigned long long)f->ino;
+	b->off = (long long)f->off;
+	b->posdirty = 1;
+}
+
+static void	recover(struct follow *);
+
+/* Commit the batch with the position; on failure read again. */
 static int
 pos_save(struct follow *f)
 {
-	redisReply	*rep;
-
-	if (f->poskey[0] == '\0')
+	pos_mark(f);
+	f->fb->b.lines = 0;
+	if (batch_commit(f->fb) == 0)
 		return 0;
-	rep = redis_command(f->fb->r, "HSET %s ino %llu off %lld t %lld",
-	    f->poskey, (unsigned long long)f->ino, (long long)f->off,
-	    (long long)time(NULL));
-	if (rep == NULL) {
-		log_warn("position of %s not saved: %s", f->path,
-		    redis_errstr(f->fb->r));
-		return -1;
-	}
-	freeReplyObject(rep);
-	return 0;
+	recover(f);
+	return -1;
 }
 
 /* Saved position: 1 found (ino, off set), 0 none, -1 Redis failed. */
@@ -76,7 +82,7 @@ pos_load(struct follow *f, unsigned long long *ino, long long *off)
 	redisReply	*rep;
 	int		 rc = 0;
 
-	rep = redis_command(f->fb->r, "HMGET %s ino off", f->poskey);
+	rep = redis_command(f->fb->rr, "HMGET %s ino off", f->poskey);
 	if (rep == NULL)
 		return -1;
 	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
@@ -112,27 +118,64 @@ open_at(struct follow *f, int from_end, off_t off)
 	return 0;
 }
 
-/* Handle the whole lines in buf; a failed write waits and retries. */
+/*
+ * A batch failed: its outcome is unknown.  Forget the batch, its
+ * connection and the join state in memory (Redis holds what was
+ * committed), then go back to the saved position.  Standard input cannot
+ * go back: the batch is lost (logged).
+ */
+static void
+recover(struct follow *f)
+{
+	struct fb		*fb = f->fb;
+	unsigned long long	 ino;
+	long long		 off;
+	int			 rc;
+
+	log_warn("redis: %s; reading again from the saved position in 1s",
+	    redis_errstr(fb->r));
+	batch_reset(fb);
+	jcache_clear(fb->jc);
+	fb->b.lines = 0;
+	f->len = 0;
+	if (f->poskey[0] == '\0') {
+		log_err("standard input: the writes of a batch are lost");
+		return;
+	}
+	do
+		sleep_ms(1000);
+	while ((rc = pos_load(f, &ino, &off)) < 0 && !fb_stop);
+	if (rc < 0)
+		return;
+	if (rc == 0 || ino != (unsigned long long)f->ino)
+		off = 0;
+	f->off = (off_t)off;
+	if (lseek(f->fd, f->off, SEEK_SET) < 0)
+		log_warn_errno("%s: seek", f->path);
+	log_info("reading %s again from offset %lld", f->path, off);
+}
+
+/* Handle the whole lines in buf, committing full batches. */
 static void
 handle_lines(struct follow *f)
 {
-	char	*p = f->buf, *nl;
-	size_t	 left = f->len;
+	struct fbbatch	*b = &f->fb->b;
+	char		*p = f->buf, *nl;
+	size_t		 left = f->len;
 
 	while (left > 0 && !fb_stop &&
 	    (nl = memchr(p, '\n', left)) != NULL) {
-		while (join_text(f->fb, p, (size_t)(nl - p)) < 0) {
-			log_warn("redis: %s; retrying in 1s",
-			    redis_errstr(f->fb->r));
-			sleep_ms(1000);
-			if (fb_stop)
-				break;
+		pos_mark(f);		/* a commit inside the line: before it */
+		if (join_text(f->fb, p, (size_t)(nl - p)) < 0) {
+			recover(f);
+			return;
 		}
-		if (fb_stop)
-			break;
 		left -= (size_t)(nl - p) + 1;
 		f->off += (nl - p) + 1;
 		p = nl + 1;
+		if ((b->events >= FB_BATCH_EVENTS ||
+		    ++b->lines >= FB_BATCH_LINES) && pos_save(f) < 0)
+			return;
 	}
 	if (left == FOLLOW_CHUNK) {	/* one line longer than the buffer */
 		f->off += (off_t)left;	/* dropped: pflog cuts at 8K anyway */
@@ -195,6 +238,7 @@ start(struct follow *f, int from_start)
 	if (schema_key_fb(f->fb->conf, SCHEMA_FB_POS, f->fb->host, f->path,
 	    f->poskey, sizeof(f->poskey)) < 0)
 		fatal("%s: cannot be named in Redis", f->path);
+	snprintf(f->fb->b.poskey, sizeof(f->fb->b.poskey), "%s", f->poskey);
 	while ((rc = pos_load(f, &ino, &off)) < 0 && !fb_stop) {
 		log_warn("redis: %s; retrying in 1s", redis_errstr(f->fb->r));
 		sleep_ms(1000);
@@ -215,7 +259,8 @@ run_stdin(struct follow *f)
 {
 	f->fd = 0;
 	while (!fb_stop && read_some(f) > 0)
-		;
+		pos_save(f);
+	pos_save(f);
 	return 0;
 }
 

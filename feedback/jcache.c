@@ -1,7 +1,10 @@
 /*
  * jcache -- the joiner's state of unfinished messages: a hash table with
- * an LRU list in memory, written through to Pfb:j:HOST:QID (lib/schema.h)
- * so that a restart, or an entry dropped from memory, loses nothing.
+ * an LRU list in memory, written to Pfb:j:HOST:QID (lib/schema.h) at each
+ * batch commit (the dirty entries), on eviction and on drop, in the same
+ * transaction as the follower's position: a restart, or an entry dropped
+ * from memory, loses nothing.  Reads (a miss) go through fb->rr; a miss
+ * on a key the open batch writes commits the batch first.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +22,11 @@ struct jcache {
 	struct jmsg	*bucket[NBUCKET];
 	struct jmsg	*head, *tail;	/* most recent first */
 	size_t		 n;
+	struct jmsg	**dirty;	/* NULL: a slot forgotten */
+	size_t		 ndirty, dcap;
 };
+
+static int	 write_entry(struct fb *, struct jmsg *);
 
 static unsigned
 hash2(const char *host, const char *qid)
@@ -81,6 +88,8 @@ forget(struct jcache *jc, struct jmsg *m)
 		}
 	unlink_lru(jc, m);
 	jc->n--;
+	if (m->dirty)
+		jc->dirty[m->dslot] = NULL;
 	free(m->pending);
 	free(m);
 }
@@ -90,10 +99,18 @@ jcache_free(struct jcache *jc)
 {
 	if (jc == NULL)
 		return NULL;
-	while (jc->head != NULL)
-		forget(jc, jc->head);
+	jcache_clear(jc);
+	free(jc->dirty);
 	free(jc);
 	return NULL;
+}
+
+void
+jcache_clear(struct jcache *jc)
+{
+	while (jc->head != NULL)
+		forget(jc, jc->head);
+	jc->ndirty = 0;
 }
 
 size_t
@@ -103,12 +120,20 @@ jcache_count(const struct jcache *jc)
 }
 
 static struct jmsg *
-insert(struct jcache *jc, const char *host, const char *qid)
+insert(struct fb *fb, const char *host, const char *qid)
 {
+	struct jcache	*jc = fb->jc;
 	struct jmsg	*m;
 
-	if (jc->n >= FB_CACHE_MAX)
-		forget(jc, jc->tail);
+	if (jc->n >= FB_CACHE_MAX) {
+		m = jc->tail;
+		if (m->dirty) {		/* a failure shows at the commit */
+			jc->dirty[m->dslot] = NULL;
+			write_entry(fb, m);
+			batch_pend(fb, m->hash);
+		}
+		forget(jc, m);
+	}
 	m = xcalloc(1, sizeof(*m));
 	snprintf(m->host, sizeof(m->host), "%s", host);
 	snprintf(m->qid, sizeof(m->qid), "%s", qid);
@@ -160,13 +185,16 @@ load(struct fb *fb, const char *host, const char *qid, struct jmsg **out)
 	if (schema_key_fb(fb->conf, SCHEMA_FB_JOIN, host, qid, key,
 	    sizeof(key)) < 0)
 		return 0;
-	if ((rep = redis_command(fb->r, "HGETALL %s", key)) == NULL)
+	if (batch_pending(fb, hash2(host, qid)) && batch_commit(fb) < 0)
+		return -1;
+	if ((rep = redis_command(fb->rr, "HGETALL %s", key)) == NULL)
 		return -1;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements == 0) {
 		freeReplyObject(rep);
 		return 0;
 	}
-	m = insert(fb->jc, host, qid);
+	m = insert(fb, host, qid);
+	m->stored = 1;
 	for (i = 0; i + 1 < rep->elements; i += 2)
 		if (rep->element[i]->type == REDIS_REPLY_STRING &&
 		    rep->element[i + 1]->type == REDIS_REPLY_STRING)
@@ -194,51 +222,82 @@ jcache_get(struct fb *fb, const char *host, const char *qid, int create,
 			*out = m;
 			return 0;
 		}
-	if ((rc = load(fb, host, qid, out)) != 0)
+	if (create != 2 && (rc = load(fb, host, qid, out)) != 0)
 		return rc < 0 ? -1 : 0;
 	if (create)
-		*out = insert(jc, host, qid);
+		*out = insert(fb, host, qid);
 	return 0;
 }
 
-int
-jmsg_save(struct fb *fb, struct jmsg *m)
+/* Append m's HSET + EXPIRE to the batch. */
+static int
+write_entry(struct fb *fb, struct jmsg *m)
 {
 	char		 key[SCHEMA_KEY_MAX], size[24], nrcpt[24], t[24];
-	redisReply	*rep;
+	char		 ttl[24];
+	const char	*av[21] = { "HSET", key, "who", m->who, "client",
+	    m->client, "from", m->from, "msgid", m->msgid, "notice",
+	    m->notice, "size", size, "nrcpt", nrcpt, "t", t, "pending",
+	    m->pending ? m->pending : "" };
+	const char	*ex[3] = { "EXPIRE", key, ttl };
 
+	m->dirty = 0;
 	if (schema_key_fb(fb->conf, SCHEMA_FB_JOIN, m->host, m->qid, key,
 	    sizeof(key)) < 0)
 		return 0;
 	snprintf(size, sizeof(size), "%lld", m->size);
 	snprintf(nrcpt, sizeof(nrcpt), "%ld", m->nrcpt);
 	snprintf(t, sizeof(t), "%lld", m->t);
-	if (redis_append(fb->r, "HSET %s who %s client %s from %s msgid %s "
-	    "notice %s size %s nrcpt %s t %s pending %s", key, m->who,
-	    m->client, m->from, m->msgid, m->notice, size, nrcpt, t,
-	    m->pending ? m->pending : "") < 0 ||
-	    redis_append(fb->r, "EXPIRE %s %d", key, SCHEMA_JOIN_TTL) < 0)
+	snprintf(ttl, sizeof(ttl), "%d", SCHEMA_JOIN_TTL);
+	m->stored = 1;
+	if (batch_cmdv(fb, FBQ_NONE, NULL, 20, av, NULL) < 0 ||
+	    batch_cmdv(fb, FBQ_NONE, NULL, 3, ex, NULL) < 0)
 		return -1;
-	if ((rep = redis_get_reply(fb->r)) == NULL)
-		return -1;
-	freeReplyObject(rep);
-	if ((rep = redis_get_reply(fb->r)) == NULL)
-		return -1;
-	freeReplyObject(rep);
 	return 0;
+}
+
+int
+jmsg_save(struct fb *fb, struct jmsg *m)
+{
+	struct jcache	*jc = fb->jc;
+
+	if (m->dirty)
+		return 0;
+	if (jc->ndirty == jc->dcap) {
+		jc->dcap = jc->dcap ? jc->dcap * 2 : 1024;
+		jc->dirty = xrealloc(jc->dirty, jc->dcap * sizeof(*jc->dirty));
+	}
+	m->dirty = 1;
+	m->dslot = jc->ndirty;
+	jc->dirty[jc->ndirty++] = m;
+	return 0;
+}
+
+int
+jcache_flush(struct fb *fb)
+{
+	struct jcache	*jc = fb->jc;
+	size_t		 i;
+	int		 rc = 0;
+
+	for (i = 0; i < jc->ndirty; i++)
+		if (jc->dirty[i] != NULL && write_entry(fb, jc->dirty[i]) < 0)
+			rc = -1;
+	jc->ndirty = 0;
+	return rc;
 }
 
 int
 jcache_drop(struct fb *fb, struct jmsg *m)
 {
 	char		 key[SCHEMA_KEY_MAX];
-	redisReply	*rep;
+	const char	*av[2] = { "DEL", key };
 
-	if (schema_key_fb(fb->conf, SCHEMA_FB_JOIN, m->host, m->qid, key,
-	    sizeof(key)) == 0) {
-		if ((rep = redis_command(fb->r, "DEL %s", key)) == NULL)
+	if (m->stored && schema_key_fb(fb->conf, SCHEMA_FB_JOIN, m->host,
+	    m->qid, key, sizeof(key)) == 0) {
+		if (batch_cmdv(fb, FBQ_NONE, NULL, 2, av, NULL) < 0)
 			return -1;
-		freeReplyObject(rep);
+		batch_pend(fb, m->hash);
 	}
 	forget(fb->jc, m);
 	return 0;

@@ -47,7 +47,7 @@ on_client(struct fb *fb, const struct pflog_rec *rec)
 {
 	struct jmsg	*m;
 
-	if (jcache_get(fb, rec->host, rec->qid, 1, &m) < 0)
+	if (jcache_get(fb, rec->host, rec->qid, 2, &m) < 0)
 		return -1;
 	snprintf(m->client, sizeof(m->client), "%s",
 	    rec->client_addr ? rec->client_addr : "");
@@ -64,25 +64,20 @@ on_client(struct fb *fb, const struct pflog_rec *rec)
 static int
 write_msgid(struct fb *fb, const struct jmsg *m)
 {
-	char		 key[SCHEMA_KEY_MAX], t[24];
-	redisReply	*rep;
+	char		 key[SCHEMA_KEY_MAX], t[24], ttl[24];
+	const char	*av[12] = { "HSET", key, "host", m->host, "qid", m->qid,
+	    "who", m->who, "from", m->from, "t", t };
+	const char	*ex[3] = { "PEXPIRE", key, ttl };
 
 	if (m->msgid[0] == '\0' || m->who[0] == '\0' ||
 	    schema_key_log(fb->conf, SCHEMA_LOG_MSGID, m->msgid, key,
 	    sizeof(key)) < 0)
 		return 0;
 	snprintf(t, sizeof(t), "%lld", m->t);
-	if (redis_append(fb->r, "HSET %s host %s qid %s who %s from %s t %s",
-	    key, m->host, m->qid, m->who, m->from, t) < 0 ||
-	    redis_append(fb->r, "PEXPIRE %s %ld", key,
-	    fb->conf->log_retention) < 0)
+	snprintf(ttl, sizeof(ttl), "%ld", fb->conf->log_retention);
+	if (batch_cmdv(fb, FBQ_NONE, NULL, 12, av, NULL) < 0 ||
+	    batch_cmdv(fb, FBQ_NONE, NULL, 3, ex, NULL) < 0)
 		return -1;
-	if ((rep = redis_get_reply(fb->r)) == NULL)
-		return -1;
-	freeReplyObject(rep);
-	if ((rep = redis_get_reply(fb->r)) == NULL)
-		return -1;
-	freeReplyObject(rep);
 	return 0;
 }
 
@@ -122,6 +117,7 @@ event(struct fb *fb, const struct pflog_rec *rec, struct jmsg *m,
     const char *rcpt, const char *status, const char *pfstatus)
 {
 	struct dlog_event	 ev;
+	struct dlog_cmd		 cmd;
 	struct bounce_verdict	 v;
 	char			 to[FB_ADDR_MAX], orig[FB_ADDR_MAX], rule[300];
 	char			 delay[32], err[512];
@@ -150,10 +146,15 @@ event(struct fb *fb, const struct pflog_rec *rec, struct jmsg *m,
 		snprintf(rule, sizeof(rule), "%s:%d", v.file, v.line);
 		ev.rule = rule;
 	}
-	if (dlog_write(fb->r, fb->conf, &ev, err, sizeof(err)) < 0)
-		return redis_unanswered(fb->r) || redis_is_io_error(fb->r) ?
-		    -1 : (log_warn("%s: %s", m->qid, err), 0);
+	if (dlog_build(fb->conf, &ev, &cmd, err, sizeof(err)) < 0) {
+		log_warn("%s: %s", m->qid, err);
+		return 0;
+	}
+	if (batch_eval(fb, dlog_script, FBQ_EVENT, m->qid, cmd.nkeys,
+	    cmd.argc, cmd.argv, cmd.argvlen) < 0)
+		return -1;
 	fb->events++;
+	fb->b.events++;
 	log_debug("%s: to=<%s> status=%s category=%s class=%s", m->qid,
 	    ev.rcpt ? ev.rcpt : "", status, ev.category, ev.class);
 	if (strcmp(status, "bounced") == 0 && v.category == BOUNCE_HARD &&
@@ -236,17 +237,16 @@ static int
 on_notify(struct fb *fb, const struct pflog_rec *rec)
 {
 	struct jmsg	*n;
-	char		 key[SCHEMA_KEY_MAX];
-	redisReply	*rep;
+	char		 key[SCHEMA_KEY_MAX], ttl[24];
+	const char	*av[5] = { "SET", key, rec->qid, "EX", ttl };
 
 	if (rec->new_qid == NULL || schema_key_fb(fb->conf, SCHEMA_FB_BOUNCE,
 	    rec->host, rec->new_qid, key, sizeof(key)) < 0)
 		return 0;
-	if ((rep = redis_command(fb->r, "SET %s %s EX %d", key, rec->qid,
-	    SCHEMA_JOIN_TTL)) == NULL)
-		return -1;
-	freeReplyObject(rep);
 	if (jcache_get(fb, rec->host, rec->new_qid, 1, &n) < 0)
+		return -1;		/* reads first: nothing appended yet */
+	snprintf(ttl, sizeof(ttl), "%d", SCHEMA_JOIN_TTL);
+	if (batch_cmdv(fb, FBQ_NONE, NULL, 5, av, NULL) < 0)
 		return -1;
 	snprintf(n->notice, sizeof(n->notice), "%s", rec->qid);
 	return jmsg_save(fb, n);

@@ -131,7 +131,8 @@ setup(struct fb *fb, const struct conf *conf, int arf)
 		snprintf(fb->host, sizeof(fb->host), "localhost");
 	if (!arf && fb_rules_load(fb, err, sizeof(err)) < 0)
 		fatal("%s", err);
-	if ((fb->r = redis_new(conf, err, sizeof(err))) == NULL)
+	if ((fb->r = redis_new(conf, err, sizeof(err))) == NULL ||
+	    (fb->rr = redis_new(conf, err, sizeof(err))) == NULL)
 		fatal("%s", err);
 	fb->jc = jcache_new();
 }
@@ -211,6 +212,8 @@ main(int argc, char **argv)
 	}
 	fb.jc = jcache_free(fb.jc);
 	fb.r = redis_free(fb.r);
+	fb.rr = redis_free(fb.rr);
+	batch_free(&fb.b);
 	fb.rules = bounce_rules_free(fb.rules);
 	conf_free(&conf);
 	return rc;

@@ -3,11 +3,12 @@
  * lib/schema.h for the keys.
  *
  * The script.  KEYS: [1] Plog:seq, [2] "Plog:e:" (the event key is
- * [2] .. EID), [3] st:H, [4] rt:H, [5..] the index sorted sets.  ARGV:
- * [1] T (ms), [2] log_retention (ms), [3] T - retention (the trim cut),
- * [4] st TTL (s), [5] rt TTL (s), [6] nst, [7] nrt, then nst st fields,
- * nrt rt fields (each + 1), then the event's field/value pairs (none:
- * counters only, reply 0).
+ * [2] .. EID), [3] st:H, [4] rt:H, [5] Plog:who, [6..] the index sorted
+ * sets.  ARGV: [1] T (ms), [2] log_retention (ms), [3] T - retention
+ * (the trim cut), [4] st TTL (s), [5] rt TTL (s), [6] nst, [7] nrt, [8]
+ * WHO, [9] T - SCHEMA_STATS_TTL (the cut of Plog:who), then nst st
+ * fields, nrt rt fields (each + 1), then the event's field/value pairs
+ * (none: counters only, reply 0, Plog:who untouched).
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +19,7 @@
 
 const char dlog_script[] =
     "local nst, nrt = tonumber(ARGV[6]), tonumber(ARGV[7])\n"
-    "local i = 8\n"
+    "local i = 10\n"
     "for j = 1, nst do\n"
     "  redis.call('HINCRBY', KEYS[3], ARGV[i], 1); i = i + 1\n"
     "end\n"
@@ -28,11 +29,14 @@ const char dlog_script[] =
     "end\n"
     "if nrt > 0 then redis.call('EXPIRE', KEYS[4], ARGV[5]) end\n"
     "if i > #ARGV then return 0 end\n"
+    "redis.call('ZADD', KEYS[5], ARGV[1], ARGV[8])\n"
+    "redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. ARGV[9])\n"
+    "redis.call('PEXPIRE', KEYS[5], ARGV[4] * 1000)\n"
     "local eid = redis.call('INCR', KEYS[1])\n"
     "local ek = KEYS[2] .. eid\n"
     "redis.call('HSET', ek, unpack(ARGV, i))\n"
     "redis.call('PEXPIRE', ek, ARGV[2])\n"
-    "for k = 5, #KEYS do\n"
+    "for k = 6, #KEYS do\n"
     "  redis.call('ZADD', KEYS[k], ARGV[1], eid)\n"
     "  redis.call('ZREMRANGEBYSCORE', KEYS[k], '-inf', '(' .. ARGV[3])\n"
     "  redis.call('PEXPIRE', KEYS[k], ARGV[2])\n"
@@ -85,7 +89,7 @@ push_num(struct dlog_cmd *c, int slot, long long v)
 	push(c, c->num[slot], strlen(c->num[slot]));
 }
 
-/* KEYS[1..4] and ARGV[1..5]; the key buffers 0..3. */
+/* KEYS[1..5]; the key buffers 0..4. */
 static int
 head(const struct conf *cf, const char *who, long long t, struct dlog_cmd *c)
 {
@@ -100,9 +104,11 @@ head(const struct conf *cf, const char *who, long long t, struct dlog_cmd *c)
 	    schema_key_figures(cf, who, SCHEMA_ST, hour, c->keys[2],
 	    SCHEMA_KEY_MAX) < 0 ||
 	    schema_key_figures(cf, who, SCHEMA_RT, hour, c->keys[3],
+	    SCHEMA_KEY_MAX) < 0 ||
+	    schema_key_log(cf, SCHEMA_LOG_WHO, NULL, c->keys[4],
 	    SCHEMA_KEY_MAX) < 0)
 		return -1;
-	c->nkeys = 4;
+	c->nkeys = 5;
 	return 0;
 }
 
@@ -119,10 +125,10 @@ add_index(const struct conf *cf, struct dlog_cmd *c, const char *kind,
 	return 0;
 }
 
-/* KEYS are argv[0 .. nkeys-1]: lay them out, then ARGV[1..7]. */
+/* KEYS are argv[0 .. nkeys-1]: lay them out, then ARGV[1..9]. */
 static void
 args_head(const struct conf *cf, struct dlog_cmd *c, long long t,
-    const char **st, int nst, const char **rt, int nrt)
+    const char *who, const char **st, int nst, const char **rt, int nrt)
 {
 	int	 i;
 
@@ -135,6 +141,8 @@ args_head(const struct conf *cf, struct dlog_cmd *c, long long t,
 	push_num(c, 4, cf->bounce_window / 1000 + 3600);
 	push_num(c, 5, nst);
 	push_num(c, 6, nrt);
+	push(c, who, strlen(who));
+	push_num(c, 8, t - (long long)SCHEMA_STATS_TTL * 1000);
 	for (i = 0; i < nst; i++)
 		push(c, st[i], strlen(st[i]));
 	for (i = 0; i < nrt; i++)
@@ -210,7 +218,7 @@ dlog_build(const struct conf *cf, const struct dlog_event *ev,
 		return -1;
 	}
 	dlog_figures(ev->status, ev->category, st, &nst, rt, &nrt);
-	args_head(cf, c, ev->t, st, nst, rt, nrt);
+	args_head(cf, c, ev->t, ev->who, st, nst, rt, nrt);
 	event_pairs(c, ev);
 	return 0;
 }
@@ -225,7 +233,7 @@ dlog_build_count(const struct conf *cf, const char *who, long long t,
 		snprintf(err, errlen, "bad sender \"%s\" or time", who);
 		return -1;
 	}
-	args_head(cf, c, t, f, 1, f, 1);
+	args_head(cf, c, t, who, f, 1, f, 1);
 	return 0;
 }
 

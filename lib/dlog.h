@@ -38,7 +38,9 @@
  * stored, not indexed (Plog:m is the joiner's, see feedback).
  * Expiry: the event key and every index log_retention after the write,
  * index members older than t - log_retention trimmed at each write;
- * st:H SCHEMA_STATS_TTL, rt:H bounce_window + 1 h.
+ * st:H SCHEMA_STATS_TTL, rt:H bounce_window + 1 h.  Each event also sets
+ * who's score in Plog:who to t (members older than SCHEMA_STATS_TTL
+ * trimmed, the key expires after it).
  */
 #ifndef OUTPOST_DLOG_H
 #define OUTPOST_DLOG_H
@@ -51,8 +53,8 @@ struct conf;
 struct redis;
 
 #define DLOG_FIG_MAX	3
-#define DLOG_NKEYS_MAX	9
-#define DLOG_ARGS_MAX	(DLOG_NKEYS_MAX + 8 + 2 * DLOG_FIG_MAX + 2 * 20)
+#define DLOG_NKEYS_MAX	10
+#define DLOG_ARGS_MAX	(DLOG_NKEYS_MAX + 9 + 2 * DLOG_FIG_MAX + 2 * 19)
 #define DLOG_COMPLAINT	"complaint"
 
 struct dlog_event {
@@ -83,7 +85,7 @@ struct dlog_cmd {
 	const char	*argv[DLOG_ARGS_MAX];
 	size_t		 argvlen[DLOG_ARGS_MAX];
 	char		 keys[DLOG_NKEYS_MAX][SCHEMA_KEY_MAX];
-	char		 num[8][24];
+	char		 num[9][24];
 };
 
 extern const char dlog_script[];

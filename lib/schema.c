@@ -390,7 +390,8 @@ schema_key_log(const struct conf *c, const char *kind, const char *val,
 {
 	if (val == NULL) {
 		if (strcmp(kind, SCHEMA_LOG_SEQ) != 0 &&
-		    strcmp(kind, SCHEMA_LOG_ALL) != 0)
+		    strcmp(kind, SCHEMA_LOG_ALL) != 0 &&
+		    strcmp(kind, SCHEMA_LOG_WHO) != 0)
 			return -1;
 		return fmt(buf, len, "%slog:%s%s", c->redis_prefix, kind, "");
 	}

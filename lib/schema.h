@@ -135,6 +135,11 @@
  *     cleans up, and a lookup by user, recipient, sender or queue ID
  *     reads one sorted set.  An index member whose event expired first is
  *     skipped by readers.
+ *   Plog:who           ZSET    score T of the sender's last event, member
+ *                              WHO: the senders of a period for outpostctl
+ *                              stats.  Members older than SCHEMA_STATS_TTL
+ *                              trimmed at each write; the key expires
+ *                              SCHEMA_STATS_TTL after the last one.
  *   Plog:m:MSGID       HASH    the message a Message-ID belongs to, for
  *                              complaint attribution: host, qid, who,
  *                              from, t.  Expires R.
@@ -272,6 +277,7 @@ struct conf;
 #define SCHEMA_LOG_FROM			"f"
 #define SCHEMA_LOG_QID			"q"
 #define SCHEMA_LOG_MSGID		"m"
+#define SCHEMA_LOG_WHO			"who"
 #define SCHEMA_ST			"st"
 #define SCHEMA_RT			"rt"
 #define SCHEMA_FB_POS			"pos"

@@ -64,10 +64,13 @@ build(struct conf *c)
 	ev.reply = big;
 	ev.code = 550;
 	ok(dlog_build(c, &ev, &cmd, err, sizeof(err)) == 0, "built");
-	is_int(cmd.nkeys, 8, "seq, e:, st, rt, all, u, r, q: no f for <>");
+	is_int(cmd.nkeys, 9, "seq, e:, st, rt, who, all, u, r, q: no f for <>");
 	is_str(cmd.argv[2], "outpost:{u:alice}:st:2", "st key of hour 2");
-	is_str(cmd.argv[4], "outpost:log:all", "all index");
-	is_str(cmd.argv[7], "outpost:log:q:4Xyz", "queue index last");
+	is_str(cmd.argv[4], "outpost:log:who", "Plog:who");
+	is_str(cmd.argv[5], "outpost:log:all", "all index");
+	is_str(cmd.argv[8], "outpost:log:q:4Xyz", "queue index last");
+	is_str(cmd.argv[cmd.nkeys + 7], "alice", "ARGV[8] WHO");
+	is_str(cmd.argv[cmd.nkeys + 8], "-3016799995", "ARGV[9] T - 35 days");
 	is_str(cmd.argv[cmd.nkeys], "7200005", "ARGV[1] T");
 	for (i = cmd.nkeys; i + 1 < cmd.argc; i++)
 		if (strcmp(cmd.argv[i], "reply") == 0)
@@ -80,8 +83,8 @@ build(struct conf *c)
 	ev.status = NULL;
 	ok(dlog_build(c, &ev, &cmd, err, sizeof(err)) < 0, "no status");
 	ok(dlog_build_count(c, "alice", 3600000, DLOG_COMPLAINT, &cmd, err,
-	    sizeof(err)) == 0 && cmd.nkeys == 4 &&
-	    cmd.argc == 4 + 7 + 2, "counters only: 4 keys, 7 + 2 args");
+	    sizeof(err)) == 0 && cmd.nkeys == 5 &&
+	    cmd.argc == 5 + 9 + 2, "counters only: 5 keys, 9 + 2 args");
 }
 
 int

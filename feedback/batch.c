@@ -1,0 +1,275 @@
+/*
+ * batch -- the follower's Redis writes, pipelined and applied as one
+ * transaction.  Every write of a run of lines (delivery events through
+ * dlog's script, suppressions, the pause check, the join state, Plog:m,
+ * Pfb:b) is appended to the connection's output buffer between MULTI and
+ * EXEC, nothing is read back until the batch is committed, and the
+ * commit appends the follower's position (Pfb:pos) as the last command
+ * before EXEC.  Redis runs EXEC's commands as one unit, so after a crash
+ * Redis holds either the whole batch with the position after its last
+ * line, or none of it with the position before its first: no line is
+ * counted twice and none is skipped.  The scripts a batch uses are loaded
+ * (SCRIPT LOAD) inside the same MULTI before their first EVALSHA, so a
+ * Redis restarted (its script cache empty) can never fail half a batch
+ * with NOSCRIPT.
+ *
+ * A batch's replies are read at the commit: MULTI's, one QUEUED per
+ * command, then EXEC's array, whose entries go to the handler of their
+ * kind (log lines of suppressions and pauses, a script error of one
+ * event).  Reads never wait behind a batch: they use fb->rr, a second
+ * connection; a read of a join-state key the open batch writes (an
+ * evicted or dropped entry, batch_pend) commits the batch first.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "feedback.h"
+#include "log.h"
+#include "redis.h"
+#include "xmalloc.h"
+
+struct bscript {
+	const char	*lua;
+	char		 sha[41];
+	int		 loaded;	/* in this batch */
+};
+
+static struct bscript	 scripts[8];
+
+static struct bscript *
+script(const char *lua)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+		if (scripts[i].lua == lua)
+			return &scripts[i];
+		if (scripts[i].lua == NULL) {
+			scripts[i].lua = lua;
+			redis_script_sha(lua, scripts[i].sha);
+			return &scripts[i];
+		}
+	}
+	fatal("batch: too many scripts");
+	return NULL;
+}
+
+static void
+queue(struct fbbatch *b, int kind, const char *note)
+{
+	size_t	 n = note ? strlen(note) + 1 : 0;
+
+	if (b->nq == b->qcap) {
+		b->qcap = b->qcap ? b->qcap * 2 : 1024;
+		b->q = xrealloc(b->q, b->qcap * sizeof(*b->q));
+	}
+	b->q[b->nq].kind = kind;
+	b->q[b->nq].note = (size_t)-1;
+	if (n > 0) {
+		if (b->nlen + n > b->ncap) {
+			b->ncap = (b->nlen + n) * 2 + 4096;
+			b->notes = xrealloc(b->notes, b->ncap);
+		}
+		memcpy(b->notes + b->nlen, note, n);
+		b->q[b->nq].note = b->nlen;
+		b->nlen += n;
+	}
+	b->nq++;
+}
+
+static int
+open_batch(struct fb *fb)
+{
+	struct fbbatch	*b = &fb->b;
+	size_t		 i;
+
+	if (b->open)
+		return 0;
+	if (redis_append(fb->r, "MULTI") < 0)
+		return -1;
+	for (i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++)
+		scripts[i].loaded = 0;
+	b->open = 1;
+	b->nq = b->nlen = b->events = b->npend = 0;
+	b->overflow = 0;
+	return 0;
+}
+
+int
+batch_cmdv(struct fb *fb, int kind, const char *note, int argc,
+    const char **argv, const size_t *argvlen)
+{
+	if (open_batch(fb) < 0 ||
+	    redis_appendv(fb->r, argc, argv, argvlen) < 0)
+		return -1;
+	queue(&fb->b, kind, note);
+	return 0;
+}
+
+int
+batch_eval(struct fb *fb, const char *lua, int kind, const char *note,
+    int nkeys, int argc, const char **argv, const size_t *argvlen)
+{
+	struct bscript	*s = script(lua);
+	static const char *av[REDIS_EVAL_MAXARGS + 3];
+	static size_t	 al[REDIS_EVAL_MAXARGS + 3];
+	char		 nk[16];
+	int		 i;
+
+	if (argc > REDIS_EVAL_MAXARGS || open_batch(fb) < 0)
+		return -1;
+	if (!s->loaded) {
+		if (redis_append(fb->r, "SCRIPT LOAD %s", lua) < 0)
+			return -1;
+		queue(&fb->b, FBQ_NONE, NULL);
+		s->loaded = 1;
+	}
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	av[0] = "EVALSHA", al[0] = 7;
+	av[1] = s->sha, al[1] = 40;
+	av[2] = nk, al[2] = strlen(nk);
+	for (i = 0; i < argc; i++) {
+		av[3 + i] = argv[i];
+		al[3 + i] = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
+	}
+	return batch_cmdv(fb, kind, note, argc + 3, av, al);
+}
+
+/* Join-state key hash h written by the open batch (not in memory). */
+void
+batch_pend(struct fb *fb, unsigned h)
+{
+	struct fbbatch	*b = &fb->b;
+
+	if (b->npend < FB_PEND_MAX)
+		b->pend[b->npend++] = h;
+	else
+		b->overflow = 1;
+}
+
+int
+batch_pending(const struct fb *fb, unsigned h)
+{
+	const struct fbbatch	*b = &fb->b;
+	size_t			 i;
+
+	if (!b->open)
+		return 0;
+	if (b->overflow)
+		return 1;
+	for (i = 0; i < b->npend; i++)
+		if (b->pend[i] == h)
+			return 1;
+	return 0;
+}
+
+static void
+handle(struct fb *fb, const struct fbq *q, const redisReply *rep)
+{
+	const char	*note = q->note != (size_t)-1 ?
+	    fb->b.notes + q->note : "";
+
+	if (rep->type == REDIS_REPLY_ERROR) {
+		log_warn("redis: %s%s%s", note, *note ? ": " : "", rep->str);
+		return;
+	}
+	switch (q->kind) {
+	case FBQ_SUP_HARD:
+	case FBQ_SUP_COMPLAINT:
+		fx_sup_done(fb, q->kind, note, rep);
+		break;
+	case FBQ_RATES:
+		fx_rates_done(fb, note, rep);
+		break;
+	}
+}
+
+/* Read MULTI's +OK, the QUEUEDs, EXEC's array; 0 / -1. */
+static int
+replies(struct fb *fb)
+{
+	struct fbbatch	*b = &fb->b;
+	redisReply	*rep;
+	size_t		 i;
+	int		 bad = 0;
+
+	for (i = 0; i < b->nq + 1; i++) {
+		if ((rep = redis_get_reply(fb->r)) == NULL) {
+			if (redis_is_io_error(fb->r))
+				return -1;
+			bad = 1;	/* refused at queueing: EXECABORT */
+			continue;
+		}
+		freeReplyObject(rep);
+	}
+	if ((rep = redis_get_reply(fb->r)) == NULL || bad)
+		return -1;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != b->nq) {
+		freeReplyObject(rep);
+		return -1;
+	}
+	for (i = 0; i < b->nq; i++)
+		handle(fb, &b->q[i], rep->element[i]);
+	freeReplyObject(rep);
+	return 0;
+}
+
+static int
+append_pos(struct fb *fb)
+{
+	struct fbbatch	*b = &fb->b;
+	char		 ino[24], off[24], t[24];
+	const char	*av[8] = { "HSET", b->poskey, "ino", ino, "off", off,
+	    "t", t };
+
+	snprintf(ino, sizeof(ino), "%llu", b->ino);
+	snprintf(off, sizeof(off), "%lld", b->off);
+	snprintf(t, sizeof(t), "%lld", (long long)time(NULL));
+	b->posdirty = 0;
+	return batch_cmdv(fb, FBQ_NONE, NULL, 8, av, NULL);
+}
+
+int
+batch_commit(struct fb *fb)
+{
+	struct fbbatch	*b = &fb->b;
+	int		 rc;
+
+	if (jcache_flush(fb) < 0 ||
+	    (b->posdirty && b->poskey[0] != '\0' && append_pos(fb) < 0))
+		return -1;
+	if (!b->open)
+		return 0;
+	if (redis_append(fb->r, "EXEC") < 0)
+		return -1;
+	rc = replies(fb);
+	b->open = 0;
+	b->nq = b->nlen = b->events = b->npend = 0;
+	return rc;
+}
+
+/* After a failure: forget the batch and the connection it was on. */
+void
+batch_reset(struct fb *fb)
+{
+	char	 err[512];
+
+	fb->r = redis_free(fb->r);
+	if ((fb->r = redis_new(fb->conf, err, sizeof(err))) == NULL)
+		fatal("%s", err);
+	fb->b.open = 0;
+	fb->b.nq = fb->b.nlen = fb->b.events = fb->b.npend = 0;
+	fb->b.posdirty = 0;
+}
+
+void
+batch_free(struct fbbatch *b)
+{
+	free(b->q);
+	free(b->notes);
+	memset(b, 0, sizeof(*b));
+}
