@@ -167,6 +167,25 @@ batch_pending(const struct fb *fb, unsigned h)
 	return 0;
 }
 
+/*
+ * An event refused by dlog's script: the Redis lost its schema marker
+ * (emptied, restarted without persistence).  Such events are not
+ * recorded; said once a minute, not per event.
+ */
+static void
+unmarked(struct fb *fb)
+{
+	static time_t	 last;
+	time_t		 now = time(NULL);
+
+	(void)fb;
+	if (now - last < 60)
+		return;
+	last = now;
+	log_err("redis: the schema marker is missing (Redis emptied?): "
+	    "delivery events are not recorded until outpostctl init");
+}
+
 static void
 handle(struct fb *fb, const struct fbq *q, const redisReply *rep)
 {
@@ -178,6 +197,10 @@ handle(struct fb *fb, const struct fbq *q, const redisReply *rep)
 		return;
 	}
 	switch (q->kind) {
+	case FBQ_EVENT:
+		if (rep->type == REDIS_REPLY_INTEGER && rep->integer == -1)
+			unmarked(fb);
+		break;
 	case FBQ_SUP_HARD:
 	case FBQ_SUP_COMPLAINT:
 		fx_sup_done(fb, q->kind, note, rep);

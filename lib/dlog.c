@@ -3,8 +3,9 @@
  * lib/schema.h for the keys.
  *
  * The script.  KEYS: [1] Plog:seq, [2] "Plog:e:" (the event key is
- * [2] .. EID), [3] st:H, [4] rt:H, [5] Plog:who, [6..] the index sorted
- * sets.  ARGV: [1] T (ms), [2] log_retention (ms), [3] T - retention
+ * [2] .. EID), [3] st:H, [4] rt:H, [5] Plog:who, [6] Pschema (the
+ * marker: without it nothing is written, reply -1), [7..] the index
+ * sorted sets.  ARGV: [1] T (ms), [2] log_retention (ms), [3] T - retention
  * (the trim cut), [4] st TTL (s), [5] rt TTL (s), [6] nst, [7] nrt, [8]
  * WHO, [9] T - SCHEMA_STATS_TTL (the cut of Plog:who), then nst st
  * fields, nrt rt fields (each + 1), then the event's field/value pairs
@@ -18,6 +19,7 @@
 #include "redis.h"
 
 const char dlog_script[] =
+    "if redis.call('EXISTS', KEYS[6]) == 0 then return -1 end\n"
     "local nst, nrt = tonumber(ARGV[6]), tonumber(ARGV[7])\n"
     "local i = 10\n"
     "for j = 1, nst do\n"
@@ -36,7 +38,7 @@ const char dlog_script[] =
     "local ek = KEYS[2] .. eid\n"
     "redis.call('HSET', ek, unpack(ARGV, i))\n"
     "redis.call('PEXPIRE', ek, ARGV[2])\n"
-    "for k = 6, #KEYS do\n"
+    "for k = 7, #KEYS do\n"
     "  redis.call('ZADD', KEYS[k], ARGV[1], eid)\n"
     "  redis.call('ZREMRANGEBYSCORE', KEYS[k], '-inf', '(' .. ARGV[3])\n"
     "  redis.call('PEXPIRE', KEYS[k], ARGV[2])\n"
@@ -89,7 +91,7 @@ push_num(struct dlog_cmd *c, int slot, long long v)
 	push(c, c->num[slot], strlen(c->num[slot]));
 }
 
-/* KEYS[1..5]; the key buffers 0..4. */
+/* KEYS[1..6]; the key buffers 0..5. */
 static int
 head(const struct conf *cf, const char *who, long long t, struct dlog_cmd *c)
 {
@@ -106,9 +108,11 @@ head(const struct conf *cf, const char *who, long long t, struct dlog_cmd *c)
 	    schema_key_figures(cf, who, SCHEMA_RT, hour, c->keys[3],
 	    SCHEMA_KEY_MAX) < 0 ||
 	    schema_key_log(cf, SCHEMA_LOG_WHO, NULL, c->keys[4],
+	    SCHEMA_KEY_MAX) < 0 ||
+	    schema_key_global(cf, SCHEMA_MARK, c->keys[5],
 	    SCHEMA_KEY_MAX) < 0)
 		return -1;
-	c->nkeys = 5;
+	c->nkeys = 6;
 	return 0;
 }
 
@@ -249,11 +253,14 @@ run(struct redis *r, struct dlog_cmd *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", redis_errstr(r));
 		return -1;
 	}
-	v = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
+	v = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -2;
 	freeReplyObject(rep);
-	if (v < 0)
+	if (v == -1)
+		snprintf(err, errlen, "delivery log: the schema marker is "
+		    "missing (Redis emptied?): nothing written");
+	else if (v < 0)
 		snprintf(err, errlen, "delivery log: unexpected reply");
-	return v;
+	return v < 0 ? -1 : v;
 }
 
 long long

@@ -13,10 +13,13 @@
  *       0, or -1 with err (no status, an invalid WHO, a key too long).
  *       Run it with redis_eval(r, dlog_script, cmd.nkeys, cmd.argc,
  *       cmd.argv, cmd.argvlen) -- or with any client's EVALSHA
- *       (policyd's async one): the reply is the integer EID.
+ *       (policyd's async one): the reply is the integer EID, or -1 when
+ *       the Redis holds no schema marker (lib/schema.h THE MARKER): a
+ *       Redis emptied under a writer stays empty, the check and the
+ *       writes being one script.
  *   dlog_build_count(conf, who, t, field, cmd, err, errlen)
  *       only the counters, no event: field (DLOG_COMPLAINT) + 1 in both
- *       st:H and rt:H of hour t; the reply is 0.
+ *       st:H and rt:H of hour t; the reply is 0 (-1: no marker).
  *   dlog_write(r, conf, ev, err, errlen)
  *       build + run: the EID (> 0), or -1 with err (Redis's errstr; then
  *       redis_unanswered(r) says whether it may have been written).
@@ -53,7 +56,7 @@ struct conf;
 struct redis;
 
 #define DLOG_FIG_MAX	3
-#define DLOG_NKEYS_MAX	10
+#define DLOG_NKEYS_MAX	11
 #define DLOG_ARGS_MAX	(DLOG_NKEYS_MAX + 9 + 2 * DLOG_FIG_MAX + 2 * 19)
 #define DLOG_COMPLAINT	"complaint"
 

@@ -69,8 +69,9 @@ table.sort(sus)
 out[#out + 1] = 'suspended=' .. #sus .. ' ' .. table.concat(sus, ';')
 return out" 0
 }
-users() {
+users() {	# the schema marker (outpostctl init's) and 12 active users
 	local u
+	R set outpost:schema 1 >/dev/null
 	for ((u = 0; u < 12; u++)); do
 		R hset "outpost:{u:user$u@customer$u.example}:acct" state active >/dev/null
 	done

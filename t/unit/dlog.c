@@ -64,11 +64,13 @@ build(struct conf *c)
 	ev.reply = big;
 	ev.code = 550;
 	ok(dlog_build(c, &ev, &cmd, err, sizeof(err)) == 0, "built");
-	is_int(cmd.nkeys, 9, "seq, e:, st, rt, who, all, u, r, q: no f for <>");
+	is_int(cmd.nkeys, 10,
+	    "seq, e:, st, rt, who, schema, all, u, r, q: no f for <>");
 	is_str(cmd.argv[2], "outpost:{u:alice}:st:2", "st key of hour 2");
 	is_str(cmd.argv[4], "outpost:log:who", "Plog:who");
-	is_str(cmd.argv[5], "outpost:log:all", "all index");
-	is_str(cmd.argv[8], "outpost:log:q:4Xyz", "queue index last");
+	is_str(cmd.argv[5], "outpost:schema", "the marker the script checks");
+	is_str(cmd.argv[6], "outpost:log:all", "all index");
+	is_str(cmd.argv[9], "outpost:log:q:4Xyz", "queue index last");
 	is_str(cmd.argv[cmd.nkeys + 7], "alice", "ARGV[8] WHO");
 	is_str(cmd.argv[cmd.nkeys + 8], "-3016799995", "ARGV[9] T - 35 days");
 	is_str(cmd.argv[cmd.nkeys], "7200005", "ARGV[1] T");
@@ -83,8 +85,8 @@ build(struct conf *c)
 	ev.status = NULL;
 	ok(dlog_build(c, &ev, &cmd, err, sizeof(err)) < 0, "no status");
 	ok(dlog_build_count(c, "alice", 3600000, DLOG_COMPLAINT, &cmd, err,
-	    sizeof(err)) == 0 && cmd.nkeys == 5 &&
-	    cmd.argc == 5 + 9 + 2, "counters only: 5 keys, 9 + 2 args");
+	    sizeof(err)) == 0 && cmd.nkeys == 6 &&
+	    cmd.argc == 6 + 9 + 2, "counters only: 6 keys, 9 + 2 args");
 }
 
 int
