@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "bounce.h"
 #include "conf.h"
@@ -279,6 +280,43 @@ join_line(struct fb *fb, const struct pflog_rec *rec)
 	}
 }
 
+/*
+ * The year and UTC offset that classic syslog stamps ("Dec 31 23:59:59")
+ * lack: taken from the clock again when a second has passed, so a
+ * follower running across New Year (or a change of daylight saving time)
+ * dates the next lines right.
+ */
+static void
+clock_now(struct fb *fb)
+{
+	static time_t	 last;
+	time_t		 now = time(NULL);
+	struct tm	 tm;
+
+	if (now == last)
+		return;
+	last = now;
+	localtime_r(&now, &tm);
+	fb->year = tm.tm_year + 1900;
+	fb->tzoff = tm.tm_gmtoff;
+}
+
+/*
+ * Parse with the current year; a classic stamp that lands more than a
+ * day in the future is last year's (December's lines read in January).
+ */
+static int
+parse(struct fb *fb, struct pflog_rec *rec, const char *line, size_t len)
+{
+	int	 kind;
+
+	clock_now(fb);
+	kind = pflog_parse(rec, line, len, fb->year, fb->tzoff);
+	if (rec->time > (long long)time(NULL) + 86400)
+		kind = pflog_parse(rec, line, len, fb->year - 1, fb->tzoff);
+	return kind;
+}
+
 /* One line of text: parse (the record is big: static), join. */
 int
 join_text(struct fb *fb, const char *line, size_t len)
@@ -286,8 +324,7 @@ join_text(struct fb *fb, const char *line, size_t len)
 	static struct pflog_rec	 rec;
 
 	fb->lines++;
-	if (pflog_parse(&rec, line, len, fb->year, fb->tzoff) ==
-	    PFLOG_UNKNOWN) {
+	if (parse(fb, &rec, line, len) == PFLOG_UNKNOWN) {
 		fb->unknown++;
 		if (log_enabled(LOG_DEBUG))
 			log_debug("line not placed: %.*s", (int)(len > 200 ?

@@ -112,4 +112,34 @@ CRASHED=$(digest)
 is "$CRASHED" "$CLEAN" "after the kills: the same counters, events, suppressions and pauses as one clean pass"
 is "$(echo "$CRASHED" | sed -n 's/^seq=//p')" "$(echo "$CLEAN" | sed -n 's/^seq=//p')" "no event number drawn twice (Plog:seq)"
 
+# -- classic syslog stamps carry no year: one more than a day ahead is
+# last year's (a December log read in January)
+R flushall >/dev/null
+users
+"$TE_PY" - "$T/year.log" "$T/year.want" <<'PY'
+import sys, time, datetime
+now = datetime.datetime.now()
+ahead = now + datetime.timedelta(days=10)
+stamp = ahead.strftime("%b %d %H:%M:%S")
+y = now.year
+want = ahead.replace(year=y)
+if want > now + datetime.timedelta(days=1):
+    want = want.replace(year=y - 1)
+q = "3F2A1C9B0D"
+lines = [
+    "client=unknown[192.0.2.1], sasl_method=PLAIN, sasl_username=user0@customer0.example",
+    "message-id=<year@customer0.example>",
+    "from=<a@customer0.example>, size=100, nrcpt=1 (queue active)",
+    "to=<r@example.net>, relay=mx.example.net[192.0.2.9]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)",
+]
+daemons = ["smtpd", "cleanup", "qmgr", "smtp"]
+with open(sys.argv[1], "w") as f:
+    for d, l in zip(daemons, lines):
+        f.write("%s mx postfix/%s[1]: %s: %s\n" % (stamp, d, q, l))
+open(sys.argv[2], "w").write("%d\n" % (int(time.mktime(want.timetuple())) * 1000))
+PY
+"$FB" -c "$T/fb.conf" - <"$T/year.log" 2>"$T/year.err"
+ok_rc $? "stdin: a log whose classic stamps are 10 days ahead"
+is "$(R hget outpost:log:e:1 t)" "$(cat "$T/year.want")" "  dated last year, not in the future"
+
 done_testing
