@@ -43,11 +43,13 @@ xstrdup(const char *s)
 	return xstrndup(s, strlen(s));
 }
 
+/* strndup's meaning: at most n bytes, fewer when s ends before. */
 char *
 xstrndup(const char *s, size_t n)
 {
 	char	*p;
 
+	n = strnlen(s, n);
 	p = xmalloc(n + 1);
 	memcpy(p, s, n);
 	p[n] = '\0';
