@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "redis.h"
 #include "errf.h"
 #include "secret.h"
 #include "netaddr.h"
@@ -72,6 +73,12 @@ static const struct conf_key keys[] = {
 	    NULL, check_optpath },
 	{ "redis_username", CT_STR, "", F(redis_username), 0, 0, NULL, NULL },
 	{ "redis_db", CT_INT, "0", F(redis_db), 0, 1000000, NULL, NULL },
+	{ "redis_sentinel_password", CT_STR, "", F(redis_sentinel_password),
+	    0, 0, NULL, NULL },
+	{ "redis_sentinel_username", CT_STR, "", F(redis_sentinel_username),
+	    0, 0, NULL, NULL },
+	{ "redis_min_replicas", CT_INT, "0", F(redis_min_replicas), 0, 64,
+	    NULL, NULL },
 	{ "redis_prefix", CT_STR, "outpost:", F(redis_prefix), 0, 0, NULL,
 	    NULL },
 	{ "redis_timeout", CT_DURATION, "2s", F(redis_timeout), 1, 60000,
@@ -231,17 +238,12 @@ check_header(const char *v, char *err, size_t errlen)
 static int
 check_redis(const char *v, char *err, size_t errlen)
 {
-	const char	*colon;
+	struct redis_addr	 a;
 
-	if (strncmp(v, "unix:/", 6) == 0 || strncmp(v, "sentinel:", 9) == 0)
-		return 0;
-	colon = strrchr(v, ':');
-	if (colon != NULL && colon != v && colon[1] != '\0' &&
-	    strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
-	    (v[0] != '[' || colon[-1] == ']'))
-		return 0;
-	return errf(err, errlen, "expected HOST:PORT, [IPV6]:PORT, "
-	    "unix:/PATH or sentinel:HOST:PORT/NAME: \"%s\"", v);
+	if (redis_addr_parse(v, &a, err, errlen) < 0 ||
+	    redis_addr_supported(&a, v, err, errlen) < 0)
+		return -1;
+	return 0;
 }
 
 static int

@@ -63,6 +63,9 @@ struct conf {
 	char		*redis_password_file;	/*   (secret.h) */
 	char		*redis_username;
 	long		 redis_db;
+	char		*redis_sentinel_password;	/* sentinel: AUTH */
+	char		*redis_sentinel_username;
+	long		 redis_min_replicas;	/* WAIT after writes; 0 off */
 	char		*redis_prefix;
 	long		 redis_timeout;		/* ms */
 	char		*dns_nameserver;

@@ -44,50 +44,6 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int
-redis_addr_parse(const char *text, struct redis_addr *a, char *err,
-    size_t errlen)
-{
-	const char	*colon, *host = text;
-	char		*end;
-	size_t		 hlen;
-	long		 port;
-
-	memset(a, 0, sizeof(*a));
-	if (strncmp(text, "sentinel:", 9) == 0)
-		return errf(err, errlen, "redis_address %s: Redis Sentinel is "
-		    "not supported yet", text);
-	if (strncmp(text, "unix:", 5) == 0) {
-		if (text[5] != '/' || strlen(text + 5) >= sizeof(a->path))
-			return errf(err, errlen, "redis_address %s: bad unix "
-			    "socket path", text);
-		a->unix_socket = 1;
-		strcpy(a->path, text + 5);
-		return 0;
-	}
-	colon = strrchr(text, ':');
-	if (colon == NULL)
-		goto bad;
-	hlen = (size_t)(colon - text);
-	if (text[0] == '[') {
-		if (hlen < 3 || colon[-1] != ']')
-			goto bad;
-		host++;
-		hlen -= 2;
-	} else if (memchr(text, ':', hlen) != NULL)
-		goto bad;
-	port = strtol(colon + 1, &end, 10);
-	if (hlen == 0 || hlen >= sizeof(a->host) || colon[1] == '\0' ||
-	    *end != '\0' || port < 1 || port > 65535)
-		goto bad;
-	memcpy(a->host, host, hlen);
-	a->port = (int)port;
-	return 0;
-bad:
-	return errf(err, errlen, "redis_address %s: expected HOST:PORT, "
-	    "[IPV6]:PORT or unix:/PATH", text);
-}
-
 struct redis *
 redis_new(const struct conf *conf, char *err, size_t errlen)
 {
@@ -97,7 +53,9 @@ redis_new(const struct conf *conf, char *err, size_t errlen)
 		errf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (redis_addr_parse(conf->redis_address, &r->addr, err, errlen) < 0) {
+	if (redis_addr_parse(conf->redis_address, &r->addr, err, errlen) < 0 ||
+	    redis_addr_supported(&r->addr, conf->redis_address, err,
+	    errlen) < 0) {
 		free(r);
 		return NULL;
 	}

@@ -12,8 +12,8 @@
  * with plain write(2): the program must ignore SIGPIPE.
  *
  *   redis_new(conf, err, errlen)
- *       parse conf redis_address ("HOST:PORT", "[V6]:PORT", "unix:/path";
- *       "sentinel:..." is refused as not supported yet); does not connect.
+ *       parse conf redis_address (see struct redis_addr below;
+ *       sentinel: and cluster: are refused as not supported yet); does not connect.
  *       NULL with err set on a bad address.  Keeps a pointer to conf.
  *   redis_free(r)                         NULL-safe, returns NULL
  *   redis_connect(r)                      connect now; 0 / -1
@@ -74,14 +74,33 @@ redisReply	*redis_eval(struct redis *, const char *, int, int,
 		    const char **, const size_t *);
 void		 redis_script_sha(const char *, char[41]);
 
-/* Address of conf redis_address, shared with the daemon's async client. */
-struct redis_addr {
-	int	 unix_socket;		/* 1: path; 0: host, port */
-	char	 path[108];
+/*
+ * Address of conf redis_address (lib/redis_addr.c), shared with the
+ * daemon's async client.  redis_addr_parse: 0, or -1 with err set.
+ * redis_addr_supported: -1 (err set) for the forms no client handles yet.
+ */
+#define REDIS_ADDR_SEEDS	16
+enum { REDIS_ADDR_TCP, REDIS_ADDR_UNIX, REDIS_ADDR_SENTINEL,
+    REDIS_ADDR_CLUSTER };
+
+struct redis_node {
 	char	 host[256];
 	int	 port;
 };
+
+struct redis_addr {
+	int			 kind;		/* REDIS_ADDR_* */
+	int			 unix_socket;	/* kind == REDIS_ADDR_UNIX */
+	char			 path[108];	/* REDIS_ADDR_UNIX */
+	char			 host[256];	/* REDIS_ADDR_TCP */
+	int			 port;
+	int			 nseeds;	/* SENTINEL: sentinels; */
+	struct redis_node	 seeds[REDIS_ADDR_SEEDS]; /* CLUSTER: nodes */
+	char			 master[128];	/* SENTINEL: master name */
+};
 int		 redis_addr_parse(const char *, struct redis_addr *, char *,
 		    size_t);
+int		 redis_addr_supported(const struct redis_addr *, const char *,
+		    char *, size_t);
 
 #endif

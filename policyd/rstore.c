@@ -220,7 +220,8 @@ rstore_new(struct event_base *base, const struct conf *conf)
 
 	rs = xcalloc(1, sizeof(*rs));
 	if (redis_addr_parse(conf->redis_address, &rs->addr, err,
-	    sizeof(err)) < 0)
+	    sizeof(err)) < 0 || redis_addr_supported(&rs->addr,
+	    conf->redis_address, err, sizeof(err)) < 0)
 		fatal("%s", err);
 	rs->base = base;
 	rs->conf = conf;

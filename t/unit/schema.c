@@ -179,7 +179,13 @@ addresses(void)
 		{ "[::1]:6380", 0, 0, "::1", 6380 },
 		{ "redis.example:1", 0, 0, "redis.example", 1 },
 		{ "unix:/run/redis.sock", 0, 1, "", 0 },
-		{ "sentinel:10.0.0.1:26379/mymaster", -1, 0, "", 0 },
+		{ "sentinel:10.0.0.1:26379/mymaster", 0, 0, "", 0 },
+		{ "sentinel:10.0.0.1:26379/", -1, 0, "", 0 },
+		{ "sentinel:10.0.0.1:26379,/m", -1, 0, "", 0 },
+		{ "sentinel:/m", -1, 0, "", 0 },
+		{ "cluster:127.0.0.1:7000,[::1]:7001", 0, 0, "", 0 },
+		{ "cluster:", -1, 0, "", 0 }, { "cluster:h:1,", -1, 0, "", 0 },
+		{ "cluster:h:99999", -1, 0, "", 0 },
 		{ "::1:6379", -1, 0, "", 0 }, { "host", -1, 0, "", 0 },
 		{ "host:0", -1, 0, "", 0 }, { "host:70000", -1, 0, "", 0 },
 		{ "[::1:6379", -1, 0, "", 0 }, { "unix:rel", -1, 0, "", 0 },
@@ -196,8 +202,18 @@ addresses(void)
 		    strcmp(a.host, cases[i].host) == 0 &&
 		    a.port == cases[i].port)), "redis_address %s", cases[i].in);
 	}
-	redis_addr_parse("sentinel:h:1/m", &a, err, sizeof(err));
-	ok(strstr(err, "not supported yet") != NULL, "sentinel: %s", err);
+	ok(redis_addr_parse("sentinel:a:1,[::1]:26380,c:3/mymaster", &a, err,
+	    sizeof(err)) == 0 && a.kind == REDIS_ADDR_SENTINEL &&
+	    a.nseeds == 3 && strcmp(a.seeds[1].host, "::1") == 0 &&
+	    a.seeds[1].port == 26380 && strcmp(a.master, "mymaster") == 0,
+	    "sentinel: three sentinels and the master name");
+	ok(redis_addr_parse("cluster:n1:7000,n2:7001", &a, err,
+	    sizeof(err)) == 0 && a.kind == REDIS_ADDR_CLUSTER &&
+	    a.nseeds == 2 && strcmp(a.seeds[1].host, "n2") == 0 &&
+	    a.seeds[1].port == 7001, "cluster: two seeds");
+	ok(redis_addr_parse("cluster:a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9,"
+	    "j:10,k:11,l:12,m:13,n:14,o:15,p:16,q:17", &a, err,
+	    sizeof(err)) < 0, "cluster: at most 16 seeds: %s", err);
 }
 
 /* The suppression form: the local part folded (default) or kept. */
