@@ -13,6 +13,8 @@
  *           on libevent): connect/auth/select, reconnect with backoff,
  *           per-command timeouts, EVALSHA with NOSCRIPT reload.
  * listen.c  the listening sockets: bind, accept, pause on EMFILE.
+ * cpool.c   connection records in mmap'd slabs of their own, so that the
+ *           RSS comes back after a wave of connections.
  * server.c  connections, the event loop, draining on SIGTERM.
  * sweep.c   deletes expired suppression entries in the background.
  * track.c   warns once per user whose mail is seen at RCPT but never at
@@ -143,6 +145,13 @@ unsigned long	 rstore_errors(const struct rstore *);
 unsigned long	 rstore_connects(const struct rstore *);
 const char	*rstore_last_error(const struct rstore *);
 int		 rstore_up(const struct rstore *);
+
+/* ---- cpool.c ---- */
+struct cpool;
+struct cpool	*cpool_new(size_t);
+void		*cpool_get(struct cpool *);
+void		 cpool_put(struct cpool *, void *);
+struct cpool	*cpool_free(struct cpool *);
 
 /* ---- mark.c ---- */
 enum { MARK_OK, MARK_MISSING, MARK_ERROR };

@@ -14,7 +14,12 @@
  * Malformed request: logged,
  * connection closed without a reply.  Connections close after
  * policyd_idle_timeout idle, or stuck that long with replies the client
- * does not read.  SIGTERM/SIGINT: listeners close, idle
+ * does not read.  A request must arrive whole within REQ_TIME_MS (or
+ * policyd_idle_timeout when shorter) of the moment the daemon starts
+ * waiting for it (its first byte, or the reply to the one before): a
+ * client trickling bytes (slowloris) would otherwise hold a connection and
+ * up to IN_MAX bytes of input for as long as it likes, since every byte
+ * restarts the idle timer.  SIGTERM/SIGINT: listeners close, idle
  * connections close, busy ones close once their reply is written, then
  * the loop ends -- at the latest redis_timeout + DRAIN_GRACE_MS after the
  * signal (a client that does not read its reply would hold it forever):
@@ -48,11 +53,12 @@
 #define IN_MAX		(POL_REQUEST_MAX + READ_CHUNK)
 #define OUT_MAX		65536		/* unsent replies: stop reading */
 #define DRAIN_GRACE_MS	5000		/* after redis_timeout */
+#define REQ_TIME_MS	10000		/* a started request: all of it */
 
 struct conn {
 	struct server	*srv;
 	int		 fd;
-	struct event	*rev, *wev, *next;
+	struct event	*rev, *wev, *next, *slow;
 	char		*in, *out;
 	size_t		 inoff, inlen, outlen, outcap;
 	int		 busy, eof, dead;	/* dead: drop replies, close */
@@ -61,7 +67,10 @@ struct conn {
 	char		 instance[64], user[256];
 	int		 rcpt_ok, eom_seen;
 	struct conn	*prevc, *nextc;
+	/* then CONN_EVENTS struct events (event_assign), in one cpool slot */
 };
+#define CONN_EVENTS	4
+#define CONN_SIZE	((sizeof(struct conn) + 15) & ~(size_t)15)
 
 struct server {
 	struct event_base	*base;
@@ -73,8 +82,9 @@ struct server {
 	struct listener		*lsn;
 	struct event		*sigterm, *sigint, *deadline;
 	struct conn		*conns;
+	struct cpool		*pool;		/* struct conn + events */
 	char			 scratch[READ_CHUNK];
-	struct timeval		 idle;
+	struct timeval		 idle, reqtime;
 	int			 draining;
 	unsigned long		 nconns;
 	unsigned long		 on_error;	/* answered by on_error */
@@ -96,9 +106,10 @@ conn_close(struct conn *c)
 		return 0;
 	}
 	track_transaction(s->track, c->user, c->rcpt_ok, c->eom_seen);
-	event_free(c->rev);
-	event_free(c->wev);
-	event_free(c->next);
+	event_del(c->rev);
+	event_del(c->wev);
+	event_del(c->next);
+	event_del(c->slow);
 	close(c->fd);
 	if (c->prevc != NULL)
 		c->prevc->nextc = c->nextc;
@@ -109,7 +120,7 @@ conn_close(struct conn *c)
 	free(c->in);
 	free(c->out);
 	free(c->call);
-	free(c);
+	cpool_put(s->pool, c);
 	s->nconns--;
 	if (s->draining && s->conns == NULL)
 		event_base_loopexit(s->base, NULL);
@@ -327,11 +338,17 @@ conn_process(struct conn *c)
 		memmove(c->in, c->in + c->inoff, c->inlen - c->inoff);
 		c->inlen -= c->inoff;
 		c->inoff = 0;
+		evtimer_del(c->slow);	/* the next one has its own time */
 	}
 	if (c->outlen >= OUT_MAX)	/* on_write resumes */
 		event_del(c->rev);
 	else if (!c->busy && c->inlen < IN_MAX && !c->eof)
 		event_add(c->rev, &c->srv->idle);
+	/* Waiting for the rest of a request: its deadline runs. */
+	if (c->busy || c->inlen == 0 || c->outlen >= OUT_MAX || c->eof)
+		evtimer_del(c->slow);
+	else if (!evtimer_pending(c->slow, NULL))
+		evtimer_add(c->slow, &c->srv->reqtime);
 	if (!c->busy && c->inlen == 0) {
 		free(c->in);
 		c->in = NULL;
@@ -344,6 +361,24 @@ on_next(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	conn_process(arg);
+}
+
+/* A request not complete within its time (slowloris): close. */
+static void
+on_slow(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->busy)
+		return;
+	log_info("client=%s: request not complete within %ld ms (%zu bytes "
+	    "of it), closing", c->peer, (long)(c->srv->reqtime.tv_sec * 1000 +
+	    c->srv->reqtime.tv_usec / 1000), c->inlen);
+	c->dead = c->eof = 1;
+	c->outlen = 0;
+	conn_close(c);
 }
 
 static void
@@ -417,14 +452,22 @@ on_conn(int fd, void *arg)
 {
 	struct server	*s = arg;
 	struct conn	*c;
+	char		*ev;
+	size_t		 evsize = event_get_struct_event_size();
 
-	c = xcalloc(1, sizeof(*c));
+	c = cpool_get(s->pool);
 	c->srv = s;
 	c->fd = fd;
 	peer_name(fd, c->peer, sizeof(c->peer));
-	c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read, c);
-	c->wev = event_new(s->base, fd, EV_WRITE, on_write, c);
-	c->next = event_new(s->base, -1, 0, on_next, c);
+	ev = (char *)c + CONN_SIZE;
+	c->rev = (struct event *)ev;
+	c->wev = (struct event *)(ev + evsize);
+	c->next = (struct event *)(ev + 2 * evsize);
+	c->slow = (struct event *)(ev + 3 * evsize);
+	event_assign(c->rev, s->base, fd, EV_READ | EV_PERSIST, on_read, c);
+	event_assign(c->wev, s->base, fd, EV_WRITE, on_write, c);
+	event_assign(c->next, s->base, -1, 0, on_next, c);
+	evtimer_assign(c->slow, s->base, on_slow, c);
 	event_add(c->rev, &s->idle);
 	c->nextc = s->conns;
 	if (s->conns != NULL)
@@ -489,6 +532,7 @@ server_new(struct event_base *base, const struct conf *conf, char *err,
     size_t errlen)
 {
 	struct server	*s;
+	long		 ms;
 
 	(void)err;
 	(void)errlen;
@@ -499,7 +543,13 @@ server_new(struct event_base *base, const struct conf *conf, char *err,
 		snprintf(s->host, sizeof(s->host), "localhost");
 	s->idle.tv_sec = conf->policyd_idle_timeout / 1000;
 	s->idle.tv_usec = (conf->policyd_idle_timeout % 1000) * 1000;
+	ms = conf->policyd_idle_timeout < REQ_TIME_MS ?
+	    conf->policyd_idle_timeout : REQ_TIME_MS;
+	s->reqtime.tv_sec = ms / 1000;
+	s->reqtime.tv_usec = (ms % 1000) * 1000;
 	s->track = track_new();
+	s->pool = cpool_new(CONN_SIZE + CONN_EVENTS *
+	    event_get_struct_event_size());
 	s->sigterm = evsignal_new(base, SIGTERM, on_signal, s);
 	s->sigint = evsignal_new(base, SIGINT, on_signal, s);
 	s->deadline = evtimer_new(base, on_deadline, s);
@@ -535,6 +585,7 @@ server_free(struct server *s)
 	s->lsn = lsn_free(s->lsn);
 	s->sweep = sweep_free(s->sweep);
 	s->track = track_free(s->track);
+	s->pool = cpool_free(s->pool);
 	event_free(s->sigterm);
 	event_free(s->sigint);
 	event_free(s->deadline);
