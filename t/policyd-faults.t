@@ -2,8 +2,10 @@
 # outpost-policyd under hostile clients and failing dependencies, against
 # real redis-server instances on unix sockets: a client that sends without
 # reading, a client that never reads during SIGTERM, running out of file
-# descriptors, Redis stopped with commands in flight, Redis down, a wrong
-# Redis password.  Bounds are on resources (memory, CPU time, connection
+# descriptors, Redis stopped with commands in flight, Redis down, Redis
+# paused (CLIENT PAUSE) longer than redis_timeout, Redis killed under a
+# request and restarted, a wrong Redis password.  The abusive clients of
+# t/policyd-abuse.t (slowloris, 10,000 idle, 100,000 pipelined) are there.  Bounds are on resources (memory, CPU time, connection
 # counts, log lines), never on latency.
 use strict;
 use warnings;
@@ -175,6 +177,71 @@ my %asan = (ASAN_OPTIONS => join(':', grep { $_ } $ENV{ASAN_OPTIONS},
 	    . "line, stop)") or diag($log);
 	like($log, qr/requests answered by on_error=40\b/,
 	    'the deferred requests are counted');
+}
+
+# ---- 8b. Redis paused (CLIENT PAUSE) longer than redis_timeout ---------
+# The reply is on_error's, given by the daemon's own timeout: had it waited
+# for Redis (or for Postfix's timeout) the answer would be the real one.
+{
+	my $r8 = redis_start('redis8b');
+	redis_mark($r8);
+	rcmd($r8, 'HSET', 'outpost:{u:sus}:acct', 'state', 'suspended',
+	    'reason', 'flood');
+	my $d = daemon_start('paused', $r8, redis_timeout => '1s');
+	my $c = daemon_connect($d);
+	my $sus = '554 5.7.1 sending account suspended: flood';
+	is(request($c, sasl_username => 'sus'), $sus, 'before the pause: judged');
+	rcmd($r8, 'CLIENT', 'PAUSE', 6000);
+	my @a = map { request($c, sasl_username => 'sus') } 1 .. 2;
+	is_deeply(\@a, [('451 4.3.0 policy service temporarily unavailable, '
+	    . 'try again later') x 2], 'Redis paused 6 s, redis_timeout 1 s: '
+	    . 'on_error answers (not the verdict Redis would give at the end)');
+	my $a;
+	for (1 .. 100) {
+		$a = request($c, sasl_username => 'sus');
+		last if $a eq $sus;
+		sleep 0.2;
+	}
+	is($a, $sus, 'the pause over: judged again on the same connection');
+	is(daemon_stop($d), 0, 'exit 0');
+	redis_stop($r8);
+}
+
+# ---- 8c. Redis killed (SIGKILL) with a request in flight, restarted -----
+{
+	my $r8 = redis_start('redis8c');
+	redis_mark($r8);
+	rcmd($r8, 'HSET', 'outpost:{u:sus}:acct', 'state', 'suspended',
+	    'reason', 'flood');
+	my $d = daemon_start('killed', $r8, redis_timeout => '30s');
+	my $c = daemon_connect($d);
+	my $sus = '554 5.7.1 sending account suspended: flood';
+	is(request($c, sasl_username => 'sus'), $sus, 'before the kill: judged');
+	kill 'STOP', $r8->{pid};	# the next request waits in Redis
+	print $c req_text(request => 'smtpd_access_policy',
+	    protocol_state => 'RCPT', sasl_username => 'sus');
+	sleep 0.3;
+	kill 'KILL', $r8->{pid};
+	kill 'CONT', $r8->{pid};
+	waitpid $r8->{pid}, 0;
+	is(read_reply($c), '451 4.3.0 policy service temporarily unavailable, '
+	    . 'try again later', 'Redis killed under a request in flight: '
+	    . 'on_error at once (redis_timeout is 30 s)');
+	unlink $r8->{sock};
+	my $r8b = redis_start('redis8c');	# the same socket, data lost
+	redis_mark($r8b);
+	rcmd($r8b, 'HSET', 'outpost:{u:sus}:acct', 'state', 'suspended',
+	    'reason', 'again');
+	my $a;
+	for (1 .. 100) {
+		$a = request($c, sasl_username => 'sus');
+		last if $a =~ /^554/;
+		sleep 0.2;
+	}
+	is($a, '554 5.7.1 sending account suspended: again',
+	    'Redis restarted: the daemon reconnects and judges with its data');
+	is(daemon_stop($d), 0, 'exit 0');
+	redis_stop($r8b);
 }
 
 # ---- 9. a wrong Redis password: reconnects back off --------------------
