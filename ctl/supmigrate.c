@@ -147,33 +147,20 @@ migrate_bucket(struct migrate *m, const redisReply *k)
 }
 
 static int
+migrate_found(void *arg, const redisReply *k)
+{
+	return migrate_bucket(arg, k);
+}
+
+/* Every suppression bucket of every master. */
+static int
 migrate_scan(struct migrate *m)
 {
-	char		 glob[SCHEMA_KEY_MAX * 2], cur[32] = "0";
-	redisReply	*rep;
-	size_t		 i;
-	int		 rc;
+	char	 glob[SCHEMA_KEY_MAX * 2];
 
 	if (schema_key_sup_glob(&m->ctl->conf, glob, sizeof(glob)) < 0)
 		return -1;
-	do {
-		if ((rep = redis_command(m->r, "SCAN %s MATCH %s COUNT 1000",
-		    cur, glob)) == NULL)
-			return -1;
-		rc = rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-		    rep->element[0]->type == REDIS_REPLY_STRING &&
-		    rep->element[0]->len < sizeof(cur) &&
-		    rep->element[1]->type == REDIS_REPLY_ARRAY ? 0 : -1;
-		if (rc == 0)
-			memcpy(cur, rep->element[0]->str,
-			    rep->element[0]->len + 1);
-		for (i = 0; rc == 0 && i < rep->element[1]->elements; i++)
-			rc = migrate_bucket(m, rep->element[1]->element[i]);
-		freeReplyObject(rep);
-		if (rc < 0)
-			return -1;
-	} while (strcmp(cur, "0") != 0);
-	return 0;
+	return redis_scan(m->r, glob, migrate_found, m);
 }
 
 int

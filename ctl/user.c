@@ -337,34 +337,18 @@ keys_add(struct keys *k, const redisReply *e)
 	k->len[k->n++] = e->len;
 }
 
-/* Every key matching glob, SCANned a page at a time; 0 / -1. */
+static int
+del_found(void *arg, const redisReply *e)
+{
+	keys_add(arg, e);
+	return 0;
+}
+
+/* Every key matching glob on every master, a page at a time; 0 / -1. */
 static int
 del_scan(struct redis *r, const char *glob, struct keys *k)
 {
-	redisReply	*rep;
-	char		 cur[32] = "0";
-	size_t		 i;
-	int		 ok;
-
-	do {
-		if ((rep = redis_command(r, "SCAN %s MATCH %s COUNT 1000", cur,
-		    glob)) == NULL)
-			return -1;
-		ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-		    rep->element[0]->type == REDIS_REPLY_STRING &&
-		    rep->element[0]->len < sizeof(cur) &&
-		    rep->element[1]->type == REDIS_REPLY_ARRAY;
-		if (ok) {
-			memcpy(cur, rep->element[0]->str,
-			    rep->element[0]->len + 1);
-			for (i = 0; i < rep->element[1]->elements; i++)
-				keys_add(k, rep->element[1]->element[i]);
-		}
-		freeReplyObject(rep);
-		if (!ok)
-			return -1;
-	} while (strcmp(cur, "0") != 0);
-	return 0;
+	return redis_scan(r, glob, del_found, k);
 }
 
 /* The keys after the script's, DEL_BATCH at a time; how many were left. */

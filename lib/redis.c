@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "errf.h"
 #include "redis.h"
+#include "redis_cluster.h"
 
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000
@@ -24,6 +25,7 @@ struct redis {
 	const struct conf	*conf;
 	struct redis_addr	 addr;
 	redisContext		*ctx;
+	struct rcluster		*cluster;	/* cluster: addresses */
 	char			 errstr[256];
 	int			 io_error;
 	int			 unanswered;	/* REDIS_SENT_* */
@@ -54,8 +56,9 @@ redis_new(const struct conf *conf, char *err, size_t errlen)
 		return NULL;
 	}
 	if (redis_addr_parse(conf->redis_address, &r->addr, err, errlen) < 0 ||
-	    redis_addr_supported(&r->addr, conf->redis_address, err,
-	    errlen) < 0) {
+	    redis_addr_supported_sync(&r->addr, conf->redis_address, err,
+	    errlen) < 0 || (r->addr.kind == REDIS_ADDR_CLUSTER &&
+	    (r->cluster = rcluster_new(conf, &r->addr, err, errlen)) == NULL)) {
 		free(r);
 		return NULL;
 	}
@@ -69,6 +72,7 @@ redis_free(struct redis *r)
 	if (r != NULL) {
 		if (r->ctx != NULL)
 			redisFree(r->ctx);
+		rcluster_free(r->cluster);
 		free(r);
 	}
 	return NULL;
@@ -77,18 +81,24 @@ redis_free(struct redis *r)
 const char *
 redis_errstr(const struct redis *r)
 {
+	if (r->cluster != NULL)
+		return rcluster_errstr(r->cluster);
 	return r->errstr;
 }
 
 int
 redis_is_io_error(const struct redis *r)
 {
+	if (r->cluster != NULL)
+		return rcluster_is_io_error(r->cluster);
 	return r->io_error;
 }
 
 int
 redis_unanswered(const struct redis *r)
 {
+	if (r->cluster != NULL)
+		return rcluster_unanswered(r->cluster);
 	return r->unanswered;
 }
 
@@ -167,6 +177,8 @@ redis_connect(struct redis *r)
 	struct timeval	 tv;
 	long		 ms = r->conf->redis_timeout;
 
+	if (r->cluster != NULL)
+		return rcluster_connect(r->cluster);
 	drop(r);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
@@ -248,6 +260,13 @@ redis_command(struct redis *r, const char *fmt, ...)
 	va_list		 ap;
 	redisReply	*rep;
 
+	va_start(ap, fmt);
+	if (r->cluster != NULL) {
+		rep = rcluster_vcommand(r->cluster, fmt, ap);
+		va_end(ap);
+		return rep;
+	}
+	va_end(ap);
 	if (ready(r) < 0)
 		return NULL;
 	va_start(ap, fmt);
@@ -260,6 +279,8 @@ redisReply *
 redis_commandv(struct redis *r, int argc, const char **argv,
     const size_t *argvlen)
 {
+	if (r->cluster != NULL)
+		return rcluster_commandv(r->cluster, argc, argv, argvlen);
 	if (ready(r) < 0)
 		return NULL;
 	return check(r, redisCommandArgv(r->ctx, argc, argv, argvlen));
@@ -271,6 +292,12 @@ redis_append(struct redis *r, const char *fmt, ...)
 	va_list	 ap;
 	int	 rc;
 
+	if (r->cluster != NULL) {
+		va_start(ap, fmt);
+		rc = rcluster_vappend(r->cluster, fmt, ap);
+		va_end(ap);
+		return rc;
+	}
 	if (ready(r) < 0)
 		return -1;
 	va_start(ap, fmt);
@@ -287,6 +314,8 @@ int
 redis_appendv(struct redis *r, int argc, const char **argv,
     const size_t *argvlen)
 {
+	if (r->cluster != NULL)
+		return rcluster_appendv(r->cluster, argc, argv, argvlen);
 	if (ready(r) < 0)
 		return -1;
 	if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) != REDIS_OK) {
@@ -301,6 +330,8 @@ redis_get_reply(struct redis *r)
 {
 	void	*rep = NULL;
 
+	if (r->cluster != NULL)
+		return rcluster_get_reply(r->cluster);
 	if (r->ctx == NULL || r->ctx->err) {
 		set_err(r, 1, "redis: connection lost in a pipeline");
 		r->unanswered = REDIS_SENT_LOST;
@@ -357,6 +388,8 @@ eval_argv(struct redis *r, const char *lua, const char *sha, const char *nk,
 		av[3 + i] = argv[i];
 		al[3 + i] = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
 	}
+	if (r->cluster != NULL)
+		return rcluster_eval(r->cluster, lua, argc + 3, av, al);
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (ready(r) < 0)
 			return NULL;
@@ -404,3 +437,45 @@ redis_eval(struct redis *r, const char *lua, int nkeys, int argc,
 	return rep;
 }
 
+
+int
+redis_nnodes(struct redis *r)
+{
+	if (r->cluster != NULL)
+		return rcluster_nnodes(r->cluster);
+	return 1;
+}
+
+redisReply *
+redis_command_node(struct redis *r, int node, const char *fmt, ...)
+{
+	va_list		 ap;
+	redisReply	*rep;
+
+	va_start(ap, fmt);
+	if (r->cluster != NULL)
+		rep = rcluster_vcommand_node(r->cluster, node, fmt, ap);
+	else if (node != 0) {
+		set_err(r, 0, "redis: no node %d", node);
+		rep = NULL;
+	} else if (ready(r) < 0)
+		rep = NULL;
+	else
+		rep = check(r, redisvCommand(r->ctx, fmt, ap));
+	va_end(ap);
+	return rep;
+}
+
+redisReply *
+redis_commandv_node(struct redis *r, int node, int argc, const char **argv,
+    const size_t *argvlen)
+{
+	if (r->cluster != NULL)
+		return rcluster_commandv_node(r->cluster, node, argc, argv,
+		    argvlen);
+	if (node != 0) {
+		set_err(r, 0, "redis: no node %d", node);
+		return NULL;
+	}
+	return redis_commandv(r, argc, argv, argvlen);
+}

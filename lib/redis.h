@@ -13,7 +13,9 @@
  *
  *   redis_new(conf, err, errlen)
  *       parse conf redis_address (see struct redis_addr below;
- *       sentinel: and cluster: are refused as not supported yet); does not connect.
+ *       sentinel: is refused as not supported yet); does not connect.
+ *       cluster: runs on lib/redis_cluster.c (read its contract: routing
+ *       by key, MOVED/ASK, pipelines per node; redis_db must be 0).
  *       NULL with err set on a bad address.  Keeps a pointer to conf.
  *   redis_free(r)                         NULL-safe, returns NULL
  *   redis_connect(r)                      connect now; 0 / -1
@@ -32,6 +34,15 @@
  *       once per connection and again on NOSCRIPT, then EVALSHA is retried
  *       once.  Returns like redis_command.  At most REDIS_EVAL_MAXARGS
  *       arguments (up to 60 without an allocation).
+ *   redis_nnodes(r)                       masters to visit for a command
+ *                                         over the whole keyspace (SCAN):
+ *                                         1, or a cluster's masters; -1
+ *   redis_command_node(r, i, fmt, ...) / redis_commandv_node(r, i, argc,
+ *       argv, argvlen)   the command on master i (0..nnodes-1), no
+ *       routing, no redirection; like redis_command otherwise
+ *   redis_scan(r, glob, fn, arg)          (lib/redis_scan.c) SCAN MATCH
+ *       glob on every master, a page at a time; fn(arg, key) for each
+ *       key (a string reply), -1 from fn stops.  0 / -1 (fn's -1 too).
  *   redis_script_sha(lua, sha)            SHA1 hex (41 bytes) of a script,
  *                                         as SCRIPT LOAD would return it
  *   redis_is_io_error(r)                  1 if the last error was I/O or a
@@ -73,11 +84,19 @@ redisReply	*redis_get_reply(struct redis *);
 redisReply	*redis_eval(struct redis *, const char *, int, int,
 		    const char **, const size_t *);
 void		 redis_script_sha(const char *, char[41]);
+int		 redis_nnodes(struct redis *);
+redisReply	*redis_command_node(struct redis *, int, const char *, ...);
+redisReply	*redis_commandv_node(struct redis *, int, int, const char **,
+		    const size_t *);
+int		 redis_scan(struct redis *, const char *,
+		    int (*)(void *, const redisReply *), void *);
 
 /*
  * Address of conf redis_address (lib/redis_addr.c), shared with the
  * daemon's async client.  redis_addr_parse: 0, or -1 with err set.
- * redis_addr_supported: -1 (err set) for the forms no client handles yet.
+ * redis_addr_supported: -1 (err set) for the forms no client handles yet
+ * (the daemon's async client); redis_addr_supported_sync the same for
+ * this synchronous client, which also takes cluster:.
  */
 #define REDIS_ADDR_SEEDS	16
 enum { REDIS_ADDR_TCP, REDIS_ADDR_UNIX, REDIS_ADDR_SENTINEL,
@@ -102,5 +121,7 @@ int		 redis_addr_parse(const char *, struct redis_addr *, char *,
 		    size_t);
 int		 redis_addr_supported(const struct redis_addr *, const char *,
 		    char *, size_t);
+int		 redis_addr_supported_sync(const struct redis_addr *,
+		    const char *, char *, size_t);
 
 #endif

@@ -138,3 +138,12 @@ redis_addr_supported(const struct redis_addr *a, const char *text,
 		    "not supported yet", text);
 	return 0;
 }
+
+int
+redis_addr_supported_sync(const struct redis_addr *a, const char *text,
+    char *err, size_t errlen)
+{
+	if (a->kind == REDIS_ADDR_CLUSTER)
+		return 0;
+	return redis_addr_supported(a, text, err, errlen);
+}

@@ -11,6 +11,9 @@
 #            te_bg NAME CMD... | te_bg_stop NAME | te_fail MSG
 # Redis:     te_redis_start [REDIS-SERVER ARGS...] | te_redis_stop |
 #            te_redis_cli ARGS...
+# Cluster:   te_cluster_start (3 masters + 1 replica each; sets
+#            TE_CLUSTER_PORTS, TE_CLUSTER = "cluster:127.0.0.1:P,...") |
+#            te_cluster_cli PORT ARGS... | te_cluster_wait_ok
 # Sink:      te_sink_start | te_sink_wait N | te_sink_file TOKEN |
 #            te_sink_message DUMP OUT      (dump -> plain CRLF message)
 # Postfix:   te_postfix_start [MAIN.CF LINE...] | te_postfix_stop |
@@ -200,6 +203,59 @@ _te_redis_answers() {
 te_redis_stop() { te_bg_stop redis; }
 
 te_redis_cli() { redis-cli -s "$T/redis.sock" "$@"; }
+
+# ---------------------------------------------------------------- cluster
+
+# te_cluster_start -- a Redis Cluster of six redis-server processes on
+# 127.0.0.1 (data and cluster bus ports picked free), joined by
+# redis-cli --cluster create with one replica per master; returns when
+# every node reports cluster_state:ok.  TE_CLUSTER_PORTS lists the data
+# ports, TE_CLUSTER the redis_address of two seeds.  Logs in
+# $T/cluster-PORT.log; stopped at cleanup.  Needs no root.
+te_cluster_start() {
+	local i p addrs="" _te_cp _te_cb
+	command -v redis-server >/dev/null ||
+	    skip_all "redis-server not installed"
+	te_tmpdir
+	TE_CLUSTER_PORTS=()
+	for ((i = 0; i < 6; i++)); do
+		te_free_port _te_cp	# (te_free_port's own local is "p")
+		te_free_port _te_cb
+		p=$_te_cp
+		TE_CLUSTER_PORTS+=("$p")
+		te_bg "cluster-$p" redis-server --port "$p" --bind 127.0.0.1 \
+		    --cluster-enabled yes --cluster-port "$_te_cb" \
+		    --cluster-config-file "$T/cluster-$p.nodes" \
+		    --cluster-node-timeout 5000 --save '' --appendonly no \
+		    --daemonize no --dir "$T"
+		addrs="$addrs 127.0.0.1:$p"
+	done
+	for p in "${TE_CLUSTER_PORTS[@]}"; do
+		te_wait te_cluster_cli "$p" ping ||
+		    te_fail "cluster node $p did not answer"
+	done
+	# shellcheck disable=SC2086
+	redis-cli --cluster create $addrs --cluster-replicas 1 \
+	    --cluster-yes >"$T/cluster-create.log" 2>&1 ||
+	    te_fail "redis-cli --cluster create: $(tail -5 \
+	    "$T/cluster-create.log")"
+	te_cluster_wait_ok || te_fail "cluster_state never became ok"
+	TE_CLUSTER="cluster:127.0.0.1:${TE_CLUSTER_PORTS[0]}"
+	TE_CLUSTER="$TE_CLUSTER,127.0.0.1:${TE_CLUSTER_PORTS[1]}"
+}
+
+te_cluster_cli() { local p=$1; shift; redis-cli -p "$p" "$@"; }
+
+# te_cluster_wait_ok -- every node says cluster_state:ok.
+te_cluster_wait_ok() { te_wait _te_cluster_ok; }
+
+_te_cluster_ok() {
+	local p
+	for p in "${TE_CLUSTER_PORTS[@]}"; do
+		te_cluster_cli "$p" cluster info | grep -q 'cluster_state:ok' ||
+		    return 1
+	done
+}
 
 # ---------------------------------------------------------------- sink
 
