@@ -241,7 +241,7 @@ check_redis(const char *v, char *err, size_t errlen)
 	struct redis_addr	 a;
 
 	if (redis_addr_parse(v, &a, err, errlen) < 0 ||
-	    redis_addr_supported(&a, v, err, errlen) < 0)
+	    redis_addr_supported_sync(&a, v, err, errlen) < 0)
 		return -1;
 	return 0;
 }

@@ -132,7 +132,14 @@ redis_addr_supported(const struct redis_addr *a, const char *text,
 {
 	if (a->kind == REDIS_ADDR_SENTINEL)
 		return errf(err, errlen, "redis_address %s: Redis Sentinel is "
-		    "not supported yet", text);
+		    "not supported yet by outpost-policyd", text);
+	return redis_addr_supported_sync(a, text, err, errlen);
+}
+
+int
+redis_addr_supported_sync(const struct redis_addr *a, const char *text,
+    char *err, size_t errlen)
+{
 	if (a->kind == REDIS_ADDR_CLUSTER)
 		return errf(err, errlen, "redis_address %s: Redis Cluster is "
 		    "not supported yet", text);
