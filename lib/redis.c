@@ -172,7 +172,8 @@ connect_sentinel(struct redis *r)
 
 	if ((r->ctx = sentinel_resolve(r->conf, &r->addr, &m, err,
 	    sizeof(err))) == NULL) {
-		set_err(r, 1, "redis %s: %s", r->conf->redis_address, err);
+		set_err(r, 1, "redis connect %s: %s", r->conf->redis_address,
+		    err);
 		backoff(r);
 		return -1;
 	}
