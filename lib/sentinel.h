@@ -39,7 +39,7 @@
  * Asynchronous watcher (lib/sentinel_watch.c, libevent + hiredis async),
  * for the daemons; never blocks the loop:
  *   sentinel_watch_new(base, conf, addr, cb, arg)
- *       start resolving at once (as the resolver above, every step on a
+ *       start resolving at the next loop turn (as the resolver above, every step on a
  *       redis_timeout timer) and SUBSCRIBE to +switch-master on one
  *       sentinel (the next one when it drops or fails).  cb(host, port,
  *       arg) is called from the loop whenever a resolution succeeds (the
@@ -50,6 +50,8 @@
  *       100 ms doubling to 5 s).  cb may call sentinel_watch_resolve but
  *       must not free the watcher.  NULL only when addr is not sentinel:.
  *       Keeps pointers to conf and addr: they outlive the watcher.
+ *       Sentinel hosts and the addresses they announce should be IP
+ *       addresses: hiredis 0.14 resolves a name with a blocking lookup.
  *   sentinel_watch_free(w)          NULL-safe, returns NULL; no callback
  *                                   runs after it
  *   sentinel_watch_resolve(w)       ask again now (on a disconnect,

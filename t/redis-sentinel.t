@@ -44,6 +44,14 @@ is "$(suppressed before@example.org)" True "and read back through sentinel:"
 te_wait test "$(redis-cli -p "$TE_SENT_MASTER" wait 1 1000)" = 1 ||
     te_fail "the replica did not acknowledge"
 
+# the daemons' asynchronous watcher, running across the failover
+WATCH="$TE_ROOT/t/tools/sentinelwatch"
+te_bg watch "$WATCH" "$T/good.conf" 60
+watch_has() { grep -qx "$1" "$T/watch.log"; }
+te_wait watch_has "master 127.0.0.1 $TE_SENT_MASTER"
+is "$(head -1 "$T/watch.log")" "master 127.0.0.1 $TE_SENT_MASTER" \
+    "sentinel_watch: first report names the master"
+
 # --- the master dies; the sentinels promote the replica --------------------
 redis-cli -p "$TE_SENT_MASTER" shutdown nosave >/dev/null 2>&1
 te_bg_stop sent-master
@@ -51,6 +59,15 @@ t0=$SECONDS
 te_sentinel_wait_master "$TE_SENT_REPLICA" ||
     te_fail "no promotion: $(tail -5 "$T"/sent-0.log)"
 diag "replica promoted $((SECONDS - t0)) s after the master died"
+te_wait watch_has "master 127.0.0.1 $TE_SENT_REPLICA"
+is "$(tail -1 "$T/watch.log")" "master 127.0.0.1 $TE_SENT_REPLICA" \
+    "sentinel_watch: +switch-master reported the new master"
+n=$(grep -c . "$T/watch.log")
+kill -USR1 "$(cat "$T/watch.pid")"
+te_wait test "$(grep -c . "$T/watch.log")" -gt "$n"
+is "$(tail -1 "$T/watch.log")" "master 127.0.0.1 $TE_SENT_REPLICA" \
+    "sentinel_watch_resolve: asked again, the new master confirmed"
+unlike "$(cat "$T/watch.log")" "^none" "... and no failed round meanwhile"
 is "$(suppressed before@example.org)" True \
     "after the failover: outpostctl reads what was written before"
 out=$(ctl --json user show bob@example.com 2>&1)
@@ -79,6 +96,10 @@ is "$?" 1 "every sentinel down: outpostctl fails"
 like "$out" "no sentinel gave a usable master mymaster: 127\.0\.0\.1:$D1: .*refused.*; 127\.0\.0\.1:$D2: .*refused" \
     "... naming each sentinel and why"
 
+"$WATCH" "$T/down.conf" 1 >"$T/watchdown.out" 2>&1
+like "$(head -1 "$T/watchdown.out")" "^none 127\.0\.0\.1:$D1: .*; 127\.0\.0\.1:$D2: " \
+    "sentinel_watch: a failed round is reported with each sentinel"
+
 # sentinels that accept and never answer: each costs one redis_timeout
 te_free_port H1; te_free_port H2
 te_bg hole "$TE_PY" -c "
@@ -98,6 +119,9 @@ is "$rc" 1 "silent sentinels: outpostctl fails"
 like "$out" "127\.0\.0\.1:$H1: .*; 127\.0\.0\.1:$H2: " "... naming both: $(echo "$out" | head -c 300)"
 ok "... within the timeouts, not hanging ($ms ms; 2 sentinels x 1 s)" \
     test "$ms" -lt 10000
+"$WATCH" "$T/hole.conf" 4 >"$T/watchhole.out" 2>&1
+like "$(head -1 "$T/watchhole.out")" "^none 127\.0\.0\.1:$H1: timeout; 127\.0\.0\.1:$H2: timeout" \
+    "sentinel_watch: silent sentinels time out, one redis_timeout each"
 
 # --- policyd's async client does not do Sentinel yet ------------------------
 if [ -x "$POLICYD" ]; then
