@@ -79,6 +79,24 @@ confcheck_addr(const char *path, const char *key, const char *value,
 }
 
 int
+confcheck_redis_async(const struct conf *c, const char *path, char *err,
+    size_t errlen)
+{
+	struct redis_addr	 a;
+	char			 why[512];
+	int			 n;
+
+	if (redis_addr_parse(c->redis_address, &a, why, sizeof(why)) == 0 &&
+	    redis_addr_supported(&a, c->redis_address, why,
+	    sizeof(why)) == 0)
+		return 0;
+	n = where(path, "redis_address", err, errlen);
+	if (n >= 0 && (size_t)n < errlen)
+		snprintf(err + n, errlen - n, "%s", why);
+	return -1;
+}
+
+int
 confcheck_redis(const struct conf *c, const char *path, char *err,
     size_t errlen)
 {

@@ -15,7 +15,10 @@
  *   confcheck_redis(c, path, err, errlen)
  *       0 Redis answered PING; 1 a warning in err: Redis did not answer
  *       (it may be down for now: not a configuration error); -1 an error:
- *       redis_address is refused (syntax, sentinel: not supported yet)
+ *       redis_address is refused (syntax)
+ *   confcheck_redis_async(c, path, err, errlen)
+ *       0, or -1: the daemon's asynchronous client cannot use
+ *       redis_address yet (sentinel:, cluster:); policyd checks this too
  */
 #ifndef OUTPOST_CONFCHECK_H
 #define OUTPOST_CONFCHECK_H
@@ -29,5 +32,7 @@ int	 confcheck_user(const struct conf *, const char *, char *, size_t);
 int	 confcheck_addr(const char *, const char *, const char *, char *,
 	    size_t);
 int	 confcheck_redis(const struct conf *, const char *, char *, size_t);
+int	 confcheck_redis_async(const struct conf *, const char *, char *,
+	    size_t);
 
 #endif

@@ -16,6 +16,7 @@
 #include "errf.h"
 #include "redis.h"
 #include "redis_cluster.h"
+#include "sentinel.h"
 
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000
@@ -29,6 +30,7 @@ struct redis {
 	char			 errstr[256];
 	int			 io_error;
 	int			 unanswered;	/* REDIS_SENT_* */
+	int			 stale;		/* READONLY/MASTERDOWN seen */
 	long			 backoff_ms;	/* 0: connect at once */
 	long long		 next_try_ms;	/* monotonic */
 	struct {
@@ -171,6 +173,29 @@ backoff(struct redis *r)
 	r->next_try_ms = now_ms() + r->backoff_ms;
 }
 
+/* Every (re)connect to a sentinel: address asks the sentinels again. */
+static int
+connect_sentinel(struct redis *r)
+{
+	struct redis_node	 m;
+	char			 err[768];
+
+	if ((r->ctx = sentinel_resolve(r->conf, &r->addr, &m, err,
+	    sizeof(err))) == NULL) {
+		set_err(r, 1, "redis connect %s: %s", r->conf->redis_address,
+		    err);
+		backoff(r);
+		return -1;
+	}
+	(void)redisEnableKeepAlive(r->ctx);
+	if (handshake(r) < 0) {
+		backoff(r);
+		return -1;
+	}
+	r->backoff_ms = 0;
+	return 0;
+}
+
 int
 redis_connect(struct redis *r)
 {
@@ -180,8 +205,11 @@ redis_connect(struct redis *r)
 	if (r->cluster != NULL)
 		return rcluster_connect(r->cluster);
 	drop(r);
+	r->stale = 0;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
+	if (r->addr.kind == REDIS_ADDR_SENTINEL)
+		return connect_sentinel(r);
 	if (r->addr.unix_socket)
 		r->ctx = redisConnectUnixWithTimeout(r->addr.path, tv);
 	else
@@ -214,7 +242,7 @@ redis_connect(struct redis *r)
 static int
 ready(struct redis *r)
 {
-	if (r->ctx != NULL && r->ctx->err) {
+	if (r->ctx != NULL && (r->ctx->err || r->stale)) {
 		drop(r);
 		r->next_try_ms = 0;	/* first reconnect is immediate */
 	}
@@ -247,6 +275,10 @@ check(struct redis *r, redisReply *rep)
 		return NULL;
 	}
 	if (rep->type == REDIS_REPLY_ERROR) {
+		/* a replica now, or a master cut off: find the master again */
+		if (strncmp(rep->str, "READONLY", 8) == 0 ||
+		    strncmp(rep->str, "MASTERDOWN", 10) == 0)
+			r->stale = 1;
 		set_err(r, 0, "%s", rep->str);
 		freeReplyObject(rep);
 		return NULL;
@@ -478,4 +510,26 @@ redis_commandv_node(struct redis *r, int node, int argc, const char **argv,
 		return NULL;
 	}
 	return redis_commandv(r, argc, argv, argvlen);
+}
+
+int
+redis_wait_replicas(struct redis *r)
+{
+	redisReply	*rep;
+	long		 n = r->conf->redis_min_replicas;
+	long long	 got;
+
+	if (n <= 0)
+		return 0;
+	if ((rep = redis_command(r, "WAIT %ld %ld", n,
+	    r->conf->redis_timeout)) == NULL)
+		return -1;
+	got = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
+	freeReplyObject(rep);
+	if (got < n) {
+		set_err(r, 0, "redis WAIT: %lld of %ld replicas acknowledged "
+		    "the write within %ld ms", got, n, r->conf->redis_timeout);
+		return -1;
+	}
+	return 0;
 }

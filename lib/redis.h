@@ -12,10 +12,15 @@
  * with plain write(2): the program must ignore SIGPIPE.
  *
  *   redis_new(conf, err, errlen)
- *       parse conf redis_address (see struct redis_addr below;
- *       sentinel: is refused as not supported yet); does not connect.
+ *       parse conf redis_address (see struct redis_addr below);
+ *       does not connect.
  *       cluster: runs on lib/redis_cluster.c (read its contract: routing
  *       by key, MOVED/ASK, pipelines per node; redis_db must be 0).
+ *       For sentinel: every connect and reconnect first asks the
+ *       sentinels for the master and confirms it with ROLE (sentinel.h);
+ *       a READONLY or MASTERDOWN error reply (the node is a replica now,
+ *       or cut off from its master) marks the connection stale, so the
+ *       next command reconnects and finds the master again.
  *       NULL with err set on a bad address.  Keeps a pointer to conf.
  *   redis_free(r)                         NULL-safe, returns NULL
  *   redis_connect(r)                      connect now; 0 / -1
@@ -47,6 +52,12 @@
  *                                         as SCRIPT LOAD would return it
  *   redis_is_io_error(r)                  1 if the last error was I/O or a
  *                                         timeout (not an error reply)
+ *   redis_wait_replicas(r)
+ *       after a write that matters: WAIT redis_min_replicas redis_timeout
+ *       (nothing when it is 0).  0 when that many replicas acknowledged
+ *       every write of this connection so far; -1 with errstr set when
+ *       fewer did within the timeout (the write is done on the master
+ *       all the same: WAIT never undoes it) or on a Redis error.
  *   redis_unanswered(r)
  *       after a failed command, whether Redis may have run it anyway:
  *       0 it did not (never sent: not connected, in the backoff; or
@@ -74,6 +85,7 @@ int		 redis_connect(struct redis *);
 const char	*redis_errstr(const struct redis *);
 int		 redis_is_io_error(const struct redis *);
 int		 redis_unanswered(const struct redis *);
+int		 redis_wait_replicas(struct redis *);
 redisReply	*redis_command(struct redis *, const char *, ...);
 redisReply	*redis_commandv(struct redis *, int, const char **,
 		    const size_t *);
@@ -94,9 +106,10 @@ int		 redis_scan(struct redis *, const char *,
 /*
  * Address of conf redis_address (lib/redis_addr.c), shared with the
  * daemon's async client.  redis_addr_parse: 0, or -1 with err set.
- * redis_addr_supported: -1 (err set) for the forms no client handles yet
- * (the daemon's async client); redis_addr_supported_sync the same for
- * this synchronous client, which also takes cluster:.
+ * redis_addr_supported: -1 (err set) for the forms the daemon's async
+ * client does not handle yet (sentinel:, cluster:);
+ * redis_addr_supported_sync: the same for this synchronous client, which
+ * takes every form.
  */
 #define REDIS_ADDR_SEEDS	16
 enum { REDIS_ADDR_TCP, REDIS_ADDR_UNIX, REDIS_ADDR_SENTINEL,

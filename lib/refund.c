@@ -32,5 +32,9 @@ policy_refund(struct redis *r, const struct conf *c, const char *user,
 		    redis_errstr(r));
 	n = rep->type == REDIS_REPLY_INTEGER ? (int)rep->integer : 0;
 	freeReplyObject(rep);
+	if (n > 0 && redis_wait_replicas(r) < 0)
+		return errf(err, errlen, "refund %s done on the master but a "
+		    "failover now could undo it: %s", queue_id,
+		    redis_errstr(r));
 	return n;
 }

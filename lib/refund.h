@@ -11,7 +11,10 @@
  *       Returns the number of counters refunded (0 when there was no
  *       record: unauthenticated mail, or policyd not in
  *       smtpd_end_of_data_restrictions), or -1 with err set (Redis error,
- *       invalid user name or queue id).  Never logs.
+ *       invalid user name or queue id).  With redis_min_replicas set, a
+ *       refund that changed counters is followed by WAIT (redis.h
+ *       redis_wait_replicas); fewer replicas in time is -1 with err
+ *       saying the refund is done on the master only.  Never logs.
  */
 #ifndef OUTPOST_REFUND_H
 #define OUTPOST_REFUND_H

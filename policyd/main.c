@@ -62,7 +62,10 @@ check_config(const struct conf *c, const char *path)
 		if (confcheck_addr(path, "policyd_listen",
 		    c->policyd_listen.v[i], err, sizeof(err)) < 0 && ++errors)
 			fprintf(stderr, "outpost-policyd: %s\n", err);
-	switch (confcheck_redis(c, path, err, sizeof(err))) {
+	if (confcheck_redis_async(c, path, err, sizeof(err)) < 0) {
+		errors++;
+		fprintf(stderr, "outpost-policyd: %s\n", err);
+	} else switch (confcheck_redis(c, path, err, sizeof(err))) {
 	case -1:
 		errors++;
 		fprintf(stderr, "outpost-policyd: %s\n", err);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # check-config -- `-n` of both daemons checks what their start-up checks:
 # an account that does not exist, a Redis address the client refuses
-# (sentinel: is not supported yet) are configuration errors, named with
+# (cluster: is not supported yet, nor sentinel: in policyd) are configuration errors, named with
 # file and line, exit 1; a Redis that does not answer is a warning, exit 0
 # (the systemd units run -n before every start, and Redis may come up
 # later).  Before, -n said "ok" to all of these and the daemon then died.
@@ -16,7 +16,7 @@ RUNUSER=$(id -un)
 [ "$RUNUSER" = root ] && id outpost >/dev/null 2>&1 && RUNUSER=outpost
 mkdir -m 755 "$T/keys"
 te_redis_start
-plan 15
+plan 16
 
 # conf NAME LINE...: $T/NAME.conf, the lines after a common head.
 conf() {
@@ -54,15 +54,17 @@ outpost-milter: $T/nouser.conf: 1 configuration error" \
     "milter: a user that does not exist: file:line, exit 1"
 unlike "$(cat "$T/nouser.err")" '\(null\)' "milter: no \"keys of (null)\""
 
-conf sentinel "user = $RUNUSER" "redis_address = sentinel:127.0.0.1:26379/mymaster"
+conf sentinel "user = $RUNUSER" "redis_address = sentinel:127.0.0.1:9/mymaster"
 is "$(run "$POLICYD" sentinel)" \
-    "1||outpost-policyd: $T/sentinel.conf:6: redis_address: redis_address sentinel:127.0.0.1:26379/mymaster: Redis Sentinel is not supported yet
+    "1||outpost-policyd: $T/sentinel.conf:6: redis_address: redis_address sentinel:127.0.0.1:9/mymaster: Redis Sentinel is not supported yet by outpost-policyd
 outpost-policyd: $T/sentinel.conf: 1 configuration error" \
-    "policyd: sentinel: is refused with file:line, exit 1"
-is "$(run "$MILTER" sentinel)" \
-    "1||outpost-milter: $T/sentinel.conf:6: redis_address: redis_address sentinel:127.0.0.1:26379/mymaster: Redis Sentinel is not supported yet
-outpost-milter: $T/sentinel.conf: 1 configuration error" \
-    "milter: sentinel: is refused with file:line, exit 1"
+    "policyd: sentinel: is refused with file:line, exit 1 (its async client lacks it)"
+like "$(run "$MILTER" sentinel)" \
+    "^0\|$T/sentinel\.conf: configuration OK; 0 key problems\|outpost-milter: warning: Redis at sentinel:127\.0\.0\.1:9/mymaster does not answer now: .*127\.0\.0\.1:9: Connection refused" \
+    "milter: sentinel: accepted (synchronous client), no sentinel answering is a warning"
+conf cluster "user = $RUNUSER" "redis_address = cluster:127.0.0.1:7000"
+like "$(run "$MILTER" cluster)" "^1\|\|outpost-milter: .*Redis Cluster is not supported yet" \
+    "milter: cluster: is refused"
 
 # Both problems at once: both reported.
 conf both "user = nosuchaccount" "redis_address = sentinel:h:1/m"

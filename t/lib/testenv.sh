@@ -14,6 +14,12 @@
 # Cluster:   te_cluster_start (3 masters + 1 replica each; sets
 #            TE_CLUSTER_PORTS, TE_CLUSTER = "cluster:127.0.0.1:P,...") |
 #            te_cluster_cli PORT ARGS... | te_cluster_wait_ok
+# Sentinel:  te_sentinel_start [NAME] | te_sentinel_cli I ARGS... |
+#            te_sentinel_master | te_sentinel_wait_master PORT
+#            (a master, a replica, three redis-sentinel on 127.0.0.1;
+#            sets TE_SENT_MASTER, TE_SENT_REPLICA, TE_SENT_PORTS (3),
+#            TE_SENT_NAME, TE_SENTINEL = the redis_address; with
+#            TE_SENT_PASS set the sentinels require that password)
 # Sink:      te_sink_start | te_sink_wait N | te_sink_file TOKEN |
 #            te_sink_message DUMP OUT      (dump -> plain CRLF message)
 # Postfix:   te_postfix_start [MAIN.CF LINE...] | te_postfix_stop |
@@ -253,6 +259,96 @@ _te_cluster_ok() {
 	local p
 	for p in "${TE_CLUSTER_PORTS[@]}"; do
 		te_cluster_cli "$p" cluster info | grep -q 'cluster_state:ok' ||
+		    return 1
+	done
+}
+
+# ---------------------------------------------------------------- sentinel
+
+# te_sentinel_start [NAME] -- a Sentinel group on 127.0.0.1, every port
+# picked free at run time: master redis-server (te_bg name sent-master),
+# replica (sent-replica), three redis-sentinel (sent-0..2) monitoring NAME
+# (default mymaster) with quorum 2, down-after-milliseconds 500 and
+# failover-timeout 2000 (a failover takes 1-2 s).  Returns once the
+# replica is in sync and every sentinel knows the replica and the two
+# other sentinels.  No persistence; each node in its own $T/sent-* dir.
+te_sentinel_start() {
+	local i sport auth=()
+	command -v redis-sentinel >/dev/null ||
+	    skip_all "redis-sentinel not installed"
+	te_tmpdir
+	TE_SENT_NAME=${1:-mymaster}
+	te_free_port TE_SENT_MASTER
+	te_free_port TE_SENT_REPLICA
+	TE_SENT_PORTS=()
+	for i in 0 1 2; do	# (te_free_port's own locals are p and i)
+		te_free_port sport
+		TE_SENT_PORTS+=("$sport")
+	done
+	mkdir -p "$T/sent-master" "$T/sent-replica"
+	te_bg sent-master redis-server --port "$TE_SENT_MASTER" \
+	    --bind 127.0.0.1 --save '' --appendonly no --dir "$T/sent-master"
+	te_bg sent-replica redis-server --port "$TE_SENT_REPLICA" \
+	    --bind 127.0.0.1 --save '' --appendonly no \
+	    --dir "$T/sent-replica" --replicaof 127.0.0.1 "$TE_SENT_MASTER"
+	[ -n "${TE_SENT_PASS:-}" ] && auth=("requirepass $TE_SENT_PASS" \
+	    "sentinel sentinel-pass $TE_SENT_PASS")
+	for i in 0 1 2; do
+		mkdir -p "$T/sent-$i"
+		printf '%s\n' "port ${TE_SENT_PORTS[$i]}" "bind 127.0.0.1" \
+		    "dir $T/sent-$i" "${auth[@]}" \
+		    "sentinel monitor $TE_SENT_NAME 127.0.0.1 $TE_SENT_MASTER 2" \
+		    "sentinel down-after-milliseconds $TE_SENT_NAME 500" \
+		    "sentinel failover-timeout $TE_SENT_NAME 2000" \
+		    >"$T/sent-$i/sentinel.conf"
+		te_bg "sent-$i" redis-sentinel "$T/sent-$i/sentinel.conf"
+	done
+	TE_SENTINEL="sentinel:127.0.0.1:${TE_SENT_PORTS[0]},127.0.0.1:${TE_SENT_PORTS[1]},127.0.0.1:${TE_SENT_PORTS[2]}/$TE_SENT_NAME"
+	te_wait _te_sentinel_ready ||
+	    te_fail "sentinel group not ready: $(tail -n 3 "$T"/sent-*.log)"
+}
+
+# te_sentinel_cli I ARGS... -- redis-cli to sentinel I (0..2).
+te_sentinel_cli() {
+	local i=$1
+	shift
+	redis-cli -p "${TE_SENT_PORTS[$i]}" ${TE_SENT_PASS:+--no-auth-warning -a "$TE_SENT_PASS"} "$@"
+}
+
+# te_sentinel_master -- the port every sentinel names as master (fails
+# while they disagree).
+te_sentinel_master() {
+	local i p first=""
+	for i in 0 1 2; do
+		p=$(te_sentinel_cli "$i" sentinel get-master-addr-by-name \
+		    "$TE_SENT_NAME" 2>/dev/null | sed -n 2p)
+		[ -n "$p" ] || return 1
+		[ -z "$first" ] && first=$p
+		[ "$p" = "$first" ] || return 1
+	done
+	echo "$first"
+}
+
+# te_sentinel_wait_master PORT -- until every sentinel names PORT and the
+# node there says ROLE master.
+te_sentinel_wait_master() { te_wait _te_sentinel_is "$1"; }
+_te_sentinel_is() {
+	[ "$(te_sentinel_master)" = "$1" ] &&
+	    [ "$(redis-cli -p "$1" role 2>/dev/null | head -1)" = master ]
+}
+
+_te_sentinel_field() {	# I FIELD: a field of SENTINEL master NAME
+	te_sentinel_cli "$1" sentinel master "$TE_SENT_NAME" 2>/dev/null |
+	    awk -v f="$2" 'prev == f { print; exit } { prev = $0 }'
+}
+
+_te_sentinel_ready() {
+	local i
+	redis-cli -p "$TE_SENT_REPLICA" info replication 2>/dev/null |
+	    grep -q '^master_link_status:up' || return 1
+	for i in 0 1 2; do
+		[ "$(_te_sentinel_field "$i" num-slaves)" = 1 ] || return 1
+		[ "$(_te_sentinel_field "$i" num-other-sentinels)" = 2 ] ||
 		    return 1
 	done
 }
