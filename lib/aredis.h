@@ -50,9 +50,9 @@
  * may answer later: it ends by calling connect_to(ar, target)).  Every
  * command is a struct acmd holding its RESP encoding and its first key
  * (pointer and length into that encoding, NULL without one: EVALSHA's
- * argv[3] when nkeys > 0, aredis_command's key otherwise); acmd_send() is the
- * one place it goes to a connection, where Cluster picks the node of the
- * key's slot and resends the same bytes on MOVED/ASK.
+ * argv[3] when nkeys > 0, aredis_command's key otherwise); acmd_send()
+ * is the one place it goes to a connection, where Cluster picks the node
+ * of the key's slot and resends the same bytes on MOVED/ASK.
  */
 #ifndef OUTPOST_AREDIS_H
 #define OUTPOST_AREDIS_H
