@@ -8,19 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include <openssl/sha.h>
 
 #include "conf.h"
 #include "errf.h"
+#include "rcommon.h"
 #include "redis.h"
 #include "redis_cluster.h"
 #include "sentinel.h"
-
-#define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	5000
-#define NSCRIPTS	16
 
 struct redis {
 	const struct conf	*conf;
@@ -31,22 +25,9 @@ struct redis {
 	int			 io_error;
 	int			 unanswered;	/* REDIS_SENT_* */
 	int			 stale;		/* READONLY/MASTERDOWN seen */
-	long			 backoff_ms;	/* 0: connect at once */
-	long long		 next_try_ms;	/* monotonic */
-	struct {
-		const char	*lua;
-		char		 sha[41];
-	}			 scripts[NSCRIPTS];
+	struct rc_backoff	 backoff;
+	struct rc_scripts	 scripts;
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct redis *
 redis_new(const struct conf *conf, char *err, size_t errlen)
@@ -124,53 +105,38 @@ drop(struct redis *r)
 	r->ctx = NULL;
 }
 
-/* AUTH and SELECT on a fresh connection; 0 / -1 (context dropped). */
+/* AUTH and SELECT on a fresh connection (rc_hello); 0 / -1 (dropped). */
 static int
 handshake(struct redis *r)
 {
-	const struct conf	*c = r->conf;
-	redisReply		*rep = NULL;
+	struct rc_hello	 h;
+	redisReply	*rep;
+	int		 i;
 
-	if (*c->redis_username != '\0')
-		rep = redisCommand(r->ctx, "AUTH %s %s", c->redis_username,
-		    c->redis_password);
-	else if (*c->redis_password != '\0')
-		rep = redisCommand(r->ctx, "AUTH %s", c->redis_password);
-	if ((*c->redis_username != '\0' || *c->redis_password != '\0') &&
-	    (rep == NULL || rep->type == REDIS_REPLY_ERROR)) {
-		set_err(r, rep == NULL, "redis AUTH: %s", rep != NULL ?
-		    rep->str : r->ctx->errstr);
-		goto fail;
-	}
-	if (rep != NULL)
-		freeReplyObject(rep);
-	rep = NULL;
-	if (c->redis_db != 0) {
-		rep = redisCommand(r->ctx, "SELECT %ld", c->redis_db);
+	rc_hello(r->conf, &h);
+	for (i = 0; i < h.n; i++) {
+		rep = redisCommandArgv(r->ctx, h.cmd[i].argc, h.cmd[i].argv,
+		    h.cmd[i].argvlen);
 		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-			set_err(r, rep == NULL, "redis SELECT %ld: %s",
-			    c->redis_db, rep != NULL ? rep->str :
-			    r->ctx->errstr);
-			goto fail;
+			set_err(r, rep == NULL, "redis %s: %s", h.cmd[i].what,
+			    rep != NULL ? rep->str : r->ctx->errstr);
+			if (rep != NULL)
+				freeReplyObject(rep);
+			drop(r);
+			return -1;
 		}
 		freeReplyObject(rep);
 	}
 	return 0;
-fail:
-	if (rep != NULL)
-		freeReplyObject(rep);
-	drop(r);
-	return -1;
 }
 
-static void
-backoff(struct redis *r)
+/* A connect failed: drop the context, start or lengthen the backoff. */
+static int
+connect_failed(struct redis *r)
 {
-	r->backoff_ms = r->backoff_ms == 0 ? BACKOFF_MIN_MS :
-	    r->backoff_ms * 2;
-	if (r->backoff_ms > BACKOFF_MAX_MS)
-		r->backoff_ms = BACKOFF_MAX_MS;
-	r->next_try_ms = now_ms() + r->backoff_ms;
+	drop(r);
+	rc_backoff_fail(&r->backoff, rc_now_ms());
+	return -1;
 }
 
 /* Every (re)connect to a sentinel: address asks the sentinels again. */
@@ -184,21 +150,23 @@ connect_sentinel(struct redis *r)
 	    sizeof(err))) == NULL) {
 		set_err(r, 1, "redis connect %s: %s", r->conf->redis_address,
 		    err);
-		backoff(r);
-		return -1;
+		return connect_failed(r);
 	}
 	(void)redisEnableKeepAlive(r->ctx);
-	if (handshake(r) < 0) {
-		backoff(r);
-		return -1;
-	}
-	r->backoff_ms = 0;
+	if (handshake(r) < 0)
+		return connect_failed(r);
+	rc_backoff_reset(&r->backoff);
 	return 0;
 }
 
+/*
+ * Connect to where rc_target_of says (the hook Sentinel replaces), then
+ * timeouts, keepalive and the handshake.
+ */
 int
 redis_connect(struct redis *r)
 {
+	struct rc_target t;
 	struct timeval	 tv;
 	long		 ms = r->conf->redis_timeout;
 
@@ -206,35 +174,32 @@ redis_connect(struct redis *r)
 		return rcluster_connect(r->cluster);
 	drop(r);
 	r->stale = 0;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
 	if (r->addr.kind == REDIS_ADDR_SENTINEL)
 		return connect_sentinel(r);
-	if (r->addr.unix_socket)
-		r->ctx = redisConnectUnixWithTimeout(r->addr.path, tv);
+	if (rc_target_of(&r->addr, &t, r->errstr, sizeof(r->errstr)) < 0) {
+		r->io_error = 1, r->unanswered = 0;
+		return connect_failed(r);
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (t.unix_socket)
+		r->ctx = redisConnectUnixWithTimeout(t.path, tv);
 	else
-		r->ctx = redisConnectWithTimeout(r->addr.host, r->addr.port,
-		    tv);
+		r->ctx = redisConnectWithTimeout(t.host, t.port, tv);
 	if (r->ctx == NULL || r->ctx->err) {
 		set_err(r, 1, "redis connect %s: %s", r->conf->redis_address,
 		    r->ctx != NULL ? r->ctx->errstr : "out of memory");
-		drop(r);
-		backoff(r);
-		return -1;
+		return connect_failed(r);
 	}
 	if (redisSetTimeout(r->ctx, tv) != REDIS_OK) {
 		set_err(r, 1, "redis set timeout: %s", r->ctx->errstr);
-		drop(r);
-		backoff(r);
-		return -1;
+		return connect_failed(r);
 	}
-	if (!r->addr.unix_socket)
+	if (!t.unix_socket)
 		(void)redisEnableKeepAlive(r->ctx);
-	if (handshake(r) < 0) {
-		backoff(r);
-		return -1;
-	}
-	r->backoff_ms = 0;
+	if (handshake(r) < 0)
+		return connect_failed(r);
+	rc_backoff_reset(&r->backoff);
 	return 0;
 }
 
@@ -242,16 +207,20 @@ redis_connect(struct redis *r)
 static int
 ready(struct redis *r)
 {
+	long long	 left;
+
 	if (r->ctx != NULL && (r->ctx->err || r->stale)) {
 		drop(r);
-		r->next_try_ms = 0;	/* first reconnect is immediate */
+		r->backoff.next_ms = 0;	/* first reconnect is immediate */
 	}
 	if (r->ctx != NULL)
 		return 0;
-	if (r->backoff_ms != 0 && now_ms() < r->next_try_ms) {
+	if ((left = rc_backoff_left(&r->backoff, rc_now_ms())) > 0) {
+		char	 why[sizeof(r->errstr)];
+
+		memcpy(why, r->errstr, sizeof(why));
 		set_err(r, 1, "redis %s: not connected (next attempt in %lld "
-		    "ms): %s", r->conf->redis_address,
-		    r->next_try_ms - now_ms(), r->errstr);
+		    "ms): %s", r->conf->redis_address, left, why);
 		return -1;
 	}
 	return redis_connect(r);
@@ -307,15 +276,28 @@ redis_command(struct redis *r, const char *fmt, ...)
 	return check(r, rep);
 }
 
+/*
+ * Send one argv command and read its reply: the one place a Cluster
+ * client chooses the node, from argv[key] (-1: no key, any node).
+ */
+static redisReply *
+send_argv(struct redis *r, int key, int argc, const char **argv,
+    const size_t *argvlen)
+{
+	(void)key;
+	if (ready(r) < 0)
+		return NULL;
+	return check(r, redisCommandArgv(r->ctx, argc, argv, argvlen));
+}
+
 redisReply *
 redis_commandv(struct redis *r, int argc, const char **argv,
     const size_t *argvlen)
 {
 	if (r->cluster != NULL)
 		return rcluster_commandv(r->cluster, argc, argv, argvlen);
-	if (ready(r) < 0)
-		return NULL;
-	return check(r, redisCommandArgv(r->ctx, argc, argv, argvlen));
+	return send_argv(r, rc_first_key(argc, argv, argvlen), argc, argv,
+	    argvlen);
 }
 
 int
@@ -374,36 +356,6 @@ redis_get_reply(struct redis *r)
 	return check(r, rep);
 }
 
-void
-redis_script_sha(const char *lua, char sha[41])
-{
-	unsigned char	 md[SHA_DIGEST_LENGTH];
-	int		 i;
-
-	SHA1((const unsigned char *)lua, strlen(lua), md);
-	for (i = 0; i < SHA_DIGEST_LENGTH; i++)
-		snprintf(sha + 2 * i, 3, "%02x", md[i]);
-}
-
-static const char *
-script_sha(struct redis *r, const char *lua)
-{
-	static char	 tmp[41];
-	int		 i;
-
-	for (i = 0; i < NSCRIPTS; i++) {
-		if (r->scripts[i].lua == lua)
-			return r->scripts[i].sha;
-		if (r->scripts[i].lua == NULL) {
-			r->scripts[i].lua = lua;
-			redis_script_sha(lua, r->scripts[i].sha);
-			return r->scripts[i].sha;
-		}
-	}
-	redis_script_sha(lua, tmp);	/* table full: compute every time */
-	return tmp;
-}
-
 /* redis_eval with the argument arrays given (argc + 3 entries). */
 static redisReply *
 eval_argv(struct redis *r, const char *lua, const char *sha, const char *nk,
@@ -423,13 +375,11 @@ eval_argv(struct redis *r, const char *lua, const char *sha, const char *nk,
 	if (r->cluster != NULL)
 		return rcluster_eval(r->cluster, lua, argc + 3, av, al);
 	for (attempt = 0; attempt < 2; attempt++) {
-		if (ready(r) < 0)
-			return NULL;
-		rep = redisCommandArgv(r->ctx, argc + 3, av, al);
-		if (rep == NULL || rep->type != REDIS_REPLY_ERROR ||
-		    strncmp(rep->str, "NOSCRIPT", 8) != 0 || attempt == 1)
-			return check(r, rep);
-		freeReplyObject(rep);
+		rep = send_argv(r, argc > 0 && nk[0] != '0' ? 3 : -1,
+		    argc + 3, av, al);
+		if (rep != NULL || attempt == 1 || r->io_error ||
+		    strncmp(r->errstr, "NOSCRIPT", 8) != 0)
+			return rep;
 		if ((rep = redis_command(r, "SCRIPT LOAD %s", lua)) == NULL) {
 			r->unanswered = 0;	/* the script itself never ran */
 			return NULL;
@@ -459,7 +409,7 @@ redis_eval(struct redis *r, const char *lua, int nkeys, int argc,
 		set_err(r, 0, "redis_eval: out of memory");
 		return NULL;
 	}
-	memcpy(sha, script_sha(r, lua), sizeof(sha));
+	rc_script_sha(&r->scripts, lua, sha);
 	snprintf(nk, sizeof(nk), "%d", nkeys);
 	rep = eval_argv(r, lua, sha, nk, argc, argv, argvlen, av, al);
 	if (av != avs) {

@@ -1,15 +1,26 @@
 /*
  * redis -- a synchronous Redis client over hiredis 0.14 for outpostctl,
- * the milter's refunds and the tests.  Not thread-safe: one per thread.
+ * the milter's refunds and the tests.  Not thread-safe: one per thread
+ * (no static state: two clients in two threads share nothing).  The
+ * daemon's asynchronous client is lib/aredis.h; what both share (target,
+ * handshake, backoff, script SHA1s, first keys) is lib/rcommon.h.
  *
  * It owns one redisContext and hides hiredis 0.14's sharp edges: errors
  * are sticky (a broken context is reconnected before the next command,
  * never behind a command's back: a command that failed is not resent),
  * redisReconnect forgets the command timeout (re-applied after every
- * connect), connects are retried with exponential backoff (100 ms doubling
- * to 5 s; inside the backoff a command fails at once).  After every
- * connect: AUTH [user] password, SELECT db.  Never logs.  hiredis writes
- * with plain write(2): the program must ignore SIGPIPE.
+ * connect), connects are retried with exponential backoff (rcommon.h:
+ * 100 ms doubling to 5 s, reset after a completed handshake; inside the
+ * backoff a command fails at once).  After every connect: AUTH [user]
+ * password, SELECT db (rc_hello).  Never logs.  hiredis writes with plain
+ * write(2): the program must ignore SIGPIPE.
+ *
+ * Hooks for Sentinel and Cluster (redis.c): redis_connect asks
+ * rc_target_of where to connect (Sentinel: ask the sentinels); every argv
+ * command goes through send_argv with the index of its first key
+ * (redis_eval: 3 when nkeys > 0; redis_commandv: rc_first_key), where a
+ * Cluster client picks the node of the key's slot.  The format-string
+ * calls (redis_command, redis_append) carry no key.
  *
  *   redis_new(conf, err, errlen)
  *       parse conf redis_address (see struct redis_addr below);

@@ -4,25 +4,26 @@
  * inside the scripts, so that in a Redis Cluster it goes to its own slot.
  *
  * The answer is cached for MARK_TTL_MS and forgotten at every reconnect
- * (rstore_connects changes), so a Redis restarted empty is noticed at the
+ * (aredis_connects changes), so a Redis restarted empty is noticed at the
  * first request after the reconnect and a busy daemon sends at most one
  * GET a second.  Requests that arrive while the GET is in flight wait for
  * its answer.  A missing marker is logged once when it goes missing, with
  * what to do, and once when it is back (with how many requests on_error
  * answered meanwhile): never a line per request.
  *
- *   mark_new(conf, rstore)      the cache, empty
- *   mark_free(m)                NULL-safe, returns NULL; after rstore_free
+ *   mark_new(conf, ar)          the cache, empty
+ *   mark_free(m)                NULL-safe, returns NULL; after aredis_free
  *                               (which answers the GET in flight)
  *   mark_check(m, cb, arg)      cb(MARK_OK | MARK_MISSING | MARK_ERROR,
  *                               arg), possibly before mark_check returns;
- *                               MARK_ERROR: Redis failed (rstore logs it)
+ *                               MARK_ERROR: Redis failed (logged by server.c)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "aredis.h"
 #include "conf.h"
 #include "log.h"
 #include "policyd.h"
@@ -41,17 +42,15 @@ struct waiter {
 
 struct mark {
 	const struct conf	*conf;
-	struct rstore		*rs;
+	struct aredis		*ar;
 	int			 known;		/* KNOWN_* of the cache */
 	int			 logged;	/* KNOWN_* last logged */
 	long long		 checked;	/* monotonic ms */
-	unsigned long		 connects;	/* rstore_connects then */
+	unsigned long		 connects;	/* aredis_connects then */
 	int			 inflight;
 	struct waiter		*head, **tail;
 	unsigned long		 answered;	/* while missing */
-	char			 key[DEC_ARGLEN];
-	char			 argv[2][DEC_ARGLEN];	/* GET key */
-	size_t			 argvlen[2];
+	char			 key[SCHEMA_KEY_MAX];
 };
 
 static long long
@@ -64,19 +63,15 @@ now_ms(void)
 }
 
 struct mark *
-mark_new(const struct conf *conf, struct rstore *rs)
+mark_new(const struct conf *conf, struct aredis *ar)
 {
 	struct mark	*m;
 
 	m = xcalloc(1, sizeof(*m));
 	m->conf = conf;
-	m->rs = rs;
+	m->ar = ar;
 	m->tail = &m->head;
 	schema_key_global(conf, SCHEMA_MARK, m->key, sizeof(m->key));
-	memcpy(m->argv[0], "GET", 4);
-	m->argvlen[0] = 3;
-	memcpy(m->argv[1], m->key, sizeof(m->argv[1]));
-	m->argvlen[1] = strlen(m->key);
 	return m;
 }
 
@@ -145,7 +140,7 @@ on_get(const redisReply *rep, void *arg)
 		m->known = rep->type == REDIS_REPLY_STRING ? KNOWN_OK :
 		    KNOWN_MISSING;
 		m->checked = now_ms();
-		m->connects = rstore_connects(m->rs);
+		m->connects = aredis_connects(m->ar);
 		log_change(m, rep->type == REDIS_REPLY_STRING ? rep->str : "");
 	}
 	list = m->head;			/* callbacks may queue new waiters */
@@ -163,9 +158,10 @@ void
 mark_check(struct mark *m, mark_cb *cb, void *arg)
 {
 	struct waiter	*w;
+	const char	*argv[2] = { "GET", m->key };
 
 	if (m->known != KNOWN_NOT && !m->inflight &&
-	    m->connects == rstore_connects(m->rs) &&
+	    m->connects == aredis_connects(m->ar) &&
 	    now_ms() - m->checked < MARK_TTL_MS) {
 		cb(verdict(m), arg);
 		return;
@@ -178,6 +174,5 @@ mark_check(struct mark *m, mark_cb *cb, void *arg)
 	if (m->inflight)
 		return;
 	m->inflight = 1;
-	rstore_cmdv(m->rs, 2, (const char (*)[DEC_ARGLEN])m->argv, m->argvlen,
-	    on_get, m);
+	aredis_command(m->ar, 1, 2, argv, NULL, on_get, m);
 }

@@ -9,17 +9,18 @@
  *           fire-and-forget after the reply.
  * mark.c    the schema marker (lib/schema.h): GET before judging, cached
  *           for a second and until a reconnect; missing -> on_error.
- * rstore.c  the asynchronous Redis client of the daemon (hiredis async
- *           on libevent): connect/auth/select, reconnect with backoff,
- *           per-command timeouts, EVALSHA with NOSCRIPT reload.
  * listen.c  the listening sockets: bind, accept, pause on EMFILE.
  * cpool.c   connection records in mmap'd slabs of their own, so that the
  *           RSS comes back after a wave of connections.
- * server.c  connections, the event loop, draining on SIGTERM.
+ * server.c  connections, the event loop, draining on SIGTERM; Redis
+ *           errors of lib/aredis logged, at most a line per 10 seconds.
  * sweep.c   deletes expired suppression entries in the background.
  * track.c   warns once per user whose mail is seen at RCPT but never at
  *           END-OF-MESSAGE.
  * main.c    arguments, config, listen, drop privileges, loop.
+ *
+ * Redis: lib/aredis.h, the asynchronous client (hiredis async on
+ * libevent) shared with the other daemons.
  */
 #ifndef OUTPOST_POLICYD_H
 #define OUTPOST_POLICYD_H
@@ -109,42 +110,16 @@ int	 dec_refund_dup(const struct dec_call *, const redisReply *);
 const char *dec_refusal(const struct dec_call *, const redisReply *);
 
 /* ---- record.c ---- */
-struct rstore;
+struct aredis;
 /*
- * rec_refusal(rs, conf, host, call, action)
+ * rec_refusal(ar, conf, host, call, action)
  *   the refusal just answered (action, the reply text) as one event of
  *   the delivery log (lib/dlog: status and category "refused", class
  *   dec_refusal's reason), written fire-and-forget after the reply: the
  *   client never waits for it; a failed write is logged at debug.
  */
-void	 rec_refusal(struct rstore *, const struct conf *, const char *,
+void	 rec_refusal(struct aredis *, const struct conf *, const char *,
 	    const struct dec_call *, const char *, const char *);
-
-/* ---- rstore.c ---- */
-struct rstore;
-typedef void rstore_cb(const redisReply *, void *);
-
-struct rstore	*rstore_new(struct event_base *, const struct conf *);
-/* Answers every command in flight with NULL (callbacks run) first. */
-struct rstore	*rstore_free(struct rstore *);
-/* Run a script; cb gets the reply, or NULL on error/timeout/down.  The
- * callback may run before rstore_eval returns (Redis down). */
-void		 rstore_eval(struct rstore *, const char *, int, int,
-		    const char (*)[DEC_ARGLEN], const size_t *, rstore_cb *,
-		    void *);
-/* The same with argv as pointers (kept until cb has run: the caller
- * frees them there), at most RSTORE_MAXARGS. */
-#define RSTORE_MAXARGS	64
-void		 rstore_evalv(struct rstore *, const char *, int, int,
-		    const char **, const size_t *, rstore_cb *, void *);
-/* A plain command (no script), same callback rules. */
-void		 rstore_cmdv(struct rstore *, int, const char (*)[DEC_ARGLEN],
-		    const size_t *, rstore_cb *, void *);
-unsigned long	 rstore_errors(const struct rstore *);
-/* Connections completed so far (AUTH/SELECT done): changes at reconnect. */
-unsigned long	 rstore_connects(const struct rstore *);
-const char	*rstore_last_error(const struct rstore *);
-int		 rstore_up(const struct rstore *);
 
 /* ---- cpool.c ---- */
 struct cpool;
@@ -158,8 +133,8 @@ enum { MARK_OK, MARK_MISSING, MARK_ERROR };
 struct mark;
 typedef void mark_cb(int, void *);
 
-struct mark	*mark_new(const struct conf *, struct rstore *);
-/* After rstore_free, which answers the GET in flight (MARK_ERROR). */
+struct mark	*mark_new(const struct conf *, struct aredis *);
+/* After aredis_free, which answers the GET in flight (MARK_ERROR). */
 struct mark	*mark_free(struct mark *);
 /* cb(MARK_*, arg), possibly before mark_check returns. */
 void		 mark_check(struct mark *, mark_cb *, void *);
@@ -176,7 +151,7 @@ void		 track_noplan(struct track *, const char *, const char *);
 /* ---- sweep.c ---- */
 struct sweep;
 struct sweep	*sweep_new(struct event_base *, const struct conf *,
-		    struct rstore *, long);
+		    struct aredis *, long);
 struct sweep	*sweep_free(struct sweep *);
 
 /* ---- listen.c ---- */

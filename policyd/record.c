@@ -18,7 +18,7 @@
  * marker is there: a Redis emptied under the daemon (refusals judged
  * within the marker's cache second) must stay empty, not be refilled
  * with log keys.  Its event and argument strings live in one allocation freed
- * by the callback.  A failed write is logged at debug (rstore logs
+ * by the callback.  A failed write is logged at debug (server.c logs
  * Redis errors themselves, rate-limited).  Refusals only logged
  * (policyd_dry_run) never get here: the caller records the action it
  * actually answered.  A refusal is not an attempt: dlog counts it as
@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "aredis.h"
 #include "conf.h"
 #include "dlog.h"
 #include "log.h"
@@ -37,7 +38,7 @@
 #include "schema.h"
 #include "xmalloc.h"
 
-_Static_assert(DLOG_ARGS_MAX <= RSTORE_MAXARGS, "rstore takes dlog's args");
+_Static_assert(DLOG_ARGS_MAX <= AREDIS_MAXARGS, "aredis takes dlog's args");
 
 struct rec {
 	struct dlog_event	 ev;
@@ -45,9 +46,7 @@ struct rec {
 	char			 host[256], qid[64], who[256], client[64];
 	char			 from[512], rcpt[512];	/* dec_call's */
 	char			 reply[DEC_REPLY_MAX + 1], dsn[16];
-	char			 get[2][DEC_ARGLEN];	/* GET Pschema */
-	size_t			 getlen[2];
-	struct rstore		*rs;
+	struct aredis		*ar;
 };
 
 static void	on_written(const redisReply *, void *);
@@ -64,7 +63,7 @@ on_marker(const redisReply *rep, void *arg)
 		free(r);
 		return;
 	}
-	rstore_evalv(r->rs, dlog_script, r->cmd.nkeys, r->cmd.argc,
+	aredis_eval(r->ar, dlog_script, r->cmd.nkeys, r->cmd.argc,
 	    r->cmd.argv, r->cmd.argvlen, on_written, r);
 }
 
@@ -119,11 +118,12 @@ now_ms(void)
 }
 
 void
-rec_refusal(struct rstore *rs, const struct conf *cf, const char *host,
+rec_refusal(struct aredis *ar, const struct conf *cf, const char *host,
     const struct dec_call *c, const char *why, const char *action)
 {
 	struct rec	*r;
-	char		 err[256];
+	const char	*argv[2];
+	char		 err[256], mark[SCHEMA_KEY_MAX];
 
 	r = xcalloc(1, sizeof(*r));
 	snprintf(r->host, sizeof(r->host), "%s", host);
@@ -147,10 +147,8 @@ rec_refusal(struct rstore *rs, const struct conf *cf, const char *host,
 		free(r);
 		return;
 	}
-	r->rs = rs;
-	snprintf(r->get[0], sizeof(r->get[0]), "GET");
-	schema_key_global(cf, SCHEMA_MARK, r->get[1], sizeof(r->get[1]));
-	r->getlen[0] = 3, r->getlen[1] = strlen(r->get[1]);
-	rstore_cmdv(rs, 2, (const char (*)[DEC_ARGLEN])r->get, r->getlen,
-	    on_marker, r);
+	r->ar = ar;
+	schema_key_global(cf, SCHEMA_MARK, mark, sizeof(mark));
+	argv[0] = "GET", argv[1] = mark;
+	aredis_command(ar, 1, 2, argv, NULL, on_marker, r);
 }

@@ -39,10 +39,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "aredis.h"
 #include "conf.h"
 #include "log.h"
 #include "policyd.h"
@@ -54,6 +56,7 @@
 #define OUT_MAX		65536		/* unsent replies: stop reading */
 #define DRAIN_GRACE_MS	5000		/* after redis_timeout */
 #define REQ_TIME_MS	10000		/* a started request: all of it */
+#define REDIS_LOG_EVERY_S 10		/* at most a Redis error line per */
 
 struct conn {
 	struct server	*srv;
@@ -75,7 +78,7 @@ struct conn {
 struct server {
 	struct event_base	*base;
 	const struct conf	*conf;
-	struct rstore		*rs;
+	struct aredis		*ar;
 	struct mark		*mark;
 	struct sweep		*sweep;
 	struct track		*track;
@@ -88,6 +91,8 @@ struct server {
 	int			 draining;
 	unsigned long		 nconns;
 	unsigned long		 on_error;	/* answered by on_error */
+	unsigned long		 rerrors, unlogged;	/* Redis errors */
+	time_t			 rlogged;	/* last Redis error line */
 	char			 host[256];	/* for the delivery log */
 };
 
@@ -219,7 +224,7 @@ record(struct conn *c, const redisReply *rep, const char *action)
 	if (strcmp(action, "DUNNO") == 0 ||
 	    (why = dec_refusal(c->call, rep)) == NULL)
 		return;
-	rec_refusal(c->srv->rs, c->srv->conf, c->srv->host, c->call, why,
+	rec_refusal(c->srv->ar, c->srv->conf, c->srv->host, c->call, why,
 	    action);
 }
 
@@ -244,7 +249,7 @@ on_result(const redisReply *rep, void *arg)
 		c->rcpt_ok = 1;
 	if (dec_noplan(c->call, rep, plan, sizeof(plan)))
 		track_noplan(c->srv->track, c->call->user, plan);
-	/* Redis failed: rstore logs that, rate-limited; here it is counted,
+	/* Redis failed: on_redis logs that, rate-limited; here it is counted,
 	 * or an outage would log a line per request. */
 	if (dec_refund_dup(c->call, rep))
 		log_warn("%s: user=%s: a refund record of this queue ID "
@@ -269,6 +274,8 @@ on_marked(int st, void *arg)
 {
 	struct conn	*c = arg;
 	char		 action[DEC_REPLY_MAX + 1];
+	const char	*argv[DEC_MAXARGS];
+	int		 i;
 
 	if (st == MARK_ERROR) {
 		on_result(NULL, c);
@@ -280,9 +287,10 @@ on_marked(int st, void *arg)
 		conn_answer(c, action);
 		return;
 	}
-	rstore_eval(c->srv->rs, c->call->stage == DEC_RCPT ? pscript_rcpt :
-	    pscript_eom, c->call->nkeys, c->call->argc,
-	    (const char (*)[DEC_ARGLEN])c->call->argv, c->call->argvlen,
+	for (i = 0; i < c->call->argc && i < DEC_MAXARGS; i++)
+		argv[i] = c->call->argv[i];
+	aredis_eval(c->srv->ar, c->call->stage == DEC_RCPT ? pscript_rcpt :
+	    pscript_eom, c->call->nkeys, i, argv, c->call->argvlen,
 	    on_result, c);
 }
 
@@ -558,15 +566,42 @@ server_new(struct event_base *base, const struct conf *conf, char *err,
 	return s;
 }
 
+/* lib/aredis's errors: at most one line per REDIS_LOG_EVERY_S, counting
+ * what was left out (an outage would otherwise log a line per request). */
+static void
+on_redis(void *arg, int what, const char *text)
+{
+	struct server	*s = arg;
+	time_t		 now = time(NULL);
+
+	if (what == AREDIS_UP) {
+		log_info("%s", text);
+		return;
+	}
+	s->rerrors++;
+	if (now - s->rlogged < REDIS_LOG_EVERY_S) {
+		s->unlogged++;
+		return;
+	}
+	log_err("redis error: %s (errors=%lu, %lu not logged since the last "
+	    "line)", text, s->rerrors, s->unlogged);
+	s->unlogged = 0;
+	s->rlogged = now;
+}
+
 void
 server_run(struct server *s)
 {
-	s->rs = rstore_new(s->base, s->conf);
-	s->mark = mark_new(s->conf, s->rs);
-	s->sweep = sweep_new(s->base, s->conf, s->rs, 0);
+	char	 err[256];
+
+	if ((s->ar = aredis_new(s->base, s->conf, on_redis, s, err,
+	    sizeof(err))) == NULL)
+		fatal("%s", err);
+	s->mark = mark_new(s->conf, s->ar);
+	s->sweep = sweep_new(s->base, s->conf, s->ar, 0);
 	event_base_dispatch(s->base);
 	log_info("stopped; redis errors=%lu, requests answered by "
-	    "on_error=%lu", rstore_errors(s->rs), s->on_error);
+	    "on_error=%lu", aredis_errors(s->ar), s->on_error);
 }
 
 struct server *
@@ -576,7 +611,7 @@ server_free(struct server *s)
 		return NULL;
 	/* Redis first: freeing it answers the commands still in flight (NULL
 	 * replies), and their callbacks use the connections and the sweep. */
-	s->rs = rstore_free(s->rs);
+	s->ar = aredis_free(s->ar);
 	s->mark = mark_free(s->mark);
 	while (s->conns != NULL) {
 		s->conns->busy = 0;

@@ -9,7 +9,7 @@
  * the heap is trimmed (malloc_trim) so that a burst of thousands of
  * concurrent requests does not leave the RSS high.
  *
- *   sweep_new(base, conf, rstore, clock_offset)   starts the timer
+ *   sweep_new(base, conf, ar, clock_offset)       starts the timer
  *   sweep_free(s)                                 NULL-safe, returns NULL
  */
 #include <malloc.h>
@@ -19,10 +19,12 @@
 
 #include <event2/event.h>
 
+#include "aredis.h"
 #include "conf.h"
 #include "log.h"
 #include "policyd.h"
 #include "pscript.h"
+#include "schema.h"
 #include "xmalloc.h"
 
 #define SWEEP_EVERY_MS	1000
@@ -30,21 +32,15 @@
 
 struct sweep {
 	const struct conf	*conf;
-	struct rstore		*rs;
+	struct aredis		*ar;
 	struct event		*timer;
 	char			 cursor[32];
 	char			 offset[32];
-	char			 pattern[DEC_ARGLEN];
+	char			 pattern[SCHEMA_KEY_MAX];
 	int			 busy;
 	unsigned		 pending;	/* sweep scripts in flight */
 	unsigned long		 deleted;
 	unsigned long		 ticks;
-};
-
-struct sweep_key {
-	struct sweep	*s;
-	char		 argv[2][DEC_ARGLEN];
-	size_t		 argvlen[2];
 };
 
 static void
@@ -80,12 +76,11 @@ is_bucket(const struct sweep *s, const char *key, size_t len)
 static void
 on_swept(const redisReply *rep, void *arg)
 {
-	struct sweep_key	*k = arg;
+	struct sweep	*s = arg;
 
 	if (rep != NULL && rep->type == REDIS_REPLY_INTEGER)
-		k->s->deleted += (unsigned long)rep->integer;
-	k->s->pending--;
-	free(k);
+		s->deleted += (unsigned long)rep->integer;
+	s->pending--;
 }
 
 static void
@@ -93,8 +88,8 @@ on_scan(const redisReply *rep, void *arg)
 {
 	struct sweep		*s = arg;
 	const redisReply	*keys;
-	struct sweep_key	*k;
-	size_t			 i;
+	const char		*argv[2];
+	size_t			 argvlen[2], i;
 
 	s->busy = 0;
 	arm(s);
@@ -105,20 +100,16 @@ on_scan(const redisReply *rep, void *arg)
 	keys = rep->element[1];
 	for (i = 0; i < keys->elements; i++) {
 		if (keys->element[i]->type != REDIS_REPLY_STRING ||
-		    keys->element[i]->len >= DEC_ARGLEN ||
 		    !is_bucket(s, keys->element[i]->str,
 		    keys->element[i]->len))
 			continue;
-		k = xcalloc(1, sizeof(*k));
-		k->s = s;
-		memcpy(k->argv[0], keys->element[i]->str,
-		    keys->element[i]->len);
-		k->argvlen[0] = keys->element[i]->len;
-		k->argvlen[1] = strlen(s->offset);
-		memcpy(k->argv[1], s->offset, k->argvlen[1]);
+		argv[0] = keys->element[i]->str;
+		argvlen[0] = keys->element[i]->len;
+		argv[1] = s->offset;
+		argvlen[1] = strlen(s->offset);
 		s->pending++;
-		rstore_eval(s->rs, pscript_sweep, 1, 2,
-		    (const char (*)[DEC_ARGLEN])k->argv, k->argvlen, on_swept, k);
+		aredis_eval(s->ar, pscript_sweep, 1, 2, argv, argvlen,
+		    on_swept, s);
 	}
 }
 
@@ -126,44 +117,36 @@ static void
 on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct sweep	*s = arg;
-	char		 argv[6][DEC_ARGLEN];
-	size_t		 argvlen[6];
-	const char	*words[6] = { "SCAN", s->cursor, "MATCH", s->pattern,
+	const char	*argv[6] = { "SCAN", s->cursor, "MATCH", s->pattern,
 	    "COUNT", SWEEP_COUNT };
-	int		 i;
 
 	(void)fd;
 	(void)what;
 	if (++s->ticks % 10 == 0)
 		malloc_trim(0);		/* give back what a burst of requests
 					   left in the heap */
-	if (s->busy || s->pending > 0 || !rstore_up(s->rs)) {
+	if (s->busy || s->pending > 0 || !aredis_up(s->ar)) {
 		arm(s);
 		return;
 	}
-	for (i = 0; i < 6; i++) {
-		argvlen[i] = strlen(words[i]);
-		memcpy(argv[i], words[i], argvlen[i] + 1);
-	}
 	s->busy = 1;
 	log_debug("sweep: SCAN %s", s->cursor);
-	rstore_cmdv(s->rs, 6, (const char (*)[DEC_ARGLEN])argv, argvlen,
-	    on_scan, s);
+	aredis_command(s->ar, -1, 6, argv, NULL, on_scan, s);
 }
 
 struct sweep *
 sweep_new(struct event_base *base, const struct conf *conf,
-    struct rstore *rs, long offset)
+    struct aredis *ar, long offset)
 {
 	struct sweep	*s = xcalloc(1, sizeof(*s));
 	const char	*p;
 	size_t		 n = 0;
 
 	s->conf = conf;
-	s->rs = rs;
+	s->ar = ar;
 	strcpy(s->cursor, "0");
 	snprintf(s->offset, sizeof(s->offset), "%ld", offset);
-	for (p = conf->redis_prefix; *p != '\0' && n + 8 < DEC_ARGLEN; p++) {
+	for (p = conf->redis_prefix; *p != '\0' && n + 8 < sizeof(s->pattern); p++) {
 		if (strchr("*?[]\\", *p) != NULL)
 			s->pattern[n++] = '\\';
 		s->pattern[n++] = *p;
