@@ -107,7 +107,9 @@
  * outpost-policyd; read by outpostctl log / stats / user show)
  *   T below is the event time in unix MILLISECONDS; R is conf
  *   log_retention.  WHO is the SASL user name, or "[IP]" (the client
- *   address in brackets) for mail without SASL -- a name no user can have
+ *   address in brackets) for mail without SASL, or "[uid:N]" for mail
+ *   submitted on the MTA host by sendmail(1) as uid N (Postfix's pickup;
+ *   the event's host says which MTA) -- names no user can have
  *   (schema_user_valid refuses '['), never paused, never suppressed for.
  *   Plog:seq           STRING  INCR gives each event its number EID
  *   Plog:e:EID         HASH    one delivery event of one recipient:
@@ -201,8 +203,9 @@
  *   schema_sup_field_decode(field, flen, addr, len)   back to the address
  *   schema_sup_encode(entry, buf, len) / schema_sup_decode(val, entry)
  *   schema_who_valid(who)            1 if WHO may name a sender in the
- *                                    delivery log: a valid user name, or
- *                                    "[IP]" (1..64 of [0-9a-fA-F.:])
+ *                                    delivery log: a valid user name,
+ *                                    "[IP]" (1..64 of [0-9a-fA-F.:]) or
+ *                                    "[uid:N]" (1..10 digits)
  *   schema_key_log(conf, kind, val, buf, len)
  *                                    "Plog:seq", "Plog:all" (val NULL),
  *                                    "Plog:KIND:VAL" for KIND e (val ""
