@@ -120,9 +120,15 @@
  *                              (the receiver's exact text, at most 2,048
  *                              bytes), relay (host), relay_ip, delay
  *                              (seconds, text), category (delivered | soft
- *                              | hard | block | expired | refused), class
- *                              (the rule's finer class, or the policyd
- *                              refusal reason), rule (file:line), msgid.
+ *                              | hard | block | expired | refused |
+ *                              notice), class (the rule's finer class, the
+ *                              policyd refusal reason, or a notice's kind:
+ *                              non-delivery | delay | delivery-status),
+ *                              rule (file:line), msgid, or instead notice:
+ *                              the delivery of a bounce notice to the
+ *                              sender, its own queue ID (the event's qid
+ *                              and who are the original's; counted in no
+ *                              figure).
  *                              Absent fields are not stored.  Expires R.
  *   Plog:all           ZSET    score T, member EID: every event
  *   Plog:u:WHO         ZSET    the same, per sender account
@@ -167,10 +173,13 @@
  *                              stands: ino, off (bytes), t.  HOST is the
  *                              follower's host name, PATH the file's path.
  *   Pfb:j:HOST:QID     HASH    what is known of an unfinished message
- *                              (joined from its smtpd, cleanup and qmgr
- *                              lines): who, client, from, msgid, size,
- *                              nrcpt, t.  Expires SCHEMA_JOIN_TTL; deleted
- *                              at "removed".
+ *                              (joined from its smtpd or pickup, cleanup
+ *                              and qmgr lines): who, client, from, msgid,
+ *                              notice and nkind (of a bounce notice: the
+ *                              original's queue ID, "non-delivery" ...),
+ *                              size, nrcpt, t, pending (the recipients
+ *                              deferred, LF-separated).  Expires
+ *                              SCHEMA_JOIN_TTL; deleted at "removed".
  *   Pfb:b:HOST:QID     STRING  a bounce notice's queue ID -> the original
  *                              queue ID; expires SCHEMA_JOIN_TTL.
  *
