@@ -48,7 +48,7 @@ static const char *const statuses[] = {
 static const char *const fields[] = {
 	"host", "qid", "who", "client", "from", "rcpt", "orig_to", "status",
 	"dsn", "code", "reply", "relay", "relay_ip", "delay", "category",
-	"class", "rule", "msgid", NULL
+	"class", "rule", "msgid", "notice", NULL
 };
 
 struct lq {
@@ -169,6 +169,11 @@ print_text(const char *eid, const redisReply *h)
 	}
 	fputs("\n  queue  ", stdout);
 	pr(hval(h, "qid", NULL));
+	if ((cls = hval(h, "notice", NULL)) != NULL && *cls != '\0') {
+		fputs(" (notice ", stdout);
+		pr(cls);
+		fputc(')', stdout);
+	}
 	fputs(" on ", stdout);
 	pr(hval(h, "host", NULL));
 	fputs("  client ", stdout);

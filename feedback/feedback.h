@@ -66,6 +66,7 @@ struct fb {
 	int			 year;
 	long			 tzoff;
 	unsigned long		 lines, unknown, events, unattributed;
+	int			 softbounce_seen;	/* warned once */
 };
 
 extern volatile sig_atomic_t fb_stop, fb_reload;
@@ -107,6 +108,7 @@ struct jmsg {
 	char		 from[FB_ADDR_MAX];
 	char		 msgid[FB_ADDR_MAX];
 	char		 notice[64];	/* original QID of a bounce notice */
+	char		 nkind[24];	/* its kind: non-delivery, delay ... */
 	long long	 size;
 	long		 nrcpt;
 	long long	 t;		/* ms */

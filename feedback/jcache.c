@@ -162,6 +162,8 @@ field(struct jmsg *m, const char *k, const redisReply *v)
 		snprintf(m->msgid, sizeof(m->msgid), "%s", s);
 	else if (strcmp(k, "notice") == 0)
 		snprintf(m->notice, sizeof(m->notice), "%s", s);
+	else if (strcmp(k, "nkind") == 0)
+		snprintf(m->nkind, sizeof(m->nkind), "%s", s);
 	else if (strcmp(k, "size") == 0)
 		m->size = strtoll(s, NULL, 10);
 	else if (strcmp(k, "nrcpt") == 0)
@@ -235,10 +237,10 @@ write_entry(struct fb *fb, struct jmsg *m)
 {
 	char		 key[SCHEMA_KEY_MAX], size[24], nrcpt[24], t[24];
 	char		 ttl[24];
-	const char	*av[21] = { "HSET", key, "who", m->who, "client",
+	const char	*av[22] = { "HSET", key, "who", m->who, "client",
 	    m->client, "from", m->from, "msgid", m->msgid, "notice",
-	    m->notice, "size", size, "nrcpt", nrcpt, "t", t, "pending",
-	    m->pending ? m->pending : "" };
+	    m->notice, "nkind", m->nkind, "size", size, "nrcpt", nrcpt, "t",
+	    t, "pending", m->pending ? m->pending : "" };
 	const char	*ex[3] = { "EXPIRE", key, ttl };
 
 	m->dirty = 0;
@@ -250,7 +252,7 @@ write_entry(struct fb *fb, struct jmsg *m)
 	snprintf(t, sizeof(t), "%lld", m->t);
 	snprintf(ttl, sizeof(ttl), "%d", SCHEMA_JOIN_TTL);
 	m->stored = 1;
-	if (batch_cmdv(fb, FBQ_NONE, NULL, 20, av, NULL) < 0 ||
+	if (batch_cmdv(fb, FBQ_NONE, NULL, 22, av, NULL) < 0 ||
 	    batch_cmdv(fb, FBQ_NONE, NULL, 3, ex, NULL) < 0)
 		return -1;
 	return 0;

@@ -1,11 +1,15 @@
 /*
  * join -- the lines of one message joined by (MTA host, queue ID):
- * smtpd client= (who), cleanup message-id=, qmgr from=/size=/nrcpt=,
- * then one delivery event per recipient attempt (lib/dlog), status
- * =expired for the recipients still pending, bounce notices linked to
- * their original (Pfb:b), "removed" forgets the message.  Lines of
- * messages we never saw enter (no smtpd line: local submissions, or
- * before our start) are counted as unattributed and skipped.
+ * smtpd client= (who: the SASL user, else "[IP]"), pickup uid= (who
+ * "[uid:N]": sendmail(1) on the MTA host), cleanup message-id=, qmgr
+ * from=/size=/nrcpt=, then one delivery event per recipient attempt
+ * (lib/dlog), status=expired for the recipients still pending, "removed"
+ * forgets the message.  A bounce notice to the sender ("QID: sender
+ * non-delivery notification: NEWQID") takes its original's who; its
+ * deliveries are events filed under the original's queue ID with
+ * category "notice" (counted nowhere, never suppressing).  Lines of
+ * messages we never saw enter (before our start) are counted as
+ * unattributed and skipped.
  */
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +66,31 @@ on_client(struct fb *fb, const struct pflog_rec *rec)
 	return jmsg_save(fb, m);
 }
 
+/*
+ * pickup "QID: uid=N from=<...>": submitted on the MTA host, "[uid:N]";
+ * one requeued by postsuper -r (orig_id=) keeps its original's sender.
+ */
+static int
+on_pickup(struct fb *fb, const struct pflog_rec *rec)
+{
+	struct jmsg	*m, *o = NULL;
+
+	if (rec->orig_id != NULL && jcache_get(fb, rec->host, rec->orig_id, 0,
+	    &o) < 0)
+		return -1;
+	if (jcache_get(fb, rec->host, rec->qid, 2, &m) < 0)
+		return -1;
+	if (o != NULL && o->who[0] != '\0' && o->notice[0] == '\0') {
+		snprintf(m->who, sizeof(m->who), "%s", o->who);
+		snprintf(m->client, sizeof(m->client), "%s", o->client);
+	} else
+		snprintf(m->who, sizeof(m->who), "[uid:%ld]", rec->uid);
+	if (!schema_who_valid(m->who))
+		m->who[0] = '\0';
+	m->t = rec_ms(rec);
+	return jmsg_save(fb, m);
+}
+
 static int
 write_msgid(struct fb *fb, const struct jmsg *m)
 {
@@ -70,7 +99,7 @@ write_msgid(struct fb *fb, const struct jmsg *m)
 	    "who", m->who, "from", m->from, "t", t };
 	const char	*ex[3] = { "PEXPIRE", key, ttl };
 
-	if (m->msgid[0] == '\0' || m->who[0] == '\0' ||
+	if (m->msgid[0] == '\0' || m->who[0] == '\0' || m->notice[0] != '\0' ||
 	    schema_key_log(fb->conf, SCHEMA_LOG_MSGID, m->msgid, key,
 	    sizeof(key)) < 0)
 		return 0;
@@ -131,6 +160,8 @@ event(struct fb *fb, const struct pflog_rec *rec, struct jmsg *m,
 	    rec->stage ? pflog_stage_name(rec->stage) : NULL, text, &v);
 	ev.t = rec_ms(rec);
 	ev.host = m->host, ev.qid = m->qid, ev.who = m->who;
+	if (m->notice[0] != '\0')	/* a notice: under the original */
+		ev.qid = m->notice, ev.notice = m->qid;
 	ev.client = m->client, ev.from = m->from, ev.msgid = m->msgid;
 	ev.rcpt = to[0] ? to : NULL;
 	ev.orig_to = orig[0] ? orig : NULL;
@@ -143,6 +174,8 @@ event(struct fb *fb, const struct pflog_rec *rec, struct jmsg *m,
 	}
 	ev.category = bounce_category_name(v.category);
 	ev.class = v.class;
+	if (ev.notice != NULL)
+		ev.category = "notice", ev.class = m->nkind;
 	if (v.file != NULL) {
 		snprintf(rule, sizeof(rule), "%s:%d", v.file, v.line);
 		ev.rule = rule;
@@ -159,7 +192,7 @@ event(struct fb *fb, const struct pflog_rec *rec, struct jmsg *m,
 	log_debug("%s: to=<%s> status=%s category=%s class=%s", m->qid,
 	    ev.rcpt ? ev.rcpt : "", status, ev.category, ev.class);
 	if (strcmp(status, "bounced") == 0 && v.category == BOUNCE_HARD &&
-	    ev.rcpt != NULL && m->who[0] != '[') {
+	    ev.rcpt != NULL && m->who[0] != '[' && ev.notice == NULL) {
 		if (fx_suppress(fb, m->who, ev.rcpt, SUP_HARD_BOUNCE, err,
 		    sizeof(err)) < 0)
 			return -1;
@@ -176,6 +209,7 @@ our_status(enum pflog_status st)
 	case PFLOG_ST_DEFERRED:	return "deferred";
 	case PFLOG_ST_BOUNCED:	return "bounced";
 	case PFLOG_ST_EXPIRED:	return "expired";
+	case PFLOG_ST_SOFTBOUNCE: return "deferred";
 	default:		return NULL;
 	}
 }
@@ -186,7 +220,7 @@ known(struct fb *fb, const struct pflog_rec *rec, struct jmsg **m)
 {
 	if (jcache_get(fb, rec->host, rec->qid, 0, m) < 0)
 		return -1;
-	if (*m == NULL || (*m)->who[0] == '\0' || (*m)->notice[0] != '\0') {
+	if (*m == NULL || (*m)->who[0] == '\0') {
 		*m = NULL;
 		fb->unattributed++;
 	}
@@ -205,9 +239,16 @@ on_delivery(struct fb *fb, const struct pflog_rec *rec)
 		return -1;
 	if (m == NULL)
 		return 0;
-	if (event(fb, rec, m, rec->to, st, rec->status) < 0)
+	if (rec->st == PFLOG_ST_SOFTBOUNCE && !fb->softbounce_seen) {
+		fb->softbounce_seen = 1;
+		log_warn("%s: the log shows soft_bounce = yes (status="
+		    "SOFTBOUNCE): bounces stay queued as deferrals, nothing "
+		    "is suppressed", rec->qid);
+	}
+	if (event(fb, rec, m, rec->to, st, rec->st == PFLOG_ST_SOFTBOUNCE ?
+	    "deferred" : rec->status) < 0)
 		return -1;
-	if (rec->st == PFLOG_ST_DEFERRED)
+	if (rec->st == PFLOG_ST_DEFERRED || rec->st == PFLOG_ST_SOFTBOUNCE)
 		jmsg_pending_add(m, rec->to);
 	else if (!jmsg_pending_del(m, rec->to))
 		return 0;
@@ -234,22 +275,42 @@ on_expired(struct fb *fb, const struct pflog_rec *rec)
 	return jmsg_save(fb, m);
 }
 
+/*
+ * "QID: sender non-delivery notification: NEWQID" (delay, delivery
+ * status): NEWQID is a notice to QID's sender, on behalf of QID's who.
+ * Notices to the postmaster are not the sender's: left unattributed.
+ */
 static int
 on_notify(struct fb *fb, const struct pflog_rec *rec)
 {
-	struct jmsg	*n;
-	char		 key[SCHEMA_KEY_MAX], ttl[24];
+	struct jmsg	*o, *n;
+	char		 key[SCHEMA_KEY_MAX], ttl[24], *p;
 	const char	*av[5] = { "SET", key, rec->qid, "EX", ttl };
 
-	if (rec->new_qid == NULL || schema_key_fb(fb->conf, SCHEMA_FB_BOUNCE,
-	    rec->host, rec->new_qid, key, sizeof(key)) < 0)
+	if (rec->new_qid == NULL || rec->notify_to == NULL ||
+	    strcmp(rec->notify_to, "sender") != 0 ||
+	    schema_key_fb(fb->conf, SCHEMA_FB_BOUNCE, rec->host, rec->new_qid,
+	    key, sizeof(key)) < 0)
+		return 0;
+	if (known(fb, rec, &o) < 0)
+		return -1;
+	if (o == NULL || o->notice[0] != '\0')
 		return 0;
 	if (jcache_get(fb, rec->host, rec->new_qid, 1, &n) < 0)
 		return -1;		/* reads first: nothing appended yet */
 	snprintf(ttl, sizeof(ttl), "%d", SCHEMA_JOIN_TTL);
 	if (batch_cmdv(fb, FBQ_NONE, NULL, 5, av, NULL) < 0)
 		return -1;
-	snprintf(n->notice, sizeof(n->notice), "%s", rec->qid);
+	snprintf(n->notice, sizeof(n->notice), "%s", o->qid);
+	snprintf(n->nkind, sizeof(n->nkind), "%s", rec->notify ?
+	    rec->notify : "");
+	for (p = n->nkind; *p != '\0'; p++)
+		if (*p == ' ')
+			*p = '-';	/* "delivery status" */
+	snprintf(n->who, sizeof(n->who), "%s", o->who);
+	snprintf(n->client, sizeof(n->client), "%s", o->client);
+	if (n->t == 0)
+		n->t = rec_ms(rec);
 	return jmsg_save(fb, n);
 }
 
@@ -270,6 +331,7 @@ join_line(struct fb *fb, const struct pflog_rec *rec)
 		return 0;
 	switch (rec->kind) {
 	case PFLOG_CLIENT:	return on_client(fb, rec);
+	case PFLOG_PICKUP:	return on_pickup(fb, rec);
 	case PFLOG_MESSAGE_ID:	return on_msgid(fb, rec);
 	case PFLOG_QUEUED:	return on_queued(fb, rec);
 	case PFLOG_DELIVERY:	return on_delivery(fb, rec);
@@ -331,9 +393,5 @@ join_text(struct fb *fb, const char *line, size_t len)
 			    200 : len), line);
 		return 0;
 	}
-	if (rec.kind == PFLOG_WARNING && rec.text != NULL &&
-	    strstr(rec.text, "soft_bounce") != NULL)
-		log_warn("the log shows soft_bounce = yes: bounces are "
-		    "deferrals, nothing is suppressed");
 	return join_line(fb, &rec);
 }

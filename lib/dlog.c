@@ -50,6 +50,8 @@ dlog_figures(const char *status, const char *category, const char **st,
     int *nst, const char **rt, int *nrt)
 {
 	*nst = *nrt = 0;
+	if (category != NULL && strcmp(category, "notice") == 0)
+		return;
 	if (strcmp(status, "deferred") == 0) {
 		st[(*nst)++] = "deferred";
 		return;
@@ -192,7 +194,10 @@ event_pairs(struct dlog_cmd *c, const struct dlog_event *ev)
 	pair(c, "category", ev->category, big);
 	pair(c, "class", ev->class, big);
 	pair(c, "rule", ev->rule, big);
-	pair(c, "msgid", ev->msgid, big);
+	if (ev->notice != NULL && *ev->notice != '\0')	/* one or the other: */
+		pair(c, "notice", ev->notice, big);	/* DLOG_ARGS_MAX */
+	else
+		pair(c, "msgid", ev->msgid, big);
 }
 
 int

@@ -32,13 +32,17 @@
  *         expired    st sent, expired             rt attempts
  *         deferred   st deferred                  --
  *         refused    st refused                   -- (not an attempt)
+ *       and nothing at all for category "notice" (the delivery of a
+ *       bounce notice to the original sender: not the user's attempt).
  *
  * The event (struct dlog_event): t in unix milliseconds, the strings of
  * Plog:e:EID's fields (NULL or "": not stored), code 0: not stored.
  * reply is cut at SCHEMA_REPLY_MAX bytes.  who must satisfy
  * schema_who_valid; rcpt and from are stored and indexed as given (the
  * caller passes their suppression form); from "" is not indexed; msgid is
- * stored, not indexed (Plog:m is the joiner's, see feedback).
+ * stored, not indexed (Plog:m is the joiner's, see feedback); notice (a
+ * bounce notice's own queue ID, its event filed under the original's
+ * qid) is stored instead of msgid when set, not indexed.
  * Expiry: the event key and every index log_retention after the write,
  * index members older than t - log_retention trimmed at each write;
  * st:H SCHEMA_STATS_TTL, rt:H bounce_window + 1 h.  Each event also sets
@@ -80,6 +84,7 @@ struct dlog_event {
 	const char	*class;
 	const char	*rule;
 	const char	*msgid;
+	const char	*notice;
 };
 
 struct dlog_cmd {

@@ -206,7 +206,7 @@ clear(struct pflog_rec *r)
 {
 	memset(r, 0, offsetof(struct pflog_rec, arena));
 	r->time = r->pid = r->client_port = r->relay_port = -1;
-	r->usec = r->nrcpt = r->conn_use = -1;
+	r->usec = r->nrcpt = r->conn_use = r->uid = -1;
 	r->size = -1;
 	r->delay = -1;
 }

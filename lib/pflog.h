@@ -49,13 +49,17 @@
  *   PFLOG_DELIVERY   any daemon's "to=<...>, ..., status=S (text)": to,
  *                    orig_to, relay (host name, "none", "local", a
  *                    transport name), relay_addr, relay_port, conn_use,
- *                    delay, delays ("a/b/c/d" as logged), dsn, status, st,
+ *                    delay, delays ("a/b/c/d" as logged), dsn, status, st
+ *                    (SOFTBOUNCE: a bounce that soft_bounce = yes kept),
  *                    text (inside the parentheses, which it may contain),
  *                    and from text: reply, code, enh, stage (below)
  *   PFLOG_NOTIFY     bounce "sender non-delivery notification: NEWQID"
  *                    (also "delivery status", "delay", and "postmaster"
  *                    for "sender"): notify ("non-delivery", ...),
  *                    notify_to ("sender", "postmaster"), new_qid
+ *   PFLOG_PICKUP     pickup "QID: uid=N from=<...>[ orig_id=QID]" (mail
+ *                    submitted on the MTA host with sendmail(1), or
+ *                    requeued by postsuper -r): uid, from, orig_id
  *   PFLOG_REMOVED    "QID: removed" (qmgr, postsuper)
  *   PFLOG_HOLD       "QID: placed on hold" (postsuper), cleanup "QID:
  *                    hold: ..." (text)
@@ -106,6 +110,7 @@ enum pflog_kind {
 	PFLOG_REJECT,
 	PFLOG_WARNING,
 	PFLOG_OTHER,
+	PFLOG_PICKUP,
 };
 
 enum pflog_stage {
@@ -124,6 +129,7 @@ enum pflog_status {
 	PFLOG_ST_DEFERRED,
 	PFLOG_ST_BOUNCED,
 	PFLOG_ST_EXPIRED,
+	PFLOG_ST_SOFTBOUNCE,	/* soft_bounce = yes: a bounce kept queued */
 	PFLOG_ST_OTHER,		/* deliverable, undeliverable (verify) ... */
 };
 
@@ -174,6 +180,8 @@ struct pflog_rec {
 	const char	*proto;
 	const char	*helo;
 	const char	*level;
+	long		 uid;
+	const char	*orig_id;
 
 	size_t		 used;		/* of arena */
 	char		 arena[PFLOG_ARENA];

@@ -33,6 +33,7 @@ static const struct field fields[] = {
 	{ K("message-id"), F_STR, O(message_id), 0, 0 },
 	{ K("nrcpt"), F_LONG, O(nrcpt), 0, 0 },
 	{ K("orig_client"), F_STR, O(orig_client), 0, 0 },
+	{ K("orig_id"), F_STR, O(orig_id), 0, 0 },
 	{ K("orig_to"), F_ADDR, O(orig_to), 0, 0 },
 	{ K("proto"), F_STR, O(proto), 0, 0 },
 	{ K("relay"), F_HOSTADDR, O(relay), O(relay_addr), O(relay_port) },
@@ -43,6 +44,7 @@ static const struct field fields[] = {
 	{ K("size"), F_LLONG, O(size), 0, 0 },
 	{ K("status"), F_STATUS, O(status), 0, 0 },
 	{ K("to"), F_ADDR, O(to), 0, 0 },
+	{ K("uid"), F_LONG, O(uid), 0, 0 },
 };
 
 #define PTR(r, o)	((const char **)(void *)((char *)(r) + (o)))
@@ -116,7 +118,7 @@ static enum pflog_status
 status_of(const char *v, size_t n)
 {
 	static const char *const names[] = { "sent", "deferred", "bounced",
-	    "expired" };
+	    "expired", "SOFTBOUNCE" };
 	size_t	 i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -138,7 +140,7 @@ set_field(struct pflog_rec *r, const char *k, size_t kn, const char *v,
 		    memcmp(fields[i].key, k, kn) == 0)
 			break;
 	if (i == sizeof(fields) / sizeof(fields[0]))
-		return;			/* tls=, uid=, ...: not ours */
+		return;			/* tls=, ...: not ours */
 	f = &fields[i];
 	switch (f->type) {
 	case F_ADDR:
@@ -522,6 +524,10 @@ queue_line(struct pflog_rec *r, const char *p, const char *end)
 		if (strlen(queued_fixed[i].text) == n &&
 		    memcmp(queued_fixed[i].text, p, n) == 0)
 			return queued_fixed[i].kind;
+	if (pflog_starts(p, end, "uid=")) {
+		kv_fields(r, p, end, 1, &p);	/* pickup: space-separated */
+		return r->uid >= 0 ? PFLOG_PICKUP : PFLOG_OTHER;
+	}
 	if (is_key(p, end))
 		return field_line(r, p, end);
 	if ((k = action_line(r, p, end)) != PFLOG_UNKNOWN)

@@ -14,7 +14,8 @@ pflog_kind_name(enum pflog_kind k)
 {
 	static const char *const names[] = { "unknown", "client",
 	    "message-id", "queued", "expired", "delivery", "notify",
-	    "removed", "hold", "released", "reject", "warning", "other" };
+	    "removed", "hold", "released", "reject", "warning", "other",
+	    "pickup" };
 
 	if ((size_t)k >= sizeof(names) / sizeof(names[0]))
 		return "unknown";
@@ -36,7 +37,7 @@ const char *
 pflog_status_name(enum pflog_status s)
 {
 	static const char *const names[] = { "", "sent", "deferred",
-	    "bounced", "expired", "other" };
+	    "bounced", "expired", "softbounce", "other" };
 
 	if ((size_t)s >= sizeof(names) / sizeof(names[0]))
 		return "";
@@ -124,6 +125,8 @@ pflog_print(const struct pflog_rec *r, FILE *fp)
 	str(fp, "message_id", r->message_id);
 	if (r->resent)
 		fputs(" resent=1", fp);
+	num(fp, "uid", r->uid);
+	str(fp, "orig_id", r->orig_id);
 	str(fp, "from", r->from);
 	num(fp, "size", r->size);
 	num(fp, "nrcpt", r->nrcpt);

@@ -365,6 +365,9 @@ schema_who_valid(const char *who)
 		return schema_user_valid(who);
 	if (n < 3 || n > 66 || who[n - 1] != ']')
 		return 0;
+	if (strncmp(who, "[uid:", 5) == 0)	/* local submission */
+		return n > 6 && n <= 16 &&
+		    strspn(who + 5, "0123456789") == n - 6;
 	return strspn(who + 1, "0123456789abcdefABCDEF.:") == n - 2;
 }
 

@@ -107,7 +107,9 @@
  * outpost-policyd; read by outpostctl log / stats / user show)
  *   T below is the event time in unix MILLISECONDS; R is conf
  *   log_retention.  WHO is the SASL user name, or "[IP]" (the client
- *   address in brackets) for mail without SASL -- a name no user can have
+ *   address in brackets) for mail without SASL, or "[uid:N]" for mail
+ *   submitted on the MTA host by sendmail(1) as uid N (Postfix's pickup;
+ *   the event's host says which MTA) -- names no user can have
  *   (schema_user_valid refuses '['), never paused, never suppressed for.
  *   Plog:seq           STRING  INCR gives each event its number EID
  *   Plog:e:EID         HASH    one delivery event of one recipient:
@@ -118,9 +120,15 @@
  *                              (the receiver's exact text, at most 2,048
  *                              bytes), relay (host), relay_ip, delay
  *                              (seconds, text), category (delivered | soft
- *                              | hard | block | expired | refused), class
- *                              (the rule's finer class, or the policyd
- *                              refusal reason), rule (file:line), msgid.
+ *                              | hard | block | expired | refused |
+ *                              notice), class (the rule's finer class, the
+ *                              policyd refusal reason, or a notice's kind:
+ *                              non-delivery | delay | delivery-status),
+ *                              rule (file:line), msgid, or instead notice:
+ *                              the delivery of a bounce notice to the
+ *                              sender, its own queue ID (the event's qid
+ *                              and who are the original's; counted in no
+ *                              figure).
  *                              Absent fields are not stored.  Expires R.
  *   Plog:all           ZSET    score T, member EID: every event
  *   Plog:u:WHO         ZSET    the same, per sender account
@@ -165,10 +173,13 @@
  *                              stands: ino, off (bytes), t.  HOST is the
  *                              follower's host name, PATH the file's path.
  *   Pfb:j:HOST:QID     HASH    what is known of an unfinished message
- *                              (joined from its smtpd, cleanup and qmgr
- *                              lines): who, client, from, msgid, size,
- *                              nrcpt, t.  Expires SCHEMA_JOIN_TTL; deleted
- *                              at "removed".
+ *                              (joined from its smtpd or pickup, cleanup
+ *                              and qmgr lines): who, client, from, msgid,
+ *                              notice and nkind (of a bounce notice: the
+ *                              original's queue ID, "non-delivery" ...),
+ *                              size, nrcpt, t, pending (the recipients
+ *                              deferred, LF-separated).  Expires
+ *                              SCHEMA_JOIN_TTL; deleted at "removed".
  *   Pfb:b:HOST:QID     STRING  a bounce notice's queue ID -> the original
  *                              queue ID; expires SCHEMA_JOIN_TTL.
  *
@@ -201,8 +212,9 @@
  *   schema_sup_field_decode(field, flen, addr, len)   back to the address
  *   schema_sup_encode(entry, buf, len) / schema_sup_decode(val, entry)
  *   schema_who_valid(who)            1 if WHO may name a sender in the
- *                                    delivery log: a valid user name, or
- *                                    "[IP]" (1..64 of [0-9a-fA-F.:])
+ *                                    delivery log: a valid user name,
+ *                                    "[IP]" (1..64 of [0-9a-fA-F.:]) or
+ *                                    "[uid:N]" (1..10 digits)
  *   schema_key_log(conf, kind, val, buf, len)
  *                                    "Plog:seq", "Plog:all" (val NULL),
  *                                    "Plog:KIND:VAL" for KIND e (val ""

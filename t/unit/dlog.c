@@ -22,6 +22,9 @@ figures(void)
 		{ "expired", "expired", "sent expired", "attempts" },
 		{ "deferred", "block", "deferred", "" },
 		{ "refused", "refused", "refused", "" },
+		{ "bounced", "notice", "", "" },
+		{ "delivered", "notice", "", "" },
+		{ "deferred", "notice", "", "" },
 		{ "weird", NULL, "", "" },
 	};
 	const char	*st[DLOG_FIG_MAX], *rt[DLOG_FIG_MAX];

@@ -112,6 +112,30 @@ delivery_fields(void)
 	is_int(R.kind, PFLOG_REMOVED, "removed");
 }
 
+/* Local submissions (pickup) and soft_bounce = yes. */
+static void
+pickup_softbounce(void)
+{
+	parse("Dec 02 09:22:05 mx postfix/pickup[813]: 4jfXMd6sk5z1bvrd: "
+	    "uid=1000 from=<alice@example.org>");
+	is_int(R.kind, PFLOG_PICKUP, "pickup: kind");
+	is_int(R.uid, 1000, "pickup: uid");
+	is_str(R.from, "alice@example.org", "pickup: from, brackets off");
+	ok(R.orig_id == NULL, "pickup: no orig_id");
+	parse("Dec 02 09:22:05 mx postfix/pickup[813]: 4jfXMd6sk5z1bvrd: "
+	    "uid=0 from=<> orig_id=4jfXMf34Cnz1bvsc");
+	is_str(R.orig_id, "4jfXMf34Cnz1bvsc", "pickup: orig_id (postsuper -r)");
+	is_str(R.from, "", "pickup: null sender");
+	parse("Dec 02 09:22:05 mx postfix/pickup[813]: 4jfXMd6sk5z1bvrd: "
+	    "uid=-3 from=<root>");
+	is_int(R.kind, PFLOG_OTHER, "pickup: a uid that is no number");
+	parse("Dec 02 09:22:14 mx postfix/smtp[1102]: 4jfXMp1BSZz1bvsj: "
+	    "to=<u@example.org>, relay=none, delay=0.4, dsn=4.1.1, "
+	    "status=SOFTBOUNCE (host said: 550 5.1.1 no)");
+	is_int(R.st, PFLOG_ST_SOFTBOUNCE, "status=SOFTBOUNCE");
+	is_str(pflog_status_name(R.st), "softbounce", "its name");
+}
+
 static void
 bounds(void)
 {
@@ -164,6 +188,7 @@ int
 main(void)
 {
 	golden();
+	pickup_softbounce();
 	delivery_fields();
 	bounds();
 	timing();

@@ -300,6 +300,11 @@ logkeys(struct conf *c)
 	ok(schema_who_valid("[10.0.0.1]") && !schema_who_valid("[]") &&
 	    !schema_who_valid("[1.2.3.4") && schema_who_valid("alice"),
 	    "who: user names and [IP]");
+	ok(schema_who_valid("[uid:0]") && schema_who_valid("[uid:4294967295]") &&
+	    !schema_who_valid("[uid:]") && !schema_who_valid("[uid:1x]") &&
+	    !schema_who_valid("[uid:12345678901]") &&
+	    !schema_who_valid("[uid:-1]") && !schema_user_valid("[uid:0]"),
+	    "who: [uid:N] for local submissions, never a user name");
 	schema_key_fb(c, SCHEMA_FB_POS, "mx1", "/var/log/mail.log", buf,
 	    sizeof(buf));
 	is_str(buf, "outpost:fb:pos:mx1:/var/log/mail.log", "position key");
