@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "dlog.h"
 #include "feedback.h"
 #include "log.h"
 #include "redis.h"
@@ -115,12 +116,12 @@ batch_eval(struct fb *fb, const char *lua, int kind, const char *note,
     int nkeys, int argc, const char **argv, const size_t *argvlen)
 {
 	struct bscript	*s = script(lua);
-	static const char *av[REDIS_EVAL_MAXARGS + 3];
-	static size_t	 al[REDIS_EVAL_MAXARGS + 3];
+	const char	**av;
+	size_t		*al;
 	char		 nk[16];
-	int		 i;
+	int		 i, rc;
 
-	if (argc > REDIS_EVAL_MAXARGS || open_batch(fb) < 0)
+	if (open_batch(fb) < 0)
 		return -1;
 	if (!s->loaded) {
 		if (redis_append(fb->r, "SCRIPT LOAD %s", lua) < 0)
@@ -128,6 +129,8 @@ batch_eval(struct fb *fb, const char *lua, int kind, const char *note,
 		queue(&fb->b, FBQ_NONE, NULL);
 		s->loaded = 1;
 	}
+	av = xcalloc((size_t)argc + 3, sizeof(*av));
+	al = xcalloc((size_t)argc + 3, sizeof(*al));
 	snprintf(nk, sizeof(nk), "%d", nkeys);
 	av[0] = "EVALSHA", al[0] = 7;
 	av[1] = s->sha, al[1] = 40;
@@ -136,7 +139,46 @@ batch_eval(struct fb *fb, const char *lua, int kind, const char *note,
 		av[3 + i] = argv[i];
 		al[3 + i] = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
 	}
-	return batch_cmdv(fb, kind, note, argc + 3, av, al);
+	rc = batch_cmdv(fb, kind, note, argc + 3, av, al);
+	free(av);
+	free(al);
+	return rc;
+}
+
+/* One delivery event, queued in the batch's dlog batch. */
+int
+batch_event(struct fb *fb, const struct dlog_event *ev, char *err,
+    size_t errlen)
+{
+	if (open_batch(fb) < 0)
+		return -1;
+	if (fb->b.dl == NULL && (fb->b.dl = dlog_batch_new()) == NULL)
+		fatal("out of memory");
+	if (dlog_batch_add(fb->b.dl, fb->conf, ev, err, errlen) < 0)
+		return 1;
+	fb->b.events++;
+	return 0;
+}
+
+/* The queued events as one dlog_batch_script run; 0 / -1. */
+int
+batch_events_flush(struct fb *fb)
+{
+	struct fbbatch	*b = &fb->b;
+	const char	**av;
+	const size_t	*al;
+	char		 note[32];
+	int		 nk, ac;
+
+	if (b->dl == NULL || dlog_batch_events(b->dl) == 0)
+		return 0;
+	if (dlog_batch_cmd(b->dl, fb->conf, &nk, &ac, &av, &al) < 0)
+		fatal("delivery log batch: out of memory or a key too long");
+	snprintf(note, sizeof(note), "%zu delivery events",
+	    dlog_batch_events(b->dl));
+	dlog_batch_clear(b->dl);
+	return batch_eval(fb, dlog_batch_script, FBQ_EVENT, note, nk, ac, av,
+	    al);
 }
 
 /* Join-state key hash h written by the open batch (not in memory). */
@@ -262,7 +304,7 @@ batch_commit(struct fb *fb)
 	struct fbbatch	*b = &fb->b;
 	int		 rc;
 
-	if (jcache_flush(fb) < 0 ||
+	if (batch_events_flush(fb) < 0 || jcache_flush(fb) < 0 ||
 	    (b->posdirty && b->poskey[0] != '\0' && append_pos(fb) < 0))
 		return -1;
 	if (!b->open)
@@ -287,6 +329,8 @@ batch_reset(struct fb *fb)
 	fb->b.open = 0;
 	fb->b.nq = fb->b.nlen = fb->b.events = fb->b.npend = 0;
 	fb->b.posdirty = 0;
+	if (fb->b.dl != NULL)
+		dlog_batch_clear(fb->b.dl);
 }
 
 void
@@ -294,5 +338,6 @@ batch_free(struct fbbatch *b)
 {
 	free(b->q);
 	free(b->notes);
+	dlog_batch_free(b->dl);
 	memset(b, 0, sizeof(*b));
 }

@@ -146,6 +146,8 @@ fx_check_rates(struct fb *fb, const char *who, long long t)
 
 	if (who[0] == '[')
 		return 0;
+	if (batch_events_flush(fb) < 0)	/* the counters it reads first */
+		return -1;
 	nh = c->bounce_window / 3600000 + 1;
 	if (nh > REDIS_EVAL_MAXARGS - 8)
 		nh = REDIS_EVAL_MAXARGS - 8;

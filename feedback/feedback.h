@@ -21,6 +21,8 @@ struct bounce_rules;
 struct pflog_rec;
 struct jcache;
 struct redisReply;
+struct dlog_event;
+struct dlog_batch;
 
 #define FB_HOST_MAX	256
 #define FB_WHO_MAX	256
@@ -52,6 +54,7 @@ struct fbbatch {
 	unsigned long long ino;
 	long long	 off;
 	int		 posdirty;
+	struct dlog_batch *dl;		/* the delivery events queued */
 };
 
 /* The program's state (one per process). */
@@ -71,13 +74,18 @@ struct fb {
 extern volatile sig_atomic_t fb_stop, fb_reload;
 
 /* batch.c -- batch_cmdv / batch_eval append one command (opening the
- * batch with MULTI), batch_commit appends the dirty join state and the
+ * batch with MULTI); batch_event queues one delivery event (0, 1 refused:
+ * err, -1 Redis failed) and batch_events_flush appends the queued events
+ * as one script run (lib/dlog's batch writer), which batch_commit and
+ * the pause check (after the counters it reads) do first; batch_commit appends the dirty join state and the
  * position (when posdirty) and runs EXEC: 0, or -1 (the batch's outcome is
  * then unknown: batch_reset, reload the position, read again from it). */
 int	 batch_cmdv(struct fb *, int, const char *, int, const char **,
 	    const size_t *);
 int	 batch_eval(struct fb *, const char *, int, const char *, int, int,
 	    const char **, const size_t *);
+int	 batch_event(struct fb *, const struct dlog_event *, char *, size_t);
+int	 batch_events_flush(struct fb *);
 void	 batch_pend(struct fb *, unsigned);
 int	 batch_pending(const struct fb *, unsigned);
 int	 batch_commit(struct fb *);
