@@ -161,7 +161,8 @@ event(struct fb *fb, const struct pflog_rec *rec, struct jmsg *m,
 		if (fx_suppress(fb, m->who, ev.rcpt, SUP_HARD_BOUNCE, err,
 		    sizeof(err)) < 0)
 			return -1;
-		return fx_check_rates(fb, m->who, ev.t);
+		batch_check(fb, m->who, ev.t);
+		return 0;
 	}
 	return 0;
 }
