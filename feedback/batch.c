@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "dlog.h"
 #include "feedback.h"
 #include "log.h"
 #include "redis.h"
@@ -115,12 +116,12 @@ batch_eval(struct fb *fb, const char *lua, int kind, const char *note,
     int nkeys, int argc, const char **argv, const size_t *argvlen)
 {
 	struct bscript	*s = script(lua);
-	static const char *av[REDIS_EVAL_MAXARGS + 3];
-	static size_t	 al[REDIS_EVAL_MAXARGS + 3];
+	const char	**av;
+	size_t		*al;
 	char		 nk[16];
-	int		 i;
+	int		 i, rc;
 
-	if (argc > REDIS_EVAL_MAXARGS || open_batch(fb) < 0)
+	if (open_batch(fb) < 0)
 		return -1;
 	if (!s->loaded) {
 		if (redis_append(fb->r, "SCRIPT LOAD %s", lua) < 0)
@@ -128,6 +129,8 @@ batch_eval(struct fb *fb, const char *lua, int kind, const char *note,
 		queue(&fb->b, FBQ_NONE, NULL);
 		s->loaded = 1;
 	}
+	av = xcalloc((size_t)argc + 3, sizeof(*av));
+	al = xcalloc((size_t)argc + 3, sizeof(*al));
 	snprintf(nk, sizeof(nk), "%d", nkeys);
 	av[0] = "EVALSHA", al[0] = 7;
 	av[1] = s->sha, al[1] = 40;
@@ -136,7 +139,116 @@ batch_eval(struct fb *fb, const char *lua, int kind, const char *note,
 		av[3 + i] = argv[i];
 		al[3 + i] = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
 	}
-	return batch_cmdv(fb, kind, note, argc + 3, av, al);
+	rc = batch_cmdv(fb, kind, note, argc + 3, av, al);
+	free(av);
+	free(al);
+	return rc;
+}
+
+static void	 ev_note(struct fbbatch *, const struct dlog_event *);
+
+/* One delivery event, queued in the batch's dlog batch. */
+int
+batch_event(struct fb *fb, const struct dlog_event *ev, char *err,
+    size_t errlen)
+{
+	if (open_batch(fb) < 0)
+		return -1;
+	if (fb->b.dl == NULL && (fb->b.dl = dlog_batch_new()) == NULL)
+		fatal("out of memory");
+	if (dlog_batch_add(fb->b.dl, fb->conf, ev, err, errlen) < 0)
+		return 1;
+	fb->b.events++;
+	ev_note(&fb->b, ev);
+	return 0;
+}
+
+/* What ev adds to its user's rt:H hour (for the checks' corrections). */
+static void
+ev_note(struct fbbatch *b, const struct dlog_event *ev)
+{
+	const char	*st[DLOG_FIG_MAX], *rt[DLOG_FIG_MAX];
+	static const char *names[4] = { "attempts", "hard", "delivered",
+	    DLOG_COMPLAINT };
+	struct fbev	*e;
+	int		 nst, nrt, i, j;
+
+	if (b->nev == b->capev) {
+		b->capev = b->capev ? b->capev * 2 : 512;
+		b->ev = xrealloc(b->ev, b->capev * sizeof(*b->ev));
+	}
+	e = &b->ev[b->nev++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->who, sizeof(e->who), "%s", ev->who);
+	e->hour = ev->t / 3600000;
+	dlog_figures(ev->status, ev->category, st, &nst, rt, &nrt);
+	for (i = 0; i < nrt; i++)
+		for (j = 0; j < 4; j++)
+			if (strcmp(rt[i], names[j]) == 0)
+				e->rt[j]++;
+}
+
+void
+batch_check(struct fb *fb, const char *who, long long t)
+{
+	struct fbbatch	*b = &fb->b;
+	struct fbchk	*c;
+
+	if (b->nchk == b->capchk) {
+		b->capchk = b->capchk ? b->capchk * 2 : 64;
+		b->chk = xrealloc(b->chk, b->capchk * sizeof(*b->chk));
+	}
+	c = &b->chk[b->nchk++];
+	snprintf(c->who, sizeof(c->who), "%s", who);
+	c->t = t;
+	c->after = b->nev;
+}
+
+/* The queued checks, each told what the later events add; 0 / -1. */
+static int
+checks_flush(struct fb *fb)
+{
+	struct fbbatch	*b = &fb->b;
+	long long	 less[4], h, nh = fb->conf->bounce_window / 3600000 + 1;
+	size_t		 i, j;
+	int		 k;
+
+	for (i = 0; i < b->nchk; i++) {
+		memset(less, 0, sizeof(less));
+		h = b->chk[i].t / 3600000;
+		for (j = b->chk[i].after; j < b->nev; j++) {
+			if (b->ev[j].hour > h || b->ev[j].hour <= h - nh ||
+			    strcmp(b->ev[j].who, b->chk[i].who) != 0)
+				continue;
+			for (k = 0; k < 4; k++)
+				less[k] += b->ev[j].rt[k];
+		}
+		if (fx_check_rates(fb, b->chk[i].who, b->chk[i].t, less) < 0)
+			return -1;
+	}
+	b->nchk = b->nev = 0;
+	return 0;
+}
+
+/* The queued events as one dlog_batch_script run; 0 / -1. */
+int
+batch_events_flush(struct fb *fb)
+{
+	struct fbbatch	*b = &fb->b;
+	const char	**av;
+	const size_t	*al;
+	char		 note[32];
+	int		 nk, ac;
+
+	if (b->dl == NULL || dlog_batch_events(b->dl) == 0)
+		return 0;
+	if (dlog_batch_cmd(b->dl, fb->conf, &nk, &ac, &av, &al) < 0)
+		fatal("delivery log batch: out of memory or a key too long");
+	snprintf(note, sizeof(note), "%zu delivery events",
+	    dlog_batch_events(b->dl));
+	dlog_batch_clear(b->dl);
+	return batch_eval(fb, dlog_batch_script, FBQ_EVENT, note, nk, ac, av,
+	    al);
 }
 
 /* Join-state key hash h written by the open batch (not in memory). */
@@ -262,7 +374,8 @@ batch_commit(struct fb *fb)
 	struct fbbatch	*b = &fb->b;
 	int		 rc;
 
-	if (jcache_flush(fb) < 0 ||
+	if (batch_events_flush(fb) < 0 || checks_flush(fb) < 0 ||
+	    jcache_flush(fb) < 0 ||
 	    (b->posdirty && b->poskey[0] != '\0' && append_pos(fb) < 0))
 		return -1;
 	if (!b->open)
@@ -287,6 +400,9 @@ batch_reset(struct fb *fb)
 	fb->b.open = 0;
 	fb->b.nq = fb->b.nlen = fb->b.events = fb->b.npend = 0;
 	fb->b.posdirty = 0;
+	if (fb->b.dl != NULL)
+		dlog_batch_clear(fb->b.dl);
+	fb->b.nev = fb->b.nchk = 0;
 }
 
 void
@@ -294,5 +410,8 @@ batch_free(struct fbbatch *b)
 {
 	free(b->q);
 	free(b->notes);
+	dlog_batch_free(b->dl);
+	free(b->ev);
+	free(b->chk);
 	memset(b, 0, sizeof(*b));
 }

@@ -13,7 +13,8 @@
  *       addr in its suppression form; expiry hard_bounce_suppress_for for
  *       hard bounces (0 never), none for complaints.  0 (also when the
  *       user does not exist: logged), -1 Redis failed.
- *   fx_check_rates(fb, who, t)     t in ms: the window ends in t's hour;
+ *   fx_check_rates(fb, who, t, less)  t in ms: the window ends in t's
+ *       hour; less (NULL: none) the 4 figures to take off the sums;
  *       the sums, the comparison and the suspension run in one script
  *       (lua_check), after the event's counters in the same batch.
  *       0, -1 Redis failed.
@@ -39,7 +40,9 @@ static const char lua_sup[] =
 /*
  * The pause check, in the batch after the event that counted: KEYS acct,
  * then the rt:H hours of the window; ARGV bounce_min_sample, the two
- * rates in ppm, the window in days.  Returns {code, attempts, hard,
+ * rates in ppm, the window in days, then what to subtract from the sums
+ * (attempts, hard, delivered, complaint: the batch's events after the
+ * one checked).  Returns {code, attempts, hard,
  * delivered, complaint, why}: code 2 suspended now, 1 was already, -1 no
  * such user, 0 below the rates (why "").
  */
@@ -50,6 +53,7 @@ static const char lua_check[] =
     " 'delivered', 'complaint')\n"
     "  for j = 1, 4 do s[j] = s[j] + (tonumber(v[j]) or 0) end\n"
     "end\n"
+    "for j = 1, 4 do s[j] = s[j] - tonumber(ARGV[4 + j]) end\n"
     "local bp, cp = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
     "local why = ''\n"
     "local function r(n, d, what)\n"
@@ -135,22 +139,25 @@ at_least(long long n, long long d, long ppm)
 
 /* Append the check over the window ending in hour(t). */
 int
-fx_check_rates(struct fb *fb, const char *who, long long t)
+fx_check_rates(struct fb *fb, const char *who, long long t,
+    const long long *less)
 {
 	const struct conf *c = fb->conf;
 	long long	 h = t / 3600000, nh, i;
 	char		(*keys)[SCHEMA_KEY_MAX];
-	char		 a[4][24];
+	char		 a[8][24];
 	const char	**av;
 	int		 rc = 0;
 
 	if (who[0] == '[')
 		return 0;
+	if (batch_events_flush(fb) < 0)	/* the counters it reads first */
+		return -1;
 	nh = c->bounce_window / 3600000 + 1;
 	if (nh > REDIS_EVAL_MAXARGS - 8)
 		nh = REDIS_EVAL_MAXARGS - 8;
 	keys = xcalloc((size_t)nh + 1, sizeof(*keys));
-	av = xcalloc((size_t)nh + 5, sizeof(*av));
+	av = xcalloc((size_t)nh + 9, sizeof(*av));
 	if (schema_key_user(c, who, SCHEMA_ACCT, keys[0], SCHEMA_KEY_MAX) < 0)
 		goto out;
 	for (i = 0; i < nh; i++)
@@ -164,9 +171,12 @@ fx_check_rates(struct fb *fb, const char *who, long long t)
 	snprintf(a[2], sizeof(a[2]), "%ld", c->complaint_pause_rate);
 	snprintf(a[3], sizeof(a[3]), "%ld", c->bounce_window / 86400000);
 	for (i = 0; i < 4; i++)
+		snprintf(a[4 + i], sizeof(a[4 + i]), "%lld",
+		    less != NULL ? less[i] : 0);
+	for (i = 0; i < 8; i++)
 		av[nh + 1 + i] = a[i];
 	rc = batch_eval(fb, lua_check, FBQ_RATES, who, (int)nh + 1,
-	    (int)nh + 5, av, NULL);
+	    (int)nh + 9, av, NULL);
 out:
 	free(keys);
 	free(av);

@@ -21,6 +21,8 @@ struct bounce_rules;
 struct pflog_rec;
 struct jcache;
 struct redisReply;
+struct dlog_event;
+struct dlog_batch;
 
 #define FB_HOST_MAX	256
 #define FB_WHO_MAX	256
@@ -38,6 +40,16 @@ struct fbq {
 	int		 kind;
 	size_t		 note;		/* offset in notes, or (size_t)-1 */
 };
+struct fbev {
+	char		 who[FB_WHO_MAX];
+	long long	 hour;
+	long long	 rt[4];		/* attempts, hard, delivered, complaint */
+};
+struct fbchk {
+	char		 who[FB_WHO_MAX];
+	long long	 t;
+	size_t		 after;		/* events queued before the check */
+};
 struct fbbatch {
 	int		 open;		/* MULTI sent */
 	struct fbq	*q;
@@ -52,6 +64,11 @@ struct fbbatch {
 	unsigned long long ino;
 	long long	 off;
 	int		 posdirty;
+	struct dlog_batch *dl;		/* the delivery events queued */
+	struct fbev	*ev;		/* what each adds to rt:H */
+	size_t		 nev, capev;
+	struct fbchk	*chk;		/* pause checks, run at the commit */
+	size_t		 nchk, capchk;
 };
 
 /* The program's state (one per process). */
@@ -72,13 +89,23 @@ struct fb {
 extern volatile sig_atomic_t fb_stop, fb_reload;
 
 /* batch.c -- batch_cmdv / batch_eval append one command (opening the
- * batch with MULTI), batch_commit appends the dirty join state and the
+ * batch with MULTI); batch_event queues one delivery event (0, 1 refused:
+ * err, -1 Redis failed) and batch_events_flush appends the queued events
+ * as one script run (lib/dlog's batch writer), which batch_commit and
+ * batch_check queues the pause check of who at time t (ms) after the
+ * events queued so far: batch_commit appends it after the events'
+ * script, telling it what the batch's later events of that user add
+ * to the window (subtracted: the check sees the counters through its
+ * own event, as if run right after it); batch_commit appends the dirty join state and the
  * position (when posdirty) and runs EXEC: 0, or -1 (the batch's outcome is
  * then unknown: batch_reset, reload the position, read again from it). */
 int	 batch_cmdv(struct fb *, int, const char *, int, const char **,
 	    const size_t *);
 int	 batch_eval(struct fb *, const char *, int, const char *, int, int,
 	    const char **, const size_t *);
+int	 batch_event(struct fb *, const struct dlog_event *, char *, size_t);
+int	 batch_events_flush(struct fb *);
+void	 batch_check(struct fb *, const char *, long long);
 void	 batch_pend(struct fb *, unsigned);
 int	 batch_pending(const struct fb *, unsigned);
 int	 batch_commit(struct fb *);
@@ -138,7 +165,8 @@ int	 join_text(struct fb *, const char *, size_t);
 /* effects.c */
 int	 fx_suppress(struct fb *, const char *, const char *, int, char *,
 	    size_t);
-int	 fx_check_rates(struct fb *, const char *, long long);
+int	 fx_check_rates(struct fb *, const char *, long long,
+	    const long long *);
 void	 fx_sup_done(struct fb *, int, const char *, const struct redisReply *);
 void	 fx_rates_done(struct fb *, const char *, const struct redisReply *);
 

@@ -147,7 +147,6 @@ event(struct fb *fb, const struct pflog_rec *rec, struct jmsg *m,
     const char *rcpt, const char *status, const char *pfstatus)
 {
 	struct dlog_event	 ev;
-	struct dlog_cmd		 cmd;
 	struct bounce_verdict	 v;
 	char			 to[FB_ADDR_MAX], orig[FB_ADDR_MAX], rule[300];
 	char			 delay[32], err[512];
@@ -180,15 +179,14 @@ event(struct fb *fb, const struct pflog_rec *rec, struct jmsg *m,
 		snprintf(rule, sizeof(rule), "%s:%d", v.file, v.line);
 		ev.rule = rule;
 	}
-	if (dlog_build(fb->conf, &ev, &cmd, err, sizeof(err)) < 0) {
+	switch (batch_event(fb, &ev, err, sizeof(err))) {
+	case 1:
 		log_warn("%s: %s", m->qid, err);
 		return 0;
-	}
-	if (batch_eval(fb, dlog_script, FBQ_EVENT, m->qid, cmd.nkeys,
-	    cmd.argc, cmd.argv, cmd.argvlen) < 0)
+	case -1:
 		return -1;
+	}
 	fb->events++;
-	fb->b.events++;
 	log_debug("%s: to=<%s> status=%s category=%s class=%s", m->qid,
 	    ev.rcpt ? ev.rcpt : "", status, ev.category, ev.class);
 	if (strcmp(status, "bounced") == 0 && v.category == BOUNCE_HARD &&
@@ -196,7 +194,8 @@ event(struct fb *fb, const struct pflog_rec *rec, struct jmsg *m,
 		if (fx_suppress(fb, m->who, ev.rcpt, SUP_HARD_BOUNCE, err,
 		    sizeof(err)) < 0)
 			return -1;
-		return fx_check_rates(fb, m->who, ev.t);
+		batch_check(fb, m->who, ev.t);
+		return 0;
 	}
 	return 0;
 }

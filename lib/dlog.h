@@ -35,6 +35,25 @@
  *       and nothing at all for category "notice" (the delivery of a
  *       bounce notice to the original sender: not the user's attempt).
  *
+ *
+ * The batch writer (outpost-feedback): many events, one script run.
+ *   dlog_batch_new()  / dlog_batch_free(b)    NULL: out of memory
+ *   dlog_batch_add(b, conf, ev, err, errlen)
+ *       queues one event (its strings are copied): 0, or -1 with err
+ *       (what dlog_build refuses, out of memory).
+ *   dlog_batch_events(b)     how many are queued
+ *   dlog_batch_cmd(b, conf, &nkeys, &argc, &argv, &argvlen)
+ *       the KEYS and ARGV of one run of dlog_batch_script applying every
+ *       queued event in order (argv valid until the next call on b): 0,
+ *       -1 out of memory or a key too long.  The reply is the EID of the
+ *       first event (the others follow it), or -1 without the marker
+ *       (nothing written).  The end state is that of dlog_script run for
+ *       each event in turn, except that each index, counter hash and
+ *       Plog:who is trimmed and given its expiry once per batch (the cut
+ *       of the batch's latest event, the same value the last dlog_script
+ *       run would have used for the key) and counters are added as sums.
+ *   dlog_batch_clear(b)      forget the queued events (keeps the memory)
+ *
  * The event (struct dlog_event): t in unix milliseconds, the strings of
  * Plog:e:EID's fields (NULL or "": not stored), code 0: not stored.
  * reply is cut at SCHEMA_REPLY_MAX bytes.  who must satisfy
@@ -63,6 +82,7 @@ struct redis;
 #define DLOG_NKEYS_MAX	11
 #define DLOG_ARGS_MAX	(DLOG_NKEYS_MAX + 9 + 2 * DLOG_FIG_MAX + 2 * 19)
 #define DLOG_COMPLAINT	"complaint"
+#define DLOG_HFIELDS	10	/* distinct fields of one counter hash */
 
 struct dlog_event {
 	long long	 t;
@@ -97,6 +117,17 @@ struct dlog_cmd {
 };
 
 extern const char dlog_script[];
+extern const char dlog_batch_script[];
+
+struct dlog_batch;
+struct dlog_batch *dlog_batch_new(void);
+struct dlog_batch *dlog_batch_free(struct dlog_batch *);
+void		 dlog_batch_clear(struct dlog_batch *);
+size_t		 dlog_batch_events(const struct dlog_batch *);
+int		 dlog_batch_add(struct dlog_batch *, const struct conf *,
+		    const struct dlog_event *, char *, size_t);
+int		 dlog_batch_cmd(struct dlog_batch *, const struct conf *,
+		    int *, int *, const char ***, const size_t **);
 
 int		 dlog_build(const struct conf *, const struct dlog_event *,
 		    struct dlog_cmd *, char *, size_t);

@@ -3,6 +3,7 @@
  * ARGV the script is given (the script itself runs in t/feedback.t).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
@@ -92,6 +93,77 @@ build(struct conf *c)
 	    cmd.argc == 6 + 9 + 2, "counters only: 6 keys, 9 + 2 args");
 }
 
+/* The argument index of the first arg equal to s from i on, or -1. */
+static int
+find(int argc, const char **argv, int i, const char *s)
+{
+	for (; i < argc; i++)
+		if (strcmp(argv[i], s) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Three events: two of alice's message 4Xyz (bob hard-bounced, carol
+ * delivered, hour 2) and one of dave's (hour 3).  Each index key, counter
+ * hash and Plog:who member appears once, counters as sums, members as
+ * (T, event number) in order.
+ */
+static void
+batch(struct conf *c)
+{
+	struct dlog_batch	*b = dlog_batch_new();
+	struct dlog_event	 ev;
+	const char		**av;
+	const size_t		*al;
+	char			 err[256];
+	int			 nk, ac, i, j;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.t = 7200000LL + 5, ev.who = "alice", ev.rcpt = "bob@example.net";
+	ev.from = "a@example.com", ev.qid = "4Xyz", ev.status = "bounced";
+	ev.category = "hard";
+	ok(dlog_batch_add(b, c, &ev, err, sizeof(err)) == 0, "event 1");
+	ev.t += 10, ev.rcpt = "carol@example.net", ev.status = "delivered";
+	ev.category = "delivered";
+	ok(dlog_batch_add(b, c, &ev, err, sizeof(err)) == 0, "event 2");
+	ev.t = 3 * 3600000LL, ev.who = "dave", ev.rcpt = "bob@example.net";
+	ev.qid = "5Abc", ev.from = "";
+	ok(dlog_batch_add(b, c, &ev, err, sizeof(err)) == 0, "event 3");
+	ev.status = NULL;
+	ok(dlog_batch_add(b, c, &ev, err, sizeof(err)) < 0, "no status");
+	is_int((int)dlog_batch_events(b), 3, "3 queued");
+	ok(dlog_batch_cmd(b, c, &nk, &ac, &av, &al) == 0, "command built");
+	/* all, u:alice, r:bob, f:a@, q:4Xyz, r:carol, u:dave, q:5Abc; 4 hashes */
+	is_int(nk, 4 + 8 + 4, "4 fixed keys, 8 indexes, 4 counter hashes");
+	is_str(av[2], "outpost:schema", "the marker");
+	is_str(av[4], "outpost:log:all", "first index: all");
+	is_str(av[nk], "3", "ARGV[1] 3 events");
+	i = find(ac, av, nk, "outpost:log:all");
+	ok(i < 0, "keys only in KEYS");
+	/* past the events (pair count, pairs) to Plog:who: 2 senders */
+	for (i = nk + 4, j = 0; j < 3; j++)
+		i += 1 + 2 * atoi(av[i]);
+	ok(strcmp(av[i], "2") == 0 && strcmp(av[i + 1], "7200015") == 0 &&
+	    strcmp(av[i + 2], "alice") == 0, "Plog:who: 2, alice at 7200015");
+	/* all's members: 3 of them, (T, n) in order */
+	j = i + 5;	/* past dave's pair: nz, nh */
+	ok(strcmp(av[j], "8") == 0 && strcmp(av[j + 1], "4") == 0,
+	    "8 indexes, 4 hashes");
+	ok(strcmp(av[j + 3], "3") == 0 && strcmp(av[j + 5], "1") == 0 &&
+	    strcmp(av[j + 7], "2") == 0 && strcmp(av[j + 9], "3") == 0,
+	    "all: 3 members numbered 1, 2, 3");
+	is_str(av[j + 2], "-594000000", "all's cut: dave's T (the latest) - 7d");
+	i = find(ac, av, j, "attempts");
+	ok(i > 0 && strcmp(av[i + 1], "2") == 0, "alice's rt attempts: 2");
+	ok(dlog_batch_cmd(b, c, &nk, &ac, &av, &al) == 0 && nk == 16,
+	    "built again: the same");
+	dlog_batch_clear(b);
+	is_int((int)dlog_batch_events(b), 0, "cleared");
+	b = dlog_batch_free(b);
+	ok(b == NULL && dlog_batch_free(NULL) == NULL, "free returns NULL");
+}
+
 int
 main(void)
 {
@@ -100,6 +172,7 @@ main(void)
 	conf_init(&c);
 	figures();
 	build(&c);
+	batch(&c);
 	conf_free(&c);
 	return done_testing();
 }
