@@ -63,8 +63,9 @@ like "$(run "$MILTER" sentinel)" \
     "^0\|$T/sentinel\.conf: configuration OK; 0 key problems\|outpost-milter: warning: Redis at sentinel:127\.0\.0\.1:9/mymaster does not answer now: .*127\.0\.0\.1:9: Connection refused" \
     "milter: sentinel: accepted (synchronous client), no sentinel answering is a warning"
 conf cluster "user = $RUNUSER" "redis_address = cluster:127.0.0.1:7000"
-like "$(run "$MILTER" cluster)" "^1\|\|outpost-milter: .*Redis Cluster is not supported yet" \
-    "milter: cluster: is refused"
+like "$(run "$MILTER" cluster)" \
+    "^0\|$T/cluster\.conf: configuration OK; 0 key problems\|outpost-milter: warning: Redis at cluster:127\.0\.0\.1:7000 does not answer now: " \
+    "milter: cluster: accepted (synchronous client), no node answering is a warning"
 
 # Both problems at once: both reported.
 conf both "user = nosuchaccount" "redis_address = sentinel:h:1/m"

@@ -260,6 +260,10 @@ _te_cluster_ok() {
 	for p in "${TE_CLUSTER_PORTS[@]}"; do
 		te_cluster_cli "$p" cluster info | grep -q 'cluster_state:ok' ||
 		    return 1
+		# every node must also know the three replicas as replicas:
+		# right after the create some still show them as masters
+		[ "$(te_cluster_cli "$p" cluster nodes |
+		    awk '$3 ~ /slave/' | wc -l)" = 3 ] || return 1
 	done
 }
 
