@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "errf.h"
+#include "cluster.h"
 #include "rcommon.h"
 #include "redis.h"
 
@@ -137,34 +138,18 @@ rc_script_sha(struct rc_scripts *s, const char *lua, char sha[41])
 	redis_script_sha(lua, sha);	/* table full: every time */
 }
 
-/* Commands of this project's kind that name no key. */
-static const char *const keyless[] = {
-	"SCAN", "SCRIPT", "INFO", "PING", "AUTH", "SELECT", "ROLE",
-	"CLUSTER", "WAIT", "MULTI", "EXEC", "DISCARD", "DBSIZE", "FLUSHDB",
-	"FLUSHALL", "CONFIG", "CLIENT", "TIME", "SENTINEL", "HELLO", "QUIT",
-	"ECHO", "READONLY", "READWRITE", "ASKING", "COMMAND", NULL
-};
-
-static int
-is_word(const char *s, size_t len, const char *w)
-{
-	return strlen(w) == len && strncasecmp(s, w, len) == 0;
-}
-
+/* The routing rule is cluster.c's, the one place that knows commands. */
 int
 rc_first_key(int argc, const char **argv, const size_t *argvlen)
 {
-	size_t	 len;
-	int	 i;
+	const char	*key;
+	size_t		 keylen;
+	int		 i;
 
-	if (argc < 1)
+	if (cluster_command_key(argc, argv, argvlen, &key, &keylen) != 1)
 		return -1;
-	len = argvlen != NULL ? argvlen[0] : strlen(argv[0]);
-	if (is_word(argv[0], len, "EVALSHA") || is_word(argv[0], len, "EVAL"))
-		return argc > 3 && (argvlen == NULL || argvlen[2] > 0) &&
-		    argv[2][0] >= '1' && argv[2][0] <= '9' ? 3 : -1;
-	for (i = 0; keyless[i] != NULL; i++)
-		if (is_word(argv[0], len, keyless[i]))
-			return -1;
-	return argc > 1 ? 1 : -1;
+	for (i = 1; i < argc; i++)
+		if (argv[i] == key)
+			return i;
+	return -1;
 }
