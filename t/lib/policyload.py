@@ -70,6 +70,7 @@ def main():
     r = {"classes": {}, "on_error_at": [], "normal_after_switch": None,
          "admitted": {}, "bad": [], "requests": 0}
     msg = 0
+    subbuf = b""
 
     def send(c, stage):
         nonlocal msg
@@ -120,9 +121,9 @@ def main():
         for key, _ in sel.select(0.002):
             now = time.monotonic()
             if key.data is None:
-                data = sub.recv(65536)
-                if b"+switch-master" in data and b"\r\n$" in data and \
-                        t_switch is None and data.count(b"message") > 0:
+                subbuf += sub.recv(65536)
+                if t_switch is None and b"message" in subbuf and \
+                        b"+switch-master" in subbuf:
                     t_switch = now
                     r["switch_at"] = round(now - t_kill, 4) \
                         if t_kill else None
