@@ -25,6 +25,7 @@
 #include "errf.h"
 #include "rcommon.h"
 #include "redis.h"
+#include "sentinel.h"
 
 #define RESP_MAX	(512UL * 1024 * 1024)	/* Redis's proto-max-bulk-len */
 #define ALIGN_UP(n)	(((n) + alignof(max_align_t) - 1) & \
@@ -36,6 +37,8 @@ struct aredis {
 	struct event_base	*base;
 	const struct conf	*conf;
 	struct redis_addr	 addr;
+	struct sentinel_watch	*sw;		/* sentinel: addresses */
+	struct rc_target	 cur;		/* last connect_to */
 	redisAsyncContext	*ac;
 	int			 state;
 	int			 closing;	/* aredis_free: errors expected */
@@ -92,6 +95,31 @@ schedule_retry(struct aredis *ar)
 	evtimer_add(ar->retry, &tv);
 }
 
+/*
+ * Drop the connection, if any: every command on it is answered NULL
+ * (hiredis defers the free when called from one of its callbacks).
+ */
+static void
+drop(struct aredis *ar)
+{
+	redisAsyncContext	*ac = ar->ac;
+
+	ar->ac = NULL;
+	ar->state = AR_DOWN;
+	if (ac != NULL)
+		redisAsyncFree(ac);
+}
+
+/* The connection failed or was dropped: try again after the backoff,
+ * and with Sentinel ask the sentinels where the master is now. */
+static void
+lost(struct aredis *ar)
+{
+	schedule_retry(ar);
+	if (ar->sw != NULL)
+		sentinel_watch_resolve(ar->sw);
+}
+
 static void
 on_retry(evutil_socket_t fd, short what, void *arg)
 {
@@ -126,7 +154,7 @@ on_connect(const redisAsyncContext *ac, int status)
 		    ac->errstr);
 		ar->ac = NULL;		/* hiredis frees it */
 		ar->state = AR_DOWN;
-		schedule_retry(ar);
+		lost(ar);
 		return;
 	}
 	ar->state = AR_UP;		/* commands queue behind the handshake */
@@ -145,7 +173,7 @@ on_disconnect(const redisAsyncContext *ac, int status)
 	ar->state = AR_DOWN;
 	if (status != REDIS_OK)
 		ar_error(ar, "%s: %s", ar->conf->redis_address, ac->errstr);
-	schedule_retry(ar);
+	lost(ar);
 }
 
 static void
@@ -160,6 +188,32 @@ on_handshake(redisAsyncContext *ac, void *r, void *priv)
 		ar_error(ar, "%s: %s", (const char *)priv, rep->str);
 		ar->handshake = -1;	/* failed: no reset of the backoff */
 		redisAsyncDisconnect(ac);
+		return;
+	}
+	if (ar->handshake > 0 && --ar->handshake == 0)
+		handshake_done(ar);
+}
+
+/*
+ * Sentinel: the node the watcher named must say it is a master (ROLE,
+ * queued after AUTH and SELECT, before the commands: no extra round
+ * trip).  A replica or anything else: drop it and ask the sentinels.
+ */
+static void
+on_role(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct aredis	*ar = ac->data;
+	char		 why[256];
+
+	(void)priv;
+	if (r == NULL || ar->ac != ac)
+		return;
+	if (sentinel_parse_role(r, why, sizeof(why)) < 0) {
+		ar_error(ar, "%s: %s:%d is not the master: %s",
+		    ar->conf->redis_address, ar->cur.host, ar->cur.port, why);
+		ar->handshake = -1;
+		drop(ar);
+		lost(ar);
 		return;
 	}
 	if (ar->handshake > 0 && --ar->handshake == 0)
@@ -183,20 +237,71 @@ connect_to(struct aredis *ar, const struct rc_target *t)
 		    ac != NULL ? ac->errstr : "out of memory");
 		if (ac != NULL)
 			redisAsyncFree(ac);
-		schedule_retry(ar);
+		lost(ar);
 		return;
 	}
 	ac->data = ar;
 	ar->ac = ac;
+	ar->cur = *t;
 	ar->state = AR_CONNECTING;
 	rc_hello(ar->conf, &h);
-	ar->handshake = h.n;
+	ar->handshake = h.n + (ar->sw != NULL);
 	redisLibeventAttach(ac, ar->base);
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	for (i = 0; i < h.n; i++)
 		redisAsyncCommandArgv(ac, on_handshake, (void *)h.cmd[i].what,
 		    h.cmd[i].argc, h.cmd[i].argv, h.cmd[i].argvlen);
+	if (ar->sw != NULL)
+		redisAsyncCommand(ac, on_role, NULL, "ROLE");
+}
+
+static void
+node_target(const char *host, int port, struct rc_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->host, sizeof(t->host), "%s", host);
+	t->port = port;
+}
+
+/*
+ * The watcher's report (sentinel.h): a master confirmed by a resolution
+ * or named by +switch-master, or NULL when a round over every sentinel
+ * failed (it retries by itself; commands keep failing at once).  A new
+ * master: drop the old connection (its commands get NULL) and connect
+ * now, whatever the backoff.  The same one: connect when the backoff
+ * allows (on_retry does otherwise).
+ */
+static void
+on_master(const char *host, int port, void *arg)
+{
+	struct aredis		*ar = arg;
+	struct rc_target	 t;
+	struct timeval		 tv;
+	long long		 left;
+	int			 same;
+
+	if (host == NULL) {
+		ar_error(ar, "%s: %s", ar->conf->redis_address,
+		    sentinel_watch_errstr(ar->sw));
+		return;
+	}
+	same = ar->cur.port == port && strcmp(ar->cur.host, host) == 0;
+	if (same && ar->ac != NULL)
+		return;
+	drop(ar);
+	left = rc_backoff_left(&ar->backoff, rc_now_ms());
+	if (same && left > 0) {
+		if (!evtimer_pending(ar->retry, NULL)) {
+			tv.tv_sec = (long)(left / 1000);
+			tv.tv_usec = (long)(left % 1000) * 1000;
+			evtimer_add(ar->retry, &tv);
+		}
+		return;
+	}
+	evtimer_del(ar->retry);
+	node_target(host, port, &t);
+	connect_to(ar, &t);
 }
 
 /*
@@ -207,8 +312,18 @@ static void
 locate(struct aredis *ar)
 {
 	struct rc_target	 t;
+	struct redis_node	 n;
 	char			 err[256];
 
+	if (ar->ac != NULL)
+		return;
+	if (ar->sw != NULL) {	/* unknown: on_master connects later */
+		if (sentinel_watch_master(ar->sw, &n) == 0) {
+			node_target(n.host, n.port, &t);
+			connect_to(ar, &t);
+		}
+		return;
+	}
 	if (rc_target_of(&ar->addr, &t, err, sizeof(err)) < 0) {
 		ar_error(ar, "%s", err);
 		schedule_retry(ar);
@@ -246,6 +361,13 @@ aredis_new(struct event_base *base, const struct conf *conf,
 	ar->tv.tv_usec = (conf->redis_timeout % 1000) * 1000;
 	if ((ar->tmo = event_base_init_common_timeout(base, &ar->tv)) == NULL)
 		ar->tmo = &ar->tv;
+	if (ar->addr.kind == REDIS_ADDR_SENTINEL && (ar->sw =
+	    sentinel_watch_new(base, conf, &ar->addr, on_master, ar)) == NULL) {
+		event_free(ar->retry);
+		free(ar);
+		errf(err, errlen, "out of memory");
+		return NULL;
+	}
 	locate(ar);
 	return ar;
 }
@@ -258,6 +380,7 @@ aredis_free(struct aredis *ar)
 	if (ar == NULL)
 		return NULL;
 	ar->closing = 1;
+	ar->sw = sentinel_watch_free(ar->sw);
 	if ((ac = ar->ac) != NULL) {
 		ar->ac = NULL;
 		ar->state = AR_DOWN;
@@ -292,10 +415,8 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 		finish(cmd, NULL);
 		return;
 	}
-	ar->ac = NULL;
-	ar->state = AR_DOWN;
-	redisAsyncFree(ac);		/* calls back cmd with NULL */
-	schedule_retry(ar);
+	drop(ar);			/* calls back cmd with NULL */
+	lost(ar);
 }
 
 static void	acmd_send(struct acmd *);
@@ -324,6 +445,12 @@ on_reply(redisAsyncContext *ac, void *r, void *priv)
 	if (rep->type == REDIS_REPLY_ERROR) {
 		ar_error(ar, "%s", rep->str);
 		finish(cmd, NULL);
+		if (ar->sw != NULL && ar->ac == ac &&
+		    (strncmp(rep->str, "READONLY", 8) == 0 ||
+		    strncmp(rep->str, "MASTERDOWN", 10) == 0)) {
+			drop(ar);	/* a replica now, or cut off */
+			lost(ar);
+		}
 		return;
 	}
 	finish(cmd, rep);

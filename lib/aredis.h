@@ -15,9 +15,9 @@
  * counted, kept as the last error, and passed to the notify function.
  *
  *   aredis_new(base, conf, notify, arg, err, errlen)
- *       parse conf redis_address (sentinel: and cluster: are refused as
- *       not supported yet) and start connecting; NULL with err set on a
- *       bad address or out of memory.  Keeps pointers to base and conf.
+ *       parse conf redis_address (cluster: is refused as not supported
+ *       yet) and start connecting; NULL with err set on a bad address or
+ *       out of memory.  Keeps pointers to base and conf.
  *       notify(arg, AREDIS_ERROR, text): a Redis error happened (every
  *       one: rate-limit in the caller); notify(arg, AREDIS_UP, text): the
  *       handshake completed after a failure.  notify may be NULL.
@@ -45,9 +45,22 @@
  *                            changes (a Redis restarted empty)
  *   aredis_up(ar)            1 while connected (handshake may be queued)
  *
+ * Sentinel (sentinel: addresses): a watcher (sentinel.h) finds the
+ * master and follows +switch-master.  While no master is known every
+ * command fails at once (nothing waits for the failover).  The client
+ * connects where the watcher says and sends ROLE after the handshake,
+ * before the commands (no extra round trip): a node that is not a master
+ * is dropped.  On a disconnect, a command timeout, a READONLY or
+ * MASTERDOWN error reply it drops the connection (commands in flight get
+ * NULL) and asks the sentinels again; a +switch-master naming another
+ * node drops the old connection and connects to the new master at once,
+ * ignoring the backoff.  Writes the old master acknowledged but had not
+ * replicated are lost with it: see redis_min_replicas.
+ *
  * Hooks for Sentinel and Cluster (aredis.c): locate() decides where to
- * connect (rc_target_of today; Sentinel asks the sentinels there, and
- * may answer later: it ends by calling connect_to(ar, target)).  Every
+ * connect (rc_target_of, or the watcher's master; on_master() connects
+ * when the watcher answers later: both end by calling
+ * connect_to(ar, target)).  Every
  * command is a struct acmd holding its RESP encoding and its first key
  * (pointer and length into that encoding, NULL without one: EVALSHA's
  * argv[3] when nkeys > 0, aredis_command's key otherwise); acmd_send()

@@ -18,7 +18,7 @@
  *       redis_address is refused (syntax)
  *   confcheck_redis_async(c, path, err, errlen)
  *       0, or -1: the daemon's asynchronous client cannot use
- *       redis_address yet (sentinel:, cluster:); policyd checks this too
+ *       redis_address yet (cluster:); policyd checks this too
  */
 #ifndef OUTPOST_CONFCHECK_H
 #define OUTPOST_CONFCHECK_H

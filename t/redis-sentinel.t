@@ -6,7 +6,7 @@
 # promoted the replica, outpostctl finds the new master and reads what was
 # written before.  A wrong sentinel password, sentinels that are all down
 # and sentinels that never answer each give a clear error, the last within
-# the timeouts.  policyd (its async client) still refuses sentinel:.
+# the timeouts.  outpost-policyd -n accepts sentinel:.
 . "$(dirname "$0")/lib/testenv.sh"
 CTL_BIN="$TE_ROOT/ctl/outpostctl"
 POLICYD="$TE_ROOT/policyd/outpost-policyd"
@@ -123,13 +123,13 @@ ok "... within the timeouts, not hanging ($ms ms; 2 sentinels x 1 s)" \
 like "$(head -1 "$T/watchhole.out")" "^none 127\.0\.0\.1:$H1: timeout; 127\.0\.0\.1:$H2: timeout" \
     "sentinel_watch: silent sentinels time out, one redis_timeout each"
 
-# --- policyd's async client does not do Sentinel yet ------------------------
+# --- policyd -n accepts sentinel: (t/policyd-sentinel.t runs it) --------
 if [ -x "$POLICYD" ]; then
-	conf pol "$TE_SENTINEL" "user = $(id -un)"
+	conf pol "$TE_SENTINEL" "user = $(id -un)" \
+	    "redis_sentinel_password = $TE_SENT_PASS"
 	out=$("$POLICYD" -n -c "$T/pol.conf" 2>&1)
-	is "$?" 1 "outpost-policyd -n refuses sentinel: for now"
-	like "$out" "pol\.conf:1: redis_address: .*not supported yet by outpost-policyd" \
-	    "... naming file and line"
+	is "$?" 0 "outpost-policyd -n accepts sentinel:"
+	like "$out" "pol\.conf: ok" "... and the master answers through the sentinels: $out"
 else
 	skip 2 "outpost-policyd not built"
 fi
