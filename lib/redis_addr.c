@@ -133,9 +133,6 @@ redis_addr_supported(const struct redis_addr *a, const char *text,
 	if (a->kind == REDIS_ADDR_SENTINEL)
 		return errf(err, errlen, "redis_address %s: Redis Sentinel is "
 		    "not supported yet by outpost-policyd", text);
-	if (a->kind == REDIS_ADDR_CLUSTER)
-		return errf(err, errlen, "redis_address %s: Redis Cluster is "
-		    "not supported yet by outpost-policyd", text);
 	return 0;
 }
 
