@@ -1,7 +1,7 @@
 #!/bin/bash
 # check-config -- `-n` of both daemons checks what their start-up checks:
 # an account that does not exist, a Redis address the client refuses
-# (cluster: is not supported yet, nor sentinel: in policyd) are configuration errors, named with
+# (sentinel: in policyd; cluster: with redis_db other than 0) are configuration errors, named with
 # file and line, exit 1; a Redis that does not answer is a warning, exit 0
 # (the systemd units run -n before every start, and Redis may come up
 # later).  Before, -n said "ok" to all of these and the daemon then died.
@@ -16,7 +16,7 @@ RUNUSER=$(id -un)
 [ "$RUNUSER" = root ] && id outpost >/dev/null 2>&1 && RUNUSER=outpost
 mkdir -m 755 "$T/keys"
 te_redis_start
-plan 16
+plan 18
 
 # conf NAME LINE...: $T/NAME.conf, the lines after a common head.
 conf() {
@@ -62,9 +62,16 @@ outpost-policyd: $T/sentinel.conf: 1 configuration error" \
 like "$(run "$MILTER" sentinel)" \
     "^0\|$T/sentinel\.conf: configuration OK; 0 key problems\|outpost-milter: warning: Redis at sentinel:127\.0\.0\.1:9/mymaster does not answer now: .*127\.0\.0\.1:9: Connection refused" \
     "milter: sentinel: accepted (synchronous client), no sentinel answering is a warning"
-conf cluster "user = $RUNUSER" "redis_address = cluster:127.0.0.1:7000"
-like "$(run "$MILTER" cluster)" "^1\|\|outpost-milter: .*Redis Cluster is not supported yet" \
-    "milter: cluster: is refused"
+conf cluster "user = $RUNUSER" "redis_address = cluster:127.0.0.1:9"
+like "$(run "$MILTER" cluster)" "^0\|$T/cluster\.conf: configuration OK; 0 key problems\|outpost-milter: warning: Redis at cluster:127\.0\.0\.1:9 does not answer now: " \
+    "milter: cluster: accepted, no node answering is a warning"
+like "$(run "$POLICYD" cluster)" "^0\|$T/cluster\.conf: ok\|outpost-policyd: warning: Redis at cluster:127\.0\.0\.1:9 does not answer now: " \
+    "policyd: cluster: accepted, no node answering is a warning"
+conf clusterdb "user = $RUNUSER" "redis_address = cluster:127.0.0.1:9" "redis_db = 2"
+is "$(run "$POLICYD" clusterdb)" \
+    "1||outpost-policyd: $T/clusterdb.conf:6: redis_address: redis_address cluster:127.0.0.1:9: a Redis Cluster has only database 0 (redis_db = 2)
+outpost-policyd: $T/clusterdb.conf: 1 configuration error" \
+    "policyd: cluster: with redis_db 2 is refused"
 
 # Both problems at once: both reported.
 conf both "user = nosuchaccount" "redis_address = sentinel:h:1/m"
