@@ -21,6 +21,7 @@
 #include <hiredis/adapters/libevent.h>
 
 #include "aredis.h"
+#include "aredis_int.h"
 #include "conf.h"
 #include "errf.h"
 #include "rcommon.h"
@@ -53,24 +54,12 @@ struct aredis {
 	unsigned long		 errors;
 	unsigned long		 connects;	/* handshakes completed */
 	char			 last_error[256];
-};
-
-struct acmd {
-	struct aredis		*ar;
-	aredis_cb		*cb;
-	void			*arg;
-	const char		*lua;		/* EVALSHA: for NOSCRIPT */
-	int			 retried;
-	struct event		*timer;		/* in this allocation */
-	char			*resp;		/* in this allocation */
-	size_t			 resplen;
-	const char		*key;		/* into resp, NULL: none */
-	size_t			 keylen;
+	struct arcl		*cl;		/* cluster: (aredis_cluster.c) */
 };
 
 static void	locate(struct aredis *);
 
-static void __attribute__((format(printf, 2, 3)))
+void
 ar_error(struct aredis *ar, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -81,6 +70,13 @@ ar_error(struct aredis *ar, const char *fmt, ...)
 	ar->errors++;
 	if (ar->notify != NULL)
 		ar->notify(ar->notify_arg, AREDIS_ERROR, ar->last_error);
+}
+
+void
+ar_notify_up(struct aredis *ar, const char *text)
+{
+	if (ar->notify != NULL)
+		ar->notify(ar->notify_arg, AREDIS_UP, text);
 }
 
 static void
@@ -368,7 +364,14 @@ aredis_new(struct event_base *base, const struct conf *conf,
 		errf(err, errlen, "out of memory");
 		return NULL;
 	}
-	locate(ar);
+	if (ar->addr.kind != REDIS_ADDR_CLUSTER)
+		locate(ar);
+	else if ((ar->cl = arcl_new(ar, base, conf, &ar->addr, err,
+	    errlen)) == NULL) {
+		event_free(ar->retry);
+		free(ar);
+		return NULL;
+	}
 	return ar;
 }
 
@@ -386,13 +389,14 @@ aredis_free(struct aredis *ar)
 		ar->state = AR_DOWN;
 		redisAsyncFree(ac);	/* answers every command: NULL */
 	}
+	ar->cl = arcl_free(ar->cl);
 	event_free(ar->retry);
 	free(ar);
 	return NULL;
 }
 
-static void
-finish(struct acmd *cmd, const redisReply *rep)
+void
+acmd_finish(struct acmd *cmd, const redisReply *rep)
 {
 	evtimer_del(cmd->timer);
 	cmd->cb(rep, cmd->arg);
@@ -409,10 +413,14 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (ar->cl != NULL) {
+		arcl_timeout(ar->cl, cmd);
+		return;
+	}
 	ar_error(ar, "%s: command timed out after %ld ms",
 	    ar->conf->redis_address, ar->conf->redis_timeout);
 	if (ac == NULL) {
-		finish(cmd, NULL);
+		acmd_finish(cmd, NULL);
 		return;
 	}
 	drop(ar);			/* calls back cmd with NULL */
@@ -432,7 +440,7 @@ on_reply(redisAsyncContext *ac, void *r, void *priv)
 		if (!ar->closing)
 			ar_error(ar, "%s: connection lost",
 			    ar->conf->redis_address);
-		finish(cmd, NULL);
+		acmd_finish(cmd, NULL);
 		return;
 	}
 	if (rep->type == REDIS_REPLY_ERROR && cmd->lua != NULL &&
@@ -444,7 +452,7 @@ on_reply(redisAsyncContext *ac, void *r, void *priv)
 	}
 	if (rep->type == REDIS_REPLY_ERROR) {
 		ar_error(ar, "%s", rep->str);
-		finish(cmd, NULL);
+		acmd_finish(cmd, NULL);
 		if (ar->sw != NULL && ar->ac == ac &&
 		    (strncmp(rep->str, "READONLY", 8) == 0 ||
 		    strncmp(rep->str, "MASTERDOWN", 10) == 0)) {
@@ -453,7 +461,7 @@ on_reply(redisAsyncContext *ac, void *r, void *priv)
 		}
 		return;
 	}
-	finish(cmd, rep);
+	acmd_finish(cmd, rep);
 }
 
 /*
@@ -465,10 +473,14 @@ acmd_send(struct acmd *cmd)
 {
 	struct aredis	*ar = cmd->ar;
 
+	if (ar->cl != NULL) {
+		arcl_send(ar->cl, cmd);
+		return;
+	}
 	if (ar->ac == NULL || redisAsyncFormattedCommand(ar->ac, on_reply,
 	    cmd, cmd->resp, cmd->resplen) != REDIS_OK) {
 		ar_error(ar, "%s: not connected", ar->conf->redis_address);
-		finish(cmd, NULL);
+		acmd_finish(cmd, NULL);
 	}
 }
 
@@ -547,7 +559,7 @@ acmd_new(struct aredis *ar, int nh, const char **hv, const size_t *hl,
 	char		*p;
 	int		 i;
 
-	if (ar->state == AR_DOWN) {
+	if (ar->cl == NULL && ar->state == AR_DOWN) {
 		ar_error(ar, "%s: not connected", ar->conf->redis_address);
 		cb(NULL, arg);
 		return NULL;
@@ -632,11 +644,15 @@ aredis_last_error(const struct aredis *ar)
 unsigned long
 aredis_connects(const struct aredis *ar)
 {
+	if (ar->cl != NULL)
+		return arcl_connects(ar->cl);
 	return ar->connects;
 }
 
 int
 aredis_up(const struct aredis *ar)
 {
+	if (ar->cl != NULL)
+		return arcl_up(ar->cl);
 	return ar->state == AR_UP;
 }

@@ -15,9 +15,11 @@
  * counted, kept as the last error, and passed to the notify function.
  *
  *   aredis_new(base, conf, notify, arg, err, errlen)
- *       parse conf redis_address (cluster: is refused as not supported
- *       yet) and start connecting; NULL with err set on a bad address or
- *       out of memory.  Keeps pointers to base and conf.
+ *       parse conf redis_address (sentinel: follows the master
+ *       through lib/sentinel_watch.c; cluster: runs on
+ *       lib/aredis_cluster.c: a slot map, one connection per master, MOVED/ASK/TRYAGAIN followed, redis_db
+ *       must be 0) and start connecting; NULL with err set on a bad
+ *       address or out of memory.  Keeps pointers to base and conf.
  *       notify(arg, AREDIS_ERROR, text): a Redis error happened (every
  *       one: rate-limit in the caller); notify(arg, AREDIS_UP, text): the
  *       handshake completed after a failure.  notify may be NULL.

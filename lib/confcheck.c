@@ -88,8 +88,13 @@ confcheck_redis_async(const struct conf *c, const char *path, char *err,
 
 	if (redis_addr_parse(c->redis_address, &a, why, sizeof(why)) == 0 &&
 	    redis_addr_supported(&a, c->redis_address, why,
-	    sizeof(why)) == 0)
-		return 0;
+	    sizeof(why)) == 0) {
+		if (a.kind != REDIS_ADDR_CLUSTER || c->redis_db == 0)
+			return 0;
+		snprintf(why, sizeof(why), "redis_address %s: a Redis Cluster "
+		    "has only database 0 (redis_db = %ld)", c->redis_address,
+		    (long)c->redis_db);
+	}
 	n = where(path, "redis_address", err, errlen);
 	if (n >= 0 && (size_t)n < errlen)
 		snprintf(err + n, errlen - n, "%s", why);

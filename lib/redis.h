@@ -118,7 +118,7 @@ int		 redis_scan(struct redis *, const char *,
  * Address of conf redis_address (lib/redis_addr.c), shared with the
  * daemon's async client.  redis_addr_parse: 0, or -1 with err set.
  * redis_addr_supported: -1 (err set) for the forms the daemon's async
- * client does not handle yet (cluster:);
+ * client does not handle (none today: every form);
  * redis_addr_supported_sync: the same for this synchronous client, which
  * takes every form.
  */

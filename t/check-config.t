@@ -1,7 +1,7 @@
 #!/bin/bash
 # check-config -- `-n` of both daemons checks what their start-up checks:
 # an account that does not exist, a Redis address the client refuses
-# (cluster: in policyd, not supported there yet) are configuration errors, named with
+# (cluster: with redis_db other than 0) are configuration errors, named with
 # file and line, exit 1; a Redis that does not answer is a warning, exit 0
 # (the systemd units run -n before every start, and Redis may come up
 # later).  Before, -n said "ok" to all of these and the daemon then died.
@@ -16,7 +16,7 @@ RUNUSER=$(id -un)
 [ "$RUNUSER" = root ] && id outpost >/dev/null 2>&1 && RUNUSER=outpost
 mkdir -m 755 "$T/keys"
 te_redis_start
-plan 17
+plan 18
 
 # conf NAME LINE...: $T/NAME.conf, the lines after a common head.
 conf() {
@@ -61,16 +61,19 @@ like "$(run "$POLICYD" sentinel)" \
 like "$(run "$MILTER" sentinel)" \
     "^0\|$T/sentinel\.conf: configuration OK; 0 key problems\|outpost-milter: warning: Redis at sentinel:127\.0\.0\.1:9/mymaster does not answer now: .*127\.0\.0\.1:9: Connection refused" \
     "milter: sentinel: accepted (synchronous client), no sentinel answering is a warning"
-conf cluster "user = $RUNUSER" "redis_address = cluster:127.0.0.1:7000"
-like "$(run "$MILTER" cluster)" "^0\|$T/cluster\.conf: configuration OK; 0 key problems\|outpost-milter: warning: Redis at cluster:127\.0\.0\.1:7000 does not answer now: " \
-    "milter: cluster: accepted (synchronous client), no node answering is a warning"
-is "$(run "$POLICYD" cluster)" \
-    "1||outpost-policyd: $T/cluster.conf:6: redis_address: redis_address cluster:127.0.0.1:7000: Redis Cluster is not supported yet by outpost-policyd
-outpost-policyd: $T/cluster.conf: 1 configuration error" \
-    "policyd: cluster: is refused with file:line, exit 1 (its async client lacks it)"
+conf cluster "user = $RUNUSER" "redis_address = cluster:127.0.0.1:9"
+like "$(run "$MILTER" cluster)" "^0\|$T/cluster\.conf: configuration OK; 0 key problems\|outpost-milter: warning: Redis at cluster:127\.0\.0\.1:9 does not answer now: " \
+    "milter: cluster: accepted, no node answering is a warning"
+like "$(run "$POLICYD" cluster)" "^0\|$T/cluster\.conf: ok\|outpost-policyd: warning: Redis at cluster:127\.0\.0\.1:9 does not answer now: " \
+    "policyd: cluster: accepted, no node answering is a warning"
+conf clusterdb "user = $RUNUSER" "redis_address = cluster:127.0.0.1:9" "redis_db = 2"
+is "$(run "$POLICYD" clusterdb)" \
+    "1||outpost-policyd: $T/clusterdb.conf:6: redis_address: redis_address cluster:127.0.0.1:9: a Redis Cluster has only database 0 (redis_db = 2)
+outpost-policyd: $T/clusterdb.conf: 1 configuration error" \
+    "policyd: cluster: with redis_db 2 is refused"
 
 # Both problems at once: both reported.
-conf both "user = nosuchaccount" "redis_address = cluster:h:1"
+conf both "user = nosuchaccount" "redis_address = cluster:127.0.0.1:9" "redis_db = 2"
 r=$(run "$POLICYD" both)
 like "$r" "^1\|\|" "policyd: two errors: exit 1"
 like "$r" "both\.conf: 2 configuration errors$" "policyd: two errors: both counted"
