@@ -176,9 +176,9 @@ int	 stats_show(struct ctl *, struct ctl_opts *);		/* stats.c */
  *                                time or date; 0, or -1
  *   ctl_count(text, max, &n)     a --limit / --top value: 1..max; 0 / -1
  *   ctl_log_key(ctl, kind, name, buf)
- *                                schema_key_log's "Plog:KIND:NAME" (KIND
+ *                                schema_key_log's "P{log}:KIND:NAME" (KIND
  *                                e, u, r, f, q), or with name "" the
- *                                "Plog:KIND" of all and who; 0 / -1
+ *                                "P{log}:KIND" of all and who; 0 / -1
  *   ctl_rate(num, den, buf, len) "12.500%", or "-" when den is 0
  */
 #define CTL_HOUR_MS	3600000LL
@@ -187,7 +187,7 @@ int	 ctl_when(const char *, long long, long long *);
 int	 ctl_count(const char *, long, long *);
 int	 ctl_log_key(struct ctl *, const char *, const char *, char *);
 char	*ctl_rate(unsigned long long, unsigned long long, char *, size_t);
-/* stats.c: attempts, hard, delivered, complaint of the P{u:WHO}:rt:H hours
+/* stats.c: attempts, hard, delivered, complaint of P{log}:rt:WHO's hours
  * of bounce_window back from now (ms); 0, or -1 (Redis error in ctl->r) */
 int	 ctl_rt_read(struct ctl *, const char *, long long,
 	    unsigned long long[4]);

@@ -6,10 +6,10 @@
  *
  * Newest first.  The search reads ONE sorted set: the index of the
  * queue ID, recipient, sender or user given (with several, the one with
- * the fewest members in the period: a ZCOUNT each), or Plog:all with
+ * the fewest members in the period: a ZCOUNT each), or P{log}:all with
  * none.  It pages through it with ZREVRANGEBYSCORE max min LIMIT, from
  * --until (default now and later) down to --since (default the
- * beginning), reads the events of a page pipelined (HGETALL Plog:e:EID)
+ * beginning), reads the events of a page pipelined (HGETALL P{log}:e:EID)
  * and keeps those that pass every filter; the filters are checked on the
  * event itself, so an index that names an event of another sender or an
  * event that expired (empty) is skipped.  It stops at --limit events
@@ -17,7 +17,7 @@
  * to narrow the search).  No SCAN, no KEYS.
  *
  * Addresses are compared in their suppression form (mailaddr_norm, then
- * schema_sup_addr), the form of the Plog:r: and Plog:f: indexes.
+ * schema_sup_addr), the form of the P{log}:r: and P{log}:f: indexes.
  *
  * Output: one block per event (the receiver's reply is often long), or
  * with --json an array of objects, one per event, every field of the

@@ -68,17 +68,12 @@ ctl_count(const char *s, long max, long *n)
 	return 0;
 }
 
-/* lib/schema.h's names, and "Plog:who" (proposed: see stats.c). */
+/* lib/schema.h's names (P{log}:KIND:NAME, P{log}:all, P{log}:who). */
 int
 ctl_log_key(struct ctl *ctl, const char *kind, const char *name, char *buf)
 {
-	int	 n;
-
-	if (strcmp(kind, "who") != 0)
-		return schema_key_log(&ctl->conf, kind, *name ? name : NULL,
-		    buf, SCHEMA_KEY_MAX);
-	n = snprintf(buf, SCHEMA_KEY_MAX, "%slog:who", ctl->conf.redis_prefix);
-	return n < 0 || n >= SCHEMA_KEY_MAX ? -1 : 0;
+	return schema_key_log(&ctl->conf, kind, *name ? name : NULL, buf,
+	    SCHEMA_KEY_MAX);
 }
 
 char *

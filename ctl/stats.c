@@ -1,6 +1,6 @@
 /*
  * outpostctl stats -- per-user delivery figures over a period, from the
- * hourly P{u:WHO}:st:H hashes (lib/schema.h "PER-USER FIGURES").
+ * hourly P{log}:st:WHO:H hashes (lib/schema.h "PER-USER FIGURES").
  *
  *   stats [--user NAME] [--since T] [--top N]
  *
@@ -8,7 +8,7 @@
  * (default 24h back) to the current one, at most SCHEMA_STATS_TTL back
  * (older hours have expired).  Without --user: the total over every
  * sender seen in the period and the N (--top, default 10) with the most
- * sent.  The senders are the members of Plog:who (a ZSET: WHO -> time
+ * sent.  The senders are the members of P{log}:who (a ZSET: WHO -> time
  * of its last event, ms; includes the "[IP]" pseudo-users) scored in the
  * period; while that key does not exist, the users of Pusers.  Each
  * sender costs one pipelined HMGET per hour, no SCAN.
@@ -85,6 +85,7 @@ sum_hours(struct ctl *ctl, const char *who, const char *kind,
 	return 0;
 }
 
+/* P{log}:rt:WHO: the "NAME:H" fields of the window's hours summed. */
 int
 ctl_rt_read(struct ctl *ctl, const char *who, long long now,
     unsigned long long rt[4])
@@ -92,12 +93,34 @@ ctl_rt_read(struct ctl *ctl, const char *who, long long now,
 	static const char *const names[4] = {
 		"attempts", "hard", "delivered", "complaint"
 	};
-	struct period	 p;
+	char		 key[SCHEMA_KEY_MAX], name[16];
+	redisReply	*h, *f;
+	long long	 from_h, to_h, hr;
+	size_t		 i;
+	int		 j;
 
-	p.now = now;
-	p.to_h = now / CTL_HOUR_MS;
-	p.from_h = (now - ctl->conf.bounce_window) / CTL_HOUR_MS;
-	return sum_hours(ctl, who, SCHEMA_RT, &p, names, 4, rt);
+	memset(rt, 0, 4 * sizeof(*rt));
+	to_h = now / CTL_HOUR_MS;
+	from_h = (now - ctl->conf.bounce_window) / CTL_HOUR_MS;
+	if (schema_key_figures(&ctl->conf, who, SCHEMA_RT, 0, key,
+	    sizeof(key)) < 0)
+		return -1;
+	if ((h = redis_command(ctl->r, "HGETALL %s", key)) == NULL)
+		return -1;
+	for (i = 0; h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements;
+	    i += 2) {
+		f = h->element[i];
+		if (f->type != REDIS_REPLY_STRING ||
+		    sscanf(f->str, "%15[a-z]:%lld", name, &hr) != 2 ||
+		    hr < from_h || hr > to_h)
+			continue;
+		for (j = 0; j < 4; j++)
+			if (strcmp(name, names[j]) == 0)
+				rt[j] += strtoull(h->element[i + 1]->str,
+				    NULL, 10);
+	}
+	freeReplyObject(h);
+	return 0;
 }
 
 /* The senders of the period: Plog:who, or Pusers while it is absent. */

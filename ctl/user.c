@@ -59,12 +59,12 @@ static const char lua_set[] =
     "return redis.call('HLEN', KEYS[2])\n";
 
 /*
- * KEYS acct; ARGV state, reason, prefix of the rate hours
- * ("P{u:NAME}:rt:"), how many hours back to clear.  1 if it already was
- * in that state.  Either change ends a pause by outpost-feedback
- * (paused_by: the state is the admin's now); a resume also deletes the
- * rate hours of bounce_window (lib/schema.h): a fresh window, or the
- * next event would pause the user again at once.
+ * KEYS acct; ARGV state, reason.  1 if it already was in that state.
+ * Either change ends a pause by outpost-feedback (paused_by: the state
+ * is the admin's now).  A resume first deletes P{log}:rt:NAME (another
+ * slot, a command of its own): a fresh window, or the next event would
+ * pause the user again at once; a pause decided on the old window and
+ * applied after this script is refused by its since (feedback/effects.c).
  */
 static const char lua_state[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
@@ -73,12 +73,6 @@ static const char lua_state[] =
     "redis.call('HSET', KEYS[1], 'state', ARGV[1], 'reason', ARGV[2],"
     " 'since', now)\n"
     "redis.call('HDEL', KEYS[1], '" SCHEMA_F_PAUSED_BY "')\n"
-    "if ARGV[1] == 'active' then\n"
-    "  local h = math.floor(now / 3600)\n"
-    "  for i = h - tonumber(ARGV[4]), h + 1 do\n"
-    "    redis.call('DEL', ARGV[3] .. i)\n"
-    "  end\n"
-    "end\n"
     "if was == ARGV[1] then return 1 end\n"
     "return 0\n";
 
@@ -287,8 +281,9 @@ static int
 user_state(struct ctl *ctl, struct ctl_opts *o, int suspend)
 {
 	struct redis	*r = ctl->r;
-	char		 k[SCHEMA_KEY_MAX], rt[SCHEMA_KEY_MAX], hours[32];
-	const char	*av[5], *name = o->args[0];
+	char		 k[SCHEMA_KEY_MAX], rt[SCHEMA_KEY_MAX];
+	const char	*av[3], *name = o->args[0];
+	redisReply	*rep;
 	long long	 code;
 
 	if (o->reason != NULL && !reason_ok(o->reason))
@@ -298,13 +293,11 @@ user_state(struct ctl *ctl, struct ctl_opts *o, int suspend)
 	av[0] = k;
 	av[1] = suspend ? SCHEMA_SUSPENDED : SCHEMA_ACTIVE;
 	av[2] = suspend && o->reason != NULL ? o->reason : "";
-	ukey(ctl, name, "rt:", rt);
-	/* the window, an hour more for a partial one, one for the clock */
-	snprintf(hours, sizeof(hours), "%ld", ctl->conf.bounce_window /
-	    3600000 + 2);
-	av[3] = rt, av[4] = hours;
+	if (!suspend && schema_key_figures(&ctl->conf, name, SCHEMA_RT, 0, rt,
+	    sizeof(rt)) == 0 && (rep = redis_command(r, "DEL %s", rt)) != NULL)
+		freeReplyObject(rep);
 	if (run(ctl, r, suspend ? "user suspend" : "user resume", name,
-	    lua_state, 1, 5, av, NULL, &code) < 0)
+	    lua_state, 1, 3, av, NULL, &code) < 0)
 		return EXIT_REFUSED;
 	if (code == -1)
 		return no_user(ctl, name);

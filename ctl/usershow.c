@@ -5,7 +5,7 @@
  *                            merged with the user's overrides), how much
  *                            of each is used now, allowed domains, the
  *                            hard-bounce and complaint rates over
- *                            bounce_window (the P{u:NAME}:rt:H hours,
+ *                            bounce_window (the P{log}:rt:NAME hours,
  *                            ctl_rt_read) with the thresholds that pause,
  *                            and who paused the account (paused_by)
  *   user_list(ctl, o)        every user with plan and state

@@ -266,8 +266,10 @@ act(struct fb *fb, const struct orig *o)
 		return 0;
 	}
 	if (batch_eval(fb, dlog_script, FBQ_NONE, NULL, cmd.nkeys, cmd.argc,
-	    cmd.argv, cmd.argvlen) < 0 ||
-	    fx_check_rates(fb, o->who, now_ms(), NULL) < 0 || batch_commit(fb) < 0)
+	    cmd.argv, cmd.argvlen) < 0)
+		return -1;
+	batch_check(fb, o->who, now_ms());
+	if (batch_commit(fb) < 0)
 		return -1;
 	log_info("complaint qid=%s user=%s rcpt=%s counted", o->qid, o->who,
 	    o->rcpt[0] ? o->rcpt : "(unknown)");

@@ -31,6 +31,7 @@
 #include "feedback.h"
 #include "log.h"
 #include "redis.h"
+#include "schema.h"
 #include "xmalloc.h"
 
 struct bscript {
@@ -146,6 +147,8 @@ batch_eval(struct fb *fb, const char *lua, int kind, const char *note,
 }
 
 static void	 ev_note(struct fbbatch *, const struct dlog_event *);
+static int	 marked(struct fb *);
+static void	 unmarked(struct fb *);
 
 /* One delivery event, queued in the batch's dlog batch. */
 int
@@ -204,30 +207,59 @@ batch_check(struct fb *fb, const char *who, long long t)
 	c->after = b->nev;
 }
 
-/* The queued checks, each told what the later events add; 0 / -1. */
+/* The later events of who in the window of check c: into less[4]. */
+static void
+later(const struct fb *fb, const struct fbchk *c, long long *less)
+{
+	const struct fbbatch *b = &fb->b;
+	long long	 h = c->t / 3600000, back = fb->conf->bounce_window /
+	    3600000;
+	size_t		 j;
+	int		 k;
+
+	memset(less, 0, 4 * sizeof(*less));
+	for (j = c->after; j < b->nev; j++) {
+		if (b->ev[j].hour > h || b->ev[j].hour < h - back ||
+		    strcmp(b->ev[j].who, c->who) != 0)
+			continue;
+		for (k = 0; k < 4; k++)
+			less[k] += b->ev[j].rt[k];
+	}
+}
+
+/*
+ * The queued checks, one script per user (its points in order), each
+ * point told what the later events add; 0 / -1.
+ */
 static int
 checks_flush(struct fb *fb)
 {
 	struct fbbatch	*b = &fb->b;
-	long long	 less[4], h, nh = fb->conf->bounce_window / 3600000 + 1;
-	size_t		 i, j;
-	int		 k;
+	long long	*hours, *less;
+	size_t		 i, j, n;
+	int		 rc = 0;
 
-	for (i = 0; i < b->nchk; i++) {
-		memset(less, 0, sizeof(less));
-		h = b->chk[i].t / 3600000;
-		for (j = b->chk[i].after; j < b->nev; j++) {
-			if (b->ev[j].hour > h || b->ev[j].hour <= h - nh ||
-			    strcmp(b->ev[j].who, b->chk[i].who) != 0)
+	hours = xcalloc(b->nchk + 1, sizeof(*hours));
+	less = xcalloc(4 * (b->nchk + 1), sizeof(*less));
+	for (i = 0; i < b->nchk; i++)
+		b->chk[i].done = 0;
+	for (i = 0; i < b->nchk && rc == 0; i++) {
+		if (b->chk[i].done)
+			continue;
+		for (n = 0, j = i; j < b->nchk; j++) {
+			if (b->chk[j].done ||
+			    strcmp(b->chk[j].who, b->chk[i].who) != 0)
 				continue;
-			for (k = 0; k < 4; k++)
-				less[k] += b->ev[j].rt[k];
+			b->chk[j].done = 1;
+			hours[n] = b->chk[j].t / 3600000;
+			later(fb, &b->chk[j], less + 4 * n++);
 		}
-		if (fx_check_rates(fb, b->chk[i].who, b->chk[i].t, less) < 0)
-			return -1;
+		rc = fx_check_rates(fb, b->chk[i].who, n, hours, less);
 	}
+	free(hours);
+	free(less);
 	b->nchk = b->nev = 0;
-	return 0;
+	return rc;
 }
 
 /* The queued events as one dlog_batch_script run; 0 / -1. */
@@ -242,6 +274,11 @@ batch_events_flush(struct fb *fb)
 
 	if (b->dl == NULL || dlog_batch_events(b->dl) == 0)
 		return 0;
+	if (!dlog_mark_in_script(fb->conf) && !marked(fb)) {
+		dlog_batch_clear(b->dl);
+		unmarked(fb);
+		return 0;
+	}
 	if (dlog_batch_cmd(b->dl, fb->conf, &nk, &ac, &av, &al) < 0)
 		fatal("delivery log batch: out of memory or a key too long");
 	snprintf(note, sizeof(note), "%zu delivery events",
@@ -249,6 +286,129 @@ batch_events_flush(struct fb *fb)
 	dlog_batch_clear(b->dl);
 	return batch_eval(fb, dlog_batch_script, FBQ_EVENT, note, nk, ac, av,
 	    al);
+}
+
+/*
+ * An event refused by dlog's script: the Redis lost its schema marker
+ * (emptied, restarted without persistence).  Such events are not
+ * recorded; said once a minute, not per event.
+ */
+static void
+unmarked(struct fb *fb)
+{
+	static time_t	 last;
+	time_t		 now = time(NULL);
+
+	(void)fb;
+	if (now - last < 60)
+		return;
+	last = now;
+	log_err("redis: the schema marker is missing (Redis emptied?): "
+	    "delivery events are not recorded until outpostctl init");
+}
+
+/*
+ * On a Cluster the marker (another slot) is not a key of the events
+ * script: a GET of its own on fb->rr, at most once a second, says
+ * whether the batch's events are written (lib/schema.h THE MARKER).
+ */
+static int
+marked(struct fb *fb)
+{
+	struct fbbatch	*b = &fb->b;
+	char		 k[SCHEMA_KEY_MAX];
+	redisReply	*rep;
+	long long	 now = (long long)time(NULL);
+
+	if (b->mark_t == now)
+		return b->mark_ok;
+	if (schema_key_global(fb->conf, SCHEMA_MARK, k, sizeof(k)) < 0)
+		return 0;
+	if ((rep = redis_command(fb->rr, "GET %s", k)) == NULL)
+		return b->mark_ok;	/* the batch itself will fail */
+	b->mark_ok = rep->type == REDIS_REPLY_STRING;
+	b->mark_t = now;
+	freeReplyObject(rep);
+	return b->mark_ok;
+}
+
+void
+batch_pre(struct fb *fb, const char *lua, int kind, const char *note,
+    int nkeys, int argc, const char **argv, const size_t *argvlen)
+{
+	struct fbbatch	*b = &fb->b;
+	struct fbpre	*p;
+	char		 nk[16];
+	int		 i;
+
+	if (b->npre == b->cappre) {
+		b->cappre = b->cappre ? b->cappre * 2 : 16;
+		b->pre = xrealloc(b->pre, b->cappre * sizeof(*b->pre));
+	}
+	p = &b->pre[b->npre++];
+	p->kind = kind;
+	p->note = xstrdup(note != NULL ? note : "");
+	p->argc = argc + 3;
+	p->argv = xcalloc((size_t)p->argc, sizeof(*p->argv));
+	p->argvlen = xcalloc((size_t)p->argc, sizeof(*p->argvlen));
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	p->argv[0] = xstrdup("EVAL");
+	p->argv[1] = xstrdup(lua);
+	p->argv[2] = xstrdup(nk);
+	for (i = 0; i < 3; i++)
+		p->argvlen[i] = strlen(p->argv[i]);
+	for (i = 0; i < argc; i++) {
+		p->argvlen[3 + i] = argvlen != NULL ? argvlen[i] :
+		    strlen(argv[i]);
+		p->argv[3 + i] = xmalloc(p->argvlen[3 + i] + 1);
+		memcpy(p->argv[3 + i], argv[i], p->argvlen[3 + i]);
+		p->argv[3 + i][p->argvlen[3 + i]] = '\0';
+	}
+}
+
+static void
+pre_clear(struct fbbatch *b)
+{
+	size_t	 i;
+	int	 j;
+
+	for (i = 0; i < b->npre; i++) {
+		for (j = 0; j < b->pre[i].argc; j++)
+			free(b->pre[i].argv[j]);
+		free(b->pre[i].argv);
+		free(b->pre[i].argvlen);
+		free(b->pre[i].note);
+	}
+	b->npre = 0;
+}
+
+/* The commands of other slots, pipelined on fb->rr; 0 / -1 (I/O). */
+static int
+pre_run(struct fb *fb)
+{
+	struct fbbatch	*b = &fb->b;
+	redisReply	*rep;
+	size_t		 i, sent = 0;
+	int		 rc = 0;
+
+	for (i = 0; i < b->npre && rc == 0; i++, sent++)
+		rc = redis_appendv(fb->rr, b->pre[i].argc,
+		    (const char **)b->pre[i].argv, b->pre[i].argvlen);
+	for (i = 0; i < sent; i++) {
+		if ((rep = redis_get_reply(fb->rr)) == NULL) {
+			log_warn("redis: %s: %s", b->pre[i].note,
+			    redis_errstr(fb->rr));
+			if (redis_is_io_error(fb->rr)) {
+				rc = -1;
+				break;
+			}
+			continue;
+		}
+		fx_sup_done(fb, b->pre[i].kind, b->pre[i].note, rep);
+		freeReplyObject(rep);
+	}
+	pre_clear(b);
+	return rc;
 }
 
 /* Join-state key hash h written by the open batch (not in memory). */
@@ -277,25 +437,6 @@ batch_pending(const struct fb *fb, unsigned h)
 		if (b->pend[i] == h)
 			return 1;
 	return 0;
-}
-
-/*
- * An event refused by dlog's script: the Redis lost its schema marker
- * (emptied, restarted without persistence).  Such events are not
- * recorded; said once a minute, not per event.
- */
-static void
-unmarked(struct fb *fb)
-{
-	static time_t	 last;
-	time_t		 now = time(NULL);
-
-	(void)fb;
-	if (now - last < 60)
-		return;
-	last = now;
-	log_err("redis: the schema marker is missing (Redis emptied?): "
-	    "delivery events are not recorded until outpostctl init");
 }
 
 static void
@@ -368,6 +509,12 @@ append_pos(struct fb *fb)
 	return batch_cmdv(fb, FBQ_NONE, NULL, 8, av, NULL);
 }
 
+/*
+ * The suppressions go first (pre_run: the batch still sits unsent in
+ * fb->r's output buffer), then the batch; the pauses its checks wrote to
+ * the outbox are applied after its EXEC (a failure there is logged: the
+ * outbox keeps them for the next batch that pauses, or the restart).
+ */
 int
 batch_commit(struct fb *fb)
 {
@@ -376,7 +523,8 @@ batch_commit(struct fb *fb)
 
 	if (batch_events_flush(fb) < 0 || checks_flush(fb) < 0 ||
 	    jcache_flush(fb) < 0 ||
-	    (b->posdirty && b->poskey[0] != '\0' && append_pos(fb) < 0))
+	    (b->posdirty && b->poskey[0] != '\0' && append_pos(fb) < 0) ||
+	    pre_run(fb) < 0)
 		return -1;
 	if (!b->open)
 		return 0;
@@ -385,6 +533,9 @@ batch_commit(struct fb *fb)
 	rc = replies(fb);
 	b->open = 0;
 	b->nq = b->nlen = b->events = b->npend = 0;
+	if (rc == 0 && b->pauses_due && fx_pauses_apply(fb) < 0)
+		log_warn("redis: pauses not applied yet: %s",
+		    redis_errstr(fb->rr));
 	return rc;
 }
 
@@ -403,6 +554,8 @@ batch_reset(struct fb *fb)
 	if (fb->b.dl != NULL)
 		dlog_batch_clear(fb->b.dl);
 	fb->b.nev = fb->b.nchk = 0;
+	fb->b.pauses_due = 0;
+	pre_clear(&fb->b);
 }
 
 void
@@ -413,5 +566,7 @@ batch_free(struct fbbatch *b)
 	dlog_batch_free(b->dl);
 	free(b->ev);
 	free(b->chk);
+	pre_clear(b);
+	free(b->pre);
 	memset(b, 0, sizeof(*b));
 }

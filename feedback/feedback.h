@@ -49,6 +49,14 @@ struct fbchk {
 	char		 who[FB_WHO_MAX];
 	long long	 t;
 	size_t		 after;		/* events queued before the check */
+	int		 done;		/* taken by an earlier check of who */
+};
+struct fbpre {				/* a command run before the batch */
+	int		 kind;
+	char		*note;
+	int		 argc;
+	char		**argv;
+	size_t		*argvlen;
 };
 struct fbbatch {
 	int		 open;		/* MULTI sent */
@@ -69,6 +77,11 @@ struct fbbatch {
 	size_t		 nev, capev;
 	struct fbchk	*chk;		/* pause checks, run at the commit */
 	size_t		 nchk, capchk;
+	struct fbpre	*pre;		/* other slots' writes: suppressions */
+	size_t		 npre, cappre;
+	int		 pauses_due;	/* P{log}:pause written: apply it */
+	long long	 mark_t;	/* Cluster: last marker GET (s), */
+	int		 mark_ok;	/* its outcome */
 };
 
 /* The program's state (one per process). */
@@ -89,7 +102,10 @@ struct fb {
 extern volatile sig_atomic_t fb_stop, fb_reload;
 
 /* batch.c -- batch_cmdv / batch_eval append one command (opening the
- * batch with MULTI); batch_event queues one delivery event (0, 1 refused:
+ * batch with MULTI); batch_pre keeps one EVAL of another slot (a user's
+ * suppression) that batch_commit runs, on fb->rr, before it sends the
+ * batch -- idempotent, so a batch that fails after it is harmless;
+ * batch_event queues one delivery event (0, 1 refused:
  * err, -1 Redis failed) and batch_events_flush appends the queued events
  * as one script run (lib/dlog's batch writer), which batch_commit and
  * batch_check queues the pause check of who at time t (ms) after the
@@ -105,6 +121,8 @@ int	 batch_eval(struct fb *, const char *, int, const char *, int, int,
 	    const char **, const size_t *);
 int	 batch_event(struct fb *, const struct dlog_event *, char *, size_t);
 int	 batch_events_flush(struct fb *);
+void	 batch_pre(struct fb *, const char *, int, const char *, int, int,
+	    const char **, const size_t *);
 void	 batch_check(struct fb *, const char *, long long);
 void	 batch_pend(struct fb *, unsigned);
 int	 batch_pending(const struct fb *, unsigned);
@@ -165,10 +183,11 @@ int	 join_text(struct fb *, const char *, size_t);
 /* effects.c */
 int	 fx_suppress(struct fb *, const char *, const char *, int, char *,
 	    size_t);
-int	 fx_check_rates(struct fb *, const char *, long long,
+int	 fx_check_rates(struct fb *, const char *, size_t, const long long *,
 	    const long long *);
 void	 fx_sup_done(struct fb *, int, const char *, const struct redisReply *);
 void	 fx_rates_done(struct fb *, const char *, const struct redisReply *);
+int	 fx_pauses_apply(struct fb *);
 
 /* follow.c -- follow path ("-": stdin) until fb_stop; 0 / -1 fatal. */
 int	 follow_run(struct fb *, const char *, int);

@@ -154,6 +154,9 @@ daemon_run(struct fb *fb, struct conf *conf, int fg, int from_start,
 		fatal("%s", err);
 	log_info("started: log=%s redis=%s host=%s", log, conf->redis_address,
 	    fb->host);
+	if (fx_pauses_apply(fb) < 0)	/* what a crash left in the outbox */
+		log_warn("redis: pending pauses not applied yet: %s",
+		    redis_errstr(fb->rr));
 	rc = follow_run(fb, log, from_start);
 	log_info("stopped: lines=%lu events=%lu unknown=%lu unattributed=%lu",
 	    fb->lines, fb->events, fb->unknown, fb->unattributed);

@@ -2,14 +2,17 @@
  * dlog -- the delivery log writer; see dlog.h for the contract and
  * lib/schema.h for the keys.
  *
- * The script.  KEYS: [1] Plog:seq, [2] "Plog:e:" (the event key is
- * [2] .. EID), [3] st:H, [4] rt:H, [5] Plog:who, [6] Pschema (the
- * marker: without it nothing is written, reply -1), [7..] the index
- * sorted sets.  ARGV: [1] T (ms), [2] log_retention (ms), [3] T - retention
- * (the trim cut), [4] st TTL (s), [5] rt TTL (s), [6] nst, [7] nrt, [8]
- * WHO, [9] T - SCHEMA_STATS_TTL (the cut of Plog:who), then nst st
- * fields, nrt rt fields (each + 1), then the event's field/value pairs
- * (none: counters only, reply 0, Plog:who untouched).
+ * The script.  KEYS: [1] P{log}:seq, [2] "P{log}:e:" (the event key is
+ * [2] .. EID), [3] st:WHO:H, [4] rt:WHO, [5] P{log}:who, [6] Pschema (the
+ * marker: without it nothing is written, reply -1) or, when the marker
+ * is not checked here (a Cluster: another slot), KEYS[1] again, [7..] the
+ * index sorted sets.  ARGV: [1] T (ms), [2] log_retention (ms), [3] T -
+ * retention (the trim cut), [4] st TTL (s), [5] rt TTL (s), [6] nst, [7]
+ * nrt, [8] WHO, [9] T - SCHEMA_STATS_TTL (the cut of P{log}:who), [10]
+ * "1": check the marker, [11] the hour H, [12] the lowest hour rt:WHO
+ * keeps, then nst st fields, nrt rt fields (each + 1; rt's as
+ * "NAME:H"), then the event's field/value pairs (none: counters only,
+ * reply 0, P{log}:who untouched).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,18 +22,52 @@
 #include "dlog.h"
 #include "redis.h"
 
+/*
+ * rt(k, lo, h, f): lo the lowest hour rt:WHO keeps -- raised to lo when
+ * lower, the fields of the hours below deleted (their names, or every
+ * field after a long gap) -- then each f = {NAME, N} added to "NAME:h"
+ * unless h is below the key's lo.  Shared by both scripts.
+ */
+#define DLOG_LUA_RT \
+    "local function rt(k, lo, h, f)\n" \
+    "  local cur = tonumber(redis.call('HGET', k, 'lo'))\n" \
+    "  if cur == nil or cur < lo then\n" \
+    "    if cur ~= nil and lo - cur > 400 then\n" \
+    "      for _, n in ipairs(redis.call('HKEYS', k)) do\n" \
+    "        local x = tonumber(string.match(n, ':(%d+)$'))\n" \
+    "        if x and x < lo then redis.call('HDEL', k, n) end\n" \
+    "      end\n" \
+    "    elseif cur ~= nil then\n" \
+    "      for x = cur, lo - 1 do\n" \
+    "        redis.call('HDEL', k, 'attempts:' .. x, 'hard:' .. x,\n" \
+    "          'delivered:' .. x, 'complaint:' .. x)\n" \
+    "      end\n" \
+    "    end\n" \
+    "    redis.call('HSET', k, 'lo', lo); cur = lo\n" \
+    "  end\n" \
+    "  if h < cur then return end\n" \
+    "  for _, p in ipairs(f) do\n" \
+    "    redis.call('HINCRBY', k, p[1] .. ':' .. h, p[2])\n" \
+    "  end\n" \
+    "end\n"
+
 const char dlog_script[] =
-    "if redis.call('EXISTS', KEYS[6]) == 0 then return -1 end\n"
+    DLOG_LUA_RT
+    "if ARGV[10] == '1' and redis.call('EXISTS', KEYS[6]) == 0 then\n"
+    "  return -1\n"
+    "end\n"
     "local nst, nrt = tonumber(ARGV[6]), tonumber(ARGV[7])\n"
-    "local i = 10\n"
+    "local i = 13\n"
     "for j = 1, nst do\n"
     "  redis.call('HINCRBY', KEYS[3], ARGV[i], 1); i = i + 1\n"
     "end\n"
     "if nst > 0 then redis.call('EXPIRE', KEYS[3], ARGV[4]) end\n"
-    "for j = 1, nrt do\n"
-    "  redis.call('HINCRBY', KEYS[4], ARGV[i], 1); i = i + 1\n"
+    "if nrt > 0 then\n"
+    "  local f = {}\n"
+    "  for j = 1, nrt do f[j] = {ARGV[i], 1}; i = i + 1 end\n"
+    "  rt(KEYS[4], tonumber(ARGV[12]), tonumber(ARGV[11]), f)\n"
+    "  redis.call('EXPIRE', KEYS[4], ARGV[5])\n"
     "end\n"
-    "if nrt > 0 then redis.call('EXPIRE', KEYS[4], ARGV[5]) end\n"
     "if i > #ARGV then return 0 end\n"
     "redis.call('ZADD', KEYS[5], ARGV[1], ARGV[8])\n"
     "redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. ARGV[9])\n"
@@ -45,6 +82,19 @@ const char dlog_script[] =
     "  redis.call('PEXPIRE', KEYS[k], ARGV[2])\n"
     "end\n"
     "return eid\n";
+
+int
+dlog_mark_in_script(const struct conf *cf)
+{
+	return cf->redis_address == NULL ||
+	    strncmp(cf->redis_address, "cluster:", 8) != 0;
+}
+
+long long
+dlog_rt_lo(const struct conf *cf, long long hour)
+{
+	return hour - cf->bounce_window / 3600000 - 1;
+}
 
 void
 dlog_figures(const char *status, const char *category, const char **st,
@@ -111,8 +161,11 @@ head(const struct conf *cf, const char *who, long long t, struct dlog_cmd *c)
 	    schema_key_figures(cf, who, SCHEMA_RT, hour, c->keys[3],
 	    SCHEMA_KEY_MAX) < 0 ||
 	    schema_key_log(cf, SCHEMA_LOG_WHO, NULL, c->keys[4],
-	    SCHEMA_KEY_MAX) < 0 ||
-	    schema_key_global(cf, SCHEMA_MARK, c->keys[5],
+	    SCHEMA_KEY_MAX) < 0)
+		return -1;
+	if (!dlog_mark_in_script(cf))
+		memcpy(c->keys[5], c->keys[0], SCHEMA_KEY_MAX);
+	else if (schema_key_global(cf, SCHEMA_MARK, c->keys[5],
 	    SCHEMA_KEY_MAX) < 0)
 		return -1;
 	c->nkeys = 6;
@@ -132,7 +185,7 @@ add_index(const struct conf *cf, struct dlog_cmd *c, const char *kind,
 	return 0;
 }
 
-/* KEYS are argv[0 .. nkeys-1]: lay them out, then ARGV[1..9]. */
+/* KEYS are argv[0 .. nkeys-1]: lay them out, then ARGV[1..12]. */
 static void
 args_head(const struct conf *cf, struct dlog_cmd *c, long long t,
     const char *who, const char **st, int nst, const char **rt, int nrt)
@@ -150,6 +203,9 @@ args_head(const struct conf *cf, struct dlog_cmd *c, long long t,
 	push_num(c, 6, nrt);
 	push(c, who, strlen(who));
 	push_num(c, 8, t - (long long)SCHEMA_STATS_TTL * 1000);
+	push(c, dlog_mark_in_script(cf) ? "1" : "0", 1);
+	push_num(c, 9, t / 3600000);
+	push_num(c, 10, dlog_rt_lo(cf, t / 3600000));
 	for (i = 0; i < nst; i++)
 		push(c, st[i], strlen(st[i]));
 	for (i = 0; i < nrt; i++)
@@ -298,19 +354,25 @@ dlog_count(struct redis *r, const struct conf *cf, const char *who,
  * the script runs one ZADD / ZREMRANGEBYSCORE / PEXPIRE per index key
  * and one HINCRBY per field plus one EXPIRE per counter hash.
  *
- * KEYS: [1] Plog:seq, [2] "Plog:e:", [3] the marker, [4] Plog:who, then
- * the index keys (nz), then the counter hashes (nh).  ARGV: [1] n events,
- * [2] log_retention (ms), [3] the cut of Plog:who, [4] SCHEMA_STATS_TTL
- * (s); per event its pair count and pairs; nwho and (T, WHO) pairs; nz,
- * nh; per index key its cut, member count and (T, event number) pairs;
- * per counter hash its TTL, field count and (field, increment) pairs.
- * Reply: the first EID, or -1 without the marker (nothing written).
+ * KEYS: [1] P{log}:seq, [2] "P{log}:e:", [3] the marker (or KEYS[1]
+ * when not checked here), [4] P{log}:who, then the index keys (nz), then
+ * the counter hashes (nh; rt:WHO once per hour of the batch).  ARGV: [1]
+ * n events, [2] log_retention (ms), [3] the cut of P{log}:who, [4]
+ * SCHEMA_STATS_TTL (s), [5] "1": check the marker; per event its pair
+ * count and pairs; nwho and (T, WHO) pairs; nz, nh; per index key its
+ * cut, member count and (T, event number) pairs; per counter hash its
+ * TTL, the lowest hour it keeps (-1: st, a plain hash), the hour, field
+ * count and (field, increment) pairs.  Reply: the first EID, or -1
+ * without the marker (nothing written).
  */
 const char dlog_batch_script[] =
-    "if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end\n"
+    DLOG_LUA_RT
+    "if ARGV[5] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then\n"
+    "  return -1\n"
+    "end\n"
     "local nev, R = tonumber(ARGV[1]), ARGV[2]\n"
     "local base = redis.call('INCRBY', KEYS[1], nev) - nev\n"
-    "local i = 5\n"
+    "local i = 6\n"
     "local function zadd(k, a)\n"
     "  for s = 1, #a, 1000 do\n"
     "    redis.call('ZADD', k, unpack(a, s, math.min(s + 999, #a)))\n"
@@ -346,16 +408,23 @@ const char dlog_batch_script[] =
     "  k = k + 1\n"
     "end\n"
     "for h = 1, nh do\n"
-    "  local ttl, m = ARGV[i], tonumber(ARGV[i + 1]); i = i + 2\n"
-    "  for j = 1, m do\n"
-    "    redis.call('HINCRBY', KEYS[k], ARGV[i], ARGV[i + 1]); i = i + 2\n"
+    "  local ttl, lo, hr = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]\n"
+    "  local m = tonumber(ARGV[i + 3]); i = i + 4\n"
+    "  if lo < 0 then\n"
+    "    for j = 1, m do\n"
+    "      redis.call('HINCRBY', KEYS[k], ARGV[i], ARGV[i + 1]); i = i + 2\n"
+    "    end\n"
+    "  else\n"
+    "    local f = {}\n"
+    "    for j = 1, m do f[j] = {ARGV[i], ARGV[i + 1]}; i = i + 2 end\n"
+    "    rt(KEYS[k], lo, tonumber(hr), f)\n"
     "  end\n"
     "  redis.call('EXPIRE', KEYS[k], ttl)\n"
     "  k = k + 1\n"
     "end\n"
     "return base + 1\n";
 
-enum { DG_WHO, DG_ZSET, DG_HASH };
+enum { DG_WHO, DG_ZSET, DG_HASH, DG_RT };
 
 struct dstr {
 	size_t		 off, len;
@@ -365,7 +434,8 @@ struct dgrp {
 	int		 kind;
 	struct dstr	 key;		/* the key (DG_WHO: the sender) */
 	long long	 t;		/* ZSET: latest T; WHO: last T */
-	long long	 ttl;		/* HASH */
+	long long	 ttl;		/* HASH, RT */
+	long long	 hour;		/* RT */
 	int		 first, last, n;	/* ZSET members (dmem list) */
 	const char	*fname[DLOG_HFIELDS];
 	long long	 fcount[DLOG_HFIELDS];
@@ -473,9 +543,9 @@ dlog_batch_events(const struct dlog_batch *b)
 }
 
 static unsigned
-strhash(int kind, const char *s, size_t n)
+strhash(int kind, long long hour, const char *s, size_t n)
 {
-	unsigned	 h = 2166136261u ^ (unsigned)kind;
+	unsigned	 h = (2166136261u ^ (unsigned)kind) + (unsigned)hour * 31u;
 
 	while (n-- > 0)
 		h = (h ^ (unsigned char)*s++) * 16777619u;
@@ -493,7 +563,7 @@ map_rebuild(struct dlog_batch *b, size_t cap)
 		return -1;
 	for (i = 0; i < b->ng; i++) {
 		g = &b->g[i];
-		j = strhash(g->kind, b->buf + g->key.off, g->key.len) &
+		j = strhash(g->kind, g->hour, b->buf + g->key.off, g->key.len) &
 		    (cap - 1);
 		while (map[j] != 0)
 			j = (j + 1) & (cap - 1);
@@ -505,9 +575,9 @@ map_rebuild(struct dlog_batch *b, size_t cap)
 	return 0;
 }
 
-/* The group of (kind, s): found or added; NULL out of memory. */
+/* The group of (kind, hour, s): found or added; NULL out of memory. */
 static struct dgrp *
-group(struct dlog_batch *b, int kind, const char *s)
+group(struct dlog_batch *b, int kind, long long hour, const char *s)
 {
 	size_t		 n = strlen(s), j;
 	struct dgrp	*g;
@@ -515,10 +585,10 @@ group(struct dlog_batch *b, int kind, const char *s)
 	if ((b->ng + 1) * 2 > b->mapcap &&
 	    map_rebuild(b, b->mapcap ? b->mapcap * 2 : 256) < 0)
 		return NULL;
-	j = strhash(kind, s, n) & (b->mapcap - 1);
+	j = strhash(kind, hour, s, n) & (b->mapcap - 1);
 	for (; b->map[j] != 0; j = (j + 1) & (b->mapcap - 1)) {
 		g = &b->g[b->map[j] - 1];
-		if (g->kind == kind && g->key.len == n &&
+		if (g->kind == kind && g->hour == hour && g->key.len == n &&
 		    memcmp(b->buf + g->key.off, s, n) == 0)
 			return g;
 	}
@@ -527,6 +597,7 @@ group(struct dlog_batch *b, int kind, const char *s)
 	g = &b->g[b->ng];
 	memset(g, 0, sizeof(*g));
 	g->kind = kind;
+	g->hour = hour;
 	g->first = g->last = -1;
 	if (arena(b, s, n, &g->key) < 0)
 		return NULL;
@@ -540,7 +611,7 @@ zmember(struct dlog_batch *b, const char *key, long long t, int ev)
 	struct dgrp	*g;
 	struct dmem	*m;
 
-	if ((g = group(b, DG_ZSET, key)) == NULL ||
+	if ((g = group(b, DG_ZSET, 0, key)) == NULL ||
 	    grow((void **)&b->m, &b->capm, b->nm + 1, sizeof(*b->m)) < 0)
 		return -1;
 	m = &b->m[b->nm];
@@ -557,13 +628,13 @@ zmember(struct dlog_batch *b, const char *key, long long t, int ev)
 }
 
 static int
-hincr(struct dlog_batch *b, const char *key, long long ttl,
-    const char **f, int nf)
+hincr(struct dlog_batch *b, int kind, long long hour, const char *key,
+    long long ttl, const char **f, int nf)
 {
 	struct dgrp	*g;
 	int		 i, j;
 
-	if ((g = group(b, DG_HASH, key)) == NULL)
+	if ((g = group(b, kind, kind == DG_RT ? hour : 0, key)) == NULL)
 		return -1;
 	g->ttl = ttl;
 	for (i = 0; i < nf; i++) {
@@ -609,16 +680,17 @@ dlog_batch_add(struct dlog_batch *b, const struct conf *cf,
 	if (dlog_build(cf, ev, &c, err, errlen) < 0)
 		return -1;
 	dlog_figures(ev->status, ev->category, st, &nst, rt, &nrt);
-	/* KEYS 7.. are the indexes; ARGV from nkeys + 9 + nst + nrt. */
+	/* KEYS 7.. are the indexes; ARGV from nkeys + 12 + nst + nrt. */
 	for (k = 6; k < c.nkeys; k++)
 		if (zmember(b, c.keys[k], ev->t, n) < 0)
 			goto oom;
-	if ((nst > 0 && hincr(b, c.keys[2], SCHEMA_STATS_TTL, st, nst) < 0) ||
-	    (nrt > 0 && hincr(b, c.keys[3], cf->bounce_window / 1000 + 3600,
-	    rt, nrt) < 0) || (w = group(b, DG_WHO, ev->who)) == NULL)
+	if ((nst > 0 && hincr(b, DG_HASH, 0, c.keys[2], SCHEMA_STATS_TTL, st,
+	    nst) < 0) || (nrt > 0 && hincr(b, DG_RT, ev->t / 3600000,
+	    c.keys[3], cf->bounce_window / 1000 + 3600, rt, nrt) < 0) ||
+	    (w = group(b, DG_WHO, 0, ev->who)) == NULL)
 		goto oom;
 	w->t = ev->t;
-	if (copy_pairs(b, &c, c.nkeys + 9 + nst + nrt) < 0)
+	if (copy_pairs(b, &c, c.nkeys + 12 + nst + nrt) < 0)
 		goto oom;
 	b->nev++;
 	if (ev->t > b->tmax)
@@ -658,14 +730,15 @@ arg_num(struct dlog_batch *b, long long v)
 	return arg(b, num, strlen(num));
 }
 
-/* KEYS of one kind, in group order. */
+/* KEYS of one kind (DG_HASH: with DG_RT), in group order. */
 static int
 args_keys(struct dlog_batch *b, int kind, int *nkeys)
 {
 	size_t	 i;
 
 	for (i = 0; i < b->ng; i++)
-		if (b->g[i].kind == kind) {
+		if (b->g[i].kind == kind ||
+		    (kind == DG_HASH && b->g[i].kind == DG_RT)) {
 			if (arg_ref(b, b->g[i].key) < 0)
 				return -1;
 			(*nkeys)++;
@@ -683,6 +756,7 @@ args_events(struct dlog_batch *b, const struct conf *cf)
 	rc |= arg_num(b, cf->log_retention);
 	rc |= arg_num(b, b->tmax - (long long)SCHEMA_STATS_TTL * 1000);
 	rc |= arg_num(b, SCHEMA_STATS_TTL);
+	rc |= arg(b, dlog_mark_in_script(cf) ? "1" : "0", 1);
 	for (i = 0; i < b->nev && rc == 0; i++) {
 		rc |= arg_num(b, b->ev[i].npairs);
 		for (j = 0; j < (size_t)b->ev[i].npairs * 2; j++)
@@ -721,11 +795,14 @@ args_groups(struct dlog_batch *b, const struct conf *cf, int nz, int nh)
 	}
 	for (i = 0; i < b->ng && rc == 0; i++) {
 		g = &b->g[i];
-		if (g->kind != DG_HASH)
+		if (g->kind != DG_HASH && g->kind != DG_RT)
 			continue;
 		for (j = 0; j < DLOG_HFIELDS && g->fname[j] != NULL; j++)
 			;
 		rc |= arg_num(b, g->ttl);
+		rc |= arg_num(b, g->kind == DG_RT ? dlog_rt_lo(cf, g->hour) :
+		    -1);
+		rc |= arg_num(b, g->hour);
 		rc |= arg_num(b, j);
 		for (j = 0; j < DLOG_HFIELDS && g->fname[j] != NULL; j++) {
 			rc |= arg(b, g->fname[j], strlen(g->fname[j]));
@@ -746,7 +823,9 @@ dlog_batch_cmd(struct dlog_batch *b, const struct conf *cf, int *nkeys,
 	b->nargs = 0;
 	if (schema_key_log(cf, SCHEMA_LOG_SEQ, NULL, k[0], sizeof(k[0])) < 0 ||
 	    schema_key_log(cf, SCHEMA_LOG_EVENT, "", k[1], sizeof(k[1])) < 0 ||
-	    schema_key_global(cf, SCHEMA_MARK, k[2], sizeof(k[2])) < 0 ||
+	    (dlog_mark_in_script(cf) ? schema_key_global(cf, SCHEMA_MARK, k[2],
+	    sizeof(k[2])) : schema_key_log(cf, SCHEMA_LOG_SEQ, NULL, k[2],
+	    sizeof(k[2]))) < 0 ||
 	    schema_key_log(cf, SCHEMA_LOG_WHO, NULL, k[3], sizeof(k[3])) < 0)
 		return -1;
 	for (i = 0; i < 4; i++)

@@ -394,14 +394,16 @@ schema_key_log(const struct conf *c, const char *kind, const char *val,
 	if (val == NULL) {
 		if (strcmp(kind, SCHEMA_LOG_SEQ) != 0 &&
 		    strcmp(kind, SCHEMA_LOG_ALL) != 0 &&
-		    strcmp(kind, SCHEMA_LOG_WHO) != 0)
+		    strcmp(kind, SCHEMA_LOG_WHO) != 0 &&
+		    strcmp(kind, SCHEMA_LOG_PAUSE) != 0)
 			return -1;
-		return fmt(buf, len, "%slog:%s%s", c->redis_prefix, kind, "");
+		return fmt(buf, len, "%s{log}:%s%s", c->redis_prefix, kind,
+		    "");
 	}
 	if (strlen(kind) != 1 || strchr("eurfqm", kind[0]) == NULL ||
 	    !log_val_ok(val, kind[0] == 'e'))
 		return -1;
-	return fmt(buf, len, "%slog:%s:%s", c->redis_prefix, kind, val);
+	return fmt(buf, len, "%s{log}:%s:%s", c->redis_prefix, kind, val);
 }
 
 int
@@ -413,8 +415,11 @@ schema_key_figures(const struct conf *c, const char *who, const char *kind,
 	if (!schema_who_valid(who) || hour < 0 ||
 	    (strcmp(kind, SCHEMA_ST) != 0 && strcmp(kind, SCHEMA_RT) != 0))
 		return -1;
-	n = snprintf(buf, len, "%s{u:%s}:%s:%lld", c->redis_prefix, who, kind,
-	    hour);
+	if (strcmp(kind, SCHEMA_RT) == 0)	/* one hash, hour fields */
+		n = snprintf(buf, len, "%s{log}:rt:%s", c->redis_prefix, who);
+	else
+		n = snprintf(buf, len, "%s{log}:st:%s:%lld", c->redis_prefix,
+		    who, hour);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
@@ -429,7 +434,7 @@ schema_key_fb(const struct conf *c, const char *kind, const char *host,
 	    strcmp(kind, SCHEMA_FB_JOIN) != 0 &&
 	    strcmp(kind, SCHEMA_FB_BOUNCE) != 0))
 		return -1;
-	n = snprintf(buf, len, "%sfb:%s:%s:%s", c->redis_prefix, kind, host,
-	    rest);
+	n = snprintf(buf, len, "%s{log}:fb:%s:%s:%s", c->redis_prefix, kind,
+	    host, rest);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }

@@ -105,14 +105,26 @@
  *
  * DELIVERY LOG (written by outpost-feedback and, for its refusals, by
  * outpost-policyd; read by outpostctl log / stats / user show)
+ *   Every key of the delivery log, of the per-user figures and of the
+ *   follower's state carries the ONE hash tag {log}: they live in one
+ *   Redis Cluster slot, so a batch of the follower (its events, indexes,
+ *   counters, join state and position) is one MULTI/EXEC on one node and
+ *   each writer's script touches one slot.  The price: the whole log is
+ *   on one master (a Cluster spreads the users' keys, not the log; a
+ *   million events take ~1.3 GB).  What the log causes in a user's own
+ *   slot -- a suppression, a pause -- is a separate idempotent command
+ *   (outpost-feedback, feedback/effects.c).  This layout replaced the
+ *   unreleased one of issue 9 (Plog:..., P{u:WHO}:st:H / rt:H, Pfb:...)
+ *   without a SCHEMA_VERSION of its own: no delivery log of the older
+ *   layout was ever deployed; readers read only these keys.
  *   T below is the event time in unix MILLISECONDS; R is conf
  *   log_retention.  WHO is the SASL user name, or "[IP]" (the client
  *   address in brackets) for mail without SASL, or "[uid:N]" for mail
  *   submitted on the MTA host by sendmail(1) as uid N (Postfix's pickup;
  *   the event's host says which MTA) -- names no user can have
  *   (schema_user_valid refuses '['), never paused, never suppressed for.
- *   Plog:seq           STRING  INCR gives each event its number EID
- *   Plog:e:EID         HASH    one delivery event of one recipient:
+ *   P{log}:seq         STRING  INCR gives each event its number EID
+ *   P{log}:e:EID       HASH    one delivery event of one recipient:
  *                              t T, host (MTA), qid, who, client (IP),
  *                              from, rcpt, orig_to, status (delivered |
  *                              deferred | bounced | expired | refused),
@@ -130,49 +142,69 @@
  *                              and who are the original's; counted in no
  *                              figure).
  *                              Absent fields are not stored.  Expires R.
- *   Plog:all           ZSET    score T, member EID: every event
- *   Plog:u:WHO         ZSET    the same, per sender account
- *   Plog:r:RCPT        ZSET    per recipient (the suppression form of the
+ *   P{log}:all         ZSET    score T, member EID: every event
+ *   P{log}:u:WHO       ZSET    the same, per sender account
+ *   P{log}:r:RCPT      ZSET    per recipient (the suppression form of the
  *                              address, schema_sup_addr)
- *   Plog:f:FROM        ZSET    per envelope sender (suppression form; ""
+ *   P{log}:f:FROM      ZSET    per envelope sender (suppression form; ""
  *                              for <> is not indexed)
- *   Plog:q:QID         ZSET    per queue ID (all MTAs; the event says
+ *   P{log}:q:QID       ZSET    per queue ID (all MTAs; the event says
  *                              which host)
  *     Every index write also removes the members scored before T - R
  *     (ZREMRANGEBYSCORE) and sets the key to expire after R: no scan ever
  *     cleans up, and a lookup by user, recipient, sender or queue ID
  *     reads one sorted set.  An index member whose event expired first is
  *     skipped by readers.
- *   Plog:who           ZSET    score T of the sender's last event, member
+ *   P{log}:who         ZSET    score T of the sender's last event, member
  *                              WHO: the senders of a period for outpostctl
  *                              stats.  Members older than SCHEMA_STATS_TTL
  *                              trimmed at each write; the key expires
  *                              SCHEMA_STATS_TTL after the last one.
- *   Plog:m:MSGID       HASH    the message a Message-ID belongs to, for
+ *   P{log}:m:MSGID     HASH    the message a Message-ID belongs to, for
  *                              complaint attribution: host, qid, who,
  *                              from, t.  Expires R.
+ *   The marker (Pschema, another slot) is checked inside the writers'
+ *   scripts when redis_address is not cluster:; on a Cluster by a GET of
+ *   its own before each batch (outpost-feedback, at most once a second)
+ *   or by the decision path that precedes the write (policyd).
  *
- * PER-USER FIGURES (the same writers)
- *   P{u:WHO}:st:H      HASH    H = unix hour (T div 3600000); fields
+ * PER-USER FIGURES (the same writers, the same slot)
+ *   P{log}:st:WHO:H    HASH    H = unix hour (T div 3600000); fields
  *                              sent (attempted: delivered + bounced +
  *                              expired), delivered, deferred, hard, soft,
  *                              block, expired, complaint, refused -> counts.
  *                              Expires SCHEMA_STATS_TTL.  For outpostctl
  *                              stats and the console.
- *   P{u:WHO}:rt:H      HASH    the same hours, fields attempts, hard,
- *                              delivered, complaint: the inputs of the
- *                              pause rates over bounce_window; outpostctl
- *                              user resume deletes them (a fresh window).
- *                              Expires bounce_window + 1 h.
+ *   P{log}:rt:WHO      HASH    the inputs of the pause rates, one hash per
+ *                              sender: fields "attempts:H", "hard:H",
+ *                              "delivered:H", "complaint:H" (H the hour)
+ *                              -> counts, and "lo": hours below lo are
+ *                              deleted (each write sets lo to its hour -
+ *                              bounce_window/1 h - 1 when that is higher,
+ *                              and drops the fields below; an increment
+ *                              for an hour below lo is not counted).  The
+ *                              rates at hour H sum the fields of hours
+ *                              H - bounce_window/1 h .. H: one HGETALL.
+ *                              Expires bounce_window + 1 h after the last
+ *                              write; outpostctl user resume deletes it
+ *                              (a fresh window).
+ *   P{log}:pause       HASH    pauses decided and not yet applied (an
+ *                              outbox): WHO -> "S REASON", S Redis's unix
+ *                              seconds at the decision.  Written by the
+ *                              pause check in the batch of the event that
+ *                              tripped it; outpost-feedback then applies it
+ *                              to P{u:WHO}:acct (unless the user was
+ *                              resumed after S) and deletes the field; at
+ *                              start it applies what a crash left here.
  *   acct fields added by the pause: state "suspended", reason
  *   "hard-bounce rate 12.5% over 7d (25/200)" / "complaint rate ...",
  *   paused_by "feedback".
  *
- * FEEDBACK STATE
- *   Pfb:pos:HOST:PATH  HASH    where the follower of that log on that MTA
- *                              stands: ino, off (bytes), t.  HOST is the
- *                              follower's host name, PATH the file's path.
- *   Pfb:j:HOST:QID     HASH    what is known of an unfinished message
+ * FEEDBACK STATE (the same slot: one transaction with the events)
+ *   P{log}:fb:pos:HOST:PATH  HASH  where the follower of that log on that
+ *                              MTA stands: ino, off (bytes), t.  HOST is
+ *                              the follower's host name, PATH the file's.
+ *   P{log}:fb:j:HOST:QID     HASH  what is known of an unfinished message
  *                              (joined from its smtpd or pickup, cleanup
  *                              and qmgr lines): who, client, from, msgid,
  *                              notice and nkind (of a bounce notice: the
@@ -180,8 +212,8 @@
  *                              size, nrcpt, t, pending (the recipients
  *                              deferred, LF-separated).  Expires
  *                              SCHEMA_JOIN_TTL; deleted at "removed".
- *   Pfb:b:HOST:QID     STRING  a bounce notice's queue ID -> the original
- *                              queue ID; expires SCHEMA_JOIN_TTL.
+ *   P{log}:fb:b:HOST:QID     STRING  a bounce notice's queue ID -> the
+ *                              original queue ID; expires SCHEMA_JOIN_TTL.
  *
  * FUNCTIONS (all return 0, or -1 when buf is too small / input invalid)
  *   schema_user_valid(name)          1 if NAME may be a user name: 1..200
@@ -216,16 +248,19 @@
  *                                    "[IP]" (1..64 of [0-9a-fA-F.:]) or
  *                                    "[uid:N]" (1..10 digits)
  *   schema_key_log(conf, kind, val, buf, len)
- *                                    "Plog:seq", "Plog:all" (val NULL),
- *                                    "Plog:KIND:VAL" for KIND e (val ""
- *                                    gives the prefix "Plog:e:"), u, r, f,
- *                                    q, m; VAL 1..400 bytes, no control
- *                                    characters or blanks
+ *                                    "P{log}:seq", "P{log}:all",
+ *                                    "P{log}:who", "P{log}:pause" (val
+ *                                    NULL), "P{log}:KIND:VAL" for KIND e
+ *                                    (val "" gives the prefix
+ *                                    "P{log}:e:"), u, r, f, q, m; VAL
+ *                                    1..400 bytes, no control characters
+ *                                    or blanks
  *   schema_key_figures(conf, who, kind, hour, buf, len)
- *                                    "P{u:WHO}:st:H" / "P{u:WHO}:rt:H"
- *                                    (kind SCHEMA_ST / SCHEMA_RT)
+ *                                    "P{log}:st:WHO:H" (SCHEMA_ST) /
+ *                                    "P{log}:rt:WHO" (SCHEMA_RT, hour
+ *                                    unused)
  *   schema_key_fb(conf, kind, host, rest, buf, len)
- *                                    "Pfb:KIND:HOST:REST" (pos, j, b)
+ *                                    "P{log}:fb:KIND:HOST:REST" (pos, j, b)
  *
  * Defined elsewhere and used here, not repeated: the dimensions, their
  * names and the month window are lib/limit.h's (enum limit_dim,
@@ -290,6 +325,7 @@ struct conf;
 #define SCHEMA_LOG_QID			"q"
 #define SCHEMA_LOG_MSGID		"m"
 #define SCHEMA_LOG_WHO			"who"
+#define SCHEMA_LOG_PAUSE		"pause"
 #define SCHEMA_ST			"st"
 #define SCHEMA_RT			"rt"
 #define SCHEMA_FB_POS			"pos"

@@ -179,12 +179,12 @@ ok "stats --user bob: refused counted, not sent" "$TE_PY" "$T/stats.py" "$T/out"
     sent=1,delivered=1,refused=1
 # Plog:who (written with every event) names the senders of the period;
 # without it, stats falls back to the users of Pusers.
-te_redis_cli RENAME outpost:log:who outpost:log:who.saved >/dev/null
+te_redis_cli RENAME outpost:{log}:who outpost:{log}:who.saved >/dev/null
 run --json stats
 ok "stats: totals over Pusers (Plog:who absent)" "$TE_PY" "$T/stats.py" "$T/out" \
     sent=5,delivered=2,refused=1,hard=2
 is "$(js '",".join(u["user"] for u in d["users"])')" "alice,bob" "stats: users by sent"
-te_redis_cli RENAME outpost:log:who.saved outpost:log:who >/dev/null
+te_redis_cli RENAME outpost:{log}:who.saved outpost:{log}:who >/dev/null
 run --json stats --top 2
 ok "stats with Plog:who: bulk and the [IP] sender in the total" "$TE_PY" "$T/stats.py" "$T/out" \
     sent=606,delivered=603,refused=2
@@ -226,8 +226,8 @@ like "$stats" "cmdstat_zrevrangebyscore:" "log read its indexes with ZREVRANGEBY
 
 run user resume alice
 is "$rc" 0 "user resume: exit 0"
-is "$(te_redis_cli --scan --pattern 'outpost:{u:alice}:rt:*' | wc -l)" 0 "user resume: the rate hours are gone"
-ok "user resume: the hourly figures stay" test "$(te_redis_cli --scan --pattern 'outpost:{u:alice}:st:*' | wc -l)" -gt 0
+is "$(te_redis_cli EXISTS 'outpost:{log}:rt:alice')" 0 "user resume: the rate window is gone"
+ok "user resume: the hourly figures stay" test "$(te_redis_cli --scan --pattern 'outpost:{log}:st:alice:*' | wc -l)" -gt 0
 is "$(te_redis_cli HGET 'outpost:{u:alice}:acct' paused_by)" "" "user resume: paused_by removed"
 run --json user show alice
 is "$(js 'd["feedback"]["attempts"]')" 0 "user show after resume: a fresh window"

@@ -30,13 +30,13 @@ log_destination = stderr
 log_level = warning
 pid_file =
 CF
-POS=$(printf 'outpost:fb:pos:%s:%s' "$(hostname)" "$LOG")
+POS=$(printf 'outpost:{log}:fb:pos:%s:%s' "$(hostname)" "$LOG")
 
 # Everything a pass leaves, in one line per figure (Lua: one round trip).
 digest() {
 	R eval "
 local out, st = {}, {}
-for _, k in ipairs(redis.call('KEYS', 'outpost:{u:*}:st:*')) do
+for _, k in ipairs(redis.call('KEYS', 'outpost:{log}:st:*')) do
   local v = redis.call('HGETALL', k)
   for i = 1, #v, 2 do st[v[i]] = (st[v[i]] or 0) + tonumber(v[i + 1]) end
 end
@@ -45,15 +45,15 @@ for n in pairs(st) do names[#names + 1] = n end
 table.sort(names)
 for _, n in ipairs(names) do out[#out + 1] = 'st.' .. n .. '=' .. st[n] end
 local ev = {}
-for _, k in ipairs(redis.call('KEYS', 'outpost:log:e:*')) do
+for _, k in ipairs(redis.call('KEYS', 'outpost:{log}:e:*')) do
   local v = redis.call('HMGET', k, 'qid', 'rcpt', 'status', 'category', 't')
   for i = 1, 5 do v[i] = tostring(v[i]) end
   ev[#ev + 1] = table.concat(v, ' ')
 end
 table.sort(ev)
 out[#out + 1] = 'events=' .. #ev .. ' ' .. redis.sha1hex(table.concat(ev, ';'))
-out[#out + 1] = 'seq=' .. tostring(redis.call('GET', 'outpost:log:seq'))
-out[#out + 1] = 'all=' .. redis.call('ZCARD', 'outpost:log:all')
+out[#out + 1] = 'seq=' .. tostring(redis.call('GET', 'outpost:{log}:seq'))
+out[#out + 1] = 'all=' .. redis.call('ZCARD', 'outpost:{log}:all')
 local sup, sus = {}, {}
 for _, k in ipairs(redis.call('KEYS', 'outpost:{u:*}:sup:*')) do
   for _, f in ipairs(redis.call('HKEYS', k)) do sup[#sup + 1] = k .. ' ' .. f end
@@ -140,6 +140,6 @@ open(sys.argv[2], "w").write("%d\n" % (int(time.mktime(want.timetuple())) * 1000
 PY
 "$FB" -c "$T/fb.conf" - <"$T/year.log" 2>"$T/year.err"
 ok_rc $? "stdin: a log whose classic stamps are 10 days ahead"
-is "$(R hget outpost:log:e:1 t)" "$(cat "$T/year.want")" "  dated last year, not in the future"
+is "$(R hget outpost:{log}:e:1 t)" "$(cat "$T/year.want")" "  dated last year, not in the future"
 
 done_testing

@@ -78,24 +78,24 @@ notice() {
 	sed -n "s/.* $1: sender .* notification: \([0-9A-Za-z]*\)$/\1/p" \
 	    "$MAILLOG" | head -1
 }
-nev() { R zcard "outpost:log:q:$1"; }
+nev() { R zcard "outpost:{log}:q:$1"; }
 has_events() { [ "$(nev "$1")" -ge "$2" ]; }
 # evq QID RCPT FIELD -- FIELD of QID's newest event for RCPT
 evq() {
 	R eval "local ids = redis.call('ZREVRANGE', KEYS[1], 0, -1)
 for _, id in ipairs(ids) do
-  local k = 'outpost:log:e:' .. id
+  local k = 'outpost:{log}:e:' .. id
   if redis.call('HGET', k, 'rcpt') == ARGV[1] then
     return redis.call('HGET', k, ARGV[2]) or ''
   end
 end
-return ''" 1 "outpost:log:q:$1" "$2" "$3"
+return ''" 1 "outpost:{log}:q:$1" "$2" "$3"
 }
 # fig WHO FIELD -- the sum over the hours of st:H FIELD
 fig() {
 	local k s=0 v g
 	g=$(printf '%s' "$1" | sed 's/[][]/\\&/g')	# "[uid:0]": a glob
-	for k in $(R --scan --pattern "outpost:{u:$g}:st:*"); do
+	for k in $(R --scan --pattern "outpost:{log}:st:$g:*"); do
 		v=$(R hget "$k" "$2"); s=$((s + ${v:-0}))
 	done
 	echo $s
@@ -113,13 +113,13 @@ nsupent() {
 evall() {
 	R eval "local out = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local k = 'outpost:log:e:' .. id
+  local k = 'outpost:{log}:e:' .. id
   if redis.call('HGET', k, 'rcpt') == ARGV[1] then
     out[#out + 1] = redis.call('HGET', k, ARGV[2]) or ''
   end
 end
 table.sort(out)
-return table.concat(out, ',')" 1 "outpost:log:q:$1" "$2" "$3"
+return table.concat(out, ',')" 1 "outpost:{log}:q:$1" "$2" "$3"
 }
 
 : >"$MAILLOG"

@@ -62,18 +62,18 @@ send() {
 	te_queue_id "$(te_data_reply "$out")"
 }
 # nev QID -- number of events of QID in the delivery log
-nev() { R zcard "outpost:log:q:$1"; }
+nev() { R zcard "outpost:{log}:q:$1"; }
 has_events() { [ "$(nev "$1")" -ge "$2" ]; }
 # ev RCPT FIELD -- FIELD of the newest event of RCPT
 ev() {
 	local id
-	id=$(R zrevrange "outpost:log:r:$1" 0 0)
-	[ -n "$id" ] && R hget "outpost:log:e:$id" "$2"
+	id=$(R zrevrange "outpost:{log}:r:$1" 0 0)
+	[ -n "$id" ] && R hget "outpost:{log}:e:$id" "$2"
 }
 # fig USER FIELD -- the sum over the hours of st:H FIELD
 fig() {
 	local k s=0 v
-	for k in $(R --scan --pattern "outpost:{u:$1@outpost.test}:st:*"); do
+	for k in $(R --scan --pattern "outpost:{log}:st:$1@outpost.test:*"); do
 		v=$(R hget "$k" "$2"); s=$((s + ${v:-0}))
 	done
 	echo $s
@@ -114,7 +114,7 @@ LONGR=$(ev long1@example.org reply)
 ok "event: the long reply (${#LONGR} bytes) kept as Postfix logged it" \
     grep -qF -- "said: $LONGR" "$T/maillog"
 ok "event: ... all of it" test "${#LONGR}" -gt 1500
-check "Plog:m links the Message-ID" "$(R hget 'outpost:log:m:<m1@outpost.test>' qid)" "$Q1"
+check "Plog:m links the Message-ID" "$(R hget 'outpost:{log}:m:<m1@outpost.test>' qid)" "$Q1"
 
 # -- 2. suppression: exactly the hard-bounced recipient --------------------
 ok "unknown1 suppressed for alice" ctl suppress check unknown1@example.org --user alice@outpost.test

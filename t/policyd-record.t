@@ -100,8 +100,7 @@ is(scalar(@$ev) . ' ' . ($ev->[0]{class} // '') . ' ' . ($ev->[0]{qid} // ''), '
 # A refusal is counted as refused, never as an attempt.
 my $st = decode_json((ctl('--json stats --user alice'))[1])->{total};
 is("$st->{refused} $st->{sent}", '2 0', 'stats: refused 2, sent 0');
-my $hour = int(time / 3600);
-is(rcmd($r, 'EXISTS', "outpost:{u:alice}:rt:$hour"), 0, 'no rt:H: refusals are no attempts');
+is(rcmd($r, 'EXISTS', "outpost:{log}:rt:alice"), 0, 'no rt:WHO: refusals are no attempts');
 
 # policyd_dry_run: the limit refusal only logged is not recorded.
 my $dry = daemon_start('dry', $r, policyd_dry_run => 'yes');

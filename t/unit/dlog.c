@@ -70,11 +70,15 @@ build(struct conf *c)
 	ok(dlog_build(c, &ev, &cmd, err, sizeof(err)) == 0, "built");
 	is_int(cmd.nkeys, 10,
 	    "seq, e:, st, rt, who, schema, all, u, r, q: no f for <>");
-	is_str(cmd.argv[2], "outpost:{u:alice}:st:2", "st key of hour 2");
-	is_str(cmd.argv[4], "outpost:log:who", "Plog:who");
+	is_str(cmd.argv[2], "outpost:{log}:st:alice:2", "st key of hour 2");
+	is_str(cmd.argv[3], "outpost:{log}:rt:alice", "rt: one hash per user");
+	is_str(cmd.argv[4], "outpost:{log}:who", "P{log}:who");
 	is_str(cmd.argv[5], "outpost:schema", "the marker the script checks");
-	is_str(cmd.argv[6], "outpost:log:all", "all index");
-	is_str(cmd.argv[9], "outpost:log:q:4Xyz", "queue index last");
+	is_str(cmd.argv[6], "outpost:{log}:all", "all index");
+	is_str(cmd.argv[9], "outpost:{log}:q:4Xyz", "queue index last");
+	is_str(cmd.argv[cmd.nkeys + 9], "1", "ARGV[10]: marker checked");
+	is_str(cmd.argv[cmd.nkeys + 10], "2", "ARGV[11] the hour");
+	is_str(cmd.argv[cmd.nkeys + 11], "-167", "ARGV[12] rt keeps 2 - 169");
 	is_str(cmd.argv[cmd.nkeys + 7], "alice", "ARGV[8] WHO");
 	is_str(cmd.argv[cmd.nkeys + 8], "-3016799995", "ARGV[9] T - 35 days");
 	is_str(cmd.argv[cmd.nkeys], "7200005", "ARGV[1] T");
@@ -90,7 +94,20 @@ build(struct conf *c)
 	ok(dlog_build(c, &ev, &cmd, err, sizeof(err)) < 0, "no status");
 	ok(dlog_build_count(c, "alice", 3600000, DLOG_COMPLAINT, &cmd, err,
 	    sizeof(err)) == 0 && cmd.nkeys == 6 &&
-	    cmd.argc == 6 + 9 + 2, "counters only: 6 keys, 9 + 2 args");
+	    cmd.argc == 6 + 12 + 2, "counters only: 6 keys, 12 + 2 args");
+	/* a Cluster: the marker is another slot, checked apart */
+	free(c->redis_address);
+	c->redis_address = strdup("cluster:127.0.0.1:7000");
+	ok(dlog_mark_in_script(c) == 0, "cluster: not in the script");
+	ok(dlog_build(c, &ev, &cmd, err, sizeof(err)) < 0, "(no status)");
+	ev.status = "delivered";
+	ok(dlog_build(c, &ev, &cmd, err, sizeof(err)) == 0 &&
+	    strcmp(cmd.argv[5], "outpost:{log}:seq") == 0 &&
+	    strcmp(cmd.argv[cmd.nkeys + 9], "0") == 0,
+	    "cluster: KEYS[6] is the log's own seq, ARGV[10] 0");
+	free(c->redis_address);
+	c->redis_address = strdup("127.0.0.1:6379");
+	ok(dlog_mark_in_script(c) == 1, "one server: in the script");
 }
 
 /* The argument index of the first arg equal to s from i on, or -1. */
@@ -137,12 +154,12 @@ batch(struct conf *c)
 	/* all, u:alice, r:bob, f:a@, q:4Xyz, r:carol, u:dave, q:5Abc; 4 hashes */
 	is_int(nk, 4 + 8 + 4, "4 fixed keys, 8 indexes, 4 counter hashes");
 	is_str(av[2], "outpost:schema", "the marker");
-	is_str(av[4], "outpost:log:all", "first index: all");
+	is_str(av[4], "outpost:{log}:all", "first index: all");
 	is_str(av[nk], "3", "ARGV[1] 3 events");
-	i = find(ac, av, nk, "outpost:log:all");
+	i = find(ac, av, nk, "outpost:{log}:all");
 	ok(i < 0, "keys only in KEYS");
 	/* past the events (pair count, pairs) to Plog:who: 2 senders */
-	for (i = nk + 4, j = 0; j < 3; j++)
+	for (i = nk + 5, j = 0; j < 3; j++)
 		i += 1 + 2 * atoi(av[i]);
 	ok(strcmp(av[i], "2") == 0 && strcmp(av[i + 1], "7200015") == 0 &&
 	    strcmp(av[i + 2], "alice") == 0, "Plog:who: 2, alice at 7200015");
@@ -156,6 +173,10 @@ batch(struct conf *c)
 	is_str(av[j + 2], "-594000000", "all's cut: dave's T (the latest) - 7d");
 	i = find(ac, av, j, "attempts");
 	ok(i > 0 && strcmp(av[i + 1], "2") == 0, "alice's rt attempts: 2");
+	ok(i > 4 && strcmp(av[i - 3], "-167") == 0 &&
+	    strcmp(av[i - 2], "2") == 0, "rt group: lowest hour kept, hour 2");
+	i = find(ac, av, nk, "outpost:{log}:rt:alice");
+	ok(i < 0, "rt keys only in KEYS");
 	ok(dlog_batch_cmd(b, c, &nk, &ac, &av, &al) == 0 && nk == 16,
 	    "built again: the same");
 	dlog_batch_clear(b);

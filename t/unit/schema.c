@@ -259,15 +259,15 @@ static void
 logkeys(struct conf *c)
 {
 	static const struct { const char *kind, *val, *want; } cases[] = {
-		{ "seq", NULL, "outpost:log:seq" },
-		{ "all", NULL, "outpost:log:all" },
-		{ "e", "", "outpost:log:e:" },
-		{ "e", "42", "outpost:log:e:42" },
-		{ "u", "bob@example.com", "outpost:log:u:bob@example.com" },
-		{ "u", "[192.0.2.1]", "outpost:log:u:[192.0.2.1]" },
-		{ "r", "x@example.net", "outpost:log:r:x@example.net" },
-		{ "q", "4Xyz12Abc", "outpost:log:q:4Xyz12Abc" },
-		{ "m", "<a@b>", "outpost:log:m:<a@b>" },
+		{ "seq", NULL, "outpost:{log}:seq" },
+		{ "all", NULL, "outpost:{log}:all" },
+		{ "e", "", "outpost:{log}:e:" },
+		{ "e", "42", "outpost:{log}:e:42" },
+		{ "u", "bob@example.com", "outpost:{log}:u:bob@example.com" },
+		{ "u", "[192.0.2.1]", "outpost:{log}:u:[192.0.2.1]" },
+		{ "r", "x@example.net", "outpost:{log}:r:x@example.net" },
+		{ "q", "4Xyz12Abc", "outpost:{log}:q:4Xyz12Abc" },
+		{ "m", "<a@b>", "outpost:{log}:m:<a@b>" },
 		{ "seq", "x", NULL },
 		{ "u", "", NULL },
 		{ "u", "a b", NULL },
@@ -290,9 +290,9 @@ logkeys(struct conf *c)
 	}
 	ok(schema_key_log(c, "e", "x", buf, 10) < 0, "log key too long");
 	schema_key_figures(c, "bob", SCHEMA_ST, 491234, buf, sizeof(buf));
-	is_str(buf, "outpost:{u:bob}:st:491234", "stats hour key");
+	is_str(buf, "outpost:{log}:st:bob:491234", "stats hour key");
 	schema_key_figures(c, "[2001:db8::1]", SCHEMA_RT, 7, buf, sizeof(buf));
-	is_str(buf, "outpost:{u:[2001:db8::1]}:rt:7", "rate hour key of [IP]");
+	is_str(buf, "outpost:{log}:rt:[2001:db8::1]", "rate hour key of [IP]");
 	ok(schema_key_figures(c, "bob", "xx", 7, buf, sizeof(buf)) < 0,
 	    "unknown figures kind refused");
 	ok(schema_key_figures(c, "[bob]", SCHEMA_ST, 7, buf, sizeof(buf)) < 0,
@@ -307,11 +307,11 @@ logkeys(struct conf *c)
 	    "who: [uid:N] for local submissions, never a user name");
 	schema_key_fb(c, SCHEMA_FB_POS, "mx1", "/var/log/mail.log", buf,
 	    sizeof(buf));
-	is_str(buf, "outpost:fb:pos:mx1:/var/log/mail.log", "position key");
+	is_str(buf, "outpost:{log}:fb:pos:mx1:/var/log/mail.log", "position key");
 	schema_key_fb(c, SCHEMA_FB_JOIN, "mx1", "4Xyz", buf, sizeof(buf));
-	is_str(buf, "outpost:fb:j:mx1:4Xyz", "join state key");
+	is_str(buf, "outpost:{log}:fb:j:mx1:4Xyz", "join state key");
 	schema_key_fb(c, SCHEMA_FB_BOUNCE, "mx1", "5Abc", buf, sizeof(buf));
-	is_str(buf, "outpost:fb:b:mx1:5Abc", "bounce link key");
+	is_str(buf, "outpost:{log}:fb:b:mx1:5Abc", "bounce link key");
 	ok(schema_key_fb(c, "x", "mx1", "a", buf, sizeof(buf)) < 0 &&
 	    schema_key_fb(c, SCHEMA_FB_JOIN, "", "a", buf, sizeof(buf)) < 0,
 	    "bad feedback keys refused");
