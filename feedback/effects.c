@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "feedback.h"
 #include "log.h"
+#include "ometrics.h"
 #include "redis.h"
 #include "schema.h"
 #include "supcsv.h"
@@ -125,9 +126,12 @@ fx_sup_done(struct fb *fb, int kind, const char *note, const redisReply *rep)
 	(void)fb;
 	if (rep->type == REDIS_REPLY_INTEGER && rep->integer < 0)
 		log_info("%s: not suppressed: no such user", note);
-	else
+	else {
 		log_info("%s: suppressed (%s)", note, supcsv_reason_name(
 		    kind == FBQ_SUP_HARD ? SUP_HARD_BOUNCE : SUP_COMPLAINT));
+		prom_inc(om.suppressions, supcsv_reason_name(kind ==
+		    FBQ_SUP_HARD ? SUP_HARD_BOUNCE : SUP_COMPLAINT), NULL);
+	}
 }
 
 /* n/d >= ppm/1e6?  Exact in integers. */
@@ -195,8 +199,10 @@ fx_rates_done(struct fb *fb, const char *who, const redisReply *rep)
 		return;
 	for (j = 0; j < 5; j++)
 		s[j] = rep->element[j]->integer;
-	if (s[0] == 2)
+	if (s[0] == 2) {
 		log_warn("user=%s suspended: %s", who, rep->element[5]->str);
+		prom_inc(om.paused, NULL, NULL);
+	}
 	if (s[0] != 0 || s[1] < c->bounce_min_sample)
 		return;
 	if (at_least(s[2] * 2, s[1], c->bounce_pause_rate))
