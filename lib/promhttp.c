@@ -45,6 +45,21 @@ promhttp_check(const char *addr, char *err, size_t errlen)
 	return 0;
 }
 
+/* evhttp_send_error drops the headers set: 405's Allow must stay. */
+static void
+refuse(struct evhttp_request *req, int code, const char *reason)
+{
+	struct evbuffer	*body;
+
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; charset=utf-8");
+	if ((body = evbuffer_new()) != NULL)
+		evbuffer_add_printf(body, "%d %s\n", code, reason);
+	evhttp_send_reply(req, code, reason, body);
+	if (body != NULL)
+		evbuffer_free(body);
+}
+
 static void
 answer(struct evhttp_request *req, void *arg)
 {
@@ -59,11 +74,11 @@ answer(struct evhttp_request *req, void *arg)
 
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(out, "Allow", "GET, HEAD");
-		evhttp_send_error(req, 405, "Method Not Allowed");
+		refuse(req, 405, "Method Not Allowed");
 		return;
 	}
 	if (plen != 8 || strncmp(uri, "/metrics", 8) != 0) {
-		evhttp_send_error(req, HTTP_NOTFOUND, NULL);
+		refuse(req, HTTP_NOTFOUND, "Not Found");
 		return;
 	}
 	if ((text = prom_render(h->reg, &len)) == NULL ||
