@@ -43,10 +43,10 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # and benchmarks link every archive, so everything (the unit tests also
 # check our signatures with libopendkim).
 libs_of    = $(shell pkg-config --libs $(1) 2>/dev/null)
-MILTER_LIBS  := $(call libs_of,milter hiredis libunbound libcrypto libidn2) -lspf2 -lm
+MILTER_LIBS  := $(call libs_of,milter hiredis libevent libunbound libcrypto libidn2) -lspf2 -lm
 POLICYD_LIBS := $(call libs_of,hiredis libevent libcrypto libidn2) -lm
 CTL_LIBS     := $(call libs_of,hiredis libunbound libcrypto libidn2) -lspf2 -lm
-FEEDBACK_LIBS := $(call libs_of,hiredis libcrypto libidn2) -lm
+FEEDBACK_LIBS := $(call libs_of,hiredis libevent libcrypto libidn2) -lm
 NULL_LIBS    := $(call libs_of,milter)
 
 # The one version number of every program (--version).

@@ -40,6 +40,7 @@
 #include "conf.h"
 #include "feedback.h"
 #include "log.h"
+#include "ometrics.h"
 #include "redis.h"
 #include "schema.h"
 #include "supcsv.h"
@@ -178,9 +179,12 @@ fx_sup_done(struct fb *fb, int kind, const char *note, const redisReply *rep)
 	(void)fb;
 	if (rep->type == REDIS_REPLY_INTEGER && rep->integer < 0)
 		log_info("%s: not suppressed: no such user", note);
-	else
+	else {
 		log_info("%s: suppressed (%s)", note, supcsv_reason_name(
 		    kind == FBQ_SUP_HARD ? SUP_HARD_BOUNCE : SUP_COMPLAINT));
+		prom_inc(om.suppressions, supcsv_reason_name(kind ==
+		    FBQ_SUP_HARD ? SUP_HARD_BOUNCE : SUP_COMPLAINT), NULL);
+	}
 }
 
 /* n/d >= ppm/1e6?  Exact in integers. */
@@ -279,9 +283,10 @@ pause_one(struct fb *fb, const char *pkey, const char *who, const char *v)
 		code = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -2;
 		freeReplyObject(rep);
 	}
-	if (code == 2)
+	if (code == 2) {
 		log_warn("user=%s suspended: %s", who, sp + 1);
-	else if (code == -1)
+		prom_inc(om.paused, NULL, NULL);
+	} else if (code == -1)
 		log_info("user=%s would be suspended (%s): no such user", who,
 		    sp ? sp + 1 : v);
 	av[0] = pkey, av[1] = who, av[2] = v;

@@ -130,6 +130,11 @@ int	 batch_commit(struct fb *);
 void	 batch_reset(struct fb *);
 void	 batch_free(struct fbbatch *);
 
+/* metrics.c -- Prometheus figures (lib/ometrics.h) on
+ * feedback_metrics_listen, from a thread of their own. */
+void	 fm_start(const struct conf *);
+void	 fm_stop(void);
+
 /* main.c */
 int	 fb_rules_load(struct fb *, char *, size_t);
 

@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "feedback.h"
 #include "log.h"
+#include "ometrics.h"
 #include "pflog.h"
 #include "redis.h"
 #include "schema.h"
@@ -134,6 +135,7 @@ recover(struct follow *f)
 
 	log_warn("redis: %s; reading again from the saved position in 1s",
 	    redis_errstr(fb->r));
+	prom_inc(om.redis_errors, "feedback", NULL);
 	batch_reset(fb);
 	jcache_clear(fb->jc);
 	fb->b.lines = 0;

@@ -20,6 +20,7 @@
 #include "dlog.h"
 #include "feedback.h"
 #include "log.h"
+#include "ometrics.h"
 #include "mailaddr.h"
 #include "pflog.h"
 #include "redis.h"
@@ -187,6 +188,7 @@ event(struct fb *fb, const struct pflog_rec *rec, struct jmsg *m,
 		return -1;
 	}
 	fb->events++;
+	prom_inc(om.deliveries, ev.category, NULL);
 	log_debug("%s: to=<%s> status=%s category=%s class=%s", m->qid,
 	    ev.rcpt ? ev.rcpt : "", status, ev.category, ev.class);
 	if (strcmp(status, "bounced") == 0 && v.category == BOUNCE_HARD &&

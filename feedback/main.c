@@ -152,12 +152,14 @@ daemon_run(struct fb *fb, struct conf *conf, int fg, int from_start,
 		fatal("cannot become a daemon");
 	if (pidfile_write(&pidf, geteuid(), getegid(), err, sizeof(err)) < 0)
 		fatal("%s", err);
+	fm_start(conf);
 	log_info("started: log=%s redis=%s host=%s", log, conf->redis_address,
 	    fb->host);
 	if (fx_pauses_apply(fb) < 0)	/* what a crash left in the outbox */
 		log_warn("redis: pending pauses not applied yet: %s",
 		    redis_errstr(fb->rr));
 	rc = follow_run(fb, log, from_start);
+	fm_stop();
 	log_info("stopped: lines=%lu events=%lu unknown=%lu unattributed=%lu",
 	    fb->lines, fb->events, fb->unknown, fb->unattributed);
 	if (pidfile_remove(&pidf) < 0)

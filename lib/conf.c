@@ -61,6 +61,7 @@ static int check_abspath(const char *, char *, size_t);
 static int check_optpath(const char *, char *, size_t);
 static int check_pidfile(const char *, char *, size_t);
 static int check_logsource(const char *, char *, size_t);
+static int check_metrics(const char *, char *, size_t);
 
 #define F(x)	offsetof(struct conf, x)
 #define DAY	(86400L * 1000)
@@ -99,6 +100,8 @@ static const struct conf_key keys[] = {
 	{ "milter_socket", CT_STR,
 	    "unix:/var/spool/postfix/outpost/milter.sock",
 	    F(milter_socket), 0, 0, NULL, check_address },
+	{ "milter_metrics_listen", CT_STR, "", F(milter_metrics_listen), 0, 0,
+	    NULL, check_metrics },
 	{ "milter_mode", CT_ENUM, "auto", F(milter_mode), 0, 0, w_mode, NULL },
 	{ "milter_timeout", CT_DURATION, "30s", F(milter_timeout), 1000,
 	    DAY, NULL, NULL },
@@ -145,6 +148,8 @@ static const struct conf_key keys[] = {
 	    F(bounce_rules), 0, 0, NULL, check_abspath },
 	{ "bounce_rules_local", CT_STR, "/etc/outpost/bounce-rules.local",
 	    F(bounce_rules_local), 0, 0, NULL, check_optpath },
+	{ "feedback_metrics_listen", CT_STR, "", F(feedback_metrics_listen),
+	    0, 0, NULL, check_metrics },
 	{ "log_retention", CT_DURATION, "7d", F(log_retention), 3600L * 1000,
 	    400 * DAY, NULL, NULL },
 	{ "hard_bounce_suppress_for", CT_DURATION, "7d",
@@ -161,6 +166,8 @@ static const struct conf_key keys[] = {
 	{ "policyd_listen", CT_LIST,
 	    "unix:/var/spool/postfix/outpost/policy.sock", F(policyd_listen),
 	    1, 0, NULL, check_address },
+	{ "policyd_metrics_listen", CT_STR, "", F(policyd_metrics_listen), 0,
+	    0, NULL, check_metrics },
 	{ "policyd_idle_timeout", CT_DURATION, "600s",
 	    F(policyd_idle_timeout), 1000, DAY, NULL, NULL },
 	{ "policyd_unknown_user", CT_ENUM, "reject", F(policyd_unknown_user),
@@ -279,6 +286,22 @@ static int
 check_optpath(const char *v, char *err, size_t errlen)
 {
 	return v[0] == '\0' ? 0 : check_abspath(v, err, errlen);
+}
+
+/* Empty (off) or an inet: address: evhttp serves TCP only. */
+static int
+check_metrics(const char *v, char *err, size_t errlen)
+{
+	struct netaddr	 a;
+
+	if (*v == '\0')
+		return 0;
+	if (netaddr_parse(v, &a, err, errlen) < 0)
+		return -1;
+	if (a.kind != NETADDR_INET)
+		return errf(err, errlen, "metrics are served over TCP: "
+		    "expected inet:HOST:PORT, not \"%s\"", v);
+	return 0;
 }
 
 /* "-" (standard input) or an absolute path. */

@@ -79,6 +79,7 @@ struct conf {
 
 	/* outpost-milter */
 	char		*milter_socket;
+	char		*milter_metrics_listen;	/* "": off */
 	int		 milter_mode;		/* enum milter_mode */
 	long		 milter_timeout;	/* ms */
 	struct strlist	 internal_hosts;
@@ -100,6 +101,7 @@ struct conf {
 
 	/* outpost-feedback */
 	char		*feedback_log;		/* file followed, "-" stdin */
+	char		*feedback_metrics_listen;	/* "": off */
 	char		*bounce_rules;		/* shipped rules file */
 	char		*bounce_rules_local;	/* site rules, read first */
 	long		 log_retention;		/* ms */
@@ -111,6 +113,7 @@ struct conf {
 
 	/* outpost-policyd */
 	struct strlist	 policyd_listen;
+	char		*policyd_metrics_listen;	/* "": off */
 	long		 policyd_idle_timeout;	/* ms */
 	int		 policyd_unknown_user;	/* enum unknown_user */
 	char		*default_plan;

@@ -44,6 +44,7 @@
 #include "conf.h"
 #include "log.h"
 #include "milter.h"
+#include "ometrics.h"
 #include "redis.h"
 #include "schema.h"
 #include "xmalloc.h"
@@ -278,6 +279,7 @@ fetch(const char *user, struct centry *u, const char *const *dom,
 	for (; nrep < want; nrep++)
 		if ((rep[nrep] = redis_get_reply(r)) == NULL) {
 			snprintf(err, errlen, "redis: %s", redis_errstr(r));
+			prom_inc(om.redis_errors, "milter", NULL);
 			if (nrep == 0 && redis_unanswered(r) == REDIS_SENT_LOST)
 				rc = -2;	/* closed while pooled */
 			goto done;
@@ -304,6 +306,7 @@ done:
 	return rc < 0 ? -1 : 0;
 unsent:
 	snprintf(err, errlen, "redis: %s", redis_errstr(r));
+	prom_inc(om.redis_errors, "milter", NULL);
 	pool_put(r);
 	return -1;
 }
@@ -327,6 +330,7 @@ mark_fetch(char *err, size_t errlen)
 		rep = redis_command(r, "GET %s", key);
 	if (rep == NULL) {
 		snprintf(err, errlen, "redis: %s", redis_errstr(r));
+	prom_inc(om.redis_errors, "milter", NULL);
 		pool_put(r);		/* a broken context reconnects */
 		return -1;
 	}

@@ -375,12 +375,14 @@ mlfi_eom(SMFICTX *ctx)
 {
 	struct mconn	*c = conn_of(ctx);
 	sfsistat	 rc;
+	int		 in;
 
 	if (c == NULL || c->msg == NULL)
 		return SMFIS_CONTINUE;
 	note_qid(ctx, c->msg);
-	rc = c->msg->in != NULL ? inbound_eom(ctx, c, c->msg) :
-	    outbound_eom(ctx, c, c->msg);
+	in = c->msg->in != NULL;
+	rc = in ? inbound_eom(ctx, c, c->msg) : outbound_eom(ctx, c, c->msg);
+	mm_message(in, rc);
 	c->msg = mmsg_free(c->msg);
 	return rc;
 }

@@ -327,6 +327,7 @@ main(int argc, char **argv)
 	    G.conf.relay_addresses.n > 0) || G.conf.milter_mode != MODE_SIGN) &&
 	    (G.spf = spfhelper_start(&G.conf, err, sizeof(err))) == NULL)
 		fatal("SPF helper: %s", err);
+	mm_start(&G.conf);
 	if (privdrop(G.conf.user, err, sizeof(err)) < 0)
 		fatal("%s", err);
 	open_keys();
@@ -350,6 +351,7 @@ main(int argc, char **argv)
 		_exit(ch == MI_SUCCESS ? 0 : 1);
 	}
 	log_info("stopped");
+	mm_stop();
 	refund_fini();
 	authz_fini();
 	align_fini();

@@ -176,4 +176,10 @@ void		 settings_fini(void);
 /* signals.c */
 void		 signals_init(void);
 
+/* metrics.c -- Prometheus figures (lib/ometrics.h); mm_start serves
+ * milter_metrics_listen from a thread, mm_message counts one message. */
+void		 mm_start(const struct conf *);
+void		 mm_stop(void);
+void		 mm_message(int, sfsistat);
+
 #endif

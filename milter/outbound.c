@@ -32,6 +32,7 @@
 #include "log.h"
 #include "mailaddr.h"
 #include "milter.h"
+#include "ometrics.h"
 #include "rfc5322.h"
 #include "xmalloc.h"
 
@@ -244,6 +245,8 @@ sign_all(SMFICTX *ctx, const struct mconn *c, struct mmsg *m,
 		    " sig=d=%s,s=%s,a=%s", ks->domain, ks->keys[i].selector,
 		    ks->keys[i].alg == 0 ? "rsa-sha256" : "ed25519-sha256");
 		nsig++;
+		prom_inc(om.signatures, ks->keys[i].alg == 0 ? "rsa-sha256" :
+		    "ed25519-sha256", NULL);
 	}
 	if (nsig == 0) {
 		snprintf(why, whylen, "no key of %s matches sign_algorithms",

@@ -53,6 +53,7 @@
 #include "dns.h"
 #include "mailaddr.h"
 #include "milter.h"
+#include "ometrics.h"
 #include "spfhelper.h"
 
 #define INBOUND_POLICY_LISTED	4	/* unchecked signatures listed */
@@ -260,6 +261,7 @@ ar_spf(struct authres *a, const struct mconn *c, const struct mmsg *m,
     const struct verdict *v)
 {
 	authres_method(a, "spf", spf_result_name(v->spf));
+	prom_inc(om.auth, "spf", spf_result_name(v->spf));
 	if (v->spf_why[0] != '\0' && v->spf != SPFR_PASS)
 		authres_comment(a, v->spf_why);
 	if (!v->spf_helo)
@@ -272,6 +274,7 @@ static void
 ar_sig(struct authres *a, const struct dkimv_result *r)
 {
 	authres_method(a, "dkim", dkimv_status_name(r->status));
+	prom_inc(om.auth, "dkim", dkimv_status_name(r->status));
 	if (r->status != DKIMV_PASS && r->why[0] != '\0')
 		authres_comment(a, r->why);
 	else if (r->status == DKIMV_PASS && r->testing)
@@ -293,8 +296,10 @@ ar_dkim(struct authres *a, const struct mmsg *m)
 	size_t		 i, n = dkimv_count(m->in->dkv), listed = 0, rest = 0;
 	char		 c[64];
 
-	if (n == 0)
+	if (n == 0) {
 		authres_method(a, "dkim", "none");
+		prom_inc(om.auth, "dkim", "none");
+	}
 	for (i = 0; i < n; i++) {
 		r = dkimv_result(m->in->dkv, i);
 		if (r->verified || listed++ < INBOUND_POLICY_LISTED)
@@ -304,6 +309,7 @@ ar_dkim(struct authres *a, const struct mmsg *m)
 	}
 	if (rest > 0) {
 		authres_method(a, "dkim", "policy");
+		prom_inc(om.auth, "dkim", "policy");
 		snprintf(c, sizeof(c), "%zu more signature%s not checked",
 		    rest, rest == 1 ? "" : "s");
 		authres_comment(a, c);
@@ -317,6 +323,7 @@ ar_dmarc(struct authres *a, const struct verdict *v, const char *dis)
 	size_t	 n;
 
 	authres_method(a, "dmarc", dmarc_result_name(v->dmarc));
+	prom_inc(om.auth, "dmarc", dmarc_result_name(v->dmarc));
 	if (v->dmarc == DMARC_R_PERMERROR || v->dmarc == DMARC_R_TEMPERROR)
 		authres_comment(a, v->dmarc_why);
 	else if (v->found) {

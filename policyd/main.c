@@ -169,6 +169,7 @@ main(int argc, char **argv)
 	if ((srv = server_new(base, &conf, err, sizeof(err))) == NULL ||
 	    server_listen(srv, err, sizeof(err)) < 0)
 		fatal("%s", err);
+	pm_start(base, &conf);
 
 	/* Without syslog the log is stderr: keep it when detaching. */
 	if (!fg && (daemon(0, log_to_stderr()) < 0 ||
@@ -190,6 +191,7 @@ main(int argc, char **argv)
 		log_warn_errno("pid_file %s: cannot remove", pidf.path);
 	event_free(hupev);
 	server_free(srv);
+	pm_stop();
 	event_base_free(base);
 	conf_free(&conf);
 	return 0;

@@ -165,6 +165,14 @@ struct listener	*lsn_free(struct listener *);
 /* ---- reload.c ---- */
 void		 reload_conf(struct conf *, const char *);
 
+/* ---- metrics.c ---- Prometheus figures (lib/ometrics.h), /metrics */
+struct timespec;
+void		 pm_start(struct event_base *, const struct conf *);
+void		 pm_stop(void);
+/* One answer queued: action as sent, error when on_error answered, t0
+ * the request's start (CLOCK_MONOTONIC). */
+void		 pm_answer(const char *, int, const struct timespec *);
+
 /* ---- server.c ---- */
 struct server;
 struct server	*server_new(struct event_base *, const struct conf *,

@@ -47,6 +47,7 @@
 #include "aredis.h"
 #include "conf.h"
 #include "log.h"
+#include "ometrics.h"
 #include "policyd.h"
 #include "pscript.h"
 #include "xmalloc.h"
@@ -69,6 +70,8 @@ struct conn {
 	char		 peer[64];	/* "[addr]:port" or "unix" */
 	char		 instance[64], user[256];
 	int		 rcpt_ok, eom_seen;
+	int		 failed;	/* on_error answers (metrics) */
+	struct timespec	 t0;		/* request read (metrics) */
 	struct conn	*prevc, *nextc;
 	/* then CONN_EVENTS struct events (event_assign), in one cpool slot */
 };
@@ -206,6 +209,8 @@ conn_answer(struct conn *c, const char *action)
 	c->busy = 0;
 	free(c->call);			/* idle connections hold no buffers */
 	c->call = NULL;
+	pm_answer(action, c->failed, &c->t0);
+	c->failed = 0;
 	conn_reply(c, action);
 	event_active(c->next, EV_TIMEOUT, 0);
 }
@@ -257,7 +262,7 @@ on_result(const redisReply *rep, void *arg)
 		    "message counted, but a refund cannot give it back",
 		    c->call->queue_id, c->call->user);
 	if (rep == NULL && c->call->stage != DEC_DUNNO && c->call->argc > 0)
-		c->srv->on_error++;
+		c->srv->on_error++, c->failed = 1;
 	else if (strcmp(action, "DUNNO") != 0)
 		log_info("%s%suser=%s client=%s stage=%s action=\"%s\"",
 		    c->call->queue_id, c->call->queue_id[0] ? ": " : "",
@@ -282,7 +287,7 @@ on_marked(int st, void *arg)
 		return;
 	}
 	if (st == MARK_MISSING) {
-		c->srv->on_error++;
+		c->srv->on_error++, c->failed = 1;
 		dec_unmarked(c->srv->conf, action, sizeof(action));
 		conn_answer(c, action);
 		return;
@@ -321,6 +326,7 @@ conn_parse(struct conn *c)
 		if (c->call == NULL)
 			c->call = xmalloc(sizeof(*c->call));
 		dec_prepare(c->srv->conf, &req, 0, c->call);
+		clock_gettime(CLOCK_MONOTONIC, &c->t0);
 		c->inoff += used;
 		if (c->call->stage == DEC_DUNNO || c->call->argc == 0) {
 			on_result(NULL, c);
@@ -579,6 +585,7 @@ on_redis(void *arg, int what, const char *text)
 		return;
 	}
 	s->rerrors++;
+	prom_inc(om.redis_errors, "policyd", NULL);
 	if (now - s->rlogged < REDIS_LOG_EVERY_S) {
 		s->unlogged++;
 		return;

@@ -1,0 +1,189 @@
+#!/bin/bash
+# metrics.t -- GET /metrics of outpost-policyd, outpost-milter and
+# outpost-feedback behind a real private Postfix, scraped with curl and by
+# a real Prometheus (Debian's prometheus) on loopback.
+#
+# Mail flows: three messages of alice accepted (two delivered, one hard
+# bounced by the scripted receiver t/lib/replysink.py), one refused at
+# RCPT (a suppressed recipient: 550), one deferred at RCPT (alice's
+# message limit, 3/1h: 450).  Then each daemon's counters must have moved
+# by exactly that: policyd dunno 6 (RCPT + END-OF-MESSAGE of three
+# messages), reject 1, defer 1, error 0, six latency observations...; the
+# milter 3 outbound accepted, 3 RSA and 3 Ed25519 signatures; feedback 2
+# delivered, 1 hard bounce, 1 suppression (hard-bounce).  The text passes
+# promtool check metrics (Prometheus's own parser and linter); /other is
+# 404, POST 405.  Prometheus, scraping every second, answers the same
+# numbers through /api/v1/query.
+. "$(dirname "$0")/lib/testenv.sh"
+te_need_root
+POLICYD="$TE_ROOT/policyd/outpost-policyd"
+MILTER="$TE_ROOT/milter/outpost-milter"
+FB="$TE_ROOT/feedback/outpost-feedback"
+CTL_BIN="$TE_ROOT/ctl/outpostctl"
+for b in "$POLICYD" "$MILTER" "$FB" "$CTL_BIN"; do
+	[ -x "$b" ] || skip_all "${b#"$TE_ROOT"/} not built"
+done
+command -v curl >/dev/null || skip_all "curl not installed"
+command -v swaks >/dev/null || skip_all "swaks not installed"
+
+te_tmpdir
+PW='S3cret pw'
+CONF="$T/outpost.conf"
+MSG="$TE_CORPUS/01-simple.eml"
+ctl() { "$CTL_BIN" -c "$CONF" "$@"; }
+
+te_redis_start
+te_free_port TE_PORT_SINK
+te_bg sink "$TE_PY" "$TE_ROOT/t/lib/replysink.py" 127.0.0.1 "$TE_PORT_SINK"
+te_wait te_listening "$TE_PORT_SINK" "$(cat "$T/sink.pid")" ||
+    te_fail "replysink did not listen: $(cat "$T/sink.log")"
+te_free_port PM; te_free_port MM; te_free_port FM
+PSOCK="$T/spool/outpost/policy.sock"
+mkdir -p "$T/spool"
+cat >"$CONF" <<EOF
+redis_address = unix:$T/redis.sock
+user = outpost
+log_destination = stderr
+keys_directory = $T/keys
+milter_socket = unix:$T/run/milter.sock
+dns_nameserver = 127.0.0.1@9
+dns_timeout = 1s
+internal_hosts = 127.0.0.1/32
+sign_daemon_name = ORIGINATING
+policyd_listen = unix:$PSOCK
+authorize_senders = no
+require_alignment = no
+feedback_log = $T/maillog
+bounce_rules = $TE_ROOT/etc/bounce-rules
+bounce_rules_local = $T/no-such-rules
+pid_file =
+policyd_metrics_listen = inet:127.0.0.1:$PM
+milter_metrics_listen = inet:127.0.0.1:$MM
+feedback_metrics_listen = inet:[::1]:$FM
+EOF
+ctl domain add example.com --selector t >"$T/ctl.out" 2>&1 ||
+    te_fail "outpostctl domain add: $(cat "$T/ctl.out")"
+for c in "plan set small messages=3/1h" \
+    "user add alice@example.com --plan small --domain example.com" \
+    "suppress add bounce@example.org --reason hard-bounce"; do
+	# shellcheck disable=SC2086
+	ctl $c >>"$T/ctl.out" 2>&1 || te_fail "outpostctl $c: $(cat "$T/ctl.out")"
+done
+
+# -- a bad listener is refused at start, naming the key -------------------
+printf 'policyd_metrics_listen = unix:%s/m.sock\n' "$T" >"$T/bad.conf"
+out=$("$POLICYD" -n -c "$T/bad.conf" 2>&1)
+like "$out" "metrics are served over TCP" "unix: metrics address refused: $out"
+
+te_bg policyd "$POLICYD" -f -c "$CONF"
+te_wait test -S "$PSOCK" || te_fail "policyd: $(tail -5 "$T/policyd.log")"
+te_bg milter "$MILTER" -f -c "$CONF"
+te_wait test -S "$T/run/milter.sock" || te_fail "milter: $(tail -5 "$T/milter.log")"
+TE_MILTER="unix:$T/run/milter.sock"
+te_postfix_start "$(cat "$TE_ROOT/etc/postfix/main.cf.policyd")" \
+    "queue_run_delay = 3600s" "minimal_backoff_time = 3600s"
+te_sasl_user alice@example.com "$PW"
+te_bg feedback "$FB" -c "$CONF" -f --from-start
+te_wait grep -q "following" "$T/feedback.log" || te_fail "$(cat "$T/feedback.log")"
+for p in $PM $MM $FM; do
+	te_wait te_listening "$p" || te_fail "nothing listens on metrics port $p"
+done
+
+# scrape PORT [HOST] -- the page
+scrape() { curl -sf "http://${2:-127.0.0.1}:$1/metrics"; }
+# val PORT SERIES -- the value of one exact series line (0 when absent)
+val() {
+	local host=127.0.0.1
+	[ "$1" = "$FM" ] && host='[::1]'
+	scrape "$1" "$host" | awk -v s="$2" '$1 == s { print $2; f = 1 } END { if (!f) print 0 }'
+}
+submit() {
+	te_data_reply "$(te_submit "$MSG" "$2" alice@example.com "$PW" --to "$1")"
+}
+
+# -- the HTTP side ---------------------------------------------------------
+ct=$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$PM/metrics")
+is "$ct" "200 text/plain; version=0.0.4; charset=utf-8" "GET /metrics: 200, format 0.0.4"
+is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MM/other")" 404 "GET /other: 404"
+is "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$PM/metrics")" 405 "POST: 405"
+is "$(curl -s -D - -o /dev/null -X DELETE "http://127.0.0.1:$MM/metrics" | tr -d '\r' | grep -i '^allow:')" \
+    "Allow: GET, HEAD" "405 names the methods allowed"
+is "$(val "$PM" 'outpost_policy_decisions_total{action="dunno"}')" 0 "policyd: nothing decided yet"
+
+# -- mail ------------------------------------------------------------------
+r1=$(submit ok1@example.org m1); like "$r1" '^250 ' "ok1 accepted: $r1"
+r2=$(submit bounce@example.org m2); like "$r2" '^550 5\.1\.1' "suppressed: $r2"
+r3=$(submit unknown1@example.org m3); like "$r3" '^250 ' "unknown1 accepted: $r3"
+r4=$(submit ok2@example.org m4); like "$r4" '^250 ' "ok2 accepted: $r4"
+r5=$(submit ok3@example.org m5); like "$r5" '^450 4\.7\.1' "over the limit: $r5"
+
+delivered_all() { [ "$(val "$FM" 'outpost_deliveries_total{category="delivered"}')" -ge 2 ] &&
+    [ "$(val "$FM" 'outpost_deliveries_total{category="hard"}')" -ge 1 ]; }
+te_wait delivered_all || diag "feedback saw: $(scrape "$FM" '[::1]' | grep deliveries)"
+
+while read -r port series want; do
+	is "$(val "$port" "$series")" "$want" "$series = $want"
+done <<LIST
+$PM outpost_policy_decisions_total{action="dunno"} 6
+$PM outpost_policy_decisions_total{action="reject"} 1
+$PM outpost_policy_decisions_total{action="defer"} 1
+$PM outpost_policy_decisions_total{action="error"} 0
+$PM outpost_policy_latency_seconds_count 8
+$PM outpost_redis_errors_total{program="policyd"} 0
+$MM outpost_milter_messages_total{direction="outbound",result="accept"} 3
+$MM outpost_milter_messages_total{direction="outbound",result="tempfail"} 0
+$MM outpost_dkim_signatures_total{alg="rsa-sha256"} 3
+$MM outpost_dkim_signatures_total{alg="ed25519-sha256"} 3
+$FM outpost_deliveries_total{category="delivered"} 2
+$FM outpost_deliveries_total{category="hard"} 1
+$FM outpost_suppressions_added_total{reason="hard-bounce"} 1
+$FM outpost_users_paused_total 0
+LIST
+for p in $PM $MM; do
+	like "$(scrape "$p")" 'outpost_build_info\{version="[^"]+"\} 1' "build_info on $p"
+	ok "process basics on $p" bash -c "curl -sf http://127.0.0.1:$p/metrics | grep -q '^process_open_fds [0-9]'"
+done
+
+# -- the format, judged by Prometheus's own tools --------------------------
+if command -v promtool >/dev/null; then
+	for p in $PM $MM; do
+		scrape "$p" >"$T/m$p.txt"
+		ok "promtool check metrics: port $p" promtool check metrics <"$T/m$p.txt"
+	done
+	scrape "$FM" '[::1]' >"$T/mf.txt"
+	ok "promtool check metrics: feedback" promtool check metrics <"$T/mf.txt"
+else
+	skip 3 "promtool not installed"
+fi
+
+# -- a real Prometheus -----------------------------------------------------
+if ! command -v prometheus >/dev/null; then
+	skip 5 "prometheus not installed"
+	done_testing
+	exit
+fi
+te_free_port PP
+sed -e "s/127.0.0.1:9141/127.0.0.1:$PM/; s/127.0.0.1:9142/127.0.0.1:$MM/; s/127.0.0.1:9143/[::1]:$FM/" \
+    -e 's/scrape_interval: .*/scrape_interval: 1s/' \
+    "$TE_ROOT/etc/prometheus/outpost.yml" >"$T/prometheus.yml"
+cp "$TE_ROOT/etc/prometheus/outpost-rules.yml" "$T/"
+ok "promtool check config (with the shipped rules)" promtool check config "$T/prometheus.yml"
+te_bg prometheus prometheus --config.file="$T/prometheus.yml" \
+    --storage.tsdb.path="$T/tsdb" --web.listen-address="127.0.0.1:$PP"
+# pq QUERY -- the value Prometheus answers (one series), or nothing
+pq() {
+	curl -sf "http://127.0.0.1:$PP/api/v1/query" --data-urlencode "query=$1" |
+	    "$TE_PY" -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if len(r)==1 else "")'
+}
+pq_is() { [ "$(pq "$1")" = "$2" ]; }
+while read -r q want; do
+	te_wait pq_is "$q" "$want"
+	is "$(pq "$q")" "$want" "prometheus: $q = $want"
+done <<LIST
+outpost_policy_decisions_total{action="defer"} 1
+sum(outpost_policy_decisions_total) 8
+outpost_milter_messages_total{direction="outbound",result="accept"} 3
+outpost_deliveries_total{category="hard"} 1
+count(up{job=~"outpost-.*"}==1) 3
+LIST
+done_testing
