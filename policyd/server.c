@@ -60,6 +60,12 @@ struct conn {
 	char		 peer[64];	/* "[addr]:port" or "unix" */
 	char		 instance[64], user[256];
 	int		 rcpt_ok, eom_seen;
+	int		 pending;	/* replies awaited for this request */
+	int		 gdone, gfail;	/* global lookups answered, failed */
+	int		 fellback;	/* the script ran with a fetched plan */
+	redisReply	*held;		/* script reply before the lookups' */
+	redisReply	*planh;		/* fetched plan (HGETALL) */
+	char		 plan[DEC_ARGLEN];
 	struct conn	*prevc, *nextc;
 };
 
@@ -109,6 +115,8 @@ conn_close(struct conn *c)
 	free(c->in);
 	free(c->out);
 	free(c->call);
+	dec_reply_free(c->held);
+	dec_reply_free(c->planh);
 	free(c);
 	s->nconns--;
 	if (s->draining && s->conns == NULL)
@@ -251,6 +259,126 @@ on_result(const redisReply *rep, void *arg)
 	conn_answer(c, action);
 }
 
+/*
+ * One decision, one round trip: the global suppression lookups (RCPT)
+ * and the script go out together, each one slot (lib/schema.h); the
+ * last reply to arrive answers.  A reply the script gives before the
+ * lookups' is kept (dec_reply_copy): in a Cluster they come from other
+ * nodes, in any order.  A failed lookup answers on_error: "not
+ * suppressed" is not known.  "needplan" (no copy of the plan's limits
+ * in the user) fetches the plan and runs the script once more.
+ */
+static void	on_script(const redisReply *, void *);
+
+static void
+settle(struct conn *c, const redisReply *rep)
+{
+	if (--c->pending > 0)
+		return;
+	on_result(c->gfail ? NULL : rep != NULL ? rep : c->held, c);
+	c->held = dec_reply_free(c->held);
+	c->planh = dec_reply_free(c->planh);
+}
+
+static void
+on_global(const redisReply *rep, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (dec_global(c->call, c->gdone++, rep) < 0)
+		c->gfail = 1;
+	settle(c, NULL);
+}
+
+static void
+run_script(struct conn *c)
+{
+	rstore_eval(c->srv->rs, c->call->stage == DEC_RCPT ? pscript_rcpt :
+	    pscript_eom, c->call->nkeys, c->call->argc,
+	    (const char (*)[DEC_ARGLEN])c->call->argv, c->call->argvlen,
+	    on_script, c);
+}
+
+/* The plan's definition (HGETALL), then whether it exists: run again. */
+static void
+on_plan_limits(const redisReply *rep, void *arg)
+{
+	struct conn	*c = arg;
+
+	c->planh = dec_reply_copy(rep);
+}
+
+static void
+on_plan_member(const redisReply *rep, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (rep == NULL || c->planh == NULL ||
+	    dec_fallback(c->call, c->plan, c->planh, rep) < 0) {
+		settle(c, NULL);	/* NULL: on_error */
+		return;
+	}
+	run_script(c);
+}
+
+static void
+fetch_plan(struct conn *c, const redisReply *rep)
+{
+	int	 n;
+
+	n = dec_needplan(c->srv->conf, c->call, rep, c->plan,
+	    sizeof(c->plan));
+	c->fellback = 1;
+	track_fallback(c->srv->track, c->plan, c->call->user);
+	if (n < 0) {			/* no such plan name: none */
+		if (dec_fallback(c->call, c->plan, NULL, NULL) < 0) {
+			settle(c, NULL);
+			return;
+		}
+		run_script(c);
+		return;
+	}
+	rstore_cmdv(c->srv->rs, c->call->plan[0].argc,
+	    (const char (*)[DEC_ARGLEN])c->call->plan[0].argv,
+	    c->call->plan[0].argvlen, on_plan_limits, c);
+	rstore_cmdv(c->srv->rs, c->call->plan[1].argc,
+	    (const char (*)[DEC_ARGLEN])c->call->plan[1].argv,
+	    c->call->plan[1].argvlen, on_plan_member, c);
+}
+
+static void
+on_script(const redisReply *rep, void *arg)
+{
+	struct conn	*c = arg;
+	char		 plan[8];
+
+	if (!c->fellback && dec_needplan(c->srv->conf, c->call, rep, plan,
+	    sizeof(plan)) != 0) {
+		fetch_plan(c, rep);
+		return;
+	}
+	if (c->pending > 1 && rep != NULL)
+		c->held = dec_reply_copy(rep);
+	settle(c, c->pending > 1 ? NULL : rep);
+}
+
+static void
+judge(struct conn *c)
+{
+	int	 i;
+	struct dec_cmd *g;
+
+	c->pending = 1 + c->call->nglobal;
+	c->gdone = c->gfail = c->fellback = 0;
+	for (i = 0; i < c->call->nglobal; i++) {
+		g = &c->call->global[i];
+		rstore_cmdv(c->srv->rs, g->argc,
+		    (const char (*)[DEC_ARGLEN])g->argv, g->argvlen,
+		    on_global, c);
+	}
+	run_script(c);
+}
+
 /* The schema marker's verdict (mark.c): judge, or on_error.  A missing
  * marker is logged by mark.c once, not here per request. */
 static void
@@ -269,10 +397,7 @@ on_marked(int st, void *arg)
 		conn_answer(c, action);
 		return;
 	}
-	rstore_eval(c->srv->rs, c->call->stage == DEC_RCPT ? pscript_rcpt :
-	    pscript_eom, c->call->nkeys, c->call->argc,
-	    (const char (*)[DEC_ARGLEN])c->call->argv, c->call->argvlen,
-	    on_result, c);
+	judge(c);
 }
 
 /* Parse and start requests while there is room for their replies; 1 when
