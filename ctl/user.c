@@ -238,7 +238,9 @@ user_add(struct ctl *ctl, struct ctl_opts *o)
 {
 	struct redis	*r = ctl->r;
 	char		 dom[CTL_MAX_DOMAINS][256], err[256];
+	char		 acct[SCHEMA_KEY_MAX];
 	const char	*name = o->args[0];
+	redisReply	*rep;
 	long long	 code;
 	int		 i, noplan = 0;
 
@@ -254,11 +256,20 @@ user_add(struct ctl *ctl, struct ctl_opts *o)
 	if (o->plan != NULL && (i = plan_listed(ctl, r, o->plan)) <= 0)
 		return i < 0 ? ctl_redis_failed(ctl, r, "user add") :
 		    no_plan(ctl, o->plan);
+	ukey(ctl, name, SCHEMA_ACCT, acct);
 	if (add_keys(ctl, r, name, o->plan != NULL ? o->plan : "", dom,
 	    o->ndomains, &code) < 0)
 		return EXIT_REFUSED;
 	if (code == -3)
 		return ctl_refuse(ctl, "user %s already exists", name);
+	/* plan del hides the name, then counts users: checked again after
+	 * acct exists, one of the two sees the other (no user is left on a
+	 * deleted plan). */
+	if (o->plan != NULL && plan_listed(ctl, r, o->plan) == 0) {
+		if ((rep = redis_command(r, "DEL %s", acct)) != NULL)
+			freeReplyObject(rep);
+		return no_plan(ctl, o->plan);
+	}
 	copy_limits(ctl, r, name, &noplan);
 	if (noplan && o->plan == NULL)
 		ctl_warn("user %s follows default_plan %s, which does not "
