@@ -115,13 +115,13 @@ check([qw(suppress del x@example.org)], 0, 'suppress del');
 is(rcli('GET', 'outpost:schema'), '2', 'suppress del marks too');
 rcli('DEL', 'outpost:schema');
 check([qw(init)], 0, 'init', out => "redis unix:$sock db 0: marked as outpost's: "
-    . "outpost:schema = 1 (0 users, 1 plan, 0 domains); outpost-policyd and "
+    . "outpost:schema = 2 (0 users, 1 plan, 0 domains); outpost-policyd and "
     . "outpost-milter judge with it within a second\n", err => '');
 ($out) = check([qw(--json init)], 0, 'init --json');
 $j = json_ok($out, 'init');
 is_deeply($j, { ok => JSON::PP::true(), key => 'outpost:schema', version => 2,
     created => JSON::PP::false(), users => 0, plans => 1, domains => 0,
-    message => "redis unix:$sock db 0: already marked: outpost:schema = 1 (0 "
+    message => "redis unix:$sock db 0: already marked: outpost:schema = 2 (0 "
     . "users, 1 plan, 0 domains); nothing changed" }, 'init --json: the object');
 
 # ---- plans
