@@ -21,13 +21,13 @@ policy_refund(struct redis *r, const struct conf *c, const char *user,
 	int		 n;
 
 	if (schema_key_queue(c, user, queue_id, qkey, sizeof(qkey)) < 0 ||
-	    schema_key_user(c, user, "c:", base, sizeof(base)) < 0) {
+	    schema_key_user(c, user, SCHEMA_CBASE, base, sizeof(base)) < 0) {
 		return errf(err, errlen, "refund: invalid user \"%s\" or queue "
 		    "id \"%s\"", user, queue_id);
 	}
 	argv[0] = qkey;
 	argv[1] = base;
-	if ((rep = redis_eval(r, pscript_refund, 1, 2, argv, NULL)) == NULL)
+	if ((rep = redis_eval(r, pscript_refund, 2, 2, argv, NULL)) == NULL)
 		return errf(err, errlen, "refund %s: %s", queue_id,
 		    redis_errstr(r));
 	n = rep->type == REDIS_REPLY_INTEGER ? (int)rep->integer : 0;
