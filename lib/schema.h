@@ -110,7 +110,9 @@
  *                          results  the checks as JSON (domain verify --json)
  *                    DOMAIN is the A-label, lower case (the one normaliser).
  *                    No key: never verified, the same as "unverified".
- *   Pdomains         SET   every DOMAIN that has a Pdomain: key
+ *   Pdomains         SET   every DOMAIN that has a Pdomain: key (added
+ *                          first, by a command of its own: another slot;
+ *                          a member without a key reads as unverified)
  *
  *   The address of an entry is its SUPPRESSION FORM: mailaddr_norm's
  *   result passed through schema_sup_addr, which with conf
@@ -141,7 +143,8 @@
  *   by the daemon's background sweep.
  *
  * DELIVERY LOG (written by outpost-feedback and, for its refusals, by
- * outpost-policyd; read by outpostctl log / stats / user show)
+ * outpost-policyd; read by outpostctl log / stats / user show).  Its
+ * writer script (lib/dlog.c) still spans slots: not yet for a Cluster.
  *   T below is the event time in unix MILLISECONDS; R is conf
  *   log_retention.  WHO is the SASL user name, or "[IP]" (the client
  *   address in brackets) for mail without SASL, or "[uid:N]" for mail
