@@ -233,6 +233,7 @@ global_sup(void)
 	is_str(buf, "554 5.7.1 unknown sending account",
 	    "the account comes before the global list");
 	freeReplyObject(r);
+	conf_free(&cf);
 }
 
 static void

@@ -140,8 +140,10 @@ main(void)
 	conf_init(&cf);
 	policy_scripts(&cf);
 	refund(&cf);
-	cf.redis_prefix = "mta-fleet:";
+	free(cf.redis_prefix);
+	cf.redis_prefix = strdup("mta-fleet:");
 	policy_scripts(&cf);
 	refund(&cf);
+	conf_free(&cf);
 	return done_testing();
 }
