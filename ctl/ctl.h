@@ -130,6 +130,10 @@ int	 ctl_write_failed(struct ctl *, struct redis *, const char *,
 
 /* init.c: the schema marker (SET NX); 0, or -1 with the error in r */
 int	 ctl_mark(struct ctl *, struct redis *, int *);
+/* plancopy.c: plan limits copied into users (lib/schema.h plim) */
+int	 ctl_plan_copy(struct ctl *, struct redis *, const char *, int *);
+int	 ctl_plan_sync(struct ctl *, struct redis *, const char *,
+	    long long *);
 
 /* The handlers, by group. */
 int	 ctl_init(struct ctl *, struct ctl_opts *);		/* init.c */

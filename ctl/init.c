@@ -10,7 +10,9 @@
  *
  *   ctl_mark(ctl, r, &created)   SET NX of the marker; 0 (created: 1 if
  *                                it was missing), or -1 (Redis error in r)
- *   ctl_init(ctl, o)             the verb: marks, then says what it did
+ *   ctl_init(ctl, o)             the verb (also "migrate"): marks, brings
+ *                                an older schema up to SCHEMA_VERSION
+ *                                (migrate below), then says what it did
  *                                and what the Redis holds (users, plans,
  *                                domains); with --json one object
  */
@@ -66,6 +68,33 @@ census(struct ctl *ctl, struct redis *r, char *ver, size_t verlen,
 	return 0;
 }
 
+/*
+ * Version 1 -> 2: every user's plan limits copied into its plim hash
+ * (lib/schema.h), then the marker set to 2 -- from then on the daemons
+ * of version 2 judge, and those of version 1 still do (Pplan: stays).
+ * Interrupted: the marker stays 1 and init runs it again from the start.
+ */
+static int
+migrate(struct ctl *ctl, const char *key, char *ver, size_t verlen)
+{
+	redisReply	*rep;
+	long long	 n;
+
+	if (strtoll(ver, NULL, 10) >= SCHEMA_VERSION)
+		return 0;
+	if (ctl_plan_sync(ctl, ctl->r, NULL, &n) < 0)
+		return -1;
+	if ((rep = redis_command(ctl->r, "SET %s %d", key,
+	    SCHEMA_VERSION)) == NULL)
+		return -1;
+	freeReplyObject(rep);
+	ctl_warn("%s: migrated from schema version %s to %d: plan limits "
+	    "copied into %lld user%s", key, ver, SCHEMA_VERSION, n,
+	    n == 1 ? "" : "s");
+	snprintf(ver, verlen, "%d", SCHEMA_VERSION);
+	return 0;
+}
+
 static int
 init_json(struct ctl *ctl, const char *key, const char *ver, int created,
     const long long n[3], const char *msg)
@@ -111,6 +140,10 @@ ctl_init(struct ctl *ctl, struct ctl_opts *o)
 		    "for a new installation; if it lost its data, the daemons "
 		    "now refuse every SASL user as unknown until it is "
 		    "restored (or the users are added again)");
+	if (migrate(ctl, key, ver, sizeof(ver)) < 0)
+		return ctl_refuse(ctl, "migrate %s from version %s to %d: %s "
+		    "(run outpostctl init again)", key, ver, SCHEMA_VERSION,
+		    redis_errstr(ctl->r));
 	if (strtoll(ver, NULL, 10) > SCHEMA_VERSION)
 		ctl_warn("%s = %s: written by a newer outpost (this one knows "
 		    "version %d)", key, ver, SCHEMA_VERSION);

@@ -24,10 +24,13 @@
 #include "redis.h"
 #include "schema.h"
 
-/* KEYS plan, plans; ARGV name, then limit ops.  Returns the field count. */
+/*
+ * KEYS plan; ARGV name, then limit ops.  Returns the field count.  Then
+ * the name goes into Pplans (another slot) and the members' copies are
+ * rewritten (plancopy.c), one user at a time.
+ */
 static const char lua_set[] =
     CTL_LUA_APPLY
-    "redis.call('SADD', KEYS[2], ARGV[1])\n"
     "apply(KEYS[1], 2)\n"
     "return redis.call('HLEN', KEYS[1])\n";
 
@@ -145,6 +148,7 @@ plan_set(struct ctl *ctl, struct ctl_opts *o)
 	char		 err[512], bufs[2 * CTL_MAX_LIMIT_ARGS][64];
 	const char	*av[3 + 3 * CTL_MAX_LIMIT_ARGS];
 	redisReply	*rep;
+	long long	 users;
 	int		 n;
 
 	if (ctl_limit_args(o->args + 1, o->nargs - 1, lims, err,
@@ -152,15 +156,24 @@ plan_set(struct ctl *ctl, struct ctl_opts *o)
 		return ctl_bad_usage("%s", err);
 	schema_key_plan(&ctl->conf, o->args[0], kplan, sizeof(kplan));
 	schema_key_global(&ctl->conf, SCHEMA_PLANS, kplans, sizeof(kplans));
-	av[0] = kplan, av[1] = kplans, av[2] = o->args[0];
-	n = ctl_limit_ops(lims, o->nargs - 1, bufs, av + 3);
+	av[0] = kplan, av[1] = o->args[0];
+	n = ctl_limit_ops(lims, o->nargs - 1, bufs, av + 2);
 	snprintf(err, sizeof(err), "plan show %s", o->args[0]);
-	if ((rep = redis_eval(r, lua_set, 2, 3 + n, av, NULL)) == NULL)
+	if ((rep = redis_eval(r, lua_set, 1, 2 + n, av, NULL)) == NULL)
 		return ctl_write_failed(ctl, r, "plan set", err);
 	n = (int)rep->integer;
 	freeReplyObject(rep);
-	return ctl_done(ctl, "plan", o->args[0], "plan %s: %d limit%s",
-	    o->args[0], n, n == 1 ? "" : "s");
+	if ((rep = redis_command(r, "SADD %s %s", kplans, o->args[0])) == NULL)
+		return ctl_write_failed(ctl, r, "plan set", err);
+	freeReplyObject(rep);
+	if (ctl_plan_sync(ctl, r, o->args[0], &users) < 0)
+		return ctl_refuse(ctl, "plan %s: %d limit%s, but the copies in "
+		    "its users were not all rewritten (%s): run the same plan "
+		    "set again", o->args[0], n, n == 1 ? "" : "s",
+		    redis_errstr(r));
+	return ctl_done(ctl, "plan", o->args[0], "plan %s: %d limit%s, %lld "
+	    "user%s updated", o->args[0], n, n == 1 ? "" : "s", users,
+	    users == 1 ? "" : "s");
 }
 
 /* Limits of a plan from its HGETALL reply, as text or JSON members. */

@@ -222,7 +222,7 @@ read_line(FILE *fp, char *buf, size_t size, int *overlong)
 
 /* One entry of a user import batch (lua_import's ARGV triple). */
 struct ientry {
-	char	 bucket[16];
+	char	 key[SCHEMA_KEY_MAX];	/* the user's bucket */
 	char	 field[SCHEMA_SUP_FIELD_MAX];
 	size_t	 flen;
 	char	 val[64];
@@ -235,16 +235,17 @@ struct import {
 	const char	*name;		/* file name for messages */
 	unsigned long	 line;
 	long		 pending, imported, added, rejected;
-	/* --user: the batch, the account's "created", the buckets' prefix */
+	/* --user: the batch, the account's "created", its key */
 	struct ientry	*batch;
 	char		 created[32];
-	char		 acct[SCHEMA_KEY_MAX], prefix[SCHEMA_KEY_MAX];
+	char		 acct[SCHEMA_KEY_MAX];
 	int		 gone;		/* the user was deleted meanwhile */
 };
 
 /*
- * A batch of a user's import: KEYS acct; ARGV created, bucket key
- * prefix, then (bucket number, field, value) triples.  Writes only while
+ * A batch of a user's import: KEYS acct, then the bucket of each entry
+ * (all of the user's slot, built by schema_key_sup); ARGV created, then
+ * (field, value) pairs, pair i for KEYS[i + 1].  Writes only while
  * the account is the one the import started with (its "created"), so a
  * batch can never recreate the buckets "user del" removed: that script
  * deletes acct and every bucket in one step, and each batch runs wholly
@@ -256,9 +257,9 @@ static const char lua_import[] =
     "if redis.call('HGET', KEYS[1], 'created') ~= ARGV[1] then return -1"
     " end\n"
     "local n = 0\n"
-    "for i = 3, #ARGV, 3 do\n"
-    "  n = n + redis.call('HSET', ARGV[2] .. ARGV[i], ARGV[i + 1],"
-    " ARGV[i + 2])\n"
+    "for i = 2, #KEYS do\n"
+    "  n = n + redis.call('HSET', KEYS[i], ARGV[2 * i - 2],"
+    " ARGV[2 * i - 1])\n"
     "end\n"
     "return n\n";
 
@@ -267,26 +268,27 @@ static const char lua_import[] =
 static int
 flush_user(struct import *im)
 {
-	const char	*av[3 + 3 * IMPORT_USER_BATCH];
-	size_t		 al[3 + 3 * IMPORT_USER_BATCH];
+	const char	*av[2 + 3 * IMPORT_USER_BATCH];
+	size_t		 al[2 + 3 * IMPORT_USER_BATCH];
 	redisReply	*rep;
-	long		 i, argc = 3;
+	long		 i, argc;
 
 	if (im->pending == 0)
 		return 0;
 	av[0] = im->acct, al[0] = strlen(im->acct);
-	av[1] = im->created, al[1] = strlen(im->created);
-	av[2] = im->prefix, al[2] = strlen(im->prefix);
+	for (i = 0; i < im->pending; i++)
+		av[1 + i] = im->batch[i].key, al[1 + i] =
+		    strlen(im->batch[i].key);
+	argc = 1 + im->pending;
+	av[argc] = im->created, al[argc++] = strlen(im->created);
 	for (i = 0; i < im->pending; i++) {
-		av[argc] = im->batch[i].bucket;
-		al[argc++] = strlen(im->batch[i].bucket);
 		av[argc] = im->batch[i].field;
 		al[argc++] = im->batch[i].flen;
 		av[argc] = im->batch[i].val;
 		al[argc++] = strlen(im->batch[i].val);
 	}
-	if ((rep = redis_eval(im->r, lua_import, 1, (int)argc, av,
-	    al)) == NULL)
+	if ((rep = redis_eval(im->r, lua_import, (int)(1 + im->pending),
+	    (int)argc, av, al)) == NULL)
 		return -1;
 	if (rep->integer < 0)
 		im->gone = 1;
@@ -340,8 +342,7 @@ queue_record(struct import *im, struct supcsv_rec *rec)
 	if (im->user != NULL) {
 		struct ientry	*b = &im->batch[im->pending];
 
-		snprintf(b->bucket, sizeof(b->bucket), "%u",
-		    schema_sup_bucket(rec->address, im->user));
+		snprintf(b->key, sizeof(b->key), "%s", w.key);
 		memcpy(b->field, w.field, (size_t)w.flen);
 		b->flen = (size_t)w.flen;
 		snprintf(b->val, sizeof(b->val), "%s", val);
@@ -426,8 +427,6 @@ import_user(struct import *im)
 
 	schema_key_user(&im->ctl->conf, im->user, SCHEMA_ACCT, im->acct,
 	    sizeof(im->acct));
-	schema_key_user(&im->ctl->conf, im->user, "sup:", im->prefix,
-	    sizeof(im->prefix));
 	if ((rep = redis_command(im->r, "HGET %s %s", im->acct,
 	    SCHEMA_F_CREATED)) == NULL)
 		return ctl_redis_failed(im->ctl, im->r, "suppress import");

@@ -12,8 +12,14 @@
  *       was moved stays moved).  Refused with suppress_fold_case = no.
  *
  * Safe to run while the daemons and other admins work, and idempotent:
- * each move is atomic (read the old field, merge into the new one, delete
- * the old one); a second run finds nothing to move.  When both forms hold
+ * a user's move is atomic (one script over that user's slot: read the old
+ * field, merge into the new one, delete the old one); a second run finds
+ * nothing to move.  The global buckets are of different slots (a Redis
+ * Cluster cannot run one script over two of them), so a global entry
+ * moves in three steps, each of one key: HGET the old field, merge it
+ * into the new field (lua_merge), delete the old field if it still holds
+ * what was read (lua_cad).  Interrupted between them, both forms hold the
+ * entry (the daemon finds either), and the next run finishes the move.  When both forms hold
  * an entry (Bob@ and bob@) the one that lasts longer is kept (never
  * expiring beats any expiry).  Until an entry is moved the daemon still
  * finds it for recipients written in the stored case (it looks up the
@@ -30,10 +36,10 @@
 #include "redis.h"
 #include "schema.h"
 
-/* KEYS old bucket, new bucket [, acct]; ARGV old field, new field.
- * 1 moved, 0 nothing to move (gone, or the user is gone). */
+/* KEYS old bucket, new bucket, acct (one user's slot); ARGV old field,
+ * new field.  1 moved, 0 nothing to move (gone, or the user is gone). */
 static const char lua_move[] =
-    "if #KEYS == 3 and redis.call('EXISTS', KEYS[3]) == 0 then return 0"
+    "if redis.call('EXISTS', KEYS[3]) == 0 then return 0"
     " end\n"
     "local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
     "if not v then return 0 end\n"
@@ -48,6 +54,26 @@ static const char lua_move[] =
     "end\n"
     "redis.call('HDEL', KEYS[1], ARGV[1])\n"
     "return 1\n";
+
+/* KEYS new bucket; ARGV new field, value: keep the one lasting longer. */
+static const char lua_merge[] =
+    "local function lasts(x)\n"
+    "  local e = string.match(x, ':(%d+)$')\n"
+    "  if not e then return math.huge end\n"
+    "  return tonumber(e)\n"
+    "end\n"
+    "local cur = redis.call('HGET', KEYS[1], ARGV[1])\n"
+    "if not cur or lasts(ARGV[2]) > lasts(cur) then\n"
+    "  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+    "end\n"
+    "return 1\n";
+
+/* KEYS old bucket; ARGV field, value: delete it if it still holds value. */
+static const char lua_cad[] =
+    "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then\n"
+    "  return redis.call('HDEL', KEYS[1], ARGV[1])\n"
+    "end\n"
+    "return 0\n";
 
 struct migrate {
 	struct ctl	*ctl;
@@ -87,6 +113,43 @@ bucket_of(const struct conf *c, const char *key, size_t len, char *user,
 	return schema_user_valid(user);
 }
 
+/* Move a global entry: one key per step (see the top); 1 moved, 0
+ * nothing to move, -1 Redis failed. */
+static int
+move_global(struct migrate *m, const char *key, const redisReply *f,
+    const char *nkey, const char *nfield, size_t nflen)
+{
+	const char	*av[3];
+	size_t		 al[3];
+	redisReply	*v, *rep;
+	int		 rc = -1;
+
+	av[0] = "HGET", al[0] = 4;
+	av[1] = key, al[1] = strlen(key);
+	av[2] = f->str, al[2] = f->len;
+	if ((v = redis_commandv(m->r, 3, av, al)) == NULL)
+		return -1;
+	if (v->type != REDIS_REPLY_STRING) {
+		freeReplyObject(v);
+		return 0;
+	}
+	av[0] = nkey, al[0] = strlen(nkey);
+	av[1] = nfield, al[1] = nflen;
+	av[2] = v->str, al[2] = v->len;
+	if ((rep = redis_eval(m->r, lua_merge, 1, 3, av, al)) == NULL)
+		goto out;
+	freeReplyObject(rep);
+	av[0] = key, al[0] = strlen(key);
+	av[1] = f->str, al[1] = f->len;
+	if ((rep = redis_eval(m->r, lua_cad, 1, 3, av, al)) == NULL)
+		goto out;
+	freeReplyObject(rep);
+	rc = 1;
+out:
+	freeReplyObject(v);
+	return rc;
+}
+
 /* Move one entry of bucket key; 0 or -1 (Redis failed). */
 static int
 move_one(struct migrate *m, const char *key, const char *user,
@@ -108,13 +171,16 @@ move_one(struct migrate *m, const char *key, const char *user,
 	    schema_sup_bucket(addr, *user ? user : NULL), nkey,
 	    sizeof(nkey)) < 0)
 		return 0;
+	if (*user == '\0') {
+		if ((nf = move_global(m, key, f, nkey, nfield, (size_t)nf)) < 0)
+			return -1;
+		m->moved += nf;
+		return 0;
+	}
 	av[0] = key, al[0] = strlen(key);
 	av[1] = nkey, al[1] = strlen(nkey);
-	if (*user) {
-		schema_key_user(&m->ctl->conf, user, SCHEMA_ACCT, acct,
-		    sizeof(acct));
-		av[nk] = acct, al[nk++] = strlen(acct);
-	}
+	schema_key_user(&m->ctl->conf, user, SCHEMA_ACCT, acct, sizeof(acct));
+	av[nk] = acct, al[nk++] = strlen(acct);
 	av[nk] = f->str, al[nk] = f->len;
 	av[nk + 1] = nfield, al[nk + 1] = (size_t)nf;
 	if ((rep = redis_eval(m->r, lua_move, nk, nk + 2, av, al)) == NULL)

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl.h"
 #include "json.h"
@@ -30,29 +31,30 @@
 #include "schema.h"
 #include "xmalloc.h"
 
-/* KEYS acct, users, plans, dom; ARGV name, plan, default plan,
- * domains...  0 added, 1 added but its effective plan does not exist. */
+/*
+ * One user's keys only (one Cluster slot): KEYS acct, dom, plim; ARGV
+ * plan, domains...  0 added, -3 it exists.  acct is written last: the
+ * user exists iff it does.  user_add adds the name to Pusers BEFORE
+ * (a crash in between leaves a listed name without acct: no user, which
+ * every reader skips, and a second "user add" completes) and copies the
+ * plan limits AFTER (a crash in between leaves a user without a copy:
+ * judged with the plan fetched, lib/schema.h).
+ */
 static const char lua_add[] =
     "if redis.call('EXISTS', KEYS[1]) == 1 then return -3 end\n"
-    "if ARGV[2] ~= '' and redis.call('SISMEMBER', KEYS[3], ARGV[2]) == 0"
-    " then return -2 end\n"
+    "redis.call('DEL', KEYS[2], KEYS[3])\n"
+    "for i = 2, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end\n"
     "local now = redis.call('TIME')[1]\n"
-    "redis.call('HSET', KEYS[1], 'plan', ARGV[2], 'state', 'active',"
+    "redis.call('HSET', KEYS[1], 'plan', ARGV[1], 'state', 'active',"
     " 'reason', '', 'since', now, 'created', now)\n"
-    "redis.call('SADD', KEYS[2], ARGV[1])\n"
-    "redis.call('DEL', KEYS[4])\n"
-    "for i = 4, #ARGV do redis.call('SADD', KEYS[4], ARGV[i]) end\n"
-    "local eff = ARGV[2] ~= '' and ARGV[2] or ARGV[3]\n"
-    "if redis.call('SISMEMBER', KEYS[3], eff) == 0 then return 1 end\n"
     "return 0\n";
 
-/* KEYS acct, lim, plans; ARGV change-plan (0/1), plan, limit ops... */
+/* KEYS acct, lim; ARGV change-plan (0/1), plan, limit ops...  The plan's
+ * existence is checked before, its limits copied after (ctl_plan_copy). */
 static const char lua_set[] =
     CTL_LUA_APPLY
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
     "if ARGV[1] == '1' then\n"
-    "  if redis.call('SISMEMBER', KEYS[3], ARGV[2]) == 0 then return -2"
-    " end\n"
     "  redis.call('HSET', KEYS[1], 'plan', ARGV[2])\n"
     "end\n"
     "apply(KEYS[2], 3)\n"
@@ -90,21 +92,18 @@ static const char lua_state[] =
  * the user's suppression buckets) are deleted by name by the script, found
  * by the scan or not, so a later "user add" of the name starts clean.
  *
- * KEYS acct, users, lim, dom, keys found...; ARGV name, prefix of the
- * suppression buckets ("P{u:NAME}:sup:"), their number.  Returns the
- * number of keys deleted, or -1 when there was no such user.
+ * KEYS acct, lim, dom, plim, the user's suppression buckets, keys
+ * found...  Returns the number of keys deleted, or -1 when there was no
+ * such user.  The name leaves Pusers after the script (another slot): a
+ * crash in between leaves a listed name without acct, no user.
  */
 static const char lua_del[] =
     "if redis.call('DEL', KEYS[1]) == 0 then return -1 end\n"
-    "redis.call('SREM', KEYS[2], ARGV[1])\n"
     "local n = 1\n"
-    "for i = 3, #KEYS do n = n + redis.call('DEL', KEYS[i]) end\n"
-    "for b = 0, tonumber(ARGV[3]) - 1 do\n"
-    "  n = n + redis.call('DEL', ARGV[2] .. b)\n"
-    "end\n"
+    "for i = 2, #KEYS do n = n + redis.call('DEL', KEYS[i]) end\n"
     "return n\n";
 
-#define DEL_FIRST	50	/* + 4 KEYS + 3 ARGV <= redis_eval's 60 */
+#define DEL_FIRST	50	/* keys found, deleted by the script */
 #define DEL_BATCH	1000	/* keys per DEL after the script */
 
 struct keys {
@@ -175,15 +174,72 @@ no_plan(struct ctl *ctl, const char *plan)
 	    "outpostctl plan set %s LIMIT...)", plan, plan);
 }
 
+/* 1 if PLAN is in Pplans, 0 not, -1 Redis failed. */
+static int
+plan_listed(struct ctl *ctl, struct redis *r, const char *plan)
+{
+	char		 k[SCHEMA_KEY_MAX];
+	redisReply	*rep;
+	int		 n;
+
+	gkey(ctl, SCHEMA_PLANS, k);
+	if ((rep = redis_command(r, "SISMEMBER %s %s", k, plan)) == NULL)
+		return -1;
+	n = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+	freeReplyObject(rep);
+	return n;
+}
+
+/* The plan limits of a user just added or moved (plancopy.c). */
+static int
+copy_limits(struct ctl *ctl, struct redis *r, const char *name,
+    int *noplan)
+{
+	if (ctl_plan_copy(ctl, r, name, noplan) < 0) {
+		ctl_warn("user %s: its plan limits were not copied (%s): the "
+		    "daemons fetch the plan for it until outpostctl migrate "
+		    "copies them", name, redis_errstr(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* user add: Pusers first, then the user's keys, then the copy. */
+static int
+add_keys(struct ctl *ctl, struct redis *r, const char *name,
+    const char *plan, char (*dom)[256], int ndom, long long *code)
+{
+	char		 k[4][SCHEMA_KEY_MAX];
+	const char	*av[4 + CTL_MAX_DOMAINS];
+	redisReply	*rep;
+	int		 i;
+
+	gkey(ctl, SCHEMA_USERS, k[3]);
+	if ((rep = redis_command(r, "SADD %s %s", k[3], name)) == NULL) {
+		ctl_write_failed(ctl, r, "user add", "user list");
+		return -1;
+	}
+	freeReplyObject(rep);
+	ukey(ctl, name, SCHEMA_ACCT, k[0]);
+	ukey(ctl, name, SCHEMA_DOM, k[1]);
+	ukey(ctl, name, SCHEMA_PLIM, k[2]);
+	av[0] = k[0], av[1] = k[1], av[2] = k[2], av[3] = plan;
+	for (i = 0; i < ndom; i++)
+		av[4 + i] = dom[i];
+	return run(ctl, r, "user add", name, lua_add, 3, 4 + ndom, av, NULL,
+	    code);
+}
+
 int
 user_add(struct ctl *ctl, struct ctl_opts *o)
 {
 	struct redis	*r = ctl->r;
-	char		 k[4][SCHEMA_KEY_MAX], dom[CTL_MAX_DOMAINS][256];
-	char		 err[256];
-	const char	*av[4 + 3 + CTL_MAX_DOMAINS], *name = o->args[0];
+	char		 dom[CTL_MAX_DOMAINS][256], err[256];
+	char		 acct[SCHEMA_KEY_MAX];
+	const char	*name = o->args[0];
+	redisReply	*rep;
 	long long	 code;
-	int		 i;
+	int		 i, noplan = 0;
 
 	if (o->plan != NULL && !ctl_name_ok("plan", o->plan))
 		return EXIT_USAGE;
@@ -194,25 +250,25 @@ user_add(struct ctl *ctl, struct ctl_opts *o)
 			    o->domains[i], err);
 			return EXIT_USAGE;
 		}
-	ukey(ctl, name, SCHEMA_ACCT, k[0]);
-	gkey(ctl, SCHEMA_USERS, k[1]);
-	gkey(ctl, SCHEMA_PLANS, k[2]);
-	ukey(ctl, name, SCHEMA_DOM, k[3]);
-	for (i = 0; i < 4; i++)
-		av[i] = k[i];
-	av[4] = name;
-	av[5] = o->plan != NULL ? o->plan : "";
-	av[6] = ctl->conf.default_plan;
-	for (i = 0; i < o->ndomains; i++)
-		av[7 + i] = dom[i];
-	if (run(ctl, r, "user add", name, lua_add, 4, 7 + o->ndomains, av,
-	    NULL, &code) < 0)
+	if (o->plan != NULL && (i = plan_listed(ctl, r, o->plan)) <= 0)
+		return i < 0 ? ctl_redis_failed(ctl, r, "user add") :
+		    no_plan(ctl, o->plan);
+	ukey(ctl, name, SCHEMA_ACCT, acct);
+	if (add_keys(ctl, r, name, o->plan != NULL ? o->plan : "", dom,
+	    o->ndomains, &code) < 0)
 		return EXIT_REFUSED;
 	if (code == -3)
 		return ctl_refuse(ctl, "user %s already exists", name);
-	if (code == -2)
+	/* plan del hides the name, then counts users: checked again after
+	 * acct exists, one of the two sees the other (no user is left on a
+	 * deleted plan). */
+	if (o->plan != NULL && plan_listed(ctl, r, o->plan) == 0) {
+		if ((rep = redis_command(r, "DEL %s", acct)) != NULL)
+			freeReplyObject(rep);
 		return no_plan(ctl, o->plan);
-	if (code == 1)
+	}
+	copy_limits(ctl, r, name, &noplan);
+	if (noplan && o->plan == NULL)
 		ctl_warn("user %s follows default_plan %s, which does not "
 		    "exist: it sends without plan limits until you create it "
 		    "(outpostctl plan set %s LIMIT...) or give the user a plan "
@@ -233,11 +289,11 @@ user_set(struct ctl *ctl, struct ctl_opts *o)
 {
 	struct redis	*r = ctl->r;
 	struct limit	 lims[CTL_MAX_LIMIT_ARGS];
-	char		 k[3][SCHEMA_KEY_MAX], err[512];
+	char		 k[2][SCHEMA_KEY_MAX], err[512];
 	char		 bufs[2 * CTL_MAX_LIMIT_ARGS][64];
-	const char	*av[5 + 3 * CTL_MAX_LIMIT_ARGS], *name = o->args[0];
+	const char	*av[4 + 3 * CTL_MAX_LIMIT_ARGS], *name = o->args[0];
 	long long	 code;
-	int		 n;
+	int		 n, noplan;
 
 	if (o->plan == NULL && o->nargs < 2)
 		return ctl_bad_usage("user set: give --plan PLAN or a LIMIT");
@@ -246,20 +302,22 @@ user_set(struct ctl *ctl, struct ctl_opts *o)
 	if (ctl_limit_args(o->args + 1, o->nargs - 1, lims, err,
 	    sizeof(err)) < 0)
 		return ctl_bad_usage("%s", err);
+	if (o->plan != NULL && (n = plan_listed(ctl, r, o->plan)) <= 0)
+		return n < 0 ? ctl_redis_failed(ctl, r, "user set") :
+		    no_plan(ctl, o->plan);
 	ukey(ctl, name, SCHEMA_ACCT, k[0]);
 	ukey(ctl, name, SCHEMA_LIM, k[1]);
-	gkey(ctl, SCHEMA_PLANS, k[2]);
-	av[0] = k[0], av[1] = k[1], av[2] = k[2];
-	av[3] = o->plan != NULL ? "1" : "0";
-	av[4] = o->plan != NULL ? o->plan : "";
-	n = ctl_limit_ops(lims, o->nargs - 1, bufs, av + 5);
-	if (run(ctl, r, "user set", name, lua_set, 3, 5 + n, av, NULL,
+	av[0] = k[0], av[1] = k[1];
+	av[2] = o->plan != NULL ? "1" : "0";
+	av[3] = o->plan != NULL ? o->plan : "";
+	n = ctl_limit_ops(lims, o->nargs - 1, bufs, av + 4);
+	if (run(ctl, r, "user set", name, lua_set, 2, 4 + n, av, NULL,
 	    &code) < 0)
 		return EXIT_REFUSED;
 	if (code == -1)
 		return no_user(ctl, name);
-	if (code == -2)
-		return no_plan(ctl, o->plan);
+	if (o->plan != NULL)
+		copy_limits(ctl, r, name, &noplan);
 	return ctl_done(ctl, "user", name, "user %s: %s%lld override%s",
 	    name, o->plan != NULL ? "plan changed, " : "", code,
 	    code == 1 ? "" : "s");
@@ -366,54 +424,80 @@ del_rest(struct redis *r, const struct keys *k, size_t from,
 	return 0;
 }
 
+/* The script's KEYS: acct, lim, dom, plim, every suppression bucket of
+ * the user, then the first keys found.  Freed by the caller. */
+static const char **
+del_keys(struct ctl *ctl, const char *name, const struct keys *found,
+    size_t first, char (*k)[SCHEMA_KEY_MAX], size_t *n)
+{
+	static const char *const sfx[4] = { SCHEMA_ACCT, SCHEMA_LIM,
+	    SCHEMA_DOM, SCHEMA_PLIM };
+	const char	**av;
+	size_t		 i;
+
+	av = xcalloc(4 + SCHEMA_SUP_USER_BUCKETS + first, sizeof(*av));
+	for (i = 0; i < 4; i++) {
+		ukey(ctl, name, sfx[i], k[i]);
+		av[i] = k[i];
+	}
+	for (i = 0; i < SCHEMA_SUP_USER_BUCKETS; i++) {
+		schema_key_sup(&ctl->conf, name, (unsigned)i, k[4 + i],
+		    SCHEMA_KEY_MAX);
+		av[4 + i] = k[4 + i];
+	}
+	for (i = 0; i < first; i++)
+		av[4 + SCHEMA_SUP_USER_BUCKETS + i] = found->s[i];
+	*n = 4 + SCHEMA_SUP_USER_BUCKETS + first;
+	return av;
+}
+
 int
 user_del(struct ctl *ctl, struct ctl_opts *o)
 {
 	struct redis	*r = ctl->r;
-	const char	*name = o->args[0];
-	char		 k[4][SCHEMA_KEY_MAX], sup[SCHEMA_KEY_MAX], nb[16];
-	char		 glob[SCHEMA_KEY_MAX * 2];
-	const char	*av[7 + DEL_FIRST];
-	size_t		 al[7 + DEL_FIRST], i, first, left;
+	const char	*name = o->args[0], **av;
+	char		 glob[SCHEMA_KEY_MAX * 2], (*k)[SCHEMA_KEY_MAX];
+	size_t		 n, first, left;
 	struct keys	 found = { NULL, NULL, 0, 0 };
 	redisReply	*rep;
 	long long	 code;
+	int		 rc;
 
-	ukey(ctl, name, SCHEMA_ACCT, k[0]);
-	gkey(ctl, SCHEMA_USERS, k[1]);
-	ukey(ctl, name, SCHEMA_LIM, k[2]);
-	ukey(ctl, name, SCHEMA_DOM, k[3]);
-	ukey(ctl, name, "sup:", sup);
 	if (schema_key_user_glob(&ctl->conf, name, glob, sizeof(glob)) < 0)
 		return ctl_refuse(ctl, "user %s: name too long", name);
-	if ((rep = redis_command(r, "EXISTS %s", k[0])) == NULL)
+	k = xcalloc(4 + SCHEMA_SUP_USER_BUCKETS, sizeof(*k));
+	ukey(ctl, name, SCHEMA_ACCT, k[0]);
+	if ((rep = redis_command(r, "EXISTS %s", k[0])) == NULL) {
+		free(k);
 		return ctl_redis_failed(ctl, r, "user del");
+	}
 	code = rep->integer;
 	freeReplyObject(rep);
-	if (code == 0)
+	if (code == 0) {
+		free(k);
 		return no_user(ctl, name);
+	}
 	if (del_scan(r, glob, &found) < 0) {
 		keys_clear(&found);
+		free(k);
 		return ctl_refuse(ctl, "user del: SCAN: %s (nothing deleted)",
 		    redis_errstr(r));
 	}
-	snprintf(nb, sizeof(nb), "%d", SCHEMA_SUP_USER_BUCKETS);
 	first = found.n < DEL_FIRST ? found.n : DEL_FIRST;
-	for (i = 0; i < 4; i++)
-		av[i] = k[i], al[i] = strlen(k[i]);
-	for (i = 0; i < first; i++)
-		av[4 + i] = found.s[i], al[4 + i] = found.len[i];
-	av[4 + first] = name, al[4 + first] = strlen(name);
-	av[5 + first] = sup, al[5 + first] = strlen(sup);
-	av[6 + first] = nb, al[6 + first] = strlen(nb);
-	if (run(ctl, r, "user del", name, lua_del, 4 + (int)first,
-	    7 + (int)first, av, al, &code) < 0) {
-		keys_clear(&found);
-		return EXIT_REFUSED;
+	av = del_keys(ctl, name, &found, first, k, &n);
+	rc = run(ctl, r, "user del", name, lua_del, (int)n, (int)n, av, NULL,
+	    &code);
+	free(av);
+	if (rc == 0 && code != -1) {	/* then the name leaves the list */
+		ukey(ctl, name, SCHEMA_ACCT, k[0]);
+		gkey(ctl, SCHEMA_USERS, k[1]);
+		if ((rep = redis_command(r, "SREM %s %s", k[1], name)) != NULL)
+			freeReplyObject(rep);
 	}
-	if (code == -1) {		/* deleted since the EXISTS */
+	free(k);
+	if (rc < 0 || code == -1) {	/* -1: deleted since the EXISTS */
 		keys_clear(&found);
-		return no_user(ctl, name);
+		return rc < 0 ? EXIT_REFUSED : no_user(ctl, name);
 	}
 	if ((left = del_rest(r, &found, first, &code)) > 0)
 		fprintf(stderr, "outpostctl: warning: user %s is deleted, but "

@@ -27,16 +27,17 @@
 #include "schema.h"
 #include "supcsv.h"
 
-/* KEYS acct, lim, dom; ARGV prefix, default plan.  -1: no such user. */
+/* KEYS acct, lim, dom (one user's slot); ARGV default plan.  -1: no
+ * such user.  The plan (Pplan:PLAN, Pplans: other slots) is read after
+ * it by commands of their own (plan_read). */
 static const char lua_show[] =
     "local acct = redis.call('HGETALL', KEYS[1])\n"
     "if #acct == 0 then return -1 end\n"
     "local plan = redis.call('HGET', KEYS[1], 'plan')\n"
-    "if not plan or plan == '' then plan = ARGV[2] end\n"
+    "if not plan or plan == '' then plan = ARGV[1] end\n"
     "return { redis.call('TIME')[1], acct,"
     " redis.call('HGETALL', KEYS[2]), redis.call('SMEMBERS', KEYS[3]),"
-    " plan, redis.call('HGETALL', ARGV[1] .. 'plan:' .. plan),"
-    " redis.call('SISMEMBER', ARGV[1] .. 'plans', plan) }\n";
+    " plan }\n";
 
 struct shown {
 	long long		 now;
@@ -248,6 +249,34 @@ show_text(struct ctl *ctl, const char *name, const struct shown *s)
 	feedback_text(ctl, s);
 }
 
+/* The limits of plan into lim (count into *n) and whether it exists
+ * (Pplans); 0, or -1 when Redis failed. */
+static int
+plan_read(struct ctl *ctl, struct redis *r, const char *plan,
+    struct limit *lim, int *n, int *exists)
+{
+	char		 key[SCHEMA_KEY_MAX];
+	const char	*av[3];
+	redisReply	*rep;
+
+	if (schema_key_plan(&ctl->conf, plan, key, sizeof(key)) < 0) {
+		*n = *exists = 0;	/* no valid plan name: no plan */
+		return 0;
+	}
+	av[0] = "HGETALL", av[1] = key;
+	if ((rep = redis_commandv(r, 2, av, NULL)) == NULL)
+		return -1;
+	*n = ctl_limits_from_hash(rep, lim, CTL_MAX_LIMITS);
+	freeReplyObject(rep);
+	schema_key_global(&ctl->conf, SCHEMA_PLANS, key, sizeof(key));
+	av[0] = "SISMEMBER", av[1] = key, av[2] = plan;
+	if ((rep = redis_commandv(r, 3, av, NULL)) == NULL)
+		return -1;
+	*exists = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+	freeReplyObject(rep);
+	return 0;
+}
+
 int
 user_show(struct ctl *ctl, struct ctl_opts *o)
 {
@@ -256,7 +285,7 @@ user_show(struct ctl *ctl, struct ctl_opts *o)
 	struct limit	 plan[CTL_MAX_LIMITS], own[CTL_MAX_LIMITS];
 	struct shown	 s;
 	char		 k[3][SCHEMA_KEY_MAX];
-	const char	*av[5];
+	const char	*av[4];
 	redisReply	*rep;
 	int		 np, no, rc = EXIT_OK;
 
@@ -264,10 +293,10 @@ user_show(struct ctl *ctl, struct ctl_opts *o)
 	schema_key_user(&ctl->conf, name, SCHEMA_LIM, k[1], sizeof(k[1]));
 	schema_key_user(&ctl->conf, name, SCHEMA_DOM, k[2], sizeof(k[2]));
 	av[0] = k[0], av[1] = k[1], av[2] = k[2];
-	av[3] = ctl->conf.redis_prefix, av[4] = ctl->conf.default_plan;
-	if ((rep = redis_eval(r, lua_show, 3, 5, av, NULL)) == NULL)
+	av[3] = ctl->conf.default_plan;
+	if ((rep = redis_eval(r, lua_show, 3, 4, av, NULL)) == NULL)
 		return ctl_redis_failed(ctl, r, "user show");
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7) {
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 5) {
 		freeReplyObject(rep);
 		return ctl_refuse(ctl, "user %s does not exist", name);
 	}
@@ -276,8 +305,10 @@ user_show(struct ctl *ctl, struct ctl_opts *o)
 	s.acct = rep->element[1];
 	s.dom = rep->element[3];
 	s.plan = rep->element[4]->str;
-	s.plan_exists = rep->element[6]->integer == 1;
-	np = ctl_limits_from_hash(rep->element[5], plan, CTL_MAX_LIMITS);
+	if (plan_read(ctl, r, s.plan, plan, &np, &s.plan_exists) < 0) {
+		freeReplyObject(rep);
+		return ctl_redis_failed(ctl, r, "user show");
+	}
 	no = ctl_limits_from_hash(rep->element[2], own, CTL_MAX_LIMITS);
 	s.nlim = ctl_limits_merge(plan, np, own, no, s.lim, CTL_MAX_LIMITS);
 	if (read_usage(ctl, r, name, &s) < 0 ||

@@ -24,9 +24,12 @@
 #include "supcsv.h"
 
 /*
- * KEYS Pdomain:DOMAIN, Pdomains; ARGV state ("verified", "unverified" or
- * "keep": a DNS error left it open), reasons, results, domain.  Returns
- * { previous state or "", state now, since, kept "1"/"0" }.
+ * KEYS Pdomain:DOMAIN; ARGV state ("verified", "unverified" or "keep": a
+ * DNS error left it open), reasons, results.  Returns { previous state
+ * or "", state now, since, kept "1"/"0" }.  The index Pdomains is of
+ * another slot: its SADD runs first, as a command of its own (an
+ * interrupted verify leaves a listed domain without a record, read as
+ * never verified, never a record no listing finds).
  */
 static const char lua_record[] =
     "local prev = redis.call('HGET', KEYS[1], 'state') or ''\n"
@@ -41,7 +44,6 @@ static const char lua_record[] =
     "if st ~= prev or not since then since = now end\n"
     "redis.call('HSET', KEYS[1], 'state', st, 'checked', now, 'since',"
     " since, 'reasons', ARGV[2], 'results', ARGV[3])\n"
-    "redis.call('SADD', KEYS[2], ARGV[4])\n"
     "return { prev, st, since, '0' }\n";
 
 static const char *const verdicts[] = {
@@ -126,12 +128,19 @@ record(struct ctl *ctl, const struct vdomain *d, struct outcome *o)
 	schema_key_global(&ctl->conf, SCHEMA_DOMAINS, k[1], sizeof(k[1]));
 	if ((res = results_text(d)) == NULL)
 		return ctl_refuse(ctl, "out of memory");
-	av[0] = k[0], av[1] = k[1];
-	av[2] = d->dkim_ok && d->dmarc_ok ? SCHEMA_VERIFIED : d->dnserr ?
+	av[0] = "SADD", av[1] = k[1], av[2] = d->domain;
+	if ((rep = redis_commandv(ctl->r, 3, av, NULL)) == NULL) {
+		free(res);
+		return ctl_write_failed(ctl, ctl->r, "domain verify",
+		    "domain show");
+	}
+	freeReplyObject(rep);
+	av[0] = k[0];
+	av[1] = d->dkim_ok && d->dmarc_ok ? SCHEMA_VERIFIED : d->dnserr ?
 	    "keep" : SCHEMA_UNVERIFIED;
-	av[3] = av[2][0] == 'v' ? "" : o->reasons;
-	av[4] = res, av[5] = d->domain;
-	rep = redis_eval(ctl->r, lua_record, 2, 6, av, NULL);
+	av[2] = av[1][0] == 'v' ? "" : o->reasons;
+	av[3] = res;
+	rep = redis_eval(ctl->r, lua_record, 1, 4, av, NULL);
 	free(res);
 	if (rep == NULL)
 		return ctl_write_failed(ctl, ctl->r, "domain verify",

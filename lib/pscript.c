@@ -8,13 +8,12 @@
  * (s + nb + 1) * b: that is when its amount "frees".
  */
 #include "pscript.h"
+#include "schema.h"
 
 /* Shared head: time, account, effective limits, usage per limit. */
 #define COMMON \
-"local P, U = ARGV[1], ARGV[2]\n" \
 "local t = redis.call('TIME')\n" \
-"local now = tonumber(t[1]) + tonumber(ARGV[3])\n" \
-"local ukey = P .. '{u:' .. U .. '}:'\n" \
+"local now = tonumber(t[1]) + tonumber(ARGV[1])\n" \
 "local function civil(days)\n" \
 "  local z = days + 719468\n" \
 "  local era = math.floor(z / 146097)\n" \
@@ -40,9 +39,9 @@
 "  return (era * 146097 + doe - 719468) * 86400\n" \
 "end\n" \
 "local function account(mode, defplan)\n" \
-"  local a = redis.call('HMGET', ukey .. 'acct', 'plan', 'state',\n" \
+"  local a = redis.call('HMGET', KEYS[1], 'plan', 'state',\n" \
 "    'reason', 'since')\n" \
-"  if redis.call('EXISTS', ukey .. 'acct') == 0 then\n" \
+"  if redis.call('EXISTS', KEYS[1]) == 0 then\n" \
 "    if mode ~= 'default' then return nil, {'unknown'} end\n" \
 "    return {plan = defplan, known = false}\n" \
 "  end\n" \
@@ -53,12 +52,33 @@
 "  if not plan or plan == '' then plan = defplan end\n" \
 "  return {plan = plan, known = true}\n" \
 "end\n" \
-"local function limits(acc)\n" \
+"local function fallback(plan)\n" \
+"  if ARGV[5] == '' or ARGV[4] ~= plan then return nil end\n" \
 "  local L = {}\n" \
-"  local p = redis.call('HGETALL', P .. 'plan:' .. acc.plan)\n" \
-"  for i = 1, #p, 2 do L[p[i]] = tonumber(p[i + 1]) end\n" \
+"  for f, n in string.gmatch(ARGV[6], '(%S+)=(%d+)') do\n" \
+"    L[f] = tonumber(n)\n" \
+"  end\n" \
+"  return L, ARGV[5] ~= '1'\n" \
+"end\n" \
+"local function copied(acc)\n" \
+"  if not acc.known then return nil end\n" \
+"  local h = redis.call('HGETALL', KEYS[2])\n" \
+"  local L, from, noplan = {}, nil, false\n" \
+"  for i = 1, #h, 2 do\n" \
+"    if h[i] == '" SCHEMA_PLIM_FROM "' then from = h[i + 1]\n" \
+"    elseif h[i] == '" SCHEMA_PLIM_NOPLAN "' then noplan = true\n" \
+"    else L[h[i]] = tonumber(h[i + 1]) end\n" \
+"  end\n" \
+"  if from ~= acc.plan then return nil end\n" \
+"  return L, noplan\n" \
+"end\n" \
+"local function limits(acc)\n" \
+"  local L, noplan = copied(acc)\n" \
+"  if not L then L, noplan = fallback(acc.plan) end\n" \
+"  if not L then return nil end\n" \
+"  acc.noplan = noplan\n" \
 "  if acc.known then\n" \
-"    local o = redis.call('HGETALL', ukey .. 'lim')\n" \
+"    local o = redis.call('HGETALL', KEYS[3])\n" \
 "    for i = 1, #o, 2 do L[o[i]] = tonumber(o[i + 1]) end\n" \
 "  end\n" \
 "  local out = {}\n" \
@@ -80,7 +100,7 @@
 "  return out\n" \
 "end\n" \
 "local function usage(l)\n" \
-"  l.key = ukey .. 'c:' .. l.f\n" \
+"  l.key = KEYS[4] .. l.f\n" \
 "  local h = redis.call('HGETALL', l.key)\n" \
 "  l.used, l.slots, l.stale = 0, {}, {}\n" \
 "  if l.month then\n" \
@@ -133,16 +153,21 @@
 "  return worst\n" \
 "end\n"
 
+/* Limits neither copied nor given: ask the caller for the plan. */
+#define NEEDPLAN \
+"if not lims then return {'needplan', acc.plan} end\n"
+
 const char pscript_rcpt[] = COMMON
-"local acc, verdict = account(ARGV[4], ARGV[5])\n"
+"local acc, verdict = account(ARGV[2], ARGV[3])\n"
 "if not acc then return verdict end\n"
-"local dom = ARGV[6]\n"
-"if acc.known and dom ~= '' and\n"
-"    redis.call('SCARD', ukey .. 'dom') > 0 then\n"
+"local lims = limits(acc)\n"
+NEEDPLAN
+"local dom = ARGV[7]\n"
+"if acc.known and dom ~= '' and redis.call('SCARD', KEYS[5]) > 0 then\n"
 "  if dom == '@' then return {'nodomain'} end\n"
 "  local d, allowed = dom, false\n"
 "  while d do\n"
-"    if redis.call('SISMEMBER', ukey .. 'dom', d) == 1 then\n"
+"    if redis.call('SISMEMBER', KEYS[5], d) == 1 then\n"
 "      allowed = true\n"
 "      break\n"
 "    end\n"
@@ -150,26 +175,21 @@ const char pscript_rcpt[] = COMMON
 "  end\n"
 "  if not allowed then return {'domain'} end\n"
 "end\n"
-"local lists = {{ARGV[7], ARGV[9], 'user'}, {ARGV[10], ARGV[12], 'user'},\n"
-"  {ARGV[8], ARGV[9], 'global'}, {ARGV[11], ARGV[12], 'global'}}\n"
-"for _, kl in ipairs(lists) do\n"
-"  if kl[2] and kl[2] ~= '' then\n"
-"    local v = redis.call('HGET', kl[1], kl[2])\n"
+"for i = 1, 2 do\n"
+"  if ARGV[7 + i] ~= '' then\n"
+"    local v = redis.call('HGET', KEYS[5 + i], ARGV[7 + i])\n"
 "    if v then\n"
 "      local c, e = string.match(v, '^(%d+):?(%d*)$')\n"
 "      c = tonumber(c)\n"
 "      if c and (e == '' or tonumber(e) * 60 > now) then\n"
-"        return {'suppressed', kl[3], c % 4, math.floor(c / 4) * 60}\n"
+"        return {'suppressed', 'user', c % 4, math.floor(c / 4) * 60}\n"
 "      end\n"
 "    end\n"
 "  end\n"
 "end\n"
-"local worst = check(limits(acc), {messages = 1, recipients = 1,\n"
-"  bytes = 1})\n"
+"local worst = check(lims, {messages = 1, recipients = 1, bytes = 1})\n"
 "if worst then worst[7] = 0 return worst end\n"
-"if redis.call('SISMEMBER', P .. 'plans', acc.plan) == 0 then\n"
-"  return {'ok', 'noplan', acc.plan}\n"
-"end\n"
+"if acc.noplan then return {'ok', 'noplan', acc.plan} end\n"
 "return {'ok'}\n";
 
 /* END-OF-MESSAGE: every argument is checked before the first write. */
@@ -179,18 +199,19 @@ const char pscript_eom[] = COMMON
 "  if #v > 15 or not string.match(v, '^%d+$') then return nil end\n"
 "  return tonumber(v)\n"
 "end\n"
-"local nrcpt, nbytes, ttl = count(ARGV[6]), count(ARGV[7]), count(ARGV[9])\n"
+"local nrcpt, nbytes, ttl = count(ARGV[7]), count(ARGV[8]), count(ARGV[9])\n"
 "if not nrcpt or not nbytes or not ttl or ttl < 1 then\n"
 "  return redis.error_reply('outpost: END-OF-MESSAGE: bad recipient_count, '\n"
 "    .. 'size or refund TTL')\n"
 "end\n"
-"local acc, verdict = account(ARGV[4], ARGV[5])\n"
+"local acc, verdict = account(ARGV[2], ARGV[3])\n"
 "if not acc then return verdict end\n"
-"local want = {messages = 1, recipients = nrcpt, bytes = nbytes}\n"
 "local lims = limits(acc)\n"
+NEEDPLAN
+"local want = {messages = 1, recipients = nrcpt, bytes = nbytes}\n"
 "local worst = check(lims, want)\n"
 "if worst and ARGV[10] ~= '1' then return worst end\n"
-"local qkey = ARGV[8] ~= '' and ukey .. 'q:' .. ARGV[8] or nil\n"
+"local qkey = ARGV[11] == '1' and KEYS[5] or nil\n"
 "local dup = qkey and redis.call('EXISTS', qkey) == 1\n"
 "if dup then qkey = nil end\n"
 "for _, l in ipairs(lims) do\n"
@@ -222,7 +243,7 @@ const char pscript_refund[] =
 "  local f, slot = string.match(r[i], '^(.+):([^:]+)$')\n"
 "  local amt = tonumber(r[i + 1])\n"
 "  if f and amt and amt > 0 then\n"
-"    local key = ARGV[1] .. f\n"
+"    local key = KEYS[2] .. f\n"
 "    local cur = tonumber(redis.call('HGET', key, slot))\n"
 "    if cur then\n"
 "      if cur > amt then redis.call('HINCRBY', key, slot, -amt)\n"

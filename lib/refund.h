@@ -15,6 +15,10 @@
  *       refund that changed counters is followed by WAIT (redis.h
  *       redis_wait_replicas); fewer replicas in time is -1 with err
  *       saying the refund is done on the master only.  Never logs.
+ *   refund_keys(conf, user, queue_id, keys)
+ *       the script's KEYS (the record, the counter base: one slot, the
+ *       user's), built as policy_refund builds them; 0, or -1 for an
+ *       invalid user name or queue id.
  */
 #ifndef OUTPOST_REFUND_H
 #define OUTPOST_REFUND_H
@@ -24,6 +28,11 @@
 struct redis;
 struct conf;
 
+#define REFUND_NKEYS	2
+#define REFUND_KEYLEN	512	/* SCHEMA_KEY_MAX */
+
+int	 refund_keys(const struct conf *, const char *, const char *,
+	    char [REFUND_NKEYS][REFUND_KEYLEN]);
 int	 policy_refund(struct redis *, const struct conf *, const char *,
 	    const char *, char *, size_t);
 

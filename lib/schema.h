@@ -2,14 +2,16 @@
  * schema -- the Redis key schema of outpost, in one place.
  *
  * P below is conf redis_prefix (default "outpost:").  Every key of one
- * user NAME carries the hash tag {u:NAME}, so the scripts that touch one
- * user stay in one Redis Cluster slot.  (Two kinds of keys are shared by
- * all users and read by the RCPT/END-OF-MESSAGE scripts: plan definitions
- * and the global suppression buckets; a Cluster deployment will need them
- * copied per slot -- documented, not done.)
+ * user NAME carries the hash tag {u:NAME}, and every script of the
+ * daemons touches the keys of one user only (lib/pscript.h: KEYS built
+ * here, one Redis Cluster slot per call).  What every user shares stays
+ * out of the scripts: a plan's limits are copied into each user's plim
+ * hash by outpostctl, and the global suppression bucket of a recipient is
+ * read by the daemon with an HGET of its own, pipelined with the script
+ * (the same round trip; in a Cluster another slot).
  *
  * THE MARKER (an empty Redis is an outage, not a verdict)
- *   Pschema          STRING  SCHEMA_VERSION ("1"): this Redis holds
+ *   Pschema          STRING  SCHEMA_VERSION ("2"): this Redis holds
  *                    outpost's data.  Written (SET NX) by outpostctl init
  *                    and after every change outpostctl makes; never
  *                    deleted by outpost.  outpost-policyd and the milter
@@ -21,7 +23,16 @@
  *                    on_error instead of judging ("unknown sending
  *                    account" would be a permanent refusal of everyone).
  *                    A value above SCHEMA_VERSION is a newer outpost's
- *                    data: judged all the same, and logged.
+ *                    data: judged all the same, and logged.  A value
+ *                    below it is older data the daemons cannot judge
+ *                    right: answered on_error like a missing marker,
+ *                    and logged ("run outpostctl migrate").
+ *                    Version 1 had no plim copies (the scripts read
+ *                    Pplan: themselves); "outpostctl migrate" (and init)
+ *                    copies every user's plan limits, then sets "2".
+ *                    A version-1 daemon still judges a version-2 Redis
+ *                    right (Pplan: stays the source of the copies), so
+ *                    migrate first, then upgrade the daemons.
  *
  * USERS AND PLANS
  *   P{u:NAME}:acct   HASH  plan     plan name ("" or absent: default_plan)
@@ -31,10 +42,29 @@
  *                          created  unix seconds
  *                    The user exists iff this key exists.
  *   P{u:NAME}:lim    HASH  per-user overrides: field "DIM/WIN" -> "COUNT"
+ *   P{u:NAME}:plim   HASH  the limits of the user's effective plan, copied
+ *                          from Pplan:PLAN by outpostctl: "DIM/WIN" ->
+ *                          "COUNT", plus "=plan" -> the plan they were
+ *                          copied from (after default_plan resolved it),
+ *                          and "=noplan" -> "1" when that plan did not
+ *                          exist then.  Written at user add, user set
+ *                          --plan, plan set / plan del (every user whose
+ *                          effective plan it is), migrate.
+ *                    default_plan: the daemon tells the script its own
+ *                    default_plan; a user without a plan of its own
+ *                    whose copy came from another plan (the MTAs
+ *                    disagree on default_plan, or a copy was missed) is
+ *                    judged by the limits of the daemon's default_plan,
+ *                    fetched with HGETALL Pplan:PLAN in a second round
+ *                    trip (logged once per plan name and process): slower,
+ *                    never wrong.  The same for an unknown user with
+ *                    policyd_unknown_user = default (no copy at all).
  *   P{u:NAME}:dom    SET   allowed envelope-sender domains (A-labels,
  *                          lower case).  A domain allows its subdomains.
  *                          An EMPTY set means "no sender restriction".
- *   Pplan:PLAN       HASH  field "DIM/WIN" -> "COUNT"
+ *   Pplan:PLAN       HASH  field "DIM/WIN" -> "COUNT": the source of the
+ *                          copies; read by outpostctl and by the daemon's
+ *                          fallback above, never by a script
  *   Pplans           SET   plan names
  *   Pusers           SET   user names
  *
@@ -45,6 +75,11 @@
  *   user's fields of the same DIM/WIN replacing them and the user's other
  *   fields added.  A user whose plan key does not exist has only its own
  *   overrides.  Fields that do not parse are ignored by the daemon.
+ *   plan set during traffic: Pplan:PLAN changes first (one command), then
+ *   each member's plim copy, one user at a time (one script each): a
+ *   request of a user not yet rewritten is judged -- and counted --
+ *   against the old limits, one of the new set after; never a mix of
+ *   the two within one user.
  *
  * COUNTERS (written only by the daemon's scripts)
  *   P{u:NAME}:c:DIM/WIN  HASH  slot number -> amount counted in that slot.
@@ -75,7 +110,9 @@
  *                          results  the checks as JSON (domain verify --json)
  *                    DOMAIN is the A-label, lower case (the one normaliser).
  *                    No key: never verified, the same as "unverified".
- *   Pdomains         SET   every DOMAIN that has a Pdomain: key
+ *   Pdomains         SET   every DOMAIN that has a Pdomain: key (added
+ *                          first, by a command of its own: another slot;
+ *                          a member without a key reads as unverified)
  *
  *   The address of an entry is its SUPPRESSION FORM: mailaddr_norm's
  *   result passed through schema_sup_addr, which with conf
@@ -87,6 +124,8 @@
  *   (unfolded) form until then.
  *
  *   Global list:  Psup:N            N = 0 .. SCHEMA_SUP_GLOBAL_BUCKETS-1
+ *                 (read at RCPT by the daemon's own HGET, never by a
+ *                 script; its expiry judged by the daemon's clock)
  *   User list:    P{u:NAME}:sup:N   N = 0 .. SCHEMA_SUP_USER_BUCKETS-1
  *   Each bucket is a HASH  field -> value, where
  *     N      = FNV-1a-32(normalised address) mod number of buckets
@@ -225,6 +264,8 @@
  *   schema_key_counter(conf, name, dim, win, buf, len)
  *   schema_key_queue(conf, name, queue_id, buf, len)
  *   schema_key_plan(conf, plan, buf, len)      "Pplan:PLAN"
+ *   schema_key_user(.., SCHEMA_PLIM ..) the copy; SCHEMA_CBASE ("c:")
+ *                                    gives the counter base of pscript.h
  *   schema_key_global(conf, what, buf, len)    "Pplans", "Pusers", "Pdomains",
  *                                    "Pschema" (SCHEMA_MARK)
  *   schema_key_domain(conf, domain, buf, len)  "Pdomain:DOMAIN"
@@ -287,7 +328,13 @@ struct conf;
 #define SCHEMA_USERS			"users"
 #define SCHEMA_DOMAINS			"domains"
 #define SCHEMA_MARK			"schema"	/* the marker */
-#define SCHEMA_VERSION			1
+#define SCHEMA_PLIM			"plim"
+#define SCHEMA_CBASE			"c:"
+#define SCHEMA_VERSION			2
+
+/* plim fields besides the limits ('=' starts no DIM) */
+#define SCHEMA_PLIM_FROM		"=plan"
+#define SCHEMA_PLIM_NOPLAN		"=noplan"
 
 /* Pdomain: fields and values */
 #define SCHEMA_F_CHECKED		"checked"

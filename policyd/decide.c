@@ -46,6 +46,7 @@
 #include "policyd.h"
 #include "schema.h"
 #include "supcsv.h"
+#include "xmalloc.h"
 
 #define REPLY_TEMPFAIL	"451 4.3.0 policy service temporarily unavailable, " \
 			"try again later"
@@ -85,52 +86,88 @@ clean(char *dst, size_t len, const char *src)
 }
 
 static void
-common(const struct conf *cf, const struct pol_request *r, long off,
-    struct dec_call *c)
+setkey(struct dec_call *c, const struct pol_request *r, const char *suffix)
 {
 	char	 buf[SCHEMA_KEY_MAX];
 
-	schema_key_user(cf, r->sasl_username, SCHEMA_ACCT, buf, sizeof(buf));
-	c->nkeys = 1;
+	schema_key_user(c->conf, r->sasl_username, suffix, buf, sizeof(buf));
 	setstr(c, buf);
-	setstr(c, cf->redis_prefix);
-	setstr(c, r->sasl_username);
+}
+
+/* KEYS[1..4] and ARGV[1..6] of both scripts (lib/pscript.h). */
+static void
+common_keys(const struct pol_request *r, struct dec_call *c)
+{
+	setkey(c, r, SCHEMA_ACCT);
+	setkey(c, r, SCHEMA_PLIM);
+	setkey(c, r, SCHEMA_LIM);
+	setkey(c, r, SCHEMA_CBASE);
+}
+
+static void
+common_args(const struct conf *cf, long off, struct dec_call *c)
+{
+	char	 buf[32];
+
 	snprintf(buf, sizeof(buf), "%ld", off);
 	setstr(c, buf);
 	setstr(c, cf->policyd_unknown_user == UNKNOWN_DEFAULT ? "default" :
 	    "reject");
 	setstr(c, cf->default_plan);
+	setstr(c, "");			/* fallback: none yet */
+	setstr(c, "");
+	setstr(c, "");
 }
 
-/* The suppression bucket keys (user's, global) and field of addr. */
 static void
-sup_args(const struct conf *cf, const struct pol_request *r,
-    const char *addr, struct dec_call *c)
+cmdset(struct dec_cmd *m, int i, const char *s, size_t n)
 {
-	char	 key[SCHEMA_KEY_MAX], field[SCHEMA_SUP_FIELD_MAX];
-	int	 n;
-
-	if (addr == NULL ||
-	    (n = schema_sup_field(addr, field, sizeof(field))) <= 0) {
-		setstr(c, "");
-		setstr(c, "");
-		setstr(c, "");
-		return;
-	}
-	schema_key_sup(cf, r->sasl_username, schema_sup_bucket(addr,
-	    r->sasl_username), key, sizeof(key));
-	setstr(c, key);
-	schema_key_sup(cf, NULL, schema_sup_bucket(addr, NULL), key,
-	    sizeof(key));
-	setstr(c, key);
-	setarg(c, field, (size_t)n);
+	if (n >= DEC_ARGLEN)
+		n = DEC_ARGLEN - 1;
+	memcpy(m->argv[i], s, n);
+	m->argv[i][n] = '\0';
+	m->argvlen[i] = n;
+	if (m->argc <= i)
+		m->argc = i + 1;
 }
 
 /*
- * Sender domain, then the recipient's suppression lookups: its
- * suppression form (schema_sup_addr), and when folding changed it the
- * exact form too, so that entries stored before the fold (not yet
- * re-filed by "outpostctl suppress migrate") still match their own case.
+ * The user's suppression bucket key of addr (KEYS) and its field (kept
+ * in field, n bytes), and the global lookup of the same address.  addr
+ * NULL: the key of bucket 0 and no field ("" is not looked up).
+ */
+static int
+sup_key(const struct conf *cf, const struct pol_request *r,
+    const char *addr, struct dec_call *c, char *field)
+{
+	char	 key[SCHEMA_KEY_MAX];
+	int	 n = 0;
+	struct dec_cmd *g;
+
+	if (addr != NULL)
+		n = schema_sup_field(addr, field, SCHEMA_SUP_FIELD_MAX);
+	if (n <= 0)
+		n = 0, addr = NULL;
+	schema_key_sup(cf, r->sasl_username, addr == NULL ? 0 :
+	    schema_sup_bucket(addr, r->sasl_username), key, sizeof(key));
+	setstr(c, key);
+	if (addr == NULL)
+		return 0;
+	g = &c->global[c->nglobal++];
+	cmdset(g, 0, "HGET", 4);
+	schema_key_sup(cf, NULL, schema_sup_bucket(addr, NULL), key,
+	    sizeof(key));
+	cmdset(g, 1, key, strlen(key));
+	cmdset(g, 2, field, (size_t)n);
+	return n;
+}
+
+/*
+ * KEYS[5..7] and ARGV[7..9] of RCPT: the sender domain, then the
+ * recipient's suppression lookups: its suppression form
+ * (schema_sup_addr), and when folding changed it the exact form too, so
+ * that entries stored before the fold (not yet re-filed by "outpostctl
+ * suppress migrate") still match their own case.
  */
 static void
 rcpt_args(const struct conf *cf, const struct pol_request *r,
@@ -138,9 +175,20 @@ rcpt_args(const struct conf *cf, const struct pol_request *r,
 {
 	char		 dom[MAILDOMAIN_MAX + 1], addr[MAILADDR_MAX + 1];
 	char		 exact[MAILADDR_MAX + 1], err[256];
+	char		 f[2][SCHEMA_SUP_FIELD_MAX];
 	const char	*at;
-	int		 folded = 0, okaddr;
+	int		 folded = 0, okaddr, n[2];
 
+	setkey(c, r, SCHEMA_DOM);
+	okaddr = mailaddr_norm(r->recipient, addr, sizeof(addr), err,
+	    sizeof(err)) == 0;
+	if (okaddr) {
+		memcpy(exact, addr, sizeof(exact));
+		folded = schema_sup_addr(cf, addr);
+	}
+	n[0] = sup_key(cf, r, okaddr ? addr : NULL, c, f[0]);
+	n[1] = sup_key(cf, r, folded ? exact : NULL, c, f[1]);
+	common_args(cf, c->off, c);
 	dom[0] = '\0';				/* <> */
 	at = strrchr(r->sender, '@');
 	if (*r->sender != '\0' && (at == NULL || at[1] == '\0'))
@@ -149,14 +197,30 @@ rcpt_args(const struct conf *cf, const struct pol_request *r,
 	    err, sizeof(err)) < 0)
 		clean(dom, sizeof(dom), at + 1);	/* will not match */
 	setstr(c, dom);
-	okaddr = mailaddr_norm(r->recipient, addr, sizeof(addr), err,
-	    sizeof(err)) == 0;
-	if (okaddr) {
-		memcpy(exact, addr, sizeof(exact));
-		folded = schema_sup_addr(cf, addr);
-	}
-	sup_args(cf, r, okaddr ? addr : NULL, c);
-	sup_args(cf, r, folded ? exact : NULL, c);
+	setarg(c, f[0], (size_t)n[0]);
+	setarg(c, f[1], (size_t)n[1]);
+}
+
+/* KEYS[5] and ARGV[7..11] of END-OF-MESSAGE. */
+static void
+eom_args(const struct conf *cf, const struct pol_request *r,
+    struct dec_call *c)
+{
+	char	 buf[SCHEMA_KEY_MAX];
+	int	 q;
+
+	q = schema_key_queue(cf, r->sasl_username, r->queue_id, buf,
+	    sizeof(buf)) == 0;
+	if (q)
+		setstr(c, buf);
+	else
+		setkey(c, r, SCHEMA_ACCT);	/* not touched */
+	common_args(cf, c->off, c);
+	setstr(c, r->recipient_count[0] ? r->recipient_count : "0");
+	setstr(c, r->size[0] ? r->size : "0");
+	setstr(c, "3600");
+	setstr(c, cf->policyd_dry_run ? "1" : "0");
+	setstr(c, q ? "1" : "0");
 }
 
 /*
@@ -208,16 +272,16 @@ dec_prepare(const struct conf *cf, const struct pol_request *r, long off,
 	}
 	if (c->stage == DEC_RCPT && rcpt_bad(r, c) < 0)
 		return c->stage;	/* refused without Redis */
-	common(cf, r, off, c);
+	c->conf = cf;
+	c->off = off;
+	common_keys(r, c);
 	if (c->stage == DEC_RCPT) {
+		c->nkeys = DEC_NKEYS_RCPT;
 		rcpt_args(cf, r, c);
-		return c->stage;
+	} else {
+		c->nkeys = DEC_NKEYS_EOM;
+		eom_args(cf, r, c);
 	}
-	setstr(c, r->recipient_count[0] ? r->recipient_count : "0");
-	setstr(c, r->size[0] ? r->size : "0");
-	setstr(c, r->queue_id);
-	setstr(c, "3600");
-	setstr(c, cf->policyd_dry_run ? "1" : "0");
 	return c->stage;
 }
 
@@ -239,6 +303,18 @@ num(const redisReply *rep, size_t i)
 	if (rep->element[i]->type == REDIS_REPLY_STRING)
 		return strtoll(rep->element[i]->str, NULL, 10);
 	return 0;
+}
+
+/* 1 when a live global entry overrides the script's verdict: the
+ * account, its domains and its own list came first (lib/pscript.h). */
+static int
+global_applies(const struct dec_call *c, const redisReply *rep)
+{
+	if (c->stage != DEC_RCPT || !c->gsup || rep == NULL ||
+	    rep->type != REDIS_REPLY_ARRAY)
+		return 0;
+	return strcmp(el(rep, 0), "ok") == 0 ||
+	    strcmp(el(rep, 0), "limit") == 0;
 }
 
 int
@@ -270,7 +346,7 @@ dec_dry(const struct conf *cf, const struct dec_call *c,
     const redisReply *rep)
 {
 	if (c->stage == DEC_DUNNO || rep == NULL ||
-	    rep->type != REDIS_REPLY_ARRAY)
+	    rep->type != REDIS_REPLY_ARRAY || global_applies(c, rep))
 		return 0;
 	return strcmp(el(rep, 0), "dry") == 0 || (cf->policyd_dry_run &&
 	    strcmp(el(rep, 0), "limit") == 0);
@@ -280,13 +356,13 @@ int
 dec_counted(const struct dec_call *c, const redisReply *rep, char *buf,
     size_t len)
 {
-	if (c->stage != DEC_EOM || c->argc < 8 || rep == NULL ||
+	if (c->stage != DEC_EOM || c->argc < c->nkeys + 8 || rep == NULL ||
 	    rep->type != REDIS_REPLY_ARRAY || (strcmp(el(rep, 0), "ok") != 0 &&
 	    strcmp(el(rep, 0), "dry") != 0))
 		return 0;
 	snprintf(buf, len, "%s: counted user=%s recipients=%s size=%s",
-	    c->queue_id[0] ? c->queue_id : "NOQUEUE", c->user, c->argv[6],
-	    c->argv[7]);
+	    c->queue_id[0] ? c->queue_id : "NOQUEUE", c->user,
+	    c->argv[c->nkeys + 6], c->argv[c->nkeys + 7]);
 	return 1;
 }
 
@@ -335,18 +411,159 @@ limit_reply(const redisReply *rep, char *buf, size_t len)
 }
 
 static void
-suppressed_reply(const struct dec_call *c, const redisReply *rep,
-    char *buf, size_t len)
+suppressed_text(const struct dec_call *c, int global, int reason,
+    long long created, char *buf, size_t len)
 {
 	char		 date[32];
-	int		 reason = (int)num(rep, 2);
 	const char	*name = supcsv_reason_name(reason);
 
-	utc(num(rep, 3), date, sizeof(date), "%Y-%m-%d");
+	utc(created, date, sizeof(date), "%Y-%m-%d");
 	snprintf(buf, len, "550 %s <%s>: recipient suppressed%s: %s since %s",
 	    reason == SUP_HARD_BOUNCE ? "5.1.1" : "5.7.1", c->recipient,
-	    strcmp(el(rep, 1), "user") == 0 ? " for this account" : "",
-	    name != NULL ? name : "manual", date);
+	    global ? "" : " for this account", name != NULL ? name : "manual",
+	    date);
+}
+
+int
+dec_global(struct dec_call *c, int i, const redisReply *rep)
+{
+	struct schema_sup	 e;
+
+	if (rep == NULL || i < 0 || i >= c->nglobal ||
+	    (rep->type != REDIS_REPLY_STRING && rep->type != REDIS_REPLY_NIL))
+		return -1;
+	if (rep->type == REDIS_REPLY_NIL || c->gsup ||
+	    schema_sup_decode(rep->str, &e) < 0)
+		return 0;
+	if (e.expires != 0 && e.expires <= (long long)time(NULL) + c->off)
+		return 0;
+	c->gsup = 1;
+	c->greason = e.reason;
+	c->gcreated = e.created;
+	return 0;
+}
+
+static void
+cmdstr(struct dec_cmd *m, int i, const char *s)
+{
+	cmdset(m, i, s, strlen(s));
+}
+
+int
+dec_needplan(const struct conf *cf, struct dec_call *c,
+    const redisReply *rep, char *plan, size_t len)
+{
+	char	 key[SCHEMA_KEY_MAX];
+	size_t	 n;
+
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
+	    strcmp(el(rep, 0), "needplan") != 0 || rep->elements < 2 ||
+	    rep->element[1]->type != REDIS_REPLY_STRING)
+		return 0;
+	n = rep->element[1]->len;
+	if (n >= len || n >= DEC_ARGLEN)
+		return -1;
+	memcpy(plan, rep->element[1]->str, n);
+	plan[n] = '\0';
+	memset(c->plan, 0, sizeof(c->plan));
+	if (schema_key_plan(cf, plan, key, sizeof(key)) < 0)
+		return -1;
+	cmdstr(&c->plan[0], 0, "HGETALL");
+	cmdstr(&c->plan[0], 1, key);
+	schema_key_global(cf, SCHEMA_PLANS, key, sizeof(key));
+	cmdstr(&c->plan[1], 0, "SISMEMBER");
+	cmdstr(&c->plan[1], 1, key);
+	cmdstr(&c->plan[1], 2, plan);
+	return 1;
+}
+
+/* "DIM/WIN=COUNT ..." of an HGETALL reply; -1 when it does not fit. */
+static int
+encode_limits(const redisReply *h, char *buf, size_t len)
+{
+	size_t	 i, off = 0;
+	int	 dim, n;
+	long	 win;
+
+	buf[0] = '\0';
+	if (h == NULL || h->type != REDIS_REPLY_ARRAY)
+		return 0;
+	for (i = 0; i + 1 < h->elements; i += 2) {
+		if (h->element[i]->type != REDIS_REPLY_STRING ||
+		    h->element[i + 1]->type != REDIS_REPLY_STRING ||
+		    schema_limit_field_parse(h->element[i]->str, &dim,
+		    &win) < 0 || strspn(h->element[i + 1]->str,
+		    "0123456789") != h->element[i + 1]->len ||
+		    h->element[i + 1]->len == 0)
+			continue;	/* ignored, as by the scripts */
+		n = snprintf(buf + off, len - off, "%s%s=%s", off ? " " : "",
+		    h->element[i]->str, h->element[i + 1]->str);
+		if (n < 0 || (size_t)n >= len - off)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+int
+dec_fallback(struct dec_call *c, const char *plan, const redisReply *h,
+    const redisReply *member)
+{
+	char	 lims[DEC_ARGLEN];
+	int	 exists, a = c->nkeys + 3;
+
+	exists = member != NULL && member->type == REDIS_REPLY_INTEGER &&
+	    member->integer == 1;
+	if (encode_limits(exists ? h : NULL, lims, sizeof(lims)) < 0)
+		return -1;
+	c->argc = a;			/* ARGV[4..6], then the rest again */
+	setstr(c, plan);
+	setstr(c, exists ? "1" : "0");
+	setstr(c, lims);
+	c->argc = (int)(c->stage == DEC_RCPT ? DEC_NKEYS_RCPT + 9 :
+	    DEC_NKEYS_EOM + 11);
+	return 0;
+}
+
+redisReply *
+dec_reply_free(redisReply *r)
+{
+	size_t	 i;
+
+	if (r == NULL)
+		return NULL;
+	for (i = 0; i < r->elements; i++)
+		dec_reply_free(r->element[i]);
+	free(r->element);
+	free(r->str);
+	free(r);
+	return NULL;
+}
+
+redisReply *
+dec_reply_copy(const redisReply *r)
+{
+	redisReply	*c;
+	size_t		 i;
+
+	if (r == NULL)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->type = r->type;
+	c->integer = r->integer;
+	if (r->str != NULL) {
+		c->str = xmalloc(r->len + 1);
+		memcpy(c->str, r->str, r->len);
+		c->str[r->len] = '\0';
+		c->len = r->len;
+	}
+	if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+		c->element = xcalloc(r->elements, sizeof(*c->element));
+		c->elements = r->elements;
+		for (i = 0; i < r->elements; i++)
+			c->element[i] = dec_reply_copy(r->element[i]);
+	}
+	return c;
 }
 
 /* The whole reason when the reply line fits DEC_REPLY_MAX, else cut at a
@@ -404,7 +621,9 @@ dec_reply(const struct conf *cf, const struct dec_call *c,
 		return;
 	}
 	what = el(rep, 0);
-	if (strcmp(what, "ok") == 0)
+	if (global_applies(c, rep))
+		suppressed_text(c, 1, c->greason, c->gcreated, buf, len);
+	else if (strcmp(what, "ok") == 0)
 		snprintf(buf, len, "DUNNO");
 	else if (strcmp(what, "unknown") == 0)
 		snprintf(buf, len, REPLY_UNKNOWN);
@@ -413,13 +632,14 @@ dec_reply(const struct conf *cf, const struct dec_call *c,
 	else if (strcmp(what, "domain") == 0) {
 		at = strrchr(c->sender, '@');
 		snprintf(buf, len, "553 5.7.1 <%s>: not authorised to send as "
-		    "%s", c->sender, c->argv[6][0] ? c->argv[6] :
+		    "%s", c->sender, c->argv[c->nkeys + 6][0] ?
+		    c->argv[c->nkeys + 6] :
 		    (at ? at + 1 : c->sender));
 	} else if (strcmp(what, "nodomain") == 0)
 		snprintf(buf, len, "553 5.7.1 <%s>: sender address has no "
 		    "domain", c->sender);
 	else if (strcmp(what, "suppressed") == 0)
-		suppressed_reply(c, rep, buf, len);
+		suppressed_text(c, 0, (int)num(rep, 2), num(rep, 3), buf, len);
 	else if (strcmp(what, "limit") == 0 || strcmp(what, "dry") == 0)
 		limit_reply(rep, buf, len);
 	else
@@ -443,6 +663,8 @@ dec_refusal(const struct dec_call *c, const redisReply *rep)
 		return c->badrcpt[0] != '\0' ? "badrcpt" : "unknown";
 	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY)
 		return NULL;
+	if (global_applies(c, rep))
+		return "suppressed";
 	what = el(rep, 0);
 	for (i = 0; why[i] != NULL; i++)
 		if (strcmp(what, why[i]) == 0)

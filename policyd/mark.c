@@ -9,7 +9,9 @@
  * GET a second.  Requests that arrive while the GET is in flight wait for
  * its answer.  A missing marker is logged once when it goes missing, with
  * what to do, and once when it is back (with how many requests on_error
- * answered meanwhile): never a line per request.
+ * answered meanwhile): never a line per request.  A marker below
+ * SCHEMA_VERSION (data outpostctl migrate has not upgraded) is handled
+ * like a missing one: MARK_MISSING, logged once.
  *
  *   mark_new(conf, ar)          the cache, empty
  *   mark_free(m)                NULL-safe, returns NULL; after aredis_free
@@ -32,7 +34,7 @@
 
 #define MARK_TTL_MS	1000
 
-enum { KNOWN_NOT, KNOWN_OK, KNOWN_MISSING };
+enum { KNOWN_NOT, KNOWN_OK, KNOWN_MISSING, KNOWN_OLD };
 
 struct waiter {
 	struct waiter	*next;
@@ -94,7 +96,14 @@ mark_free(struct mark *m)
 static void
 log_change(struct mark *m, const char *value)
 {
-	if (m->known == KNOWN_MISSING && m->logged != KNOWN_MISSING)
+	if (m->known == KNOWN_OLD && m->logged != KNOWN_OLD)
+		log_err("redis %s db %ld: %s = %s: data of an older outpost "
+		    "(this one needs schema version %d: plan limits copied into "
+		    "each user); every SASL request is answered by on_error=%s "
+		    "until outpostctl migrate has run", m->conf->redis_address,
+		    m->conf->redis_db, m->key, value, SCHEMA_VERSION,
+		    m->conf->on_error == ON_ERROR_ACCEPT ? "accept" : "defer");
+	else if (m->known == KNOWN_MISSING && m->logged != KNOWN_MISSING)
 		log_err("redis %s db %ld: the schema marker %s is missing: "
 		    "this Redis holds no outpost data (emptied, restarted "
 		    "without persistence, or another redis_db?); every SASL "
@@ -102,7 +111,8 @@ log_change(struct mark *m, const char *value)
 		    "restored or outpostctl init marks it",
 		    m->conf->redis_address, m->conf->redis_db, m->key,
 		    m->conf->on_error == ON_ERROR_ACCEPT ? "accept" : "defer");
-	else if (m->known == KNOWN_OK && m->logged == KNOWN_MISSING)
+	else if (m->known == KNOWN_OK && (m->logged == KNOWN_MISSING ||
+	    m->logged == KNOWN_OLD))
 		log_warn("redis %s: the schema marker %s is back: judging "
 		    "again (%lu requests answered by on_error while it was "
 		    "missing)", m->conf->redis_address, m->key, m->answered);
@@ -119,7 +129,7 @@ log_change(struct mark *m, const char *value)
 static int
 verdict(struct mark *m)
 {
-	if (m->known == KNOWN_MISSING) {
+	if (m->known == KNOWN_MISSING || m->known == KNOWN_OLD) {
 		m->answered++;
 		return MARK_MISSING;
 	}
@@ -137,8 +147,9 @@ on_get(const redisReply *rep, void *arg)
 	if (rep == NULL) {
 		m->known = KNOWN_NOT;		/* ask again next time */
 	} else {
-		m->known = rep->type == REDIS_REPLY_STRING ? KNOWN_OK :
-		    KNOWN_MISSING;
+		m->known = rep->type != REDIS_REPLY_STRING ? KNOWN_MISSING :
+		    strtol(rep->str, NULL, 10) < SCHEMA_VERSION ? KNOWN_OLD :
+		    KNOWN_OK;
 		m->checked = now_ms();
 		m->connects = aredis_connects(m->ar);
 		log_change(m, rep->type == REDIS_REPLY_STRING ? rep->str : "");

@@ -66,16 +66,34 @@ int	 pol_parse(char *, size_t, struct pol_request *, size_t *, char *,
 /* ---- decide.c ---- */
 enum dec_stage { DEC_DUNNO, DEC_RCPT, DEC_EOM };
 
-#define DEC_MAXARGS	13
+#define DEC_MAXARGS	16
 #define DEC_REPLY_MAX	510	/* an SMTP reply line without its CRLF */
 #define DEC_ARGLEN	512
+#define DEC_NKEYS_RCPT	7	/* lib/pscript.h */
+#define DEC_NKEYS_EOM	5
+#define DEC_NGLOBAL	2	/* global buckets looked up at RCPT */
+
+/* A plain command of dec_call: "HGET key field" and the like. */
+struct dec_cmd {
+	int	 argc;
+	char	 argv[3][DEC_ARGLEN];
+	size_t	 argvlen[3];
+};
 
 struct dec_call {
+	const struct conf *conf;
 	int	 stage;				/* enum dec_stage */
 	int	 nkeys;
 	int	 argc;
 	char	 argv[DEC_MAXARGS][DEC_ARGLEN];
 	size_t	 argvlen[DEC_MAXARGS];
+	long	 off;				/* clock offset */
+	int	 nglobal;			/* global lookups (RCPT) */
+	struct dec_cmd global[DEC_NGLOBAL];	/* HGET Psup:N field */
+	int	 gsup, greason;			/* a live global entry */
+	long long gcreated;
+	struct dec_cmd plan[2];		/* HGETALL Pplan:P, SISMEMBER */
+	char	 fbplan[DEC_ARGLEN];		/* the plan fetched (raw name) */
 	char	 user[256];			/* for log lines (cleaned) */
 	char	 sender[512];			/* for reply texts */
 	char	 recipient[512];
@@ -95,6 +113,33 @@ void	 dec_reply(const struct conf *, const struct dec_call *,
 /* 1 if a RCPT reply says the user's plan does not exist (name in buf). */
 int	 dec_noplan(const struct dec_call *, const redisReply *, char *,
 	    size_t);
+/*
+ * The global suppression list, looked up by the caller next to the
+ * script (c->global[0 .. nglobal-1], pipelined before it):
+ * dec_global(c, i, reply) takes the HGET reply of lookup i; 0, or -1
+ * when Redis failed (NULL or an error reply: the request gets on_error).
+ * A live entry turns the script's "ok" or "limit" into a global
+ * suppression refusal in dec_reply / dec_refusal / dec_dry.
+ */
+int	 dec_global(struct dec_call *, int, const redisReply *);
+/*
+ * The plan fallback (lib/pscript.h "needplan"): dec_needplan copies the
+ * plan name of such a reply into plan (raw bytes, for a key) and fills
+ * c->plan with HGETALL Pplan:PLAN and SISMEMBER Pplans PLAN; 1, or 0
+ * when the reply is no "needplan" (-1: the name is no plan name, which
+ * dec_fallback then handles as a plan that does not exist).
+ * dec_fallback(c, plan, hgetall, sismember) puts the plan into the
+ * script's fallback arguments (NULL replies: the plan does not exist);
+ * 0, or -1 when its limits do not fit an argument.
+ */
+int	 dec_needplan(const struct conf *, struct dec_call *,
+	    const redisReply *, char *, size_t);
+int	 dec_fallback(struct dec_call *, const char *, const redisReply *,
+	    const redisReply *);
+/* A deep copy of a reply (strings, integers, nil, status, arrays) that
+ * outlives hiredis's callback, freed by dec_reply_free (NULL-safe). */
+redisReply *dec_reply_copy(const redisReply *);
+redisReply *dec_reply_free(redisReply *);
 /* 1 if policyd_dry_run turns this limit refusal into DUNNO. */
 int	 dec_dry(const struct conf *, const struct dec_call *,
 	    const redisReply *);
@@ -147,6 +192,8 @@ struct track	*track_free(struct track *);
 void		 track_transaction(struct track *, const char *, int, int);
 /* The user's plan does not exist: warn once per user and process. */
 void		 track_noplan(struct track *, const char *, const char *);
+/* A plan's limits had to be fetched: warn once per plan and process. */
+void		 track_fallback(struct track *, const char *, const char *);
 
 /* ---- sweep.c ---- */
 struct sweep;

@@ -72,6 +72,11 @@ struct conn {
 	int		 rcpt_ok, eom_seen;
 	int		 failed;	/* on_error answers (metrics) */
 	struct timespec	 t0;		/* request read (metrics) */
+	int		 pending;	/* replies awaited for this request */
+	int		 gdone, gfail;	/* global lookups answered, failed */
+	int		 fellback;	/* the script ran with a fetched plan */
+	redisReply	*held;		/* script reply before the lookups' */
+	redisReply	*planh;		/* fetched plan (HGETALL) */
 	struct conn	*prevc, *nextc;
 	/* then CONN_EVENTS struct events (event_assign), in one cpool slot */
 };
@@ -128,6 +133,8 @@ conn_close(struct conn *c)
 	free(c->in);
 	free(c->out);
 	free(c->call);
+	dec_reply_free(c->held);
+	dec_reply_free(c->planh);
 	cpool_put(s->pool, c);
 	s->nconns--;
 	if (s->draining && s->conns == NULL)
@@ -272,6 +279,133 @@ on_result(const redisReply *rep, void *arg)
 	conn_answer(c, action);
 }
 
+/*
+ * One decision, one round trip: the global suppression lookups (RCPT)
+ * and the script go out together, each one slot (lib/schema.h); the
+ * last reply to arrive answers.  A reply the script gives before the
+ * lookups' is kept (dec_reply_copy): in a Cluster they come from other
+ * nodes, in any order.  A failed lookup answers on_error: "not
+ * suppressed" is not known.  "needplan" (no copy of the plan's limits
+ * in the user) fetches the plan and runs the script once more.
+ */
+static void	on_script(const redisReply *, void *);
+
+static void
+settle(struct conn *c, const redisReply *rep)
+{
+	if (--c->pending > 0)
+		return;
+	on_result(c->gfail ? NULL : rep != NULL ? rep : c->held, c);
+	c->held = dec_reply_free(c->held);
+	c->planh = dec_reply_free(c->planh);
+}
+
+static void
+on_global(const redisReply *rep, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (dec_global(c->call, c->gdone++, rep) < 0)
+		c->gfail = 1;
+	settle(c, NULL);
+}
+
+static void
+run_script(struct conn *c)
+{
+	const char	*argv[DEC_MAXARGS];
+	int		 i;
+
+	for (i = 0; i < c->call->argc && i < DEC_MAXARGS; i++)
+		argv[i] = c->call->argv[i];
+	aredis_eval(c->srv->ar, c->call->stage == DEC_RCPT ? pscript_rcpt :
+	    pscript_eom, c->call->nkeys, i, argv, c->call->argvlen,
+	    on_script, c);
+}
+
+/* A plain command of dec_call (its key is argv[1]). */
+static void
+run_cmd(struct conn *c, const struct dec_cmd *d, aredis_cb *cb)
+{
+	const char	*argv[3];
+	int		 i;
+
+	for (i = 0; i < d->argc && i < 3; i++)
+		argv[i] = d->argv[i];
+	aredis_command(c->srv->ar, 1, i, argv, d->argvlen, cb, c);
+}
+
+/* The plan's definition (HGETALL), then whether it exists: run again. */
+static void
+on_plan_limits(const redisReply *rep, void *arg)
+{
+	struct conn	*c = arg;
+
+	c->planh = dec_reply_copy(rep);
+}
+
+static void
+on_plan_member(const redisReply *rep, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (rep == NULL || c->planh == NULL ||
+	    dec_fallback(c->call, c->call->fbplan, c->planh, rep) < 0) {
+		settle(c, NULL);	/* NULL: on_error */
+		return;
+	}
+	run_script(c);
+}
+
+static void
+fetch_plan(struct conn *c, const redisReply *rep)
+{
+	int	 n;
+
+	n = dec_needplan(c->srv->conf, c->call, rep, c->call->fbplan,
+	    sizeof(c->call->fbplan));
+	c->fellback = 1;
+	track_fallback(c->srv->track, c->call->fbplan, c->call->user);
+	if (n < 0) {			/* no such plan name: none */
+		if (dec_fallback(c->call, c->call->fbplan, NULL, NULL) < 0) {
+			settle(c, NULL);
+			return;
+		}
+		run_script(c);
+		return;
+	}
+	run_cmd(c, &c->call->plan[0], on_plan_limits);
+	run_cmd(c, &c->call->plan[1], on_plan_member);
+}
+
+static void
+on_script(const redisReply *rep, void *arg)
+{
+	struct conn	*c = arg;
+	char		 plan[8];
+
+	if (!c->fellback && dec_needplan(c->srv->conf, c->call, rep, plan,
+	    sizeof(plan)) != 0) {
+		fetch_plan(c, rep);
+		return;
+	}
+	if (c->pending > 1 && rep != NULL)
+		c->held = dec_reply_copy(rep);
+	settle(c, c->pending > 1 ? NULL : rep);
+}
+
+static void
+judge(struct conn *c)
+{
+	int	 i;
+
+	c->pending = 1 + c->call->nglobal;
+	c->gdone = c->gfail = c->fellback = 0;
+	for (i = 0; i < c->call->nglobal; i++)
+		run_cmd(c, &c->call->global[i], on_global);
+	run_script(c);
+}
+
 /* The schema marker's verdict (mark.c): judge, or on_error.  A missing
  * marker is logged by mark.c once, not here per request. */
 static void
@@ -279,8 +413,6 @@ on_marked(int st, void *arg)
 {
 	struct conn	*c = arg;
 	char		 action[DEC_REPLY_MAX + 1];
-	const char	*argv[DEC_MAXARGS];
-	int		 i;
 
 	if (st == MARK_ERROR) {
 		on_result(NULL, c);
@@ -292,11 +424,7 @@ on_marked(int st, void *arg)
 		conn_answer(c, action);
 		return;
 	}
-	for (i = 0; i < c->call->argc && i < DEC_MAXARGS; i++)
-		argv[i] = c->call->argv[i];
-	aredis_eval(c->srv->ar, c->call->stage == DEC_RCPT ? pscript_rcpt :
-	    pscript_eom, c->call->nkeys, i, argv, c->call->argvlen,
-	    on_result, c);
+	judge(c);
 }
 
 /* Parse and start requests while there is room for their replies; 1 when

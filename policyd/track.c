@@ -15,9 +15,14 @@
  *       user's effective plan does not exist (the script admitted it
  *       without plan limits): warn once per user in this process.
  *
+ *   track_fallback(t, plan, user)
+ *       a request needed plan's limits fetched (no copy of them in the
+ *       user: lib/schema.h): warn once per plan in this process.
+ *
  * Bounded: at most TRACK_MAX users are remembered (open addressing);
  * past that, track_noplan warns at most once per TRACK_NOPLAN_EVERY.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -128,4 +133,33 @@ track_noplan(struct track *t, const char *user, const char *plan)
 	log_warn("user=%s: plan %s does not exist: the user sends without "
 	    "plan limits (create it with outpostctl plan set %s LIMIT..., or "
 	    "give the user another plan)", user, plan, plan);
+}
+
+/*
+ * A request needed the limits of plan PLAN fetched (lib/schema.h, plim):
+ * warn once per plan name in this process.  Its entry is keyed "\1PLAN":
+ * no user name holds a control character.
+ */
+void
+track_fallback(struct track *t, const char *plan, const char *user)
+{
+	static time_t	 last;
+	struct tentry	*e;
+	char		 key[DEC_ARGLEN + 2];
+	time_t		 now;
+
+	snprintf(key, sizeof(key), "\1%s", plan);
+	if ((e = lookup(t, key)) != NULL) {
+		if (e->noplan_warned)
+			return;
+		e->noplan_warned = 1;
+	} else if ((now = time(NULL)) - last < TRACK_NOPLAN_EVERY)
+		return;
+	else
+		last = now;
+	log_warn("user=%s: the limits of plan %s are not copied into the "
+	    "user (another default_plan on the MTA that copied them, an "
+	    "unknown user under policyd_unknown_user = default, or a Redis "
+	    "not migrated): fetching the plan in a second round trip for "
+	    "such requests (logged once per plan)", user, plan);
 }

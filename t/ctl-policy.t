@@ -100,8 +100,8 @@ check([qw(plan set bad messages=1/1x)], 2, 'plan set: usage error');
 is(rcli('EXISTS', 'outpost:schema'), '0', 'reads and refused commands write no marker');
 check([qw(plan set pro messages=100/1m messages=50000/24h
     recipients=200K/1d bytes=10G/1d)], 0, 'plan set pro',
-    out => "plan pro: 4 limits\n");
-is(rcli('GET', 'outpost:schema'), '1', 'a change writes the marker (schema version 1)');
+    out => "plan pro: 4 limits, 0 users updated\n");
+is(rcli('GET', 'outpost:schema'), '2', 'a change writes the marker (schema version 2)');
 rcli('SET', 'outpost:schema', '7');
 check([qw(suppress add x@example.org)], 0, 'suppress add');
 is(rcli('GET', 'outpost:schema'), '7', '... never overwriting one that is there');
@@ -109,25 +109,25 @@ check([qw(init)], 0, 'init on a newer marker',
     out => "redis unix:$sock db 0: already marked: outpost:schema = 7 (0 users, "
     . "1 plan, 0 domains); nothing changed\n",
     err => "outpostctl: warning: outpost:schema = 7: written by a newer outpost "
-    . "(this one knows version 1)\n");
+    . "(this one knows version 2)\n");
 rcli('DEL', 'outpost:schema');
 check([qw(suppress del x@example.org)], 0, 'suppress del');
-is(rcli('GET', 'outpost:schema'), '1', 'suppress del marks too');
+is(rcli('GET', 'outpost:schema'), '2', 'suppress del marks too');
 rcli('DEL', 'outpost:schema');
 check([qw(init)], 0, 'init', out => "redis unix:$sock db 0: marked as outpost's: "
-    . "outpost:schema = 1 (0 users, 1 plan, 0 domains); outpost-policyd and "
+    . "outpost:schema = 2 (0 users, 1 plan, 0 domains); outpost-policyd and "
     . "outpost-milter judge with it within a second\n", err => '');
 ($out) = check([qw(--json init)], 0, 'init --json');
 $j = json_ok($out, 'init');
-is_deeply($j, { ok => JSON::PP::true(), key => 'outpost:schema', version => 1,
+is_deeply($j, { ok => JSON::PP::true(), key => 'outpost:schema', version => 2,
     created => JSON::PP::false(), users => 0, plans => 1, domains => 0,
-    message => "redis unix:$sock db 0: already marked: outpost:schema = 1 (0 "
+    message => "redis unix:$sock db 0: already marked: outpost:schema = 2 (0 "
     . "users, 1 plan, 0 domains); nothing changed" }, 'init --json: the object');
 
 # ---- plans
 check([qw(plan set pro messages=100/1m messages=50000/24h
     recipients=200K/1d bytes=10G/1d)], 0, 'plan set pro',
-    out => "plan pro: 4 limits\n");
+    out => "plan pro: 4 limits, 0 users updated\n");
 is(rcli(qw(HGET outpost:plan:pro messages/86400)), '50000',
     'plan stored with K expanded and the window in seconds');
 check([qw(plan set free messages=200/1d)], 0, 'plan set free');
@@ -507,10 +507,10 @@ rcli('EVAL', $fill, '0', 'filler:{u:erin}:', 20000);
 rcli(qw(SET outpost:{u:erin} not-a-user-key));
 my $keys_before = all_keys();
 my @erin = grep { /^outpost:\{u:erin\}:/ } keys %$keys_before;
-is(scalar @erin, 2500 + 1 + 4, 'erin has 2505 keys (q, c, acct, lim, dom, '
+is(scalar @erin, 2500 + 1 + 5, 'erin has 2506 keys (q, c, acct, lim, dom, plim, '
     . 'sup)') or diag(join ' ', grep { !/:q:Q/ } @erin);
-check([qw(user del erin)], 0, 'user del with 2505 keys',
-    out => "user erin deleted (2505 keys)\n");
+check([qw(user del erin)], 0, 'user del with 2506 keys',
+    out => "user erin deleted (2506 keys)\n");
 my $keys_after = all_keys();
 is_deeply([sort grep { !$keys_after->{$_} } keys %$keys_before],
     [sort @erin], 'exactly the keys of erin are gone');

@@ -44,7 +44,7 @@ masters() {
 }
 users() {	# the marker and 12 active users, on their own masters
 	local u
-	C set outpost:schema 1 >/dev/null
+	C set outpost:schema 2 >/dev/null
 	for ((u = 0; u < 12; u++)); do
 		C hset "outpost:{u:user$u@customer$u.example}:acct" state active \
 		    since 0 >/dev/null

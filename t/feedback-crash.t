@@ -71,7 +71,7 @@ return out" 0
 }
 users() {	# the schema marker (outpostctl init's) and 12 active users
 	local u
-	R set outpost:schema 1 >/dev/null
+	R set outpost:schema 2 >/dev/null
 	for ((u = 0; u < 12; u++)); do
 		R hset "outpost:{u:user$u@customer$u.example}:acct" state active >/dev/null
 	done

@@ -248,7 +248,7 @@ r=$(send bob@example.com bob@example.com bob@example.com unmarked-accept)
 like "$r" "$QUEUED" "empty Redis, on_error = accept: accepted, not judged"
 delivered unmarked-accept "$r" 0
 "$CTL_BIN" -c "$T/milter.conf" init >"$T/init.out" 2>&1
-like "$(cat "$T/init.out")" "marked as outpost's: outpost:schema = 1 \\(0 users" \
+like "$(cat "$T/init.out")" "marked as outpost's: outpost:schema = 2 \\(0 users" \
     "outpostctl init marks the empty db"
 sleep 1.1
 r=$(send bob@example.com bob@example.com bob@example.com marked-empty)

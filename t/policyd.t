@@ -108,12 +108,12 @@ is(rq(sasl_username => ''), 'DUNNO', '... unauthenticated mail is not judged any
 {
 	my $out = `$ctl -c $dir/main.conf init 2>&1`;
 	is($? >> 8, 0, 'outpostctl init');
-	like($out, qr/^redis unix:\S+ db 0: marked as outpost's: outpost:schema = 1 \(0 users, 0 plans, 0 domains\)/m,
+	like($out, qr/^redis unix:\S+ db 0: marked as outpost's: outpost:schema = 2 \(0 users, 0 plans, 0 domains\)/m,
 	    '... says what it did');
 	like($out, qr/warning: this Redis holds no users, plans or domains/, '... and warns that it is empty');
-	is(rcmd($redis, 'GET', "${P}schema"), '1', '... the marker holds the schema version');
+	is(rcmd($redis, 'GET', "${P}schema"), '2', '... the marker holds the schema version');
 	$out = `$ctl -c $dir/main.conf --json init 2>&1`;
-	like($out, qr/^\{"ok":true,"key":"outpost:schema","version":1,"created":false,"users":0,/,
+	like($out, qr/^\{"ok":true,"key":"outpost:schema","version":2,"created":false,"users":0,/,
 	    'init again (--json): idempotent, nothing created');
 	my $got;
 	for (1 .. 40) { $got = rq(sasl_username => 'mallory'); last if $got ne $UNMARKED; sleep 0.1 }
@@ -458,7 +458,7 @@ like(slurp($d{open}{log}), qr/schema marker outpost:schema is missing: .* answer
 is($other, 'DUNNO', 'Redis back empty, on_error=accept: not judged');
 is(system("$ctl -c $dir/main.conf user add nobody-new >/dev/null"), 0,
     'any outpostctl change marks the Redis');
-is(rcmd($redis, 'GET', "${P}schema"), '1', '... the marker is there');
+is(rcmd($redis, 'GET', "${P}schema"), '2', '... the marker is there');
 for (1 .. 100) { $back = rq(); last if $back eq 'DUNNO'; sleep 0.2 }
 is($back, 'DUNNO', 'marked: normal answers without restarting the daemon');
 for (1 .. 100) { $other = request($open, sasl_username => 'mallory'); last if $other ne 'DUNNO'; sleep 0.2 }

@@ -96,7 +96,7 @@ sub redis_stop {
 }
 
 # lib/schema.h's Pschema: without it the daemon judges nobody (on_error).
-sub redis_mark { rcmd($_[0], 'SET', 'outpost:schema', '1') }
+sub redis_mark { rcmd($_[0], 'SET', 'outpost:schema', '2') }
 
 sub rcmd {
 	my ($r, @a) = @_;

@@ -71,9 +71,15 @@ static const char *
 eomx(struct redis *r, const char *qid, const char *rcpt, const char *size)
 {
 	static char	 what[256];
-	const char	*argv[10] = { "outpost:{u:carol}:acct", "outpost:",
-	    "carol", "0", "reject", "default", rcpt, size, qid, "3600" };
-	redisReply	*rep = redis_eval(r, pscript_eom, 1, 10, argv, NULL);
+	char		 q[128];
+	const char	*argv[16] = { "outpost:{u:carol}:acct",
+	    "outpost:{u:carol}:plim", "outpost:{u:carol}:lim",
+	    "outpost:{u:carol}:c:", q, "0", "reject", "default", "", "", "",
+	    rcpt, size, "3600", "0", *qid ? "1" : "0" };
+	redisReply	*rep;
+
+	snprintf(q, sizeof(q), "outpost:{u:carol}:q:%s", qid);
+	rep = redis_eval(r, pscript_eom, 5, 16, argv, NULL);
 
 	snprintf(what, sizeof(what), "%s", rep == NULL ? redis_errstr(r) :
 	    rep->element[0]->str);
@@ -131,8 +137,8 @@ main(void)
 	rep = redis_command(r, "HSET %s plan %s state active",
 	    "outpost:{u:carol}:acct", "p");
 	freeReplyObject(rep);
-	rep = redis_command(r, "HSET outpost:plan:p messages/3600 10 "
-	    "recipients/86400 100 bytes/month 100000");
+	rep = redis_command(r, "HSET outpost:{u:carol}:plim =plan p "
+	    "messages/3600 10 recipients/86400 100 bytes/month 100000");
 	freeReplyObject(rep);
 
 	is_str(eom(r, "Q1"), "ok", "message Q1 counted");

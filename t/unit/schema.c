@@ -36,7 +36,7 @@ keys(struct conf *c)
 	is_str(buf, "outpost:users", "users key");
 	schema_key_global(c, SCHEMA_MARK, buf, sizeof(buf));
 	is_str(buf, "outpost:schema", "the schema marker's key");
-	is_int(SCHEMA_VERSION, 1, "schema version 1");
+	is_int(SCHEMA_VERSION, 2, "schema version 2 (plim copies)");
 	schema_key_sup(c, NULL, 17, buf, sizeof(buf));
 	is_str(buf, "outpost:sup:17", "global suppression bucket");
 	schema_key_sup(c, "bob", 3, buf, sizeof(buf));
