@@ -135,6 +135,16 @@ is(nlines('b', qr/are not copied into the user/), 1, '... and no other fallback'
 is(nlines('a', qr/are not copied into the user/), 0, '... MTA a none');
 is(rcmd($redis, 'HGET', "$P\{u:du2}:plim", '=plan'), 'basic', '(b) the fallback wrote no copy');
 
+# An unknown user under policyd_unknown_user = default has no copy at all.
+$d{c} = daemon_start('c', $redis, default_plan => 'other', policyd_unknown_user => 'default');
+@got = ();
+push @got, eom('c', sasl_username => 'ghost') for 1 .. 4;
+is_deeply(\@got, [('DUNNO') x 4], '(b) unknown user, policyd_unknown_user = default: 4 messages of plan other');
+like(eom('c', sasl_username => 'ghost'), limit_re('messages=4/1h'), '... the 5th refused');
+is(rq('a', sasl_username => 'ghost'), '554 5.7.1 unknown sending account', '... (MTA a rejects unknown users)');
+sleep 0.3;
+is(nlines('c', qr/the limits of plan other are not copied into the user/), 1, '... the fallback logged once');
+
 # --- (c) suppressions -------------------------------------------------------
 # su and su2 are far from their limit: a refusal is the suppression's.
 ctl_ok('a', 'plan', 'set', 'big', 'messages=100/1h');
@@ -239,5 +249,7 @@ like(slurp($d{m}{log}), qr/: outpost:schema = 2: migrated, judging again \((\d+)
 is(nlines('m', qr/are not copied into the user/), 0, '... from the copies (no fallback)');
 is(nlines('m', qr/data of an older outpost/), 1, '... "older" still logged once');
 
+is(nlines('b', qr/are not copied into the user/), 1,
+    '(b) at the end, MTA b has still logged the fallback once');
 is(daemon_stop($d{$_}), 0, "daemon $_ exits 0 on SIGTERM") for sort keys %d;
 done_testing();
