@@ -111,11 +111,14 @@ log_change(struct mark *m, const char *value)
 		    "restored or outpostctl init marks it",
 		    m->conf->redis_address, m->conf->redis_db, m->key,
 		    m->conf->on_error == ON_ERROR_ACCEPT ? "accept" : "defer");
-	else if (m->known == KNOWN_OK && (m->logged == KNOWN_MISSING ||
-	    m->logged == KNOWN_OLD))
+	else if (m->known == KNOWN_OK && m->logged == KNOWN_MISSING)
 		log_warn("redis %s: the schema marker %s is back: judging "
 		    "again (%lu requests answered by on_error while it was "
 		    "missing)", m->conf->redis_address, m->key, m->answered);
+	else if (m->known == KNOWN_OK && m->logged == KNOWN_OLD)
+		log_warn("redis %s: %s = %s: migrated, judging again (%lu "
+		    "requests answered by on_error while it was older)",
+		    m->conf->redis_address, m->key, value, m->answered);
 	if (m->known == KNOWN_OK && m->logged != KNOWN_OK &&
 	    strtol(value, NULL, 10) > SCHEMA_VERSION)
 		log_warn("redis %s: %s = %s: data of a newer outpost (this "
