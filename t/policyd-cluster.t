@@ -43,6 +43,10 @@ sub user_add {
 	ckey($C, 'HSET', "$P\{u:$u}:acct", 'plan', $plan, 'state', 'active',
 	    'created', int(time));
 	ckey($C, 'HSET', "${P}plan:$plan", %lim);
+	ckey($C, 'SADD', "${P}plans", $plan);
+	# schema 2: the plan's limits copied into the user, as outpostctl
+	# plan set / user add write them (lib/schema.h, P{u:NAME}:plim)
+	ckey($C, 'HSET', "$P\{u:$u}:plim", '=plan', $plan, %lim);
 }
 sub used {
 	my ($u, $f) = @_;
