@@ -213,7 +213,9 @@ te_redis_cli() { redis-cli -s "$T/redis.sock" "$@"; }
 # ---------------------------------------------------------------- cluster
 
 # te_cluster_start -- a Redis Cluster of six redis-server processes on
-# 127.0.0.1 (data and cluster bus ports picked free), joined by
+# 127.0.0.1 (data and cluster bus ports picked free; an RDB file name of
+# each node's own, or a replica's initial sync could load another
+# master's data from a shared dump.rdb), joined by
 # redis-cli --cluster create with one replica per master; returns when
 # every node reports cluster_state:ok.  TE_CLUSTER_PORTS lists the data
 # ports, TE_CLUSTER the redis_address of two seeds.  Logs in
@@ -233,7 +235,7 @@ te_cluster_start() {
 		    --cluster-enabled yes --cluster-port "$_te_cb" \
 		    --cluster-config-file "$T/cluster-$p.nodes" \
 		    --cluster-node-timeout 5000 --save '' --appendonly no \
-		    --daemonize no --dir "$T"
+		    --dbfilename "cluster-$p.rdb" --daemonize no --dir "$T"
 		addrs="$addrs 127.0.0.1:$p"
 	done
 	for p in "${TE_CLUSTER_PORTS[@]}"; do
