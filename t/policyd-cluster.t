@@ -34,7 +34,7 @@ my $DEFER = '451 4.3.0 policy service temporarily unavailable, try again later';
 
 ckey($C, 'SET', "${P}schema", '2');
 my $d = daemon_start('main', undef, redis_address => $C->{addr},
-    redis_timeout => '1s');
+    redis_timeout => '1s', log_level => $ENV{CLUSTER_LOG_LEVEL} // 'info');
 
 # A user whose scripts touch one slot: its plan is named after its tag.
 sub user_add {

@@ -6,6 +6,11 @@
 #       ports (data dir PolicydTest::dir()), joined by redis-cli --cluster
 #       create; returns when cluster_state is ok on every node.  Returns
 #       { ports => [...], pids => {port => pid}, addr => "cluster:..." }.
+#       Each node has its own RDB file: a replica's initial sync
+#       renames the payload it received to its dbfilename and loads that
+#       file, so with one shared dump.rdb two replicas syncing at once
+#       could load each other's master's data (a promoted replica then
+#       lacks keys written before the sync, e.g. the schema marker).
 #   cluster_stop(C)              SIGTERM every node left
 #   ccmd(PORT, ARGS...)          one command to one node (no redirection)
 #   ckey(C, ARGS...)             a command sent to the master of its key
@@ -125,7 +130,8 @@ sub cluster_start {
 			open STDOUT, '>', "$dir/cluster-$p.log";
 			exec $server, '--port', $p, '--bind', '127.0.0.1',
 			    '--cluster-enabled', 'yes', '--cluster-config-file',
-			    "$dir/cluster-$p.nodes", '--cluster-node-timeout',
+			    "$dir/cluster-$p.nodes", '--dbfilename',
+			    "dump-$p.rdb", '--cluster-node-timeout',
 			    $timeout, '--save', '', '--appendonly', 'no',
 			    '--dir', $dir or POSIX::_exit(127);
 		}
