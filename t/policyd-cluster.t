@@ -43,6 +43,7 @@ sub user_add {
 	ckey($C, 'HSET', "$P\{u:$u}:acct", 'plan', $plan, 'state', 'active',
 	    'created', int(time));
 	ckey($C, 'HSET', "${P}plan:$plan", %lim);
+	ckey($C, 'SADD', "${P}plans", $plan);	# schema 2: the plan exists
 }
 sub used {
 	my ($u, $f) = @_;
