@@ -7,6 +7,9 @@
 # against one limit admit exactly N; a master fails over (CLUSTER FAILOVER
 # on its replica, then a master killed) under load: on_error answers in the
 # window, normal ones after, no crash.  No timed assertion.
+# To look at a failure: CLUSTER_LOG=FILE keeps the daemon's log,
+# CLUSTER_LOG_LEVEL=debug makes it say which node answered what,
+# CLUSTER_LOG_DIR=DIR keeps the Redis nodes' logs.
 #
 # Each user here has a plan named after its own hash tag ("{u:NAME}"), a
 # leftover of the time before schema 2 made every script one slot; the
