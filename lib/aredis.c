@@ -24,6 +24,7 @@
 #include "aredis_int.h"
 #include "conf.h"
 #include "errf.h"
+#include "log.h"
 #include "rcommon.h"
 #include "redis.h"
 #include "sentinel.h"
@@ -68,6 +69,7 @@ ar_error(struct aredis *ar, const char *fmt, ...)
 	vsnprintf(ar->last_error, sizeof(ar->last_error), fmt, ap);
 	va_end(ap);
 	ar->errors++;
+	log_debug("redis: %s", ar->last_error);
 	if (ar->notify != NULL)
 		ar->notify(ar->notify_arg, AREDIS_ERROR, ar->last_error);
 }

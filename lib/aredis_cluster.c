@@ -46,6 +46,7 @@
 #include "cluster.h"
 #include "conf.h"
 #include "errf.h"
+#include "log.h"
 #include "rcommon.h"
 #include "redis.h"
 
@@ -135,6 +136,21 @@ node_drop(struct arnode *n)
 	redisAsyncFree(ac);
 }
 
+/* n's connection is usable (handshake done, or none to do). */
+static void
+node_up(struct arnode *n)
+{
+	char	 text[300];
+
+	if (rc_backoff_failing(&n->backoff)) {
+		snprintf(text, sizeof(text), "redis %s:%d: connected",
+		    n->host, n->port);
+		ar_notify_up(n->cl->ar, text);
+	}
+	rc_backoff_reset(&n->backoff);
+	n->cl->connects++;
+}
+
 static void
 on_node_connect(const redisAsyncContext *ac, int status)
 {
@@ -149,6 +165,9 @@ on_node_connect(const redisAsyncContext *ac, int status)
 		return;
 	}
 	n->state = N_UP;
+	log_debug("redis %s:%d: connected", n->host, n->port);
+	if (n->handshake == 0)
+		node_up(n);
 }
 
 static void
@@ -169,7 +188,6 @@ on_node_handshake(redisAsyncContext *ac, void *r, void *priv)
 {
 	redisReply	*rep = r;
 	struct arnode	*n = ac->data;
-	char		 text[300];
 
 	if (rep == NULL || n->ac != ac)
 		return;
@@ -180,15 +198,8 @@ on_node_handshake(redisAsyncContext *ac, void *r, void *priv)
 		redisAsyncDisconnect(ac);
 		return;
 	}
-	if (n->handshake > 0 && --n->handshake == 0) {
-		if (rc_backoff_failing(&n->backoff)) {
-			snprintf(text, sizeof(text), "redis %s:%d: connected",
-			    n->host, n->port);
-			ar_notify_up(n->cl->ar, text);
-		}
-		rc_backoff_reset(&n->backoff);
-		n->cl->connects++;
-	}
+	if (n->handshake > 0 && --n->handshake == 0 && n->state == N_UP)
+		node_up(n);
 }
 
 /* Connect n (AUTH queued first); 0, or -1 with the backoff started. */
@@ -330,6 +341,9 @@ on_slots(redisAsyncContext *ac, void *r, void *priv)
 		ar_error(cl->ar, "CLUSTER SLOTS %s:%d: %s", n->host, n->port,
 		    err);
 	else if (rep != NULL && cluster_map_nmasters(cl->map) > 0) {
+		log_debug("redis cluster: slot map from %s:%d: %d masters, "
+		    "%d nodes", n->host, n->port, cluster_map_nmasters(cl->map),
+		    cluster_map_nnodes(cl->map));
 		refresh_done(cl, 1);
 		return;
 	}
@@ -563,6 +577,10 @@ on_reply(redisAsyncContext *ac, void *r, void *priv)
 		return;
 	}
 	if (rep->type != REDIS_REPLY_ERROR) {
+		if (rep->type == REDIS_REPLY_NIL && cmd->key != NULL)
+			log_debug("redis %s:%d: nil reply (slot %d, %d hops)",
+			    n->host, n->port, cluster_key_slot(cmd->key,
+			    cmd->keylen), cmd->hops);
 		acmd_finish(cmd, rep);
 		return;
 	}

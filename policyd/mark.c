@@ -150,6 +150,9 @@ on_get(const redisReply *rep, void *arg)
 	if (rep == NULL) {
 		m->known = KNOWN_NOT;		/* ask again next time */
 	} else {
+		if (rep->type != REDIS_REPLY_STRING)
+			log_debug("redis %s: GET %s: reply type %d",
+			    m->conf->redis_address, m->key, rep->type);
 		m->known = rep->type != REDIS_REPLY_STRING ? KNOWN_MISSING :
 		    strtol(rep->str, NULL, 10) < SCHEMA_VERSION ? KNOWN_OLD :
 		    KNOWN_OK;

@@ -77,6 +77,9 @@ struct conn {
 	int		 fellback;	/* the script ran with a fetched plan */
 	redisReply	*held;		/* script reply before the lookups' */
 	redisReply	*planh;		/* fetched plan (HGETALL) */
+	redisReply	*planm;		/* ... and whether it exists */
+	int		 plans;		/* of these two, replies awaited */
+	int		 planfail;	/* one of them failed */
 	struct conn	*prevc, *nextc;
 	/* then CONN_EVENTS struct events (event_assign), in one cpool slot */
 };
@@ -135,6 +138,7 @@ conn_close(struct conn *c)
 	free(c->call);
 	dec_reply_free(c->held);
 	dec_reply_free(c->planh);
+	dec_reply_free(c->planm);
 	cpool_put(s->pool, c);
 	s->nconns--;
 	if (s->draining && s->conns == NULL)
@@ -298,6 +302,7 @@ settle(struct conn *c, const redisReply *rep)
 	on_result(c->gfail ? NULL : rep != NULL ? rep : c->held, c);
 	c->held = dec_reply_free(c->held);
 	c->planh = dec_reply_free(c->planh);
+	c->planm = dec_reply_free(c->planm);
 }
 
 static void
@@ -335,13 +340,34 @@ run_cmd(struct conn *c, const struct dec_cmd *d, aredis_cb *cb)
 	aredis_command(c->srv->ar, 1, i, argv, d->argvlen, cb, c);
 }
 
-/* The plan's definition (HGETALL), then whether it exists: run again. */
+/*
+ * The plan's definition (HGETALL) and whether it exists (SISMEMBER): in
+ * a Cluster two slots, two nodes, so the replies come in any order; the
+ * last one runs the script again.
+ */
+static void
+plan_fetched(struct conn *c)
+{
+	if (--c->plans > 0)
+		return;
+	if (c->planfail || c->planh == NULL || c->planm == NULL ||
+	    dec_fallback(c->call, c->call->fbplan, c->planh, c->planm) < 0) {
+		settle(c, NULL);	/* NULL: on_error */
+		return;
+	}
+	run_script(c);
+}
+
 static void
 on_plan_limits(const redisReply *rep, void *arg)
 {
 	struct conn	*c = arg;
 
-	c->planh = dec_reply_copy(rep);
+	if (rep == NULL)
+		c->planfail = 1;
+	else
+		c->planh = dec_reply_copy(rep);
+	plan_fetched(c);
 }
 
 static void
@@ -349,12 +375,11 @@ on_plan_member(const redisReply *rep, void *arg)
 {
 	struct conn	*c = arg;
 
-	if (rep == NULL || c->planh == NULL ||
-	    dec_fallback(c->call, c->call->fbplan, c->planh, rep) < 0) {
-		settle(c, NULL);	/* NULL: on_error */
-		return;
-	}
-	run_script(c);
+	if (rep == NULL)
+		c->planfail = 1;
+	else
+		c->planm = dec_reply_copy(rep);
+	plan_fetched(c);
 }
 
 static void
@@ -374,6 +399,8 @@ fetch_plan(struct conn *c, const redisReply *rep)
 		run_script(c);
 		return;
 	}
+	c->plans = 2;
+	c->planfail = 0;
 	run_cmd(c, &c->call->plan[0], on_plan_limits);
 	run_cmd(c, &c->call->plan[1], on_plan_member);
 }

@@ -7,6 +7,9 @@
 # against one limit admit exactly N; a master fails over (CLUSTER FAILOVER
 # on its replica, then a master killed) under load: on_error answers in the
 # window, normal ones after, no crash.  No timed assertion.
+# To look at a failure: CLUSTER_LOG=FILE keeps the daemon's log,
+# CLUSTER_LOG_LEVEL=debug makes it say which node answered what,
+# CLUSTER_LOG_DIR=DIR keeps the Redis nodes' logs.
 #
 # Each user here has a plan named after its own hash tag ("{u:NAME}"), a
 # leftover of the time before schema 2 made every script one slot; the
@@ -34,7 +37,7 @@ my $DEFER = '451 4.3.0 policy service temporarily unavailable, try again later';
 
 ckey($C, 'SET', "${P}schema", '2');
 my $d = daemon_start('main', undef, redis_address => $C->{addr},
-    redis_timeout => '1s');
+    redis_timeout => '1s', log_level => $ENV{CLUSTER_LOG_LEVEL} // 'info');
 
 # A user whose scripts touch one slot: its plan is named after its tag.
 sub user_add {

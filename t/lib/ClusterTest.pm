@@ -4,9 +4,16 @@
 #   cluster_start(MASTERS, REPLICAS_EACH, NODE_TIMEOUT_MS)
 #       MASTERS * (1 + REPLICAS_EACH) redis-server processes on free
 #       ports (data dir PolicydTest::dir()), joined by redis-cli --cluster
-#       create; returns when cluster_state is ok on every node.  Returns
+#       create; returns when cluster_state is ok on every node and
+#       every replica has finished its initial sync.  Returns
 #       { ports => [...], pids => {port => pid}, addr => "cluster:..." }.
-#   cluster_stop(C)              SIGTERM every node left
+#       Each node has its own RDB file: a replica's initial sync
+#       renames the payload it received to its dbfilename and loads that
+#       file, so with one shared dump.rdb two replicas syncing at once
+#       could load each other's master's data (a promoted replica then
+#       lacks keys written before the sync, e.g. the schema marker).
+#   cluster_stop(C)              SIGTERM every node left; the node logs
+#                                are copied to $CLUSTER_LOG_DIR if set
 #   ccmd(PORT, ARGS...)          one command to one node (no redirection)
 #   ckey(C, ARGS...)             a command sent to the master of its key
 #                                (ARGS[1]), following MOVED
@@ -113,6 +120,23 @@ sub cluster_wait_ok {
 	return 0;
 }
 
+# Every replica has finished its initial sync (a failover before that
+# would promote a node without the data).
+sub cluster_wait_synced {
+	my $c = shift;
+	for (1 .. 600) {
+		my $ok = 1;
+		for my $p (live_ports($c)) {
+			my $i = eval { ccmd($p, 'INFO', 'replication') } // '';
+			$ok = 0 if $i =~ /role:slave/ &&
+			    $i !~ /master_link_status:up/;
+		}
+		return 1 if $ok;
+		sleep 0.1;
+	}
+	return 0;
+}
+
 sub cluster_start {
 	my ($nm, $nr, $timeout) = @_;
 	my $c = { ports => [], pids => {} };
@@ -125,7 +149,8 @@ sub cluster_start {
 			open STDOUT, '>', "$dir/cluster-$p.log";
 			exec $server, '--port', $p, '--bind', '127.0.0.1',
 			    '--cluster-enabled', 'yes', '--cluster-config-file',
-			    "$dir/cluster-$p.nodes", '--cluster-node-timeout',
+			    "$dir/cluster-$p.nodes", '--dbfilename',
+			    "dump-$p.rdb", '--cluster-node-timeout',
 			    $timeout, '--save', '', '--appendonly', 'no',
 			    '--dir', $dir or POSIX::_exit(127);
 		}
@@ -140,6 +165,7 @@ sub cluster_start {
 	    "--cluster-yes >$dir/cluster-create.log 2>&1") == 0
 	    or die "cluster create failed: " . PolicydTest::slurp("$dir/cluster-create.log");
 	cluster_wait_ok($c) or die "cluster_state never ok";
+	cluster_wait_synced($c) or die "replicas never synced";
 	$c->{addr} = 'cluster:' . join(',', map { "127.0.0.1:$_" }
 	    @{$c->{ports}}[0 .. ($nm > 1 ? 1 : 0)]);
 	return $c;
@@ -153,6 +179,8 @@ sub cluster_stop {
 		waitpid $pid, 0;
 	}
 	%conn = ();
+	system('cp ' . PolicydTest::dir() . "/cluster-*.log $ENV{CLUSTER_LOG_DIR}")
+	    if $ENV{CLUSTER_LOG_DIR};	# to look at after a failure
 }
 
 1;
