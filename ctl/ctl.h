@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include <hiredis/hiredis.h>
+
 #include "conf.h"
 
 #define EXIT_OK		0
@@ -134,6 +136,10 @@ int	 ctl_mark(struct ctl *, struct redis *, int *);
 int	 ctl_plan_copy(struct ctl *, struct redis *, const char *, int *);
 int	 ctl_plan_sync(struct ctl *, struct redis *, const char *,
 	    long long *);
+typedef int ctl_users_page(struct ctl *, struct redis *, const char *,
+	    const redisReply *, long long *);
+int	 ctl_users_walk(struct ctl *, struct redis *, const char *,
+	    ctl_users_page *, long long *);
 
 /* The handlers, by group. */
 int	 ctl_init(struct ctl *, struct ctl_opts *);		/* init.c */

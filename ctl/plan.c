@@ -40,7 +40,6 @@ static const char lua_set[] =
  * daemons between pages however many users there are (a loop over every
  * user inside one script blocked Redis for all MTAs).
  */
-#define SCAN_PAGE	"1000"
 
 /* Count the users on one page's HGET replies. */
 static void
@@ -88,30 +87,7 @@ static int
 plan_users(struct ctl *ctl, struct redis *r, const char *plan,
     long long *n)
 {
-	char		 kusers[SCHEMA_KEY_MAX], cur[32] = "0";
-	redisReply	*rep;
-	int		 ok;
-
-	*n = 0;
-	schema_key_global(&ctl->conf, SCHEMA_USERS, kusers, sizeof(kusers));
-	do {
-		if ((rep = redis_command(r, "SSCAN %s %s COUNT " SCAN_PAGE,
-		    kusers, cur)) == NULL)
-			return -1;
-		ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-		    rep->element[0]->type == REDIS_REPLY_STRING &&
-		    rep->element[0]->len < sizeof(cur) &&
-		    rep->element[1]->type == REDIS_REPLY_ARRAY;
-		if (ok) {
-			memcpy(cur, rep->element[0]->str,
-			    rep->element[0]->len + 1);
-			ok = scan_page(ctl, r, plan, rep->element[1], n) == 0;
-		}
-		freeReplyObject(rep);
-		if (!ok)
-			return -1;
-	} while (strcmp(cur, "0") != 0);
-	return 0;
+	return ctl_users_walk(ctl, r, plan, scan_page, n);
 }
 
 /* 1 if the plan exists, 0 not, -1 Redis failed. */

@@ -14,6 +14,9 @@
  *       the same for every user in Pusers whose effective plan is PLAN
  *       (NULL: every user), a SSCAN page at a time, one user at a time:
  *       n users copied; 0 or -1.
+ *   ctl_users_walk(ctl, r, plan, page, &n)
+ *       every member of Pusers, an SSCAN page at a time: page(ctl, r,
+ *       plan, members, &n) for each page (0, or -1 to stop); 0 or -1.
  *
  * The copy is never wrong for long, and a missing one is never wrong at
  * all: a user whose copy names another plan than its effective one (or
@@ -182,8 +185,8 @@ sync_page(struct ctl *ctl, struct redis *r, const char *plan,
 }
 
 int
-ctl_plan_sync(struct ctl *ctl, struct redis *r, const char *plan,
-    long long *n)
+ctl_users_walk(struct ctl *ctl, struct redis *r, const char *plan,
+    ctl_users_page *page, long long *n)
 {
 	char		 kusers[SCHEMA_KEY_MAX], cur[32] = "0";
 	redisReply	*rep;
@@ -202,11 +205,18 @@ ctl_plan_sync(struct ctl *ctl, struct redis *r, const char *plan,
 		if (ok) {
 			memcpy(cur, rep->element[0]->str,
 			    rep->element[0]->len + 1);
-			ok = sync_page(ctl, r, plan, rep->element[1], n) == 0;
+			ok = page(ctl, r, plan, rep->element[1], n) == 0;
 		}
 		freeReplyObject(rep);
 		if (!ok)
 			return -1;
 	} while (strcmp(cur, "0") != 0);
 	return 0;
+}
+
+int
+ctl_plan_sync(struct ctl *ctl, struct redis *r, const char *plan,
+    long long *n)
+{
+	return ctl_users_walk(ctl, r, plan, sync_page, n);
 }

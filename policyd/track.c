@@ -115,21 +115,15 @@ track_transaction(struct track *t, const char *user, int rcpt_ok, int eom)
 	}
 }
 
+static int	warn_once(struct track *, const char *, time_t *);
+
 void
 track_noplan(struct track *t, const char *user, const char *plan)
 {
 	static time_t	 last;
-	struct tentry	*e;
-	time_t		 now;
 
-	if ((e = lookup(t, user)) != NULL) {
-		if (e->noplan_warned)
-			return;
-		e->noplan_warned = 1;
-	} else if ((now = time(NULL)) - last < TRACK_NOPLAN_EVERY)
+	if (!warn_once(t, user, &last))
 		return;
-	else
-		last = now;
 	log_warn("user=%s: plan %s does not exist: the user sends without "
 	    "plan limits (create it with outpostctl plan set %s LIMIT..., or "
 	    "give the user another plan)", user, plan, plan);
@@ -144,22 +138,37 @@ void
 track_fallback(struct track *t, const char *plan, const char *user)
 {
 	static time_t	 last;
-	struct tentry	*e;
 	char		 key[DEC_ARGLEN + 2];
-	time_t		 now;
 
 	snprintf(key, sizeof(key), "\1%s", plan);
-	if ((e = lookup(t, key)) != NULL) {
-		if (e->noplan_warned)
-			return;
-		e->noplan_warned = 1;
-	} else if ((now = time(NULL)) - last < TRACK_NOPLAN_EVERY)
+	if (!warn_once(t, key, &last))
 		return;
-	else
-		last = now;
 	log_warn("user=%s: the limits of plan %s are not copied into the "
 	    "user (another default_plan on the MTA that copied them, an "
 	    "unknown user under policyd_unknown_user = default, or a Redis "
 	    "not migrated): fetching the plan in a second round trip for "
 	    "such requests (logged once per plan)", user, plan);
+}
+
+/*
+ * 1 if a warning about KEY is due: once per key tracked here, and for a
+ * key not tracked (the table full) at most once per TRACK_NOPLAN_EVERY
+ * seconds (*last, the caller's).
+ */
+static int
+warn_once(struct track *t, const char *key, time_t *last)
+{
+	struct tentry	*e;
+	time_t		 now;
+
+	if ((e = lookup(t, key)) != NULL) {
+		if (e->noplan_warned)
+			return 0;
+		e->noplan_warned = 1;
+		return 1;
+	}
+	if ((now = time(NULL)) - *last < TRACK_NOPLAN_EVERY)
+		return 0;
+	*last = now;
+	return 1;
 }
