@@ -67,6 +67,33 @@
  *                          fallback above, never by a script
  *   Pplans           SET   plan names
  *   Pusers           SET   user names
+ *   Psuspended       SET   the names of the users whose acct state is
+ *                          "suspended": an index for counting them (its
+ *                          SCARD is outpost-policyd's gauge
+ *                          outpost_users_paused), never read for a
+ *                          verdict (the scripts read acct).  It is in
+ *                          another slot than the acct hashes, so no acct
+ *                          script writes it: the writers ORDER their
+ *                          commands so that a crash between them leaves
+ *                          an extra member, never a missing one:
+ *                          - outpostctl user suspend: SADD, the acct
+ *                            script, SADD again (a resume racing it
+ *                            may have removed the first);
+ *                          - outpost-feedback's pause: the acct script,
+ *                            then SADD, then the outbox entry deleted (a
+ *                            crash before the SADD leaves the entry, and
+ *                            the pause is applied again at start: "already
+ *                            suspended", SADD);
+ *                          - outpostctl user resume, user del, user add
+ *                            (a name a crashed del left): the acct script,
+ *                            then "follow": SREM, HGET acct state, SADD
+ *                            again if it reads "suspended" (a pause
+ *                            applied in between keeps its member).
+ *                          An extra member counts one user too many until
+ *                          that user's next change of state or
+ *                          "outpostctl migrate", which rebuilds the set
+ *                          from the acct hashes (and fills it on a Redis
+ *                          written before it existed).
  *
  *   DIM is messages | recipients | bytes; WIN is the window in whole
  *   seconds ("3600") or "month" (calendar month, UTC); COUNT a decimal
@@ -267,7 +294,7 @@
  *   schema_key_user(.., SCHEMA_PLIM ..) the copy; SCHEMA_CBASE ("c:")
  *                                    gives the counter base of pscript.h
  *   schema_key_global(conf, what, buf, len)    "Pplans", "Pusers", "Pdomains",
- *                                    "Pschema" (SCHEMA_MARK)
+ *                                    "Psuspended", "Pschema" (SCHEMA_MARK)
  *   schema_key_domain(conf, domain, buf, len)  "Pdomain:DOMAIN"
  *   schema_key_user_glob(conf, name, buf, len) glob for SCAN MATCH of
  *                                    every key of the user (prefix escaped)
@@ -326,6 +353,7 @@ struct conf;
 #define SCHEMA_DOM			"dom"
 #define SCHEMA_PLANS			"plans"
 #define SCHEMA_USERS			"users"
+#define SCHEMA_SUSPENDED_SET		"suspended"	/* Psuspended */
 #define SCHEMA_DOMAINS			"domains"
 #define SCHEMA_MARK			"schema"	/* the marker */
 #define SCHEMA_PLIM			"plim"

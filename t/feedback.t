@@ -149,6 +149,10 @@ check "bob: 2/6 hard (33% >= 25%): suspended" \
 match "bob: the reason" "$(R hget 'outpost:{u:bob@outpost.test}:acct' reason)" \
     "hard-bounce rate 33.3% over 7d \\(2/6\\)"
 check "bob: paused_by" "$(R hget 'outpost:{u:bob@outpost.test}:acct' paused_by)" feedback
+indexed() { [ "$(R sismember outpost:suspended "$1")" = 1 ]; }
+te_wait indexed bob@outpost.test
+check "the pause: bob in the index of suspended users (alone)" \
+    "$(R smembers outpost:suspended)" bob@outpost.test
 
 # -- 5. restart: mail logged while stopped, counted once ---------------------
 fb_stop
