@@ -36,8 +36,10 @@ my $P = 'outpost:';
 my $DEFER = '451 4.3.0 policy service temporarily unavailable, try again later';
 
 ckey($C, 'SET', "${P}schema", '2');
+my $mport = ClusterTest::free_port();
 my $d = daemon_start('main', undef, redis_address => $C->{addr},
-    redis_timeout => '1s', log_level => $ENV{CLUSTER_LOG_LEVEL} // 'info');
+    redis_timeout => '1s', log_level => $ENV{CLUSTER_LOG_LEVEL} // 'info',
+    policyd_metrics_listen => "inet:127.0.0.1:$mport");
 
 # A user whose scripts touch one slot: its plan is named after its tag.
 sub user_add {
@@ -91,6 +93,17 @@ for my $port (@m) {
 	is_deeply([@a[0 .. 4]], [('DUNNO') x 5], "user $u on master $port: 5 admitted");
 	like($a[5], qr/^450 4\.7\.1 sending limit messages=5\/1d reached/, "... the 6th refused");
 	is(used($u, 'messages/86400'), 5, '... counted 5 on its master');
+}
+
+# --- outpost_users_paused: the SCARD goes to the index's own slot ----------
+SKIP: {
+	skip 'curl not installed', 1 if system('curl --version >/dev/null 2>&1');
+	ckey($C, 'SADD', "${P}suspended", 'a', 'b', 'c');
+	sleep 1.1;	# a scrape reads the count at most once a second
+	my ($v) = `curl -sf http://127.0.0.1:$mport/metrics` =~
+	    /^outpost_users_paused (\S+)$/m;
+	is($v, 3, "outpost_users_paused: SCARD of ${P}suspended on its master ("
+	    . slot_master($C, key_slot("${P}suspended"))->[0] . ')');
 }
 
 # --- load: $n processes sending END-OF-MESSAGE for $u until $stop exists --
