@@ -3,7 +3,8 @@
 # masters with a replica each, on 127.0.0.1.  Users whose keys live on each
 # master are counted exactly at END-OF-MESSAGE; the slot of a user's keys
 # is resharded (redis-cli --cluster reshard) while requests flow and no
-# request is lost, none wrongly answered, the count exact; 8 processes
+# request is lost, none wrongly answered, the count exact; the background
+# sweep deletes expired suppressions on every master; 8 processes
 # against one limit admit exactly N; a master fails over (CLUSTER FAILOVER
 # on its replica, then a master killed) under load: on_error answers in the
 # window, normal ones after, no crash.  No timed assertion.
@@ -91,6 +92,40 @@ for my $port (@m) {
 	is_deeply([@a[0 .. 4]], [('DUNNO') x 5], "user $u on master $port: 5 admitted");
 	like($a[5], qr/^450 4\.7\.1 sending limit messages=5\/1d reached/, "... the 6th refused");
 	is(used($u, 'messages/86400'), 5, '... counted 5 on its master');
+}
+
+# --- the background sweep walks every master -------------------------------
+# Expired and live suppression entries, in global buckets (Psup:N, no hash
+# tag) and in users' buckets, on each of the three masters: the sweep (a
+# SCAN cursor per master) deletes every expired one and keeps the others.
+{
+	my $now = int(time);
+	my $dead = '1:' . int(($now - 3600) / 60);	# reason 1, expired
+	my $live = 4 * int($now / 60) . ':' . int(($now + 86400) / 60);
+	my (@dead, @live);
+	for my $port (@m) {
+		my $s = ccmd($port, 'CLUSTER', 'SLOTS');
+		my @mine = map { [$_->[0], $_->[1]] } grep { $_->[2][1] == $port } @$s;
+		my $on = sub {
+			my $sl = key_slot(shift);
+			return grep { $sl >= $_->[0] && $sl <= $_->[1] } @mine;
+		};
+		my ($g) = grep { $on->("${P}sup:$_") } 0 .. 4095;
+		my ($u) = grep { !$used{$_} && $on->("{u:$_}") } map { "s$_" } 1 .. 100000;
+		$used{$u} = 1;
+		for my $k ("${P}sup:$g", "$P\{u:$u}:sup:7") {
+			ccmd($port, 'HSET', $k, "gone\@$port.example", $dead,
+			    "kept\@$port.example", $live);
+			push @dead, [$port, $k, "gone\@$port.example"];
+			push @live, [$port, $k, "kept\@$port.example"];
+		}
+	}
+	my $left = sub { scalar grep { ccmd($_->[0], 'HEXISTS', $_->[1], $_->[2]) } @_ };
+	my $t0 = time;
+	for (1 .. 150) { last if $left->(@dead) == 0; sleep 0.2 }
+	is($left->(@dead), 0, 'expired entries in buckets on all three masters swept');
+	is($left->(@live), scalar @live, '... the live entries next to them kept');
+	diag(sprintf 'sweep of 3 masters: %.1f s', time - $t0);
 }
 
 # --- load: $n processes sending END-OF-MESSAGE for $u until $stop exists --
