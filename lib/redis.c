@@ -22,6 +22,7 @@ struct redis {
 	redisContext		*ctx;
 	struct rcluster		*cluster;	/* cluster: addresses */
 	char			 errstr[256];
+	char			 connerr[256];	/* why the last connect failed */
 	int			 io_error;
 	int			 unanswered;	/* REDIS_SENT_* */
 	int			 stale;		/* READONLY/MASTERDOWN seen */
@@ -133,10 +134,15 @@ handshake(struct redis *r)
 	return 0;
 }
 
-/* A connect failed: drop the context, start or lengthen the backoff. */
+/*
+ * A connect failed (errstr says why): drop the context, start or
+ * lengthen the backoff, keep the reason for the commands refused during
+ * it (each says it once, not nested in the one before).
+ */
 static int
 connect_failed(struct redis *r)
 {
+	memcpy(r->connerr, r->errstr, sizeof(r->connerr));
 	drop(r);
 	rc_backoff_fail(&r->backoff, rc_now_ms());
 	return -1;
@@ -219,11 +225,8 @@ ready(struct redis *r)
 	if (r->ctx != NULL)
 		return 0;
 	if ((left = rc_backoff_left(&r->backoff, rc_now_ms())) > 0) {
-		char	 why[sizeof(r->errstr)];
-
-		memcpy(why, r->errstr, sizeof(why));
 		set_err(r, 1, "redis %s: not connected (next attempt in %lld "
-		    "ms): %s", r->conf->redis_address, left, why);
+		    "ms): %s", r->conf->redis_address, left, r->connerr);
 		return -1;
 	}
 	return redis_connect(r);
