@@ -226,9 +226,15 @@
  *                              stats.  Members older than SCHEMA_STATS_TTL
  *                              trimmed at each write; the key expires
  *                              SCHEMA_STATS_TTL after the last one.
- *   P{log}:m:MSGID     HASH    the message a Message-ID belongs to, for
- *                              complaint attribution: host, qid, who,
- *                              from, t.  Expires R.
+ *   P{log}:m:D         HASH    the messages by Message-ID, for complaint
+ *                              attribution: D = the message's unix day (T
+ *                              div 86400000); field the Message-ID, value
+ *                              "T HOST QID WHO FROM" (LF between them).
+ *                              One key a day, not one per message (a key
+ *                              and its expiry cost Redis as much as the
+ *                              event).  Expires R + 1 day after its last
+ *                              write; a lookup reads the days back to R +
+ *                              1 day, newest first.
  *   The marker (Pschema, another slot) is checked inside the writers'
  *   scripts when redis_address is not cluster:; on a Cluster by a GET of
  *   its own before each batch (outpost-feedback, at most once a second)
@@ -320,7 +326,8 @@
  *                                    "P{log}:who", "P{log}:pause" (val
  *                                    NULL), "P{log}:KIND:VAL" for KIND e
  *                                    (val "" gives the prefix
- *                                    "P{log}:e:"), u, r, f, q, m; VAL
+ *                                    "P{log}:e:"), u, r, f, q, m (VAL the
+ *                                    day number); VAL
  *                                    1..400 bytes, no control characters
  *                                    or blanks
  *   schema_key_figures(conf, who, kind, hour, buf, len)
