@@ -208,7 +208,7 @@ conn_flush(struct conn *c)
 static void
 conn_reply(struct conn *c, const char *action)
 {
-	size_t	 need = strlen(action) + 10;
+	size_t	 n = strlen(action), need = n + 10;
 
 	if (c->dead)
 		return;
@@ -216,8 +216,10 @@ conn_reply(struct conn *c, const char *action)
 		c->outcap = (c->outlen + need) * 2;
 		c->out = xrealloc(c->out, c->outcap);
 	}
-	c->outlen += (size_t)snprintf(c->out + c->outlen, c->outcap -
-	    c->outlen, "action=%s\n\n", action);
+	memcpy(c->out + c->outlen, "action=", 7);	/* "action=%s\n\n" */
+	memcpy(c->out + c->outlen + 7, action, n);
+	memcpy(c->out + c->outlen + 7 + n, "\n\n", 2);
+	c->outlen += n + 9;
 }
 
 /* The transaction tracking of track.c, per connection. */
@@ -283,7 +285,8 @@ on_result(const redisReply *rep, void *arg)
 		    DEC_RCPT ? "RCPT" : "END-OF-MESSAGE", action);
 		snprintf(action, sizeof(action), "DUNNO");
 	}
-	if (dec_counted(c->call, rep, line, sizeof(line)))
+	if (log_enabled(LOG_INFO) &&	/* the line costs a snprintf */
+	    dec_counted(c->call, rep, line, sizeof(line)))
 		log_info("%s", line);
 	if (c->call->stage == DEC_RCPT && strcmp(action, "DUNNO") == 0 &&
 	    rep != NULL)
