@@ -5,7 +5,11 @@
  * one request outstanding at a time, as a Postfix smtpd process does.
  * Requests carry every attribute Postfix 3.7 sends; for each message a
  * connection sends RCPT, then END-OF-MESSAGE (recipient_count=1,
- * size=4096), sasl_username drawn from a pool of U users.
+ * size=4096), sasl_username drawn from a pool of U users.  Queue IDs are
+ * unique per run (a salt of the time and pid in front of the connection
+ * and message numbers), as Postfix's are: a later run against the same
+ * Redis must not meet the refund records of an earlier one (the daemon
+ * warns of every duplicate queue ID).
  *
  *   policygen -s inet:HOST:PORT|unix:/path [-c CONNS] [-n TOTAL | -d SECS]
  *             [-R RATE] [-U USERS] [-D DOMAIN] [-p PID] [-l LABEL]
@@ -35,6 +39,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "benchutil.h"
@@ -70,6 +75,7 @@ struct stats {
 static struct opts O = { .conns = 1, .users = 10000, .total = 100000,
 			 .label = "policy", .domain = "example.com" };
 static unsigned long rng = 88172645463325252UL;
+static unsigned long qsalt;	/* queue IDs: unique per run */
 
 /* xorshift64: deterministic user choice for repeatable runs. */
 static unsigned long
@@ -88,7 +94,8 @@ format_request(char *buf, size_t cap, const struct pconn *c, int id)
 	char user[128], qid[32];
 
 	snprintf(user, sizeof user, "user%05d@%s", c->user, O.domain);
-	snprintf(qid, sizeof qid, "%X%07lX", id & 0xfff, c->msg & 0xfffffff);
+	snprintf(qid, sizeof qid, "%05lX%03X%07lX", qsalt & 0xfffff,
+	    id & 0xfff, c->msg & 0xfffffff);
 	return snprintf(buf, cap,
 	    "request=smtpd_access_policy\n"
 	    "protocol_state=%s\nprotocol_name=ESMTP\n"
@@ -379,6 +386,7 @@ main(int argc, char **argv)
 	double t0, cpu0;
 	int ch, epfd;
 
+	qsalt = (unsigned long)time(NULL) * 31 + (unsigned long)getpid();
 	while ((ch = getopt(argc, argv, "c:d:D:i:l:n:p:P:R:s:U:")) != -1) {
 		switch (ch) {
 		case 'P':

@@ -18,7 +18,6 @@
 
 #include <event2/event.h>
 #include <hiredis/async.h>
-#include <hiredis/adapters/libevent.h>
 
 #include "aredis.h"
 #include "aredis_int.h"
@@ -238,13 +237,19 @@ connect_to(struct aredis *ar, const struct rc_target *t)
 		lost(ar);
 		return;
 	}
+	if (ar_attach(ac, ar->base) < 0) {
+		ar_error(ar, "connect %s: out of memory",
+		    ar->conf->redis_address);
+		redisAsyncFree(ac);
+		lost(ar);
+		return;
+	}
 	ac->data = ar;
 	ar->ac = ac;
 	ar->cur = *t;
 	ar->state = AR_CONNECTING;
 	rc_hello(ar->conf, &h);
 	ar->handshake = h.n + (ar->sw != NULL);
-	redisLibeventAttach(ac, ar->base);
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	for (i = 0; i < h.n; i++)

@@ -4,6 +4,10 @@
  * a libevent loop later.  The synchronous client is lib/redis.h; what the
  * two share (target, handshake, backoff, script SHA1s) is lib/rcommon.h.
  *
+ * Commands queued during one loop iteration leave in one write(), later
+ * in the same iteration (lib/aredis_ev.c, the libevent adapter: no
+ * EPOLLOUT registration per command, a persistent read event).
+ *
  * It owns one redisAsyncContext.  After every connect: AUTH [user]
  * password, SELECT db (commands queue behind them).  hiredis async has no
  * command timeout, so each command has a timer of redis_timeout; when one

@@ -44,7 +44,6 @@
 
 #include <event2/event.h>
 #include <hiredis/async.h>
-#include <hiredis/adapters/libevent.h>
 
 #include "aredis_int.h"
 #include "cluster.h"
@@ -223,12 +222,18 @@ node_connect(struct arnode *n)
 		node_failed(n);
 		return -1;
 	}
+	if (ar_attach(ac, n->cl->base) < 0) {
+		ar_error(n->cl->ar, "connect %s:%d: out of memory", n->host,
+		    n->port);
+		redisAsyncFree(ac);
+		node_failed(n);
+		return -1;
+	}
 	ac->data = n;
 	n->ac = ac;
 	n->state = N_CONNECTING;
 	rc_hello(n->cl->conf, &h);	/* redis_db is 0: AUTH at most */
 	n->handshake = h.n;
-	redisLibeventAttach(ac, n->cl->base);
 	redisAsyncSetConnectCallback(ac, on_node_connect);
 	redisAsyncSetDisconnectCallback(ac, on_node_disconnect);
 	for (i = 0; i < h.n; i++)

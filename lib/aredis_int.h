@@ -10,6 +10,10 @@
  *   ar_error(ar, fmt, ...)      count an error, keep its text, notify
  *   ar_notify_up(ar, text)      notify(AREDIS_UP, text)
  *   acmd_finish(cmd, rep)       stop its timer, call back, free it
+ *   ar_attach(ac, base)         attach a new context to the loop
+ *                               (aredis_ev.c: persistent read event,
+ *                               writes coalesced per loop iteration);
+ *                               0, or -1 out of memory (free ac then)
  *
  *   arcl_new(ar, base, conf, addr, err, errlen)
  *       the Cluster state of ar: refuses redis_db != 0; starts loading
@@ -35,6 +39,7 @@ struct conf;
 struct redis_addr;
 struct arcl;
 struct arnode;
+struct redisAsyncContext;
 
 #define AREDIS_REDIRECTS	16	/* MOVED, ASK, TRYAGAIN per command */
 
@@ -62,6 +67,7 @@ void	ar_error(struct aredis *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	ar_notify_up(struct aredis *, const char *);
 void	acmd_finish(struct acmd *, const redisReply *);
+int	ar_attach(struct redisAsyncContext *, struct event_base *);
 
 struct arcl	*arcl_new(struct aredis *, struct event_base *,
 		    const struct conf *, const struct redis_addr *, char *,

@@ -36,8 +36,14 @@ schema_user_valid(const char *name)
 	if (n == 0 || n > SCHEMA_USER_MAX)
 		return 0;
 	for (p = (const unsigned char *)name; *p != '\0'; p++)
-		if (*p <= ' ' || *p == 0x7f || strchr("{}*?[]\\", *p) != NULL)
+		switch (*p) {
+		case '{': case '}': case '*': case '?': case '[': case ']':
+		case '\\': case 0x7f:
 			return 0;
+		default:
+			if (*p <= ' ')
+				return 0;
+		}
 	return 1;
 }
 
@@ -45,9 +51,22 @@ int
 schema_key_user(const struct conf *c, const char *name, const char *suffix,
     char *buf, size_t len)
 {
+	size_t	 np, nn, ns;
+
 	if (!schema_user_valid(name))
 		return -1;
-	return fmt(buf, len, "%s{u:%s}:%s", c->redis_prefix, name, suffix);
+	/* "%s{u:%s}:%s" without stdio: a few of these per policy request */
+	np = strlen(c->redis_prefix);
+	nn = strlen(name);
+	ns = strlen(suffix);
+	if (np + 3 + nn + 2 + ns + 1 > len)
+		return -1;
+	memcpy(buf, c->redis_prefix, np);
+	memcpy(buf + np, "{u:", 3);
+	memcpy(buf + np + 3, name, nn);
+	memcpy(buf + np + 3 + nn, "}:", 2);
+	memcpy(buf + np + 5 + nn, suffix, ns + 1);
+	return 0;
 }
 
 int
@@ -229,12 +248,25 @@ int
 schema_key_sup(const struct conf *c, const char *user, unsigned bucket,
     char *buf, size_t len)
 {
-	char	 suffix[32];
+	char	 suffix[32], *p = suffix + sizeof(suffix);
+	size_t	 np, ns;
 
-	snprintf(suffix, sizeof(suffix), "sup:%u", bucket);
-	if (user == NULL)
-		return fmt(buf, len, "%s%s%s", c->redis_prefix, suffix, "");
-	return schema_key_user(c, user, suffix, buf, len);
+	/* "sup:%u" without stdio: two or four per RCPT request */
+	*--p = '\0';
+	do
+		*--p = (char)('0' + bucket % 10);
+	while ((bucket /= 10) > 0);
+	p -= 4;
+	memcpy(p, "sup:", 4);
+	if (user != NULL)
+		return schema_key_user(c, user, p, buf, len);
+	np = strlen(c->redis_prefix);
+	ns = strlen(p);
+	if (np + ns + 1 > len)
+		return -1;
+	memcpy(buf, c->redis_prefix, np);
+	memcpy(buf + np, p, ns + 1);
+	return 0;
 }
 
 static int
@@ -242,7 +274,11 @@ pack_code(int ch)
 {
 	const char	*p;
 
-	if (ch == '\0' || (p = strchr(alphabet, ch)) == NULL)
+	if (ch >= 'a' && ch <= 'z')	/* alphabet[] in order */
+		return ch - 'a' + 1;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 27;
+	if (ch == '\0' || (p = strchr(alphabet + 36, ch)) == NULL)
 		return -1;
 	return (int)(p - alphabet) + 1;
 }

@@ -35,6 +35,7 @@
  *
  * Pure functions: no I/O, no logging.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,7 +250,13 @@ int
 dec_prepare(const struct conf *cf, const struct pol_request *r, long off,
     struct dec_call *c)
 {
-	memset(c, 0, sizeof(*c));
+	int	 i;
+
+	memset(c, 0, offsetof(struct dec_call, argv));	/* policyd.h */
+	for (i = 0; i < DEC_NGLOBAL; i++)
+		c->global[i].argc = 0;
+	c->plan[0].argc = c->plan[1].argc = 0;
+	c->fbplan[0] = '\0';
 	c->stage = DEC_DUNNO;
 	if (strcmp(r->request, "smtpd_access_policy") != 0 ||
 	    *r->sasl_username == '\0')

@@ -80,26 +80,32 @@ struct dec_cmd {
 	size_t	 argvlen[3];
 };
 
+/*
+ * dec_prepare clears the fields before argv (a new field goes there);
+ * the buffers from argv on (14 KB, a request would otherwise clear them
+ * all) are filled before they are read: argv by argc, the commands by
+ * their argc, fbplan by dec_needplan.
+ */
 struct dec_call {
 	const struct conf *conf;
 	int	 stage;				/* enum dec_stage */
 	int	 nkeys;
 	int	 argc;
-	char	 argv[DEC_MAXARGS][DEC_ARGLEN];
 	size_t	 argvlen[DEC_MAXARGS];
 	long	 off;				/* clock offset */
 	int	 nglobal;			/* global lookups (RCPT) */
-	struct dec_cmd global[DEC_NGLOBAL];	/* HGET Psup:N field */
 	int	 gsup, greason;			/* a live global entry */
 	long long gcreated;
-	struct dec_cmd plan[2];		/* HGETALL Pplan:P, SISMEMBER */
-	char	 fbplan[DEC_ARGLEN];		/* the plan fetched (raw name) */
 	char	 user[256];			/* for log lines (cleaned) */
 	char	 sender[512];			/* for reply texts */
 	char	 recipient[512];
 	char	 queue_id[64];			/* for log lines (cleaned) */
 	char	 client[64];			/* client_address (cleaned) */
 	char	 badrcpt[128];	/* RCPT refused unlooked-up: why ("" no) */
+	char	 argv[DEC_MAXARGS][DEC_ARGLEN];
+	struct dec_cmd global[DEC_NGLOBAL];	/* HGET Psup:N field */
+	struct dec_cmd plan[2];		/* HGETALL Pplan:P, SISMEMBER */
+	char	 fbplan[DEC_ARGLEN];		/* the plan fetched (raw name) */
 };
 
 /* Stage and script arguments of a request; DEC_DUNNO needs no Redis. */

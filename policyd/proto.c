@@ -103,7 +103,8 @@ assign(struct pol_request *req, const char *name, const char *value)
 	size_t	 i;
 
 	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-		if (strcmp(name, attrs[i].name) == 0) {
+		if (name[0] == attrs[i].name[0] &&
+		    strcmp(name, attrs[i].name) == 0) {
 			*(const char **)((char *)req + attrs[i].off) = value;
 			return;
 		}

@@ -58,6 +58,7 @@
 #define DRAIN_GRACE_MS	5000		/* after redis_timeout */
 #define REQ_TIME_MS	10000		/* a started request: all of it */
 #define REDIS_LOG_EVERY_S 10		/* at most a Redis error line per */
+#define CALL_SPARE	32		/* idle struct dec_call kept for reuse */
 
 struct conn {
 	struct server	*srv;
@@ -97,6 +98,8 @@ struct server {
 	struct event		*sigterm, *sigint, *deadline;
 	struct conn		*conns;
 	struct cpool		*pool;		/* struct conn + events */
+	struct dec_call		*spare[CALL_SPARE];	/* for the next requests */
+	int			 nspare;
 	char			 scratch[READ_CHUNK];
 	struct timeval		 idle, reqtime;
 	int			 draining;
@@ -108,6 +111,28 @@ struct server {
 };
 
 static void	conn_process(struct conn *);
+
+/* A request's struct dec_call (16 KB): from the spares, kept by the
+ * server, so that a busy daemon does not malloc and free one per request
+ * while an idle connection still holds none. */
+static struct dec_call *
+call_get(struct server *s)
+{
+	if (s->nspare > 0)
+		return s->spare[--s->nspare];
+	return xmalloc(sizeof(struct dec_call));
+}
+
+static void
+call_put(struct server *s, struct dec_call *call)
+{
+	if (call == NULL)
+		return;
+	if (s->nspare < CALL_SPARE)
+		s->spare[s->nspare++] = call;
+	else
+		free(call);
+}
 
 /* Close c; -1 once it is freed, 0 when a reply is still pending (busy:
  * closed after it). */
@@ -135,7 +160,7 @@ conn_close(struct conn *c)
 		c->nextc->prevc = c->prevc;
 	free(c->in);
 	free(c->out);
-	free(c->call);
+	call_put(s, c->call);
 	dec_reply_free(c->held);
 	dec_reply_free(c->planh);
 	dec_reply_free(c->planm);
@@ -183,7 +208,7 @@ conn_flush(struct conn *c)
 static void
 conn_reply(struct conn *c, const char *action)
 {
-	size_t	 need = strlen(action) + 10;
+	size_t	 n = strlen(action), need = n + 10;
 
 	if (c->dead)
 		return;
@@ -191,8 +216,10 @@ conn_reply(struct conn *c, const char *action)
 		c->outcap = (c->outlen + need) * 2;
 		c->out = xrealloc(c->out, c->outcap);
 	}
-	c->outlen += (size_t)snprintf(c->out + c->outlen, c->outcap -
-	    c->outlen, "action=%s\n\n", action);
+	memcpy(c->out + c->outlen, "action=", 7);	/* "action=%s\n\n" */
+	memcpy(c->out + c->outlen + 7, action, n);
+	memcpy(c->out + c->outlen + 7 + n, "\n\n", 2);
+	c->outlen += n + 9;
 }
 
 /* The transaction tracking of track.c, per connection. */
@@ -218,7 +245,7 @@ static void
 conn_answer(struct conn *c, const char *action)
 {
 	c->busy = 0;
-	free(c->call);			/* idle connections hold no buffers */
+	call_put(c->srv, c->call);	/* idle connections hold no buffers */
 	c->call = NULL;
 	pm_answer(action, c->failed, &c->t0);
 	c->failed = 0;
@@ -258,7 +285,8 @@ on_result(const redisReply *rep, void *arg)
 		    DEC_RCPT ? "RCPT" : "END-OF-MESSAGE", action);
 		snprintf(action, sizeof(action), "DUNNO");
 	}
-	if (dec_counted(c->call, rep, line, sizeof(line)))
+	if (log_enabled(LOG_INFO) &&	/* the line costs a snprintf */
+	    dec_counted(c->call, rep, line, sizeof(line)))
 		log_info("%s", line);
 	if (c->call->stage == DEC_RCPT && strcmp(action, "DUNNO") == 0 &&
 	    rep != NULL)
@@ -479,7 +507,7 @@ conn_parse(struct conn *c)
 		}
 		conn_track(c, &req);
 		if (c->call == NULL)
-			c->call = xmalloc(sizeof(*c->call));
+			c->call = call_get(c->srv);
 		dec_prepare(c->srv->conf, &req, 0, c->call);
 		clock_gettime(CLOCK_MONOTONIC, &c->t0);
 		c->inoff += used;
@@ -785,6 +813,8 @@ server_free(struct server *s)
 	s->sweep = sweep_free(s->sweep);
 	s->track = track_free(s->track);
 	s->pool = cpool_free(s->pool);
+	while (s->nspare > 0)
+		free(s->spare[--s->nspare]);
 	event_free(s->sigterm);
 	event_free(s->sigint);
 	event_free(s->deadline);
