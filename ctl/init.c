@@ -119,7 +119,7 @@ int
 ctl_init(struct ctl *ctl, struct ctl_opts *o)
 {
 	char		 key[SCHEMA_KEY_MAX], ver[32], msg[1024];
-	long long	 n[3];
+	long long	 n[3], nix;
 	int		 created;
 
 	(void)o;
@@ -144,6 +144,12 @@ ctl_init(struct ctl *ctl, struct ctl_opts *o)
 		return ctl_refuse(ctl, "migrate %s from version %s to %d: %s "
 		    "(run outpostctl init again)", key, ver, SCHEMA_VERSION,
 		    redis_errstr(ctl->r));
+	if (ctl_users_index(ctl, ctl->r, &nix) < 0)
+		return ctl_refuse(ctl, "init: the user name index: %s (run "
+		    "outpostctl init again)", redis_errstr(ctl->r));
+	if (nix > 0)
+		ctl_warn("the user name index (outpost-web's search) was "
+		    "missing %lld name%s: added", nix, nix == 1 ? "" : "s");
 	if (strtoll(ver, NULL, 10) > SCHEMA_VERSION)
 		ctl_warn("%s = %s: written by a newer outpost (this one knows "
 		    "version %d)", key, ver, SCHEMA_VERSION);
