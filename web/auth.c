@@ -5,10 +5,11 @@
  * A session is 32 random bytes (getrandom) shown as 64 hex digits in the
  * cookie, with a CSRF token of its own (32 more bytes) that every POST
  * form carries; it ends after AUTH_IDLE seconds without a request, at
- * logout, or when the table is full and it is the oldest.  Login
- * attempts are counted per key (the client's address, and the name
- * tried, each a key): more than AUTH_TRIES in AUTH_WINDOW seconds and
- * the next ones are refused until the window has passed.  The table of
+ * logout, or when the table is full and it is the oldest.  Failed
+ * logins are counted per key (the client's address, and the name tried,
+ * each a key): after AUTH_TRIES failures in a window of AUTH_WINDOW
+ * seconds every attempt of that key (a right password too) is refused
+ * until the window has passed.  The table of
  * counters is fixed (AUTH_KEYS); when it is full the oldest window is
  * reused, so a flood of addresses cannot grow memory.
  */
@@ -151,8 +152,9 @@ auth_logout(struct auth *a, const char *id)
 			memset(&a->s[i], 0, sizeof(a->s[i]));
 }
 
-int
-auth_throttle(struct auth *a, const char *key, time_t now)
+/* The counter of key, made (or the oldest reused) when absent. */
+static struct tries *
+tries_of(struct auth *a, const char *key, time_t now)
 {
 	struct tries	*t = NULL, *oldest = &a->t[0];
 	size_t		 i;
@@ -173,10 +175,21 @@ auth_throttle(struct auth *a, const char *key, time_t now)
 		t->start = now;
 		t->n = 0;
 	}
-	if (t->n >= AUTH_TRIES)
-		return (int)(t->start + AUTH_WINDOW - now);
-	t->n++;
-	return 0;
+	return t;
+}
+
+int
+auth_throttle(struct auth *a, const char *key, time_t now)
+{
+	struct tries	*t = tries_of(a, key, now);
+
+	return t->n >= AUTH_TRIES ? (int)(t->start + AUTH_WINDOW - now) : 0;
+}
+
+void
+auth_failed(struct auth *a, const char *key, time_t now)
+{
+	tries_of(a, key, now)->n++;
 }
 
 void

@@ -8,8 +8,8 @@
 
 #include "web.h"
 
-#define CW	720	/* drawing width */
-#define CH	160	/* bars' height */
+#define CW	440	/* drawing width */
+#define CH	100	/* bars' height */
 #define LEFT	48
 #define BOTTOM	18
 

@@ -84,7 +84,7 @@ static const char css[] =
     ".bar{fill:#368}.grid{stroke:#ccc}svg text{font-size:10px}"
     "pre{background:#f4f4f4;padding:.5em;overflow:auto}"
     ".suspended{color:#b00;font-weight:bold}.active{color:#070}"
-    "form.inline{display:inline}";
+    "form.inline{display:inline}figure{display:inline-block;margin:.4em}";
 
 static const struct part *
 parts_of(struct req *q, size_t *n);
@@ -417,6 +417,8 @@ post_login(struct req *q)
 	if ((role = admins_check(q->w->admins, name, param(q, "password")))
 	    < 0) {
 		log_warn("login failed: client=%s name=%s", addr, name);
+		auth_failed(q->w->auth, k1, now);
+		auth_failed(q->w->auth, k2, now);
 		q->status = 401;
 		snprintf(q->flash, sizeof(q->flash), "Wrong name or password.");
 		login_form(q);

@@ -26,9 +26,10 @@
  *                                      when out of room and none expired
  *   auth_find(a, id)                   the live session, or NULL
  *   auth_logout(a, id)
- *   auth_throttle(a, key, now)         0, or the seconds to wait: more
- *                                      than AUTH_TRIES attempts of key in
- *                                      AUTH_WINDOW seconds
+ *   auth_throttle(a, key, now)         0, or the seconds to wait: key
+ *                                      failed AUTH_TRIES times in this
+ *                                      window of AUTH_WINDOW seconds
+ *   auth_failed(a, key, now)           count a failed login of key
  *   auth_token(a, name, out)           the CSRF token of a trusted-header
  *                                      admin (HMAC of the name with a
  *                                      per-process secret)
@@ -52,7 +53,7 @@
 #define AUTH_ID_HEX	64		/* 32 random bytes */
 #define AUTH_SESSIONS	1024
 #define AUTH_IDLE	(8 * 3600)	/* seconds without a request */
-#define AUTH_TRIES	5		/* login attempts per key ... */
+#define AUTH_TRIES	5		/* failed logins per key ... */
 #define AUTH_WINDOW	60		/* ... per this many seconds */
 
 struct evhttp_request;
@@ -111,6 +112,7 @@ struct session	*auth_login(struct auth *, const char *, int, time_t);
 struct session	*auth_find(struct auth *, const char *, time_t);
 void		 auth_logout(struct auth *, const char *);
 int		 auth_throttle(struct auth *, const char *, time_t);
+void		 auth_failed(struct auth *, const char *, time_t);
 void		 auth_token(const struct auth *, const char *,
 		    char[AUTH_ID_HEX + 1]);
 int		 auth_random_hex(char *, size_t);
