@@ -186,12 +186,14 @@ is "$(ctl --json user show bob@example.com | "$TE_PY" -c 'import json,sys; print
 
 # 8. Every page works with JavaScript off.
 out=$(drive --nojs "$U" login root 'root pw 1' title count total-sent \
+    text total-refused \
     get /users title count user-search \
     get '/user?name=bob@example.com' title text user-state \
     get '/log?status=refused' title count event \
     get /suppress title count suppress-search \
     get /domains title count domains shot domains 2>&1)
 is "$out" "Overview
+2
 2
 Users
 1
@@ -202,7 +204,7 @@ Delivery log
 Suppressions
 1
 Domains
-1" "JavaScript off: every page renders with its content (2 refusals: alice's limit, bob's suppressed recipient)"
+1" "JavaScript off: every page renders with its content (2 refusals, in the fleet figures and the log: alice's limit, bob's suppressed recipient)"
 
 # 9. The trusted header: a second console, no password.
 sed "s/^web_listen = .*/web_listen = inet:127.0.0.1:$TE_PORT_WEB2/" "$CONF" >"$T/web2.conf"
