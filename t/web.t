@@ -160,6 +160,15 @@ is "$(curl -s -b "$T/cj" -o /dev/null -w '%{http_code}' "$U/suppress/export")" 2
     "the export answers"
 like "$(curl -s -b "$T/cj" "$U/suppress/export")" 'csrf@example\.org,manual,' \
     "the export holds the entry added"
+printf 'address,reason,created,expires\nimported@example.org,complaint,,\n' >"$T/imp.csv"
+is "$(curl -s -b "$T/cj" -o /dev/null -w '%{http_code}' -F "csrf=$tok" \
+    -F "csv=@$T/imp.csv;type=text/csv" "$U/suppress/import")" 200 \
+    "a CSV upload (multipart) with the token: 200"
+like "$(ctl suppress check imported@example.org)" 'suppressed globally \(complaint' \
+    "... and its line is imported"
+is "$(curl -s -b "$T/cj" -o /dev/null -w '%{http_code}' \
+    -F "csv=@$T/imp.csv;type=text/csv" "$U/suppress/import")" 403 \
+    "a CSV upload without the token: 403"
 is "$(curl -s -o /dev/null -w '%{http_code}' -d "address=x@example.org&csrf=$tok" \
     "$U/suppress/add")" 403 "a POST without the session cookie: 403"
 

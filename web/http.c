@@ -31,16 +31,9 @@
 
 #define COOKIE		"outpost_session"
 #define BODY_MAX	(16 * 1024 * 1024)	/* a CSV import */
-#define PARTS_MAX	16
 
 #define M_GET		1
 #define M_POST		2
-
-struct part {
-	const char	*name;
-	const char	*val;
-	size_t		 len;
-};
 
 struct route {
 	const char	*path;
@@ -85,9 +78,6 @@ static const char css[] =
     "pre{background:#f4f4f4;padding:.5em;overflow:auto}"
     ".suspended{color:#b00;font-weight:bold}.active{color:#070}"
     "form.inline{display:inline}figure{display:inline-block;margin:.4em}";
-
-static const struct part *
-parts_of(struct req *q, size_t *n);
 
 void
 hf(struct req *q, const char *fmt, ...)
@@ -144,31 +134,20 @@ hf(struct req *q, const char *fmt, ...)
 const char *
 param(struct req *q, const char *name)
 {
-	const struct part	*pt;
-	const char		*v;
-	size_t			 i, n;
+	const char	*v;
+	size_t		 i;
 
 	if (q->form != NULL && (v = evhttp_find_header(q->form, name)) != NULL)
 		return v;
-	pt = parts_of(q, &n);
-	for (i = 0; i < n; i++)
-		if (strcmp(pt[i].name, name) == 0)
-			return pt[i].val;
+	for (i = 0; i < q->nparts; i++)
+		if (strcmp(q->parts[i].name, name) == 0)
+			return q->parts[i].val;
 	if (q->query != NULL && (v = evhttp_find_header(q->query, name)) != NULL)
 		return v;
 	return "";
 }
 
 /* ---- multipart/form-data -------------------------------------------- */
-
-static struct part	 parts[PARTS_MAX];
-static size_t		 nparts;
-
-static const char *
-memfind(const char *h, size_t hl, const char *n, size_t nl)
-{
-	return memmem(h, hl, n, nl);
-}
 
 /* The parts of a multipart body, cut in place (each value NUL-ended in
  * the body copy, which has room: the boundary follows every value). */
@@ -181,7 +160,7 @@ multipart_parse(struct req *q, const char *ctype)
 	char		*nm, *nmend;
 	size_t		 bl;
 
-	nparts = 0;
+	q->nparts = 0;
 	if ((b = strstr(ctype, "boundary=")) == NULL)
 		return;
 	b += 9;
@@ -192,39 +171,32 @@ multipart_parse(struct req *q, const char *ctype)
 	if (bl >= sizeof(bnd))
 		return;
 	/* the first boundary has no CRLF before it */
-	if ((p = (char *)memfind(q->body, q->bodylen, bnd + 2, bl - 2)) == NULL)
+	if ((p = (char *)memmem(q->body, q->bodylen, bnd + 2, bl - 2)) == NULL)
 		return;
 	p += bl - 2;
-	while (nparts < PARTS_MAX && p + 2 <= end && strncmp(p, "\r\n", 2) == 0) {
+	while (q->nparts < WEB_PARTS && p + 2 <= end &&
+	    strncmp(p, "\r\n", 2) == 0) {
 		hdr = p + 2;
-		if ((val = (char *)memfind(hdr, (size_t)(end - hdr), "\r\n\r\n",
+		if ((val = (char *)memmem(hdr, (size_t)(end - hdr), "\r\n\r\n",
 		    4)) == NULL)
 			return;
 		*val = '\0';
 		val += 4;
-		if ((next = (char *)memfind(val, (size_t)(end - val), bnd,
+		if ((next = (char *)memmem(val, (size_t)(end - val), bnd,
 		    bl)) == NULL)
 			return;
 		if ((nm = strcasestr(hdr, "name=\"")) != NULL &&
 		    (nm == hdr || nm[-1] != 'e') &&	/* not filename= */
 		    (nmend = strchr(nm + 6, '"')) != NULL) {
 			*nmend = '\0';
-			parts[nparts].name = nm + 6;
-			parts[nparts].val = val;
-			parts[nparts].len = (size_t)(next - val);
-			nparts++;
+			q->parts[q->nparts].name = nm + 6;
+			q->parts[q->nparts].val = val;
+			q->parts[q->nparts].len = (size_t)(next - val);
+			q->nparts++;
 		}
 		*next = '\0';
 		p = next + bl;
 	}
-}
-
-static const struct part *
-parts_of(struct req *q, size_t *n)
-{
-	(void)q;
-	*n = nparts;
-	return parts;
 }
 
 /* The bytes of an uploaded part (its length in *len), or NULL. */
@@ -233,11 +205,10 @@ param_file(struct req *q, const char *name, size_t *len)
 {
 	size_t	 i;
 
-	(void)q;
-	for (i = 0; i < nparts; i++)
-		if (strcmp(parts[i].name, name) == 0) {
-			*len = parts[i].len;
-			return parts[i].val;
+	for (i = 0; i < q->nparts; i++)
+		if (strcmp(q->parts[i].name, name) == 0) {
+			*len = q->parts[i].len;
+			return q->parts[i].val;
 		}
 	return NULL;
 }
@@ -372,15 +343,14 @@ client_addr(struct req *q)
 static void
 admins_fresh(struct web *w)
 {
-	static struct timespec	 seen;
 	struct stat		 st;
 	struct admins		*a;
 	char			 err[512];
 
 	if (stat(w->ctl.conf.web_admins, &st) < 0)
 		memset(&st, 0, sizeof(st));
-	if (w->admins != NULL && st.st_mtim.tv_sec == seen.tv_sec &&
-	    st.st_mtim.tv_nsec == seen.tv_nsec)
+	if (w->admins != NULL && st.st_mtim.tv_sec == w->admins_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == w->admins_mtime.tv_nsec)
 		return;
 	if ((a = admins_load(w->ctl.conf.web_admins, err, sizeof(err))) ==
 	    NULL) {
@@ -389,7 +359,7 @@ admins_fresh(struct web *w)
 	}
 	admins_free(w->admins);
 	w->admins = a;
-	seen = st.st_mtim;
+	w->admins_mtime = st.st_mtim;
 }
 
 static void
@@ -625,7 +595,6 @@ answer(struct evhttp_request *ev, void *arg)
 	q.w = arg;
 	q.ev = ev;
 	q.status = 200;
-	nparts = 0;
 	TAILQ_INIT(&query);
 	q.query = &query;
 	snprintf(q.path, sizeof(q.path), "%s", path && *path ? path : "/");
@@ -656,7 +625,6 @@ answer(struct evhttp_request *ev, void *arg)
 		free(q.form);
 	}
 	free(q.body);
-	nparts = 0;
 }
 
 int

@@ -74,7 +74,17 @@ struct session {
 struct web {
 	struct ctl	 ctl;		/* conf, and r: the one Redis client */
 	struct admins	*admins;
+	struct timespec	 admins_mtime;	/* of the file admins was read from */
 	struct auth	*auth;
+};
+
+#define WEB_PARTS	16
+
+/* A part of a multipart/form-data body (cut in place in the body). */
+struct web_part {
+	const char	*name;
+	const char	*val;
+	size_t		 len;
 };
 
 /* One request being answered. */
@@ -86,6 +96,8 @@ struct req {
 	struct evkeyvalq	*form;		/* POST parameters, or NULL */
 	char			*body;		/* the raw body, NUL-ended */
 	size_t			 bodylen;
+	struct web_part		 parts[WEB_PARTS];	/* multipart */
+	size_t			 nparts;
 	const char		*admin;		/* NULL: nobody logged in */
 	int			 role;
 	const char		*csrf;		/* the token of the forms */
