@@ -92,7 +92,7 @@ export WEB_SHOTS=$SHOTS
 diag "test dir $T, console on $U${SHOTS:+, screenshots in $SHOTS}"
 
 # 2. Log in, find a user, see its state and usage.
-out=$(drive "$U" login root 'root pw 1' title shot overview get /users \
+out=$(drive "$U" login root 'root pw 1' title get /users \
     type user-search al enter user-search count user-link shot users \
     click user-link title text user-state text usage-messages 2>&1)
 is "$out" "Overview
@@ -195,7 +195,7 @@ is "$(ctl --json user show bob@example.com | "$TE_PY" -c 'import json,sys; print
 
 # 8. Every page works with JavaScript off.
 out=$(drive --nojs "$U" login root 'root pw 1' title count total-sent \
-    text total-refused \
+    text total-refused shot overview \
     get /users title count user-search \
     get '/user?name=bob@example.com' title text user-state \
     get '/log?status=refused' title count event \
