@@ -172,6 +172,22 @@ is "$(curl -s -b "$T/cj" -o /dev/null -w '%{http_code}' \
 is "$(curl -s -o /dev/null -w '%{http_code}' -d "address=x@example.org&csrf=$tok" \
     "$U/suppress/add")" 403 "a POST without the session cookie: 403"
 
+# 6b. The name index: user add / del keep it, migrate fills it, the
+#     search says when it is missing and still finds the names.
+ctl user add zed@example.com --plan big >/dev/null 2>&1
+is "$(te_redis_cli ZSCORE outpost:userix zed@example.com)" 0 "user add: the name is in Puserix"
+ctl user del zed@example.com >/dev/null 2>&1
+is "$(te_redis_cli ZSCORE outpost:userix zed@example.com)" "" "user del: the name left Puserix"
+te_redis_cli DEL outpost:userix >/dev/null
+page=$(curl -s -b "$T/cj" "$U/users?q=al")
+like "$page" 'data-test="no-index"' "without Puserix the search says so"
+is "$(printf '%s' "$page" | grep -o 'data-test="user-link"' | wc -l)" 2 \
+    "... and still finds albert and alice"
+like "$(ctl migrate 2>&1)" 'the user name index .* was missing 3 names: added' \
+    "outpostctl migrate fills Puserix (3 names)"
+unlike "$(curl -s -b "$T/cj" "$U/users?q=al")" 'data-test="no-index"' \
+    "the search reads the index again"
+
 # 7. The read-only role changes nothing.
 curl -s -c "$T/cj2" -o /dev/null -d 'name=viewer&password=viewer+pw' "$U/login"
 page=$(curl -s -b "$T/cj2" "$U/user?name=bob@example.com")

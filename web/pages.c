@@ -127,8 +127,8 @@ charts(struct req *q, const char *period, unsigned long long (*v)[NFIG],
 void
 page_overview(struct req *q)
 {
-	static unsigned long long	 hv[24][NFIG], dv[720][NFIG];
-	static unsigned long long	 days[30][NFIG];
+	unsigned long long		 hv[24][NFIG], dv[720][NFIG];
+	unsigned long long		 days[30][NFIG];
 	char				 hl[24][16], dl[30][16];
 	long long			 now_h = (long long)time(NULL) / 3600;
 	struct tm			 tm;

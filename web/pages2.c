@@ -84,14 +84,14 @@ sup_remove_button(struct req *q, const char *addr, const char *user)
 {
 	if (q->role != ROLE_ADMIN)
 		return;
-	hf(q, "<form class=\"inline\" method=\"post\" action=\"/suppress/del\""
-	    " onsubmit=\"return confirm('Remove this suppression?')\">");
+	hf(q, "<form class=\"inline\" method=\"post\" action=\"/suppress/del\">");
 	csrf_field(q);
 	hf(q, "<input type=\"hidden\" name=\"address\" value=\"%s\">", addr);
 	if (user != NULL)
 		hf(q, "<input type=\"hidden\" name=\"user\" value=\"%s\">",
 		    user);
-	hf(q, "<button data-test=\"suppress-remove\">Remove</button></form>");
+	hf(q, "<button data-test=\"suppress-remove\" onclick=\"return confirm("
+	    "'Remove this suppression?')\">Remove</button></form>");
 }
 
 /* One list's entry of addr (user NULL: global), as a row. */

@@ -5,11 +5,13 @@ t/web.t.  One browser per run; the steps are the arguments, run in order:
   [--nojs] BASEURL STEP...
 
   get PATH            load BASEURL + PATH
-  login NAME PASS     fill login-user / login-password, click login-submit
+  login NAME PASS     fill login-user / login-password, click login-submit,
+                      wait for the page that answers
   type ID TEXT        type TEXT into the element data-test=ID (cleared)
-  enter ID            press Enter in it
+  enter ID            press Enter in it (a form is sent: wait for the page)
   click ID            click the first element data-test=ID
-  confirm             accept the browser confirm() dialog that is open
+  confirm             accept the browser confirm() dialog that is open and
+                      wait for the page the form loads
   text ID             print the text of element data-test=ID ("-" absent)
   count ID            print how many elements data-test=ID there are
   title               print the page's <h1>
@@ -26,6 +28,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 
 def browser(nojs):
@@ -49,6 +53,7 @@ def el(d, tid):
 
 def run(d, base, steps):
     i = 0
+    shown = None    # the page before the last click (confirm waits it out)
     while i < len(steps):
         s = steps[i]
         if s == 'get':
@@ -57,15 +62,23 @@ def run(d, base, steps):
             d.get(base + '/login')
             el(d, 'login-user').send_keys(steps[i + 1])
             el(d, 'login-password').send_keys(steps[i + 2])
-            el(d, 'login-submit').click(); i += 3
+            old = d.find_element(By.TAG_NAME, 'html')
+            el(d, 'login-submit').click()
+            WebDriverWait(d, 30).until(EC.staleness_of(old)); i += 3
         elif s == 'type':
             e = el(d, steps[i + 1]); e.clear(); e.send_keys(steps[i + 2]); i += 3
-        elif s == 'enter':
-            el(d, steps[i + 1]).send_keys(Keys.ENTER); i += 2
+        elif s == 'enter':   # submits a form: wait for the page it loads
+            old = d.find_element(By.TAG_NAME, 'html')
+            el(d, steps[i + 1]).send_keys(Keys.ENTER)
+            WebDriverWait(d, 30).until(EC.staleness_of(old)); i += 2
         elif s == 'click':
+            shown = d.find_element(By.TAG_NAME, 'html')
             el(d, steps[i + 1]).click(); i += 2
         elif s == 'confirm':
-            d.switch_to.alert.accept(); i += 1
+            # the form is sent once the dialog is accepted: wait for the
+            # page it loads, not the one still shown
+            d.switch_to.alert.accept()
+            WebDriverWait(d, 30).until(EC.staleness_of(shown)); i += 1
         elif s == 'text':
             f = d.find_elements(By.CSS_SELECTOR, '[data-test="%s"]' % steps[i + 1])
             print(f[0].text.strip() if f else '-'); i += 2
