@@ -143,9 +143,14 @@ int	 ctl_users_walk(struct ctl *, struct redis *, const char *,
 /* plancopy.c: the name index Puserix (lib/schema.h) filled from Pusers
  * when their sizes differ (init, migrate); *n names added; 0 / -1 */
 int	 ctl_users_index(struct ctl *, struct redis *, long long *);
+/* suspidx.c: the index of suspended users (lib/schema.h Psuspended) */
+int	 ctl_susp_add(struct ctl *, struct redis *, const char *);
+int	 ctl_susp_follow(struct ctl *, struct redis *, const char *);
+int	 ctl_susp_rebuild(struct ctl *, struct redis *, long long *);
 
 /* The handlers, by group. */
 int	 ctl_init(struct ctl *, struct ctl_opts *);		/* init.c */
+int	 ctl_migrate(struct ctl *, struct ctl_opts *);
 int	 domain_add(struct ctl *, struct ctl_opts *);		/* domain.c */
 int	 domain_rotate(struct ctl *, struct ctl_opts *);
 int	 domain_activate(struct ctl *, struct ctl_opts *);

@@ -10,11 +10,16 @@
  *
  *   ctl_mark(ctl, r, &created)   SET NX of the marker; 0 (created: 1 if
  *                                it was missing), or -1 (Redis error in r)
- *   ctl_init(ctl, o)             the verb (also "migrate"): marks, brings
- *                                an older schema up to SCHEMA_VERSION
- *                                (migrate below), then says what it did
- *                                and what the Redis holds (users, plans,
- *                                domains); with --json one object
+ *   ctl_init(ctl, o)             the verb: marks, brings an older
+ *                                schema up to SCHEMA_VERSION (migrate
+ *                                below), then says what it did and what
+ *                                the Redis holds (users, plans, domains);
+ *                                with --json one object
+ *   ctl_migrate(ctl, o)          the same, and the index of suspended
+ *                                users rebuilt from the users (suspidx.c;
+ *                                a walk of every user, so not at init):
+ *                                "N suspended" in the text, "suspended"
+ *                                in the object
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +102,7 @@ migrate(struct ctl *ctl, const char *key, char *ver, size_t verlen)
 
 static int
 init_json(struct ctl *ctl, const char *key, const char *ver, int created,
-    const long long n[3], const char *msg)
+    const long long n[4], const char *msg)
 {
 	struct json	*j;
 
@@ -110,19 +115,22 @@ init_json(struct ctl *ctl, const char *key, const char *ver, int created,
 	json_kv_int(j, "users", n[0]);
 	json_kv_int(j, "plans", n[1]);
 	json_kv_int(j, "domains", n[2]);
+	if (n[3] >= 0)
+		json_kv_int(j, "suspended", n[3]);
 	json_kv_str(j, "message", msg);
 	json_obj_end(j);
 	return ctl_json_close(ctl, j);
 }
 
-int
-ctl_init(struct ctl *ctl, struct ctl_opts *o)
+/* init, and with rebuild the index of suspended users (migrate). */
+static int
+init_run(struct ctl *ctl, int rebuild)
 {
 	char		 key[SCHEMA_KEY_MAX], ver[32], msg[1024];
-	long long	 n[3], nix;
+	long long	 n[4] = { 0, 0, 0, -1 }, nix;
+	size_t		 len;
 	int		 created;
 
-	(void)o;
 	schema_key_global(&ctl->conf, SCHEMA_MARK, key, sizeof(key));
 	if (ctl_mark(ctl, ctl->r, &created) < 0)
 		return ctl_write_failed(ctl, ctl->r, "init", "init");
@@ -153,8 +161,28 @@ ctl_init(struct ctl *ctl, struct ctl_opts *o)
 	if (strtoll(ver, NULL, 10) > SCHEMA_VERSION)
 		ctl_warn("%s = %s: written by a newer outpost (this one knows "
 		    "version %d)", key, ver, SCHEMA_VERSION);
+	if (rebuild && ctl_susp_rebuild(ctl, ctl->r, &n[3]) < 0)
+		return ctl_refuse(ctl, "migrate: the index of suspended users: "
+		    "%s (run outpostctl migrate again)", redis_errstr(ctl->r));
+	if (rebuild && (len = strlen(msg)) < sizeof(msg))
+		snprintf(msg + len, sizeof(msg) - len, "; %lld suspended "
+		    "user%s indexed", n[3], n[3] == 1 ? "" : "s");
 	if (ctl->json)
 		return init_json(ctl, key, ver, created, n, msg);
 	printf("%s\n", msg);
 	return EXIT_OK;
+}
+
+int
+ctl_init(struct ctl *ctl, struct ctl_opts *o)
+{
+	(void)o;
+	return init_run(ctl, 0);
+}
+
+int
+ctl_migrate(struct ctl *ctl, struct ctl_opts *o)
+{
+	(void)o;
+	return init_run(ctl, 1);
 }

@@ -18,6 +18,12 @@
  * user's keys from here, then runs its script: see lua_del.)  A script
  * sent but not answered within redis_timeout is reported as "outcome
  * unknown", never as refused: Redis may have run it.
+ *
+ * The index of suspended users (Psuspended, another slot) is written
+ * around the scripts in lib/schema.h's order (suspidx.c): suspend adds
+ * the name before and after its script; resume, del and add make the
+ * index follow acct after theirs.  A failure there is a warning: the
+ * change is made, only the count is off until outpostctl migrate.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +210,16 @@ copy_limits(struct ctl *ctl, struct redis *r, const char *name,
 	return 0;
 }
 
+/* The index made to follow NAME's acct after a change (suspidx.c). */
+static void
+follow(struct ctl *ctl, struct redis *r, const char *name)
+{
+	if (ctl_susp_follow(ctl, r, name) < 0)
+		ctl_warn("user %s: the index of suspended users was not "
+		    "updated (%s): the count of suspended users may be off "
+		    "until outpostctl migrate", name, redis_errstr(r));
+}
+
 /* user add: Pusers first, then the user's keys, then the copy. */
 static int
 add_keys(struct ctl *ctl, struct redis *r, const char *name,
@@ -265,6 +281,7 @@ user_add(struct ctl *ctl, struct ctl_opts *o)
 		return EXIT_REFUSED;
 	if (code == -3)
 		return ctl_refuse(ctl, "user %s already exists", name);
+	follow(ctl, r, name);	/* a member a crashed "user del" left */
 	/* plan del hides the name, then counts users: checked again after
 	 * acct exists, one of the two sees the other (no user is left on a
 	 * deleted plan). */
@@ -360,9 +377,19 @@ user_state(struct ctl *ctl, struct ctl_opts *o, int suspend)
 	if (!suspend && schema_key_figures(&ctl->conf, name, SCHEMA_RT, 0, rt,
 	    sizeof(rt)) == 0 && (rep = redis_command(r, "DEL %s", rt)) != NULL)
 		freeReplyObject(rep);
+	if (suspend && ctl_susp_add(ctl, r, name) < 0) {
+		snprintf(rt, sizeof(rt), "user show %s", name);
+		return ctl_write_failed(ctl, r, "user suspend", rt);
+	}
 	if (run(ctl, r, suspend ? "user suspend" : "user resume", name,
 	    lua_state, 1, 3, av, NULL, &code) < 0)
 		return EXIT_REFUSED;
+	if (suspend && code >= 0 && ctl_susp_add(ctl, r, name) < 0)
+		ctl_warn("user %s: not added to the index of suspended users "
+		    "(%s): the count of suspended users may be off until "
+		    "outpostctl migrate", name, redis_errstr(r));
+	else if (!suspend || code < 0)
+		follow(ctl, r, name);
 	if (code == -1)
 		return no_user(ctl, name);
 	return ctl_done(ctl, "user", name, "user %s %s%s", name,
@@ -502,6 +529,7 @@ user_del(struct ctl *ctl, struct ctl_opts *o)
 		gkey(ctl, SCHEMA_USERIX, k[1]);
 		if ((rep = redis_command(r, "ZREM %s %s", k[1], name)) != NULL)
 			freeReplyObject(rep);
+		follow(ctl, r, name);
 	}
 	free(k);
 	if (rc < 0 || code == -1) {	/* -1: deleted since the EXISTS */

@@ -33,7 +33,7 @@ static const struct ctl_verb verbs[] = {
 	    "DOMAIN | --all" },
 	{ "config", NULL, 0, 0, "A", 0, config_show, "[--all]" },
 	{ "init", NULL, 0, 0, "", R, ctl_init, "" },
-	{ "migrate", NULL, 0, 0, "", R, ctl_init, "" },
+	{ "migrate", NULL, 0, 0, "", R, ctl_migrate, "" },
 	{ "verify", NULL, 0, INT_MAX, "k", 0, msg_verify,
 	    "[--key SEL._domainkey.DOMAIN=FILE]... [FILE|-]..." },
 	{ "user", "add", 1, 1, "pd", W | CTL_USER, user_add,

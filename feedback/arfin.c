@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/time.h>
 
 #include "arf.h"
@@ -74,25 +75,53 @@ copy(char *dst, size_t len, const char *s)
 	snprintf(dst, len, "%s", s != NULL ? s : "");
 }
 
-/* By Message-ID; 1 found, 0 not, -1 Redis. */
+/*
+ * By Message-ID: the day hashes P{log}:m:D from today back to the
+ * retention and one day more, newest first (one pipelined HGET each);
+ * 1 found, 0 not, -1 Redis.
+ */
 static int
 by_msgid(struct fb *fb, const char *msgid, struct orig *o)
 {
-	char		 key[SCHEMA_KEY_MAX];
+	char		 key[SCHEMA_KEY_MAX], day[24], *f[5], *p;
 	redisReply	*rep;
+	long long	 today = (long long)time(NULL) / 86400, d, ndays;
+	int		 found = 0, io = 0, i;
 
-	if (msgid == NULL || schema_key_log(fb->conf, SCHEMA_LOG_MSGID,
-	    msgid, key, sizeof(key)) < 0)
+	if (msgid == NULL || *msgid == '\0')
 		return 0;
-	if ((rep = redis_command(fb->r, "HGETALL %s", key)) == NULL)
-		return -1;
-	if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0) {
-		copy(o->who, sizeof(o->who), hfield(rep, "who"));
-		copy(o->qid, sizeof(o->qid), hfield(rep, "qid"));
-		copy(o->host, sizeof(o->host), hfield(rep, "host"));
+	ndays = fb->conf->log_retention / 86400000 + 2;
+	for (d = 0; d < ndays; d++) {
+		snprintf(day, sizeof(day), "%lld", today - d);
+		if (schema_key_log(fb->conf, SCHEMA_LOG_MSGID, day, key,
+		    sizeof(key)) < 0 ||
+		    redis_append(fb->r, "HGET %s %s", key, msgid) < 0)
+			return -1;
 	}
-	freeReplyObject(rep);
-	return o->who[0] != '\0';
+	for (d = 0; d < ndays; d++) {
+		if ((rep = redis_get_reply(fb->r)) == NULL) {
+			io = 1;
+			continue;
+		}
+		if (!found && rep->type == REDIS_REPLY_STRING) {
+			/* "T\nHOST\nQID\nWHO\nFROM" */
+			for (p = rep->str, i = 0; i < 5 && p != NULL; i++) {
+				f[i] = p;
+				if ((p = strchr(p, '\n')) != NULL)
+					*p++ = '\0';
+			}
+			if (i == 5) {
+				copy(o->host, sizeof(o->host), f[1]);
+				copy(o->qid, sizeof(o->qid), f[2]);
+				copy(o->who, sizeof(o->who), f[3]);
+				found = o->who[0] != '\0';
+			}
+		}
+		freeReplyObject(rep);
+	}
+	if (io && !found)
+		return -1;
+	return found;
 }
 
 /* The events of qid (newest first, at most 100): each as HGETALL. */

@@ -13,10 +13,12 @@
  * Redis restarted (its script cache empty) can never fail half a batch
  * with NOSCRIPT.
  *
- * A batch's replies are read at the commit: MULTI's, one QUEUED per
- * command, then EXEC's array, whose entries go to the handler of their
- * kind (log lines of suppressions and pauses, a script error of one
- * event).  Reads never wait behind a batch: they use fb->rr, a second
+ * A batch's replies are read at its commit (batch_commit), or, when the
+ * follower has more lines at hand (batch_send), only when the next batch
+ * is sent: Redis runs one batch while the next one is parsed.  They are
+ * MULTI's +OK, one QUEUED per command, then EXEC's array, whose entries
+ * go to the handler of their kind (log lines of suppressions and pauses,
+ * a script error of one event).  Reads never wait behind a batch: they use fb->rr, a second
  * connection; a read of a join-state key the open batch writes (an
  * evicted or dropped entry, batch_pend) commits the batch first.
  */
@@ -98,6 +100,7 @@ open_batch(struct fb *fb)
 	b->open = 1;
 	b->nq = b->nlen = b->events = b->npend = 0;
 	b->overflow = 0;
+	b->mday = -1;
 	return 0;
 }
 
@@ -423,27 +426,34 @@ batch_pend(struct fb *fb, unsigned h)
 		b->overflow = 1;
 }
 
-int
-batch_pending(const struct fb *fb, unsigned h)
+static int
+pend_has(const unsigned *pend, size_t npend, int overflow, unsigned h)
 {
-	const struct fbbatch	*b = &fb->b;
-	size_t			 i;
+	size_t	 i;
 
-	if (!b->open)
-		return 0;
-	if (b->overflow)
+	if (overflow)
 		return 1;
-	for (i = 0; i < b->npend; i++)
-		if (b->pend[i] == h)
+	for (i = 0; i < npend; i++)
+		if (pend[i] == h)
 			return 1;
 	return 0;
 }
 
-static void
-handle(struct fb *fb, const struct fbq *q, const redisReply *rep)
+int
+batch_pending(const struct fb *fb, unsigned h)
 {
-	const char	*note = q->note != (size_t)-1 ?
-	    fb->b.notes + q->note : "";
+	const struct fbbatch	*b = &fb->b;
+
+	return (b->open && pend_has(b->pend, b->npend, b->overflow, h)) ||
+	    (b->fly.on && pend_has(b->fly.pend, b->fly.npend,
+	    b->fly.overflow, h));
+}
+
+static void
+handle(struct fb *fb, const struct fbq *q, const char *notes,
+    const redisReply *rep)
+{
+	const char	*note = q->note != (size_t)-1 ? notes + q->note : "";
 
 	if (rep->type == REDIS_REPLY_ERROR) {
 		log_warn("redis: %s%s%s", note, *note ? ": " : "", rep->str);
@@ -464,16 +474,15 @@ handle(struct fb *fb, const struct fbq *q, const redisReply *rep)
 	}
 }
 
-/* Read MULTI's +OK, the QUEUEDs, EXEC's array; 0 / -1. */
+/* Read MULTI's +OK, the QUEUEDs, EXEC's array of batch f; 0 / -1. */
 static int
-replies(struct fb *fb)
+replies(struct fb *fb, const struct fbfly *f)
 {
-	struct fbbatch	*b = &fb->b;
 	redisReply	*rep;
 	size_t		 i;
 	int		 bad = 0;
 
-	for (i = 0; i < b->nq + 1; i++) {
+	for (i = 0; i < f->nq + 1; i++) {
 		if ((rep = redis_get_reply(fb->r)) == NULL) {
 			if (redis_is_io_error(fb->r))
 				return -1;
@@ -484,12 +493,12 @@ replies(struct fb *fb)
 	}
 	if ((rep = redis_get_reply(fb->r)) == NULL || bad)
 		return -1;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != b->nq) {
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != f->nq) {
 		freeReplyObject(rep);
 		return -1;
 	}
-	for (i = 0; i < b->nq; i++)
-		handle(fb, &b->q[i], rep->element[i]);
+	for (i = 0; i < f->nq; i++)
+		handle(fb, &f->q[i], f->notes, rep->element[i]);
 	freeReplyObject(rep);
 	return 0;
 }
@@ -509,34 +518,75 @@ append_pos(struct fb *fb)
 	return batch_cmdv(fb, FBQ_NONE, NULL, 8, av, NULL);
 }
 
+/* The open batch becomes the one in flight (its EXEC appended). */
+static void
+fly(struct fbbatch *b)
+{
+	struct fbfly	*f = &b->fly;
+	struct fbq	*q = f->q;
+	char		*notes = f->notes;
+	size_t		 qcap = f->qcap, ncap = f->ncap;
+
+	f->q = b->q, f->qcap = b->qcap, f->nq = b->nq;
+	f->notes = b->notes, f->ncap = b->ncap, f->nlen = b->nlen;
+	memcpy(f->pend, b->pend, b->npend * sizeof(*b->pend));
+	f->npend = b->npend, f->overflow = b->overflow;
+	f->on = 1;
+	b->q = q, b->qcap = qcap, b->notes = notes, b->ncap = ncap;
+	b->open = 0;
+	b->nq = b->nlen = b->events = b->npend = 0;
+	b->overflow = 0;
+}
+
 /*
- * The suppressions go first (pre_run: the batch still sits unsent in
- * fb->r's output buffer), then the batch; the pauses its checks wrote to
- * the outbox are applied after its EXEC (a failure there is logged: the
- * outbox keeps them for the next batch that pauses, or the restart).
+ * The batch's own commands are appended first, then the batch in flight
+ * (if any) is finished -- reading its replies also writes what is
+ * appended so far, queued by Redis behind MULTI --, the suppressions run
+ * (pre_run, on fb->rr: this batch's EXEC is not written yet), and EXEC
+ * goes out.  The pauses a batch's checks wrote to the outbox are applied
+ * when its replies are read (a failure there is logged: the outbox keeps
+ * them for the next batch that pauses, or the restart).
  */
 int
-batch_commit(struct fb *fb)
+batch_send(struct fb *fb)
 {
 	struct fbbatch	*b = &fb->b;
-	int		 rc;
 
 	if (batch_events_flush(fb) < 0 || checks_flush(fb) < 0 ||
 	    jcache_flush(fb) < 0 ||
 	    (b->posdirty && b->poskey[0] != '\0' && append_pos(fb) < 0) ||
-	    pre_run(fb) < 0)
+	    batch_sync(fb) < 0 || pre_run(fb) < 0)
 		return -1;
 	if (!b->open)
 		return 0;
 	if (redis_append(fb->r, "EXEC") < 0)
 		return -1;
-	rc = replies(fb);
-	b->open = 0;
-	b->nq = b->nlen = b->events = b->npend = 0;
+	fly(b);
+	return redis_flush(fb->r);
+}
+
+int
+batch_sync(struct fb *fb)
+{
+	struct fbbatch	*b = &fb->b;
+	int		 rc;
+
+	if (!b->fly.on)
+		return 0;
+	b->fly.on = 0;
+	rc = replies(fb, &b->fly);
 	if (rc == 0 && b->pauses_due && fx_pauses_apply(fb) < 0)
 		log_warn("redis: pauses not applied yet: %s",
 		    redis_errstr(fb->rr));
 	return rc;
+}
+
+int
+batch_commit(struct fb *fb)
+{
+	if (batch_send(fb) < 0)
+		return -1;
+	return batch_sync(fb);
 }
 
 /* After a failure: forget the batch and the connection it was on. */
@@ -555,6 +605,7 @@ batch_reset(struct fb *fb)
 		dlog_batch_clear(fb->b.dl);
 	fb->b.nev = fb->b.nchk = 0;
 	fb->b.pauses_due = 0;
+	fb->b.fly.on = 0;
 	pre_clear(&fb->b);
 }
 
@@ -563,6 +614,8 @@ batch_free(struct fbbatch *b)
 {
 	free(b->q);
 	free(b->notes);
+	free(b->fly.q);
+	free(b->fly.notes);
 	dlog_batch_free(b->dl);
 	free(b->ev);
 	free(b->chk);

@@ -14,8 +14,11 @@
  *   - the pause check runs IN the batch (one script per user and batch,
  *     after the events' counters, one HGETALL of rt:WHO) and writes what
  *     it decides to the outbox P{log}:pause with the batch; after EXEC,
- *     fx_pauses_apply suspends the users it names (a script on their acct)
- *     and empties it -- and at start, for what a crash left there.
+ *     fx_pauses_apply suspends the users it names (a script on their acct),
+ *     adds them to the index of suspended users (Psuspended: a SADD, a
+ *     third slot) and empties it -- and at start, for what a crash left
+ *     there (a crash before the SADD: the entry is applied again, "already
+ *     suspended", and the SADD made then).
  *
  *   fx_suppress(fb, who, addr, reason, err, errlen)
  *       addr in its suppression form; expiry hard_bounce_suppress_for for
@@ -260,6 +263,21 @@ fx_rates_done(struct fb *fb, const char *who, const redisReply *rep)
 		    "complaint_pause_rate", who, s[4], s[3]);
 }
 
+/* who into Psuspended, after its acct says suspended; 0 / -1 Redis. */
+static int
+susp_index(struct fb *fb, const char *who)
+{
+	char		 k[SCHEMA_KEY_MAX];
+	redisReply	*rep;
+
+	if (schema_key_global(fb->conf, SCHEMA_SUSPENDED_SET, k,
+	    sizeof(k)) < 0 ||
+	    (rep = redis_command(fb->rr, "SADD %s %s", k, who)) == NULL)
+		return -1;
+	freeReplyObject(rep);
+	return 0;
+}
+
 /* One outbox entry "S REASON" applied to who; 0 / -1 Redis. */
 static int
 pause_one(struct fb *fb, const char *pkey, const char *who, const char *v)
@@ -283,6 +301,8 @@ pause_one(struct fb *fb, const char *pkey, const char *who, const char *v)
 		code = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -2;
 		freeReplyObject(rep);
 	}
+	if ((code == 1 || code == 2) && susp_index(fb, who) < 0)
+		return -1;
 	if (code == 2) {
 		log_warn("user=%s suspended: %s", who, sp + 1);
 		prom_inc(om.paused, NULL, NULL);

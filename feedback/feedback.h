@@ -58,6 +58,16 @@ struct fbpre {				/* a command run before the batch */
 	char		**argv;
 	size_t		*argvlen;
 };
+struct fbfly {				/* a batch sent, its replies unread */
+	int		 on;
+	struct fbq	*q;
+	size_t		 nq, qcap;
+	char		*notes;
+	size_t		 nlen, ncap;
+	unsigned	 pend[FB_PEND_MAX];
+	size_t		 npend;
+	int		 overflow;
+};
 struct fbbatch {
 	int		 open;		/* MULTI sent */
 	struct fbq	*q;
@@ -80,8 +90,10 @@ struct fbbatch {
 	struct fbpre	*pre;		/* other slots' writes: suppressions */
 	size_t		 npre, cappre;
 	int		 pauses_due;	/* P{log}:pause written: apply it */
+	long long	 mday;		/* P{log}:m:D whose expiry it sets */
 	long long	 mark_t;	/* Cluster: last marker GET (s), */
 	int		 mark_ok;	/* its outcome */
+	struct fbfly	 fly;		/* the previous batch, in flight */
 };
 
 /* The program's state (one per process). */
@@ -114,7 +126,13 @@ extern volatile sig_atomic_t fb_stop, fb_reload;
  * to the window (subtracted: the check sees the counters through its
  * own event, as if run right after it); batch_commit appends the dirty join state and the
  * position (when posdirty) and runs EXEC: 0, or -1 (the batch's outcome is
- * then unknown: batch_reset, reload the position, read again from it). */
+ * then unknown: batch_reset, reload the position, read again from it).
+ * batch_send does the same but returns once EXEC is written: the batch
+ * is in flight while the caller reads and parses the next one, and its
+ * replies are read by batch_sync -- called by the next batch_send before
+ * its EXEC, by batch_commit, and before a read of a join-state key that
+ * the batch in flight writes (batch_pending).  A failure of the batch in
+ * flight surfaces there: -1, with the same remedy. */
 int	 batch_cmdv(struct fb *, int, const char *, int, const char **,
 	    const size_t *);
 int	 batch_eval(struct fb *, const char *, int, const char *, int, int,
@@ -127,6 +145,8 @@ void	 batch_check(struct fb *, const char *, long long);
 void	 batch_pend(struct fb *, unsigned);
 int	 batch_pending(const struct fb *, unsigned);
 int	 batch_commit(struct fb *);
+int	 batch_send(struct fb *);
+int	 batch_sync(struct fb *);
 void	 batch_reset(struct fb *);
 void	 batch_free(struct fbbatch *);
 

@@ -4,8 +4,10 @@
  * (size < our offset: start again at 0) or replaced (path names another
  * inode: finish the old file, then open the new one at 0).  Only whole
  * lines are handled; the offset after the last one handled is saved in
- * Pfb:pos:HOST:PATH (ino, off, t) after each chunk, on rotation and at
- * exit, so that a restart neither counts a line twice nor skips one.  On
+ * Pfb:pos:HOST:PATH (ino, off, t) with each batch of writes (a full
+ * batch is sent and the next one parsed while Redis runs it; at the end
+ * of the file the batch is committed and its outcome read), on rotation
+ * and at exit, so that a restart neither counts a line twice nor skips one.  On
  * the very first start (no saved position) the file is read from its end
  * (from_start: from 0).  A position whose inode is not the file's any
  * more (rotated while we were down) starts the new file at 0.
@@ -64,13 +66,17 @@ pos_mark(struct follow *f)
 
 static void	recover(struct follow *);
 
-/* Commit the batch with the position; on failure read again. */
+/*
+ * Commit the batch with the position; on failure read again.  wait 0:
+ * only send it (more lines are at hand: they are parsed while Redis runs
+ * it); 1: and read its outcome (the file is quiet, or we stop).
+ */
 static int
-pos_save(struct follow *f)
+pos_save(struct follow *f, int wait)
 {
 	pos_mark(f);
 	f->fb->b.lines = 0;
-	if (batch_commit(f->fb) == 0)
+	if ((wait ? batch_commit(f->fb) : batch_send(f->fb)) == 0)
 		return 0;
 	recover(f);
 	return -1;
@@ -176,7 +182,7 @@ handle_lines(struct follow *f)
 		f->off += (nl - p) + 1;
 		p = nl + 1;
 		if ((b->events >= FB_BATCH_EVENTS ||
-		    ++b->lines >= FB_BATCH_LINES) && pos_save(f) < 0)
+		    ++b->lines >= FB_BATCH_LINES) && pos_save(f, 0) < 0)
 			return;
 	}
 	if (left == FOLLOW_CHUNK) {	/* one line longer than the buffer */
@@ -213,7 +219,7 @@ check_file(struct follow *f)
 		log_info("%s truncated: reading it from the start", f->path);
 		lseek(f->fd, 0, SEEK_SET);
 		f->off = 0, f->len = 0;
-		pos_save(f);
+		pos_save(f, 1);
 		return;
 	}
 	if (stat(f->path, &pst) < 0 || pst.st_ino == f->ino)
@@ -226,7 +232,7 @@ check_file(struct follow *f)
 		log_warn_errno("%s", f->path);
 		f->fd = -1;
 	}
-	pos_save(f);
+	pos_save(f, 1);
 }
 
 static int
@@ -261,8 +267,8 @@ run_stdin(struct follow *f)
 {
 	f->fd = 0;
 	while (!fb_stop && read_some(f) > 0)
-		pos_save(f);
-	pos_save(f);
+		pos_save(f, 1);
+	pos_save(f, 1);
 	return 0;
 }
 
@@ -293,16 +299,15 @@ follow_run(struct fb *fb, const char *path, int from_start)
 			sleep_ms(FOLLOW_POLL_MS);
 			continue;
 		}
-		if ((rc = read_some(&f)) > 0) {
-			pos_save(&f);
+		if ((rc = read_some(&f)) > 0)
 			continue;
-		}
 		if (rc < 0)
 			log_warn_errno("%s: read", path);
+		pos_save(&f, 1);	/* at the end: saved and read back */
 		check_file(&f);
 		sleep_ms(FOLLOW_POLL_MS);
 	}
-	pos_save(&f);
+	pos_save(&f, 1);
 	if (f.fd >= 0)
 		close(f.fd);
 	free(f.buf);

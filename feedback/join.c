@@ -92,24 +92,42 @@ on_pickup(struct fb *fb, const struct pflog_rec *rec)
 	return jmsg_save(fb, m);
 }
 
+/*
+ * The message a Message-ID names, for complaint attribution: a field of
+ * the hash of its day, P{log}:m:D (lib/schema.h) -- one key a day, not
+ * one per message (a key and its expiry per message cost Redis as much
+ * as the delivery event itself).
+ */
 static int
 write_msgid(struct fb *fb, const struct jmsg *m)
 {
-	char		 key[SCHEMA_KEY_MAX], t[24], ttl[24];
-	const char	*av[12] = { "HSET", key, "host", m->host, "qid", m->qid,
-	    "who", m->who, "from", m->from, "t", t };
+	char		 key[SCHEMA_KEY_MAX], day[24], ttl[24], val[1024];
+	const char	*av[4] = { "HSET", key, m->msgid, val };
 	const char	*ex[3] = { "PEXPIRE", key, ttl };
+	const char	*p;
+	long long	 d = m->t / 86400000;
+	int		 n;
 
-	if (m->msgid[0] == '\0' || m->who[0] == '\0' || m->notice[0] != '\0' ||
-	    schema_key_log(fb->conf, SCHEMA_LOG_MSGID, m->msgid, key,
+	if (m->msgid[0] == '\0' || m->who[0] == '\0' || m->notice[0] != '\0')
+		return 0;
+	for (p = m->msgid; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	snprintf(day, sizeof(day), "%lld", d);
+	n = snprintf(val, sizeof(val), "%lld\n%s\n%s\n%s\n%s", m->t,
+	    m->host, m->qid, m->who, m->from);
+	if (n < 0 || (size_t)n >= sizeof(val) ||
+	    schema_key_log(fb->conf, SCHEMA_LOG_MSGID, day, key,
 	    sizeof(key)) < 0)
 		return 0;
-	snprintf(t, sizeof(t), "%lld", m->t);
-	snprintf(ttl, sizeof(ttl), "%ld", fb->conf->log_retention);
-	if (batch_cmdv(fb, FBQ_NONE, NULL, 12, av, NULL) < 0 ||
-	    batch_cmdv(fb, FBQ_NONE, NULL, 3, ex, NULL) < 0)
+	if (batch_cmdv(fb, FBQ_NONE, NULL, 4, av, NULL) < 0)
 		return -1;
-	return 0;
+	if (fb->b.mday == d)
+		return 0;
+	fb->b.mday = d;
+	snprintf(ttl, sizeof(ttl), "%lld",
+	    (long long)fb->conf->log_retention + 86400000LL);
+	return batch_cmdv(fb, FBQ_NONE, NULL, 3, ex, NULL);
 }
 
 static int

@@ -7,6 +7,7 @@
  *   outpost-feedback [-c FILE] [-f] [-n] [--from-start] [--arf] [LOG]
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,13 @@ setup(struct fb *fb, const struct conf *conf, int arf)
 
 	memset(fb, 0, sizeof(*fb));
 	fb->conf = conf;
+	/*
+	 * A batch's command buffers are megabytes, built and freed once per
+	 * batch: kept in the heap instead of mmap'd afresh each time (the
+	 * page faults were a fifth of the follower's CPU).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 	clock_setup(fb);
 	if (gethostname(fb->host, sizeof(fb->host)) < 0 || fb->host[0] == 0)
 		snprintf(fb->host, sizeof(fb->host), "localhost");

@@ -631,6 +631,42 @@ aredis_eval(struct aredis *ar, const char *lua, int nkeys, int argc,
 	}
 }
 
+void
+aredis_command_master(struct aredis *ar, int master, int argc,
+    const char **argv, const size_t *argvlen, aredis_cb *cb, void *arg)
+{
+	struct acmd	*cmd;
+
+	if ((ar->cl == NULL && master != 0) || master < 0) {
+		ar_error(ar, "%s: no master %d", ar->conf->redis_address,
+		    master);
+		cb(NULL, arg);
+		return;
+	}
+	if ((cmd = acmd_new(ar, 0, NULL, NULL, argc, argv, argvlen, -1, cb,
+	    arg)) != NULL) {
+		cmd->master = master + 1;
+		acmd_send(cmd);
+	}
+}
+
+int
+aredis_masters(const struct aredis *ar)
+{
+	return ar->cl != NULL ? arcl_masters(ar->cl) : 1;
+}
+
+int
+aredis_master_name(const struct aredis *ar, int i, char *buf, size_t len)
+{
+	if (ar->cl != NULL)
+		return arcl_master_name(ar->cl, i, buf, len);
+	if (i != 0 || len == 0)
+		return -1;
+	*buf = '\0';
+	return 0;
+}
+
 unsigned long
 aredis_errors(const struct aredis *ar)
 {

@@ -40,6 +40,19 @@
  *       with EVALSHA of its locally computed SHA1; keys are argv[0 ..
  *       nkeys-1].  On NOSCRIPT: SCRIPT LOAD and the same EVALSHA once
  *       more.  Arguments and callback as aredis_command.
+ *   aredis_masters(ar)
+ *       the masters a command can be addressed to by number: on a
+ *       cluster: address, those of the current slot map (0 before the
+ *       first map is loaded); else 1.  The numbering changes when the map
+ *       does: aredis_master_name tells who master i is now.
+ *   aredis_master_name(ar, i, buf, len)
+ *       buf = "host:port" of master i on a cluster: address, "" for
+ *       master 0 elsewhere; 0, or -1 when there is no master i (or buf
+ *       is too short).
+ *   aredis_command_master(ar, i, argc, argv, argvlen, cb, arg)
+ *       a command without a key (SCAN, DBSIZE) sent to master i, as
+ *       aredis_command otherwise; cb(NULL) when there is no master i by
+ *       the time it is sent.  What walks every master's keyspace uses it.
  *   aredis_errors(ar)        errors so far
  *   aredis_last_error(ar)    text of the last one ("" none)
  *   aredis_connects(ar)      handshakes completed so far: what a caller
@@ -91,6 +104,11 @@ struct aredis	*aredis_free(struct aredis *);
 void		 aredis_command(struct aredis *, int, int, const char **,
 		    const size_t *, aredis_cb *, void *);
 void		 aredis_eval(struct aredis *, const char *, int, int,
+		    const char **, const size_t *, aredis_cb *, void *);
+int		 aredis_masters(const struct aredis *);
+int		 aredis_master_name(const struct aredis *, int, char *,
+		    size_t);
+void		 aredis_command_master(struct aredis *, int, int,
 		    const char **, const size_t *, aredis_cb *, void *);
 unsigned long	 aredis_errors(const struct aredis *);
 const char	*aredis_last_error(const struct aredis *);

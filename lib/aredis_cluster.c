@@ -18,6 +18,10 @@
  * how a promoted replica is found.  A command's timeout drops the
  * connection it waits on (every command on it is answered NULL).
  *
+ * A command addressed to a master by number (aredis_command_master: the
+ * sweep's SCAN of each master's keyspace) goes to master i of the current
+ * map, or fails (NULL) when the map has no master i.
+ *
  * Replies: MOVED -> refresh (coalesced) and the same bytes to the named
  * node; ASK -> ASKING + the same bytes there; TRYAGAIN (a multi-key
  * command in a slot being migrated) -> waits for the next refresh and is
@@ -471,6 +475,18 @@ any_node(struct arcl *cl)
 	return cn != NULL ? node_find(cl, cn->host, cn->port) : NULL;
 }
 
+/* Master i of the map (aredis_command_master), NULL: none. */
+static struct arnode *
+master_node(struct arcl *cl, int i)
+{
+	const struct cluster_node	*cn;
+
+	if (i >= cluster_map_nmasters(cl->map) ||
+	    (cn = cluster_map_get(cl->map, i)) == NULL)
+		return NULL;
+	return node_find(cl, cn->host, cn->port);
+}
+
 void
 arcl_send(struct arcl *cl, struct acmd *cmd)
 {
@@ -490,6 +506,10 @@ arcl_send(struct arcl *cl, struct acmd *cmd)
 			acmd_finish(cmd, NULL);
 		} else
 			wait_map(cl, cmd);
+		return;
+	}
+	if (cmd->master > 0) {
+		send_to(cl, cmd, master_node(cl, cmd->master - 1));
 		return;
 	}
 	if (cmd->key == NULL) {
@@ -673,4 +693,23 @@ int
 arcl_up(const struct arcl *cl)
 {
 	return cl->map_ok;
+}
+
+int
+arcl_masters(const struct arcl *cl)
+{
+	return cl->map_ok ? cluster_map_nmasters(cl->map) : 0;
+}
+
+int
+arcl_master_name(const struct arcl *cl, int i, char *buf, size_t len)
+{
+	const struct cluster_node	*cn;
+	int				 n;
+
+	if (!cl->map_ok || i < 0 || i >= cluster_map_nmasters(cl->map) ||
+	    (cn = cluster_map_get(cl->map, i)) == NULL)
+		return -1;
+	n = snprintf(buf, len, "%s:%d", cn->host, cn->port);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
 }

@@ -19,6 +19,8 @@
  *   arcl_timeout(cl, cmd)       cmd's timer fired
  *   arcl_connects(cl)           handshakes completed on any node
  *   arcl_up(cl)                 1 once a slot map is loaded
+ *   arcl_masters(cl)            masters of the slot map (0: none yet)
+ *   arcl_master_name(cl, i, buf, len)   "host:port" of master i; -1: none
  */
 #ifndef OUTPOST_AREDIS_INT_H
 #define OUTPOST_AREDIS_INT_H
@@ -52,6 +54,7 @@ struct acmd {
 	int			 hops;
 	int			 asking;
 	int			 waiting;	/* on arcl's list */
+	int			 master;	/* i + 1: to master i, 0: by key */
 	TAILQ_ENTRY(acmd)	 wait;
 };
 
@@ -68,5 +71,7 @@ void		 arcl_send(struct arcl *, struct acmd *);
 void		 arcl_timeout(struct arcl *, struct acmd *);
 unsigned long	 arcl_connects(const struct arcl *);
 int		 arcl_up(const struct arcl *);
+int		 arcl_masters(const struct arcl *);
+int		 arcl_master_name(const struct arcl *, int, char *, size_t);
 
 #endif

@@ -34,11 +34,18 @@ reg_policyd(char *err, size_t errlen)
 	    "action (error: Redis failed and on_error answered).", "action",
 	    actions, NULL, NULL, err, errlen)) == NULL)
 		return -1;
-	om.latency = prom_histogram(om.reg, "outpost_policy_latency_seconds",
-	    "Time from a policy request read to its answer queued, in "
-	    "seconds.", latency_bounds, sizeof(latency_bounds) /
-	    sizeof(latency_bounds[0]), err, errlen);
-	return om.latency ? 0 : -1;
+	if ((om.latency = prom_histogram(om.reg,
+	    "outpost_policy_latency_seconds", "Time from a policy request read "
+	    "to its answer queued, in seconds.", latency_bounds,
+	    sizeof(latency_bounds) / sizeof(latency_bounds[0]), err,
+	    errlen)) == NULL)
+		return -1;
+	om.users_paused = prom_gauge(om.reg, "outpost_users_paused", "Users "
+	    "suspended now (by an admin or for their rates), fleet-wide: the "
+	    "size of the index of suspended users in Redis, read every 15 s "
+	    "and at a scrape at most once a second.", NULL, NULL, NULL, NULL,
+	    err, errlen);
+	return om.users_paused ? 0 : -1;
 }
 
 static int

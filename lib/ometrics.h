@@ -17,6 +17,10 @@
  *           outpost_policy_latency_seconds           histogram, request
  *                                                    read to answer queued
  *           outpost_redis_errors_total{program}
+ *           outpost_users_paused                     gauge: users suspended
+ *                                                    now, fleet-wide (SCARD
+ *                                                    of Psuspended, set by
+ *                                                    policyd/metrics.c)
  * milter:   outpost_milter_messages_total{direction,result}
  *                     inbound|outbound x accept|tempfail|reject|discard
  *           outpost_dkim_signatures_total{alg}       rsa-sha256|ed25519-sha256
@@ -42,6 +46,7 @@
 struct ometrics {
 	struct prom		*reg;
 	struct prom_metric	*decisions, *latency, *redis_errors;
+	struct prom_metric	*users_paused;
 	struct prom_metric	*messages, *signatures, *auth;
 	struct prom_metric	*deliveries, *suppressions, *paused;
 	const char		*program;

@@ -22,6 +22,8 @@
 struct promhttp {
 	struct evhttp		*http;
 	struct prom		*reg;
+	promhttp_hook_fn	*hook;
+	void			*hook_arg;
 	/* thread mode */
 	struct event_base	*own;
 	struct event		*stopev;
@@ -60,27 +62,20 @@ refuse(struct evhttp_request *req, int code, const char *reason)
 		evbuffer_free(body);
 }
 
+struct promhttp_wait {
+	struct promhttp		*h;
+	struct evhttp_request	*req;
+};
+
+/* The page of reg as the answer to req. */
 static void
-answer(struct evhttp_request *req, void *arg)
+send_page(struct promhttp *h, struct evhttp_request *req)
 {
-	struct promhttp		*h = arg;
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
 	struct evbuffer		*body;
-	const char		*uri = evhttp_request_get_uri(req);
-	enum evhttp_cmd_type	 cmd = evhttp_request_get_command(req);
-	size_t			 plen = strcspn(uri, "?");
 	char			*text;
 	size_t			 len;
 
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		evhttp_add_header(out, "Allow", "GET, HEAD");
-		refuse(req, 405, "Method Not Allowed");
-		return;
-	}
-	if (plen != 8 || strncmp(uri, "/metrics", 8) != 0) {
-		refuse(req, HTTP_NOTFOUND, "Not Found");
-		return;
-	}
 	if ((text = prom_render(h->reg, &len)) == NULL ||
 	    (body = evbuffer_new()) == NULL) {
 		free(text);
@@ -92,6 +87,49 @@ answer(struct evhttp_request *req, void *arg)
 	evhttp_add_header(out, "Content-Type", PROM_CONTENT_TYPE);
 	evhttp_send_reply(req, HTTP_OK, "OK", body);
 	evbuffer_free(body);
+}
+
+void
+promhttp_resume(struct promhttp_wait *w)
+{
+	send_page(w->h, w->req);
+	free(w);
+}
+
+static void
+answer(struct evhttp_request *req, void *arg)
+{
+	struct promhttp		*h = arg;
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	struct promhttp_wait	*w;
+	const char		*uri = evhttp_request_get_uri(req);
+	enum evhttp_cmd_type	 cmd = evhttp_request_get_command(req);
+	size_t			 plen = strcspn(uri, "?");
+
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(out, "Allow", "GET, HEAD");
+		refuse(req, 405, "Method Not Allowed");
+		return;
+	}
+	if (plen != 8 || strncmp(uri, "/metrics", 8) != 0) {
+		refuse(req, HTTP_NOTFOUND, "Not Found");
+		return;
+	}
+	if (h->hook == NULL || (w = malloc(sizeof(*w))) == NULL) {
+		send_page(h, req);
+		return;
+	}
+	w->h = h, w->req = req;
+	h->hook(h->hook_arg, w);
+}
+
+void
+promhttp_hook(struct promhttp *h, promhttp_hook_fn *fn, void *arg)
+{
+	if (h == NULL)
+		return;
+	h->hook = fn;
+	h->hook_arg = arg;
 }
 
 static int

@@ -23,6 +23,18 @@
  *       do not survive fork.  NULL with err set.
  *   promhttp_free(h)
  *       NULL-safe, returns NULL; for a thread: stops and joins it.
+ *   promhttp_hook(h, fn, arg)
+ *       before each GET or HEAD /metrics answer, fn(arg, w) is called
+ *       (fn NULL: none, the default) so its owner can bring figures that
+ *       live elsewhere up to date without blocking the loop (policyd's
+ *       users paused, counted by Redis); fn calls promhttp_resume(w)
+ *       exactly once, at once or later from the same loop, and the page
+ *       is rendered and sent then.  A client gone meanwhile is no error
+ *       (libevent keeps the request until it is answered).  Every w held
+ *       must be resumed before promhttp_free, and the hook removed
+ *       (fn NULL) before arg is freed.  For promhttp_new only.
+ *   promhttp_resume(w)
+ *       render reg and answer the request w stands for; frees w.
  * Scrapes read reg concurrently with its increments (prom.h allows it);
  * reg must outlive h.
  */
@@ -34,6 +46,9 @@
 struct event_base;
 struct prom;
 struct promhttp;
+struct promhttp_wait;
+
+typedef void promhttp_hook_fn(void *, struct promhttp_wait *);
 
 int		 promhttp_check(const char *, char *, size_t);
 struct promhttp	*promhttp_new(struct event_base *, struct prom *,
@@ -41,5 +56,7 @@ struct promhttp	*promhttp_new(struct event_base *, struct prom *,
 struct promhttp	*promhttp_thread(struct prom *, const char *, char *,
 		    size_t);
 struct promhttp	*promhttp_free(struct promhttp *);
+void		 promhttp_hook(struct promhttp *, promhttp_hook_fn *, void *);
+void		 promhttp_resume(struct promhttp_wait *);
 
 #endif

@@ -44,6 +44,11 @@
  *   redis_get_reply(r)
  *       pipelining: append N commands, then read N replies (same error
  *       rules; an I/O error leaves the context broken for the next call).
+ *   redis_flush(r)
+ *       write the appended commands now, without reading a reply (Redis
+ *       starts on them while the caller prepares more); 0 / -1 (I/O,
+ *       errstr set, the commands' outcome unknown).  The replies are read
+ *       with redis_get_reply as usual.
  *   redis_eval(r, lua, nkeys, argc, argv, argvlen)
  *       run a script with EVALSHA.  Scripts are identified by their text
  *       (a static string); the SHA1 is computed locally, SCRIPT LOAD runs
@@ -104,6 +109,7 @@ int		 redis_append(struct redis *, const char *, ...);
 int		 redis_appendv(struct redis *, int, const char **,
 		    const size_t *);
 redisReply	*redis_get_reply(struct redis *);
+int		 redis_flush(struct redis *);
 redisReply	*redis_eval(struct redis *, const char *, int, int,
 		    const char **, const size_t *);
 void		 redis_script_sha(const char *, char[41]);

@@ -683,6 +683,26 @@ drain(struct rcluster *rc)
 			read_one(rc, &rc->q[i]);
 }
 
+/* Write what the contexts hold unsent; replies stay queued. */
+int
+rcluster_flush(struct rcluster *rc)
+{
+	int	 i, done;
+
+	for (i = 0; i < rc->nconns; i++) {
+		if (rc->conns[i].ctx == NULL)
+			continue;
+		do {
+			if (redisBufferWrite(rc->conns[i].ctx, &done) !=
+			    REDIS_OK) {
+				lost(rc, i, errno);
+				return -1;
+			}
+		} while (!done);
+	}
+	return 0;
+}
+
 redisReply *
 rcluster_get_reply(struct rcluster *rc)
 {

@@ -39,6 +39,9 @@
  *   rcluster_connect(rc)                    (re)load the slot map; 0 / -1
  *   rcluster_vcommand / rcluster_commandv   one command, routed
  *   rcluster_vappend / rcluster_appendv / rcluster_get_reply
+ *   rcluster_flush(rc)   write every context's unsent commands (a
+ *       command still waiting for its node -- a MULTI before any keyed
+ *       command -- is sent by the next rcluster_get_reply)
  *   rcluster_eval(rc, lua, argc, argv, argvlen)
  *       argv is the whole EVALSHA command (argv[1] the SHA of lua)
  *   rcluster_nnodes(rc)                     masters in the map (loading
@@ -73,6 +76,7 @@ int		 rcluster_vappend(struct rcluster *, const char *, va_list);
 int		 rcluster_appendv(struct rcluster *, int, const char **,
 		    const size_t *);
 redisReply	*rcluster_get_reply(struct rcluster *);
+int		 rcluster_flush(struct rcluster *);
 redisReply	*rcluster_eval(struct rcluster *, const char *, int,
 		    const char **, const size_t *);
 int		 rcluster_nnodes(struct rcluster *);

@@ -37,8 +37,9 @@ policy_refund(struct redis *r, const struct conf *c, const char *user,
 	argv[1] = keys[1];
 	if ((rep = redis_eval(r, pscript_refund, REFUND_NKEYS, REFUND_NKEYS,
 	    argv, NULL)) == NULL)
-		return errf(err, errlen, "refund %s: %s", queue_id,
-		    redis_errstr(r));
+		return errf(err, errlen, "refund %s (%s): %s", queue_id,
+		    redis_unanswered(r) ? "sent without an answer: it may "
+		    "have been applied" : "nothing applied", redis_errstr(r));
 	n = rep->type == REDIS_REPLY_INTEGER ? (int)rep->integer : 0;
 	freeReplyObject(rep);
 	if (n > 0 && redis_wait_replicas(r) < 0)

@@ -11,10 +11,16 @@
  *       Returns the number of counters refunded (0 when there was no
  *       record: unauthenticated mail, or policyd not in
  *       smtpd_end_of_data_restrictions), or -1 with err set (Redis error,
- *       invalid user name or queue id).  With redis_min_replicas set, a
- *       refund that changed counters is followed by WAIT (redis.h
- *       redis_wait_replicas); fewer replicas in time is -1 with err
- *       saying the refund is done on the master only.  Never logs.
+ *       invalid user name or queue id).  A Redis error's text starts
+ *       "refund QUEUEID (nothing applied): " when the script was refused
+ *       or never sent, "refund QUEUEID (sent without an answer: it may
+ *       have been applied): " when the connection failed or timed out
+ *       after sending it (in a failover it ran on the old master or not:
+ *       redis_unanswered).  The script is never sent twice.  With
+ *       redis_min_replicas set, a refund that changed counters is
+ *       followed by WAIT (redis.h redis_wait_replicas); fewer replicas in
+ *       time is -1 with err saying the refund is done on the master
+ *       only.  Never logs.
  *   refund_keys(conf, user, queue_id, keys)
  *       the script's KEYS (the record, the counter base: one slot, the
  *       user's), built as policy_refund builds them; 0, or -1 for an

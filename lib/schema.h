@@ -76,6 +76,33 @@
  *                          Pusers by outpostctl init and migrate when
  *                          their sizes differ.  Readers that miss it fall
  *                          back to an SSCAN of Pusers and say so.
+ *   Psuspended       SET   the names of the users whose acct state is
+ *                          "suspended": an index for counting them (its
+ *                          SCARD is outpost-policyd's gauge
+ *                          outpost_users_paused), never read for a
+ *                          verdict (the scripts read acct).  It is in
+ *                          another slot than the acct hashes, so no acct
+ *                          script writes it: the writers ORDER their
+ *                          commands so that a crash between them leaves
+ *                          an extra member, never a missing one:
+ *                          - outpostctl user suspend: SADD, the acct
+ *                            script, SADD again (a resume racing it
+ *                            may have removed the first);
+ *                          - outpost-feedback's pause: the acct script,
+ *                            then SADD, then the outbox entry deleted (a
+ *                            crash before the SADD leaves the entry, and
+ *                            the pause is applied again at start: "already
+ *                            suspended", SADD);
+ *                          - outpostctl user resume, user del, user add
+ *                            (a name a crashed del left): the acct script,
+ *                            then "follow": SREM, HGET acct state, SADD
+ *                            again if it reads "suspended" (a pause
+ *                            applied in between keeps its member).
+ *                          An extra member counts one user too many until
+ *                          that user's next change of state or
+ *                          "outpostctl migrate", which rebuilds the set
+ *                          from the acct hashes (and fills it on a Redis
+ *                          written before it existed).
  *
  *   DIM is messages | recipients | bytes; WIN is the window in whole
  *   seconds ("3600") or "month" (calendar month, UTC); COUNT a decimal
@@ -208,9 +235,15 @@
  *                              stats.  Members older than SCHEMA_STATS_TTL
  *                              trimmed at each write; the key expires
  *                              SCHEMA_STATS_TTL after the last one.
- *   P{log}:m:MSGID     HASH    the message a Message-ID belongs to, for
- *                              complaint attribution: host, qid, who,
- *                              from, t.  Expires R.
+ *   P{log}:m:D         HASH    the messages by Message-ID, for complaint
+ *                              attribution: D = the message's unix day (T
+ *                              div 86400000); field the Message-ID, value
+ *                              "T HOST QID WHO FROM" (LF between them).
+ *                              One key a day, not one per message (a key
+ *                              and its expiry cost Redis as much as the
+ *                              event).  Expires R + 1 day after its last
+ *                              write; a lookup reads the days back to R +
+ *                              1 day, newest first.
  *   The marker (Pschema, another slot) is checked inside the writers'
  *   scripts when redis_address is not cluster:; on a Cluster by a GET of
  *   its own before each batch (outpost-feedback, at most once a second)
@@ -283,8 +316,8 @@
  *   schema_key_user(.., SCHEMA_PLIM ..) the copy; SCHEMA_CBASE ("c:")
  *                                    gives the counter base of pscript.h
  *   schema_key_global(conf, what, buf, len)    "Pplans", "Pusers", "Puserix",
- *                                    "Pdomains",
- *                                    "Pschema" (SCHEMA_MARK)
+ *                                    "Pdomains", "Psuspended", "Pschema"
+ *                                    (SCHEMA_MARK)
  *   schema_key_domain(conf, domain, buf, len)  "Pdomain:DOMAIN"
  *   schema_key_user_glob(conf, name, buf, len) glob for SCAN MATCH of
  *                                    every key of the user (prefix escaped)
@@ -310,7 +343,8 @@
  *                                    "P{log}:who", "P{log}:pause" (val
  *                                    NULL), "P{log}:KIND:VAL" for KIND e
  *                                    (val "" gives the prefix
- *                                    "P{log}:e:"), u, r, f, q, m; VAL
+ *                                    "P{log}:e:"), u, r, f, q, m (VAL the
+ *                                    day number); VAL
  *                                    1..400 bytes, no control characters
  *                                    or blanks
  *   schema_key_figures(conf, who, kind, hour, buf, len)
@@ -345,6 +379,7 @@ struct conf;
 #define SCHEMA_PLANS			"plans"
 #define SCHEMA_USERS			"users"
 #define SCHEMA_USERIX			"userix"
+#define SCHEMA_SUSPENDED_SET		"suspended"	/* Psuspended */
 #define SCHEMA_DOMAINS			"domains"
 #define SCHEMA_MARK			"schema"	/* the marker */
 #define SCHEMA_PLIM			"plim"

@@ -18,7 +18,9 @@
  * at most that long for a free connection (all of them busy means Redis
  * is hanging), and its command gives up after that long (the client's
  * own timeout).  A refund that cannot run in time, or fails, is logged
- * and changes nothing in the reply: the refusal stands either way.
+ * (saying whether it may have been applied all the same: lib/refund.h)
+ * and changes nothing in the reply: the refusal stands either way.  In a
+ * Sentinel failover the refunds in flight fail so; none is sent twice.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -109,8 +111,8 @@ slot_put(int i)
 void
 refund_message(const char *user, const char *qid)
 {
-	char	 err[256];
-	int	 i, n;
+	char	 err[512];
+	int	 i, n, io = 0;
 
 	if (!R.on || user == NULL || qid[0] == '-')
 		return;
@@ -124,14 +126,14 @@ refund_message(const char *user, const char *qid)
 	if (R.conn[i] == NULL) {
 		n = -1;
 		snprintf(err, sizeof(err), "no Redis client");
-	} else
-		n = policy_refund(R.conn[i], &G.conf, user, qid, err,
-		    sizeof(err));
+	} else if ((n = policy_refund(R.conn[i], &G.conf, user, qid, err,
+	    sizeof(err))) < 0)
+		io = redis_is_io_error(R.conn[i]);
 	slot_put(i);
 	if (n < 0)
-		log_warn("%s: cannot refund user=%s's limits: %s (set "
-		    "milter_refunds = no where outpost-policyd is not used)",
-		    qid, user, err);
+		log_warn("%s: cannot refund user=%s's limits: %s (%s)", qid,
+		    user, err, io ? "the refusal stands" : "set milter_refunds "
+		    "= no where outpost-policyd is not used");
 	else if (n > 0)
 		log_info("%s: refunded user=%s: %d counter%s given back", qid,
 		    user, n, n == 1 ? "" : "s");

@@ -219,6 +219,12 @@ void		 pm_stop(void);
 /* One answer queued: action as sent, error when on_error answered, t0
  * the request's start (CLOCK_MONOTONIC). */
 void		 pm_answer(const char *, int, const struct timespec *);
+/* outpost_users_paused kept up to date through ar (after pm_start and
+ * aredis_new); stop after aredis_free (it answers the SCARD in flight). */
+struct aredis;
+void		 pm_paused_start(struct event_base *, const struct conf *,
+		    struct aredis *);
+void		 pm_paused_stop(void);
 
 /* ---- server.c ---- */
 struct server;

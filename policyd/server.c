@@ -761,6 +761,7 @@ server_run(struct server *s)
 		fatal("%s", err);
 	s->mark = mark_new(s->conf, s->ar);
 	s->sweep = sweep_new(s->base, s->conf, s->ar, 0);
+	pm_paused_start(s->base, s->conf, s->ar);
 	event_base_dispatch(s->base);
 	log_info("stopped; redis errors=%lu, requests answered by "
 	    "on_error=%lu", aredis_errors(s->ar), s->on_error);
@@ -775,6 +776,7 @@ server_free(struct server *s)
 	 * replies), and their callbacks use the connections and the sweep. */
 	s->ar = aredis_free(s->ar);
 	s->mark = mark_free(s->mark);
+	pm_paused_stop();
 	while (s->conns != NULL) {
 		s->conns->busy = 0;
 		conn_close(s->conns);

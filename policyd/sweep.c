@@ -1,13 +1,20 @@
 /*
  * sweep -- expired suppression entries are ignored at lookup (the RCPT
  * script checks the expiry) and deleted here in the background: every
- * SWEEP_EVERY_MS one SCAN step (MATCH "P*sup:*", COUNT SWEEP_COUNT) walks
- * the keyspace; each key that is a suppression bucket (Psup:N or
- * P{u:NAME}:sup:N) gets the pscript_sweep script.  One step in flight at
- * a time; a full pass over the keyspace takes keys / SWEEP_COUNT steps.
- * Several daemons sweeping the same Redis is harmless.  Every 10 ticks
- * the heap is trimmed (malloc_trim) so that a burst of thousands of
- * concurrent requests does not leave the RSS high.
+ * SWEEP_EVERY_MS one SCAN step (MATCH schema_key_sup_glob, COUNT
+ * SWEEP_COUNT) on every master, each with its own cursor: one master on
+ * a single Redis or Sentinel, every master of the slot map on a Cluster,
+ * where each holds its own part of the keyspace (aredis_command_master).
+ * Each key that is a suppression bucket (Psup:N or P{u:NAME}:sup:N) gets
+ * the pscript_sweep script, routed by its key.  One round of steps in
+ * flight at a time; a full pass over a master takes its keys /
+ * SWEEP_COUNT steps.  A cursor belongs to a node ("host:port"): when the
+ * slot map names another node as master i (a failover, a resharding that
+ * emptied one), its walk starts again at 0 on the new one; a master
+ * whose SCAN fails keeps its cursor for the next tick.  Several daemons
+ * sweeping the same Redis is harmless.  Every 10 ticks the heap is
+ * trimmed (malloc_trim) so that a burst of thousands of concurrent
+ * requests does not leave the RSS high.
  *
  *   sweep_new(base, conf, ar, clock_offset)       starts the timer
  *   sweep_free(s)                                 NULL-safe, returns NULL
@@ -29,18 +36,28 @@
 
 #define SWEEP_EVERY_MS	1000
 #define SWEEP_COUNT	"1000"
+#define SWEEP_MASTERS	128	/* CLUSTER_NODES_MAX: a map has no more */
+
+struct sweep;
+
+struct scan {				/* one master's walk */
+	struct sweep		*s;
+	char			 node[300];	/* "host:port", "" not cluster */
+	char			 cursor[32];
+	int			 started;
+};
 
 struct sweep {
 	const struct conf	*conf;
 	struct aredis		*ar;
 	struct event		*timer;
-	char			 cursor[32];
 	char			 offset[32];
 	char			 pattern[SCHEMA_KEY_MAX];
-	int			 busy;
+	int			 busy;		/* SCANs in flight (+1 sending) */
 	unsigned		 pending;	/* sweep scripts in flight */
 	unsigned long		 deleted;
 	unsigned long		 ticks;
+	struct scan		 scans[SWEEP_MASTERS];
 };
 
 static void
@@ -83,20 +100,32 @@ on_swept(const redisReply *rep, void *arg)
 	s->pending--;
 }
 
+/* A round of SCANs is over (every reply in): the next tick. */
+static void
+scan_done(struct sweep *s)
+{
+	if (--s->busy == 0)
+		arm(s);
+}
+
 static void
 on_scan(const redisReply *rep, void *arg)
 {
-	struct sweep		*s = arg;
+	struct scan		*sc = arg;
+	struct sweep		*s = sc->s;
 	const redisReply	*keys;
 	const char		*argv[2];
 	size_t			 argvlen[2], i;
 
-	s->busy = 0;
-	arm(s);
 	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
-	    rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING)
+	    rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING) {
+		scan_done(s);
 		return;
-	snprintf(s->cursor, sizeof(s->cursor), "%s", rep->element[0]->str);
+	}
+	snprintf(sc->cursor, sizeof(sc->cursor), "%s", rep->element[0]->str);
+	if (strcmp(sc->cursor, "0") == 0)
+		log_debug("sweep: pass over %s done, %lu deleted so far",
+		    *sc->node != '\0' ? sc->node : "redis", s->deleted);
 	keys = rep->element[1];
 	for (i = 0; i < keys->elements; i++) {
 		if (keys->element[i]->type != REDIS_REPLY_STRING ||
@@ -111,14 +140,36 @@ on_scan(const redisReply *rep, void *arg)
 		aredis_eval(s->ar, pscript_sweep, 1, 2, argv, argvlen,
 		    on_swept, s);
 	}
+	scan_done(s);
+}
+
+/* One SCAN step on master i, its cursor reset if another node is it. */
+static void
+scan_step(struct sweep *s, int i)
+{
+	struct scan	*sc = &s->scans[i];
+	char		 node[sizeof(sc->node)];
+	const char	*argv[6] = { "SCAN", sc->cursor, "MATCH", s->pattern,
+	    "COUNT", SWEEP_COUNT };
+
+	if (aredis_master_name(s->ar, i, node, sizeof(node)) < 0)
+		return;
+	if (!sc->started || strcmp(node, sc->node) != 0) {
+		memcpy(sc->node, node, sizeof(sc->node));
+		strcpy(sc->cursor, "0");
+		sc->started = 1;
+	}
+	s->busy++;
+	log_debug("sweep: SCAN %s on %s", sc->cursor, *node != '\0' ? node :
+	    "redis");
+	aredis_command_master(s->ar, i, 6, argv, NULL, on_scan, sc);
 }
 
 static void
 on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct sweep	*s = arg;
-	const char	*argv[6] = { "SCAN", s->cursor, "MATCH", s->pattern,
-	    "COUNT", SWEEP_COUNT };
+	int		 i, n;
 
 	(void)fd;
 	(void)what;
@@ -129,9 +180,12 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 		arm(s);
 		return;
 	}
-	s->busy = 1;
-	log_debug("sweep: SCAN %s", s->cursor);
-	aredis_command(s->ar, -1, 6, argv, NULL, on_scan, s);
+	if ((n = aredis_masters(s->ar)) > SWEEP_MASTERS)
+		n = SWEEP_MASTERS;
+	s->busy = 1;		/* a reply called back at once must not arm */
+	for (i = 0; i < n; i++)
+		scan_step(s, i);
+	scan_done(s);
 }
 
 struct sweep *
@@ -139,21 +193,19 @@ sweep_new(struct event_base *base, const struct conf *conf,
     struct aredis *ar, long offset)
 {
 	struct sweep	*s = xcalloc(1, sizeof(*s));
-	const char	*p;
-	size_t		 n = 0;
+	int		 i;
 
 	s->conf = conf;
 	s->ar = ar;
-	strcpy(s->cursor, "0");
 	snprintf(s->offset, sizeof(s->offset), "%ld", offset);
-	for (p = conf->redis_prefix; *p != '\0' && n + 8 < sizeof(s->pattern); p++) {
-		if (strchr("*?[]\\", *p) != NULL)
-			s->pattern[n++] = '\\';
-		s->pattern[n++] = *p;
-	}
-	memcpy(s->pattern + n, "*sup:*", 7);
+	for (i = 0; i < SWEEP_MASTERS; i++)
+		s->scans[i].s = s;
 	s->timer = evtimer_new(base, on_timer, s);
-	arm(s);
+	if (schema_key_sup_glob(conf, s->pattern, sizeof(s->pattern)) < 0)
+		log_err("sweep: redis_prefix %s too long for a SCAN pattern: "
+		    "expired suppressions are not deleted", conf->redis_prefix);
+	else
+		arm(s);
 	return s;
 }
 

@@ -2,9 +2,12 @@
 # ctl-cluster.t -- outpostctl's verbs on a real Redis Cluster (3 masters,
 # a replica each): every script it runs names keys of one slot (a
 # cross-slot script would fail with CROSSSLOT), and what spans users or
-# slots (plan set copying into users of every master, user list, suppress
-# export, suppress migrate of a global entry whose folded form lives in
-# another slot, user del) gives the same results as on one Redis.
+# slots (plan set copying into users of every master, user list, plan
+# show counting the users of a plan, suppress export, suppress migrate of
+# a global entry whose folded form lives in another slot, user del) gives
+# the same results as on one Redis.  The users and the global entries are
+# checked to lie on all three masters, so that a command reading one node
+# only would miss some.
 . "$(dirname "$0")/lib/testenv.sh"
 CTL="$TE_ROOT/ctl/outpostctl"
 [ -x "$CTL" ] || skip_all "outpostctl not built"
@@ -18,6 +21,23 @@ default_plan = basic
 CONF
 ctl() { "$CTL" -c "$T/outpost.conf" "$@" 2>>"$T/ctl.err"; }
 slot() { te_cluster_cli "$P0" cluster keyslot "$1"; }
+# home KEY: the port of the master holding KEY (the only one answering 1
+# to EXISTS without redirection; a replica redirects too)
+home() {
+	local p
+	for p in "${TE_CLUSTER_PORTS[@]}"; do
+		[ "$(te_cluster_cli "$p" role | head -1)" = master ] &&
+		    [ "$(te_cluster_cli "$p" exists "$1")" = 1 ] && echo "$p"
+	done
+}
+# fnv ADDRESS: its global suppression bucket (lib/schema.h, 4096)
+fnv() {
+	python3 -c 'import sys
+h = 2166136261
+for b in sys.argv[1].encode():
+    h = ((h ^ b) * 16777619) & 0xffffffff
+print(h % 4096)' "$1"
+}
 # rc VERB...: run, print the exit status only
 rc() { ctl "$@" >/dev/null; echo $?; }
 
@@ -40,7 +60,16 @@ for u in bob alice@example.com dave.x erin; do
 	    7 "  and $u's plim copy says 7"
 done
 like "$(ctl user show carol)" "messages=100/1h" "carol keeps pro"
-is "$(ctl user list | wc -l)" 5 "user list visits every master"
+is "$(for u in $users; do home "outpost:{u:$u}:acct"; done | sort -u | wc -l)" 3 \
+    "the users' accounts lie on all three masters"
+is "$(ctl user list | awk '{ print $1, $2 }')" "alice@example.com basic
+bob basic
+carol pro
+dave.x basic
+erin basic" "user list: every user of every master, with its plan"
+like "$(ctl plan show basic)" "plan basic.*, 4 users" \
+    "plan show basic counts its 4 users over the three masters"
+like "$(ctl plan show pro)" "plan pro.*, 1 user" "plan show pro: 1 user"
 
 # Suppressions: global (4096 buckets over every master) and per user.
 for a in one@dest.org two@dest.org three@dest.net; do
@@ -53,7 +82,15 @@ printf 'address,reason,created,expires\ny@dest.org,manual,,\nz@dest.org,complain
     >"$T/imp.csv"
 is "$(rc suppress import "$T/imp.csv" --user erin)" 0 "suppress import --user"
 is "$(rc suppress check z@dest.org --user erin)" 0 "  an imported entry"
-is "$(ctl suppress export | grep -c "@dest")" 3 "suppress export: every master"
+is "$(for a in one@dest.org two@dest.org three@dest.net; do
+	home "outpost:sup:$(fnv "$a")"; done | sort -u | wc -l)" 3 \
+    "the three global entries' buckets lie on all three masters"
+is "$(ctl suppress export | grep "@dest" | cut -d, -f1,2 | sort)" "one@dest.org,manual
+three@dest.net,manual
+two@dest.org,manual" "suppress export: the global entries of every master"
+is "$(ctl suppress export --user erin | grep "@dest" | cut -d, -f1,2 | sort)" \
+    "y@dest.org,manual
+z@dest.org,complaint" "suppress export --user: that user's entries only"
 
 # A global entry stored before folding, in the bucket of its unfolded
 # form: migrate moves it to the folded form's bucket (another slot).
@@ -73,6 +110,9 @@ like "$(ctl suppress export)" "mixed@dest.org" "  and exported folded"
 
 is "$(rc user del dave.x)" 0 "user del"
 is "$(rc user show dave.x)" 1 "  gone"
+is "$(ctl user list | awk '{ printf "%s ", $1 }')" "alice@example.com bob carol erin " \
+    "  and out of user list"
+like "$(ctl plan show basic)" "plan basic.*, 3 users" "  and no longer counted by plan show"
 is "$(rc plan del basic)" 1 "plan del refused while used"
 unlike "$(cat "$T/ctl.err")" "CROSSSLOT" "no CROSSSLOT error anywhere"
 done_testing

@@ -226,8 +226,10 @@ is_deeply($j->{domains} && [sort @{$j->{domains}}],
 check([qw(user show bob)], 0, 'user show text',
     like => qr/^limits:\s*\n  messages=100\/1m\s+used 0\s+\(plan\)\n/m);
 
+is(rcli('EXISTS', 'outpost:suspended'), 0, 'no suspended user: no index');
 check(['user', 'suspend', 'bob', '--reason', 'compromised account'], 0,
     'suspend', out => "user bob suspended\n");
+is(rcli('SMEMBERS', 'outpost:suspended'), 'bob', 'suspend: bob indexed');
 is(rcli('HGET', 'outpost:{u:bob}:acct', 'reason'), 'compromised account',
     'suspension reason stored');
 ($out) = check([qw(--json user show bob)], 0, 'show suspended');
@@ -235,10 +237,12 @@ $j = json_ok($out, 'show suspended');
 is("$j->{state}/$j->{reason}", 'suspended/compromised account',
     'state and reason shown');
 check([qw(user resume bob)], 0, 'resume', out => "user bob active\n");
+is(rcli('SCARD', 'outpost:suspended'), 0, 'resume: bob left the index');
 check([qw(user resume bob)], 0, 'resume twice',
     out => "user bob was already active\n");
 is(rcli('HGET', 'outpost:{u:bob}:acct', 'reason'), '', 'reason cleared');
 check([qw(user suspend nobody)], 1, 'suspend unknown user');
+is(rcli('SCARD', 'outpost:suspended'), 0, 'an unknown user is not indexed');
 check(['user', 'suspend', 'bob', '--reason', "two\nlines"], 2,
     'reason with a line break refused', elike => qr/printable ASCII/);
 is(rcli('HGET', 'outpost:{u:bob}:acct', 'state'), 'active',
@@ -477,8 +481,34 @@ my @missing = grep { !$exp{$_} } split /\n/, $big;
 is(scalar @missing, 0, 'every imported line comes back from export');
 is(scalar(keys %exp), 1 + 100000 + 5 + 3, 'and nothing else (+ carol, dave, frank)');
 
+# ---- the index of suspended users: del, add, and migrate's rebuild
+run([qw(user add idx1)]);
+run([qw(user add idx2)]);
+run([qw(user suspend idx1)]);
+run([qw(user suspend idx2)]);
+run([qw(user suspend bob)]);
+is(rcli('SCARD', 'outpost:suspended'), 3, 'three suspended, three indexed');
+check([qw(user del idx2)], 0, 'user del of a suspended user');
+is(rcli('SISMEMBER', 'outpost:suspended', 'idx2'), 0,
+    'user del: the name left the index');
+rcli('SADD', 'outpost:suspended', 'idx2');	# as a crashed del leaves it
+run([qw(user add idx2)]);
+is(rcli('SISMEMBER', 'outpost:suspended', 'idx2'), 0,
+    'user add: an active user is not indexed, whatever was left');
+rcli('SADD', 'outpost:suspended', 'ghost', 'idx2');	# stale members
+rcli('SREM', 'outpost:suspended', 'idx1');	# written before the index
+($out) = check([qw(--json migrate)], 0, 'migrate rebuilds the index');
+is(json_ok($out, 'migrate')->{suspended}, 2, 'migrate: 2 suspended users');
+is(join(' ', sort split /\n/, rcli('SMEMBERS', 'outpost:suspended')),
+    'bob idx1', 'migrate: the index is the suspended users, no more');
+check([qw(migrate)], 0, 'migrate text', like => qr/; 2 suspended users indexed$/);
+check([qw(user resume idx1)], 0, 'resume idx1');
+run([qw(user del idx1)]);
+run([qw(user del idx2)]);
+
 # ---- user del removes every key of the user
 check([qw(user del bob)], 0, 'user del', like => qr/^user bob deleted/);
+is(rcli('SCARD', 'outpost:suspended'), 0, 'user del: bob left the index');
 is(rcli('--scan', '--pattern', 'outpost:{u:bob}*'), '',
     'no key of bob left');
 is(rcli(qw(SISMEMBER outpost:users bob)), '0', 'bob not in users');

@@ -91,6 +91,7 @@ return out" 1 'outpost:{log}:seq'
 		    sus=$((sus + 1))
 	done
 	echo "suspended=$sus"
+	echo "indexed=$(C scard outpost:suspended)"
 }
 at_end() { [ "$(C hget "$POS" off)" = "$(stat -c %s "$LOG")" ]; }
 run_to_end() {
@@ -108,6 +109,8 @@ like "$CLEAN" "events=[1-9]" "cluster: the clean pass wrote events"
 like "$CLEAN" "sup=[1-9]" "... suppressed hard-bounced recipients (users' slots)"
 like "$CLEAN" "suspended=[1-9]" "... and paused users (users' slots)"
 like "$CLEAN" "pending-pauses=0" "... the pause outbox emptied"
+is "$(echo "$CLEAN" | sed -n 's/^indexed=//p')" "$(echo "$CLEAN" | sed -n 's/^suspended=//p')" \
+    "... and every paused user in the index of suspended users (a third slot)"
 like "$CLEAN" "st.hard=[1-9]" "... and counted hard bounces"
 seq=$(echo "$CLEAN" | sed -n 's/^seq=//p')
 is "$(echo "$CLEAN" | sed -n 's/^all=//p')" "$seq" "P{log}:all holds every event"

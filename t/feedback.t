@@ -114,7 +114,15 @@ LONGR=$(ev long1@example.org reply)
 ok "event: the long reply (${#LONGR} bytes) kept as Postfix logged it" \
     grep -qF -- "said: $LONGR" "$T/maillog"
 ok "event: ... all of it" test "${#LONGR}" -gt 1500
-check "Plog:m links the Message-ID" "$(R hget 'outpost:{log}:m:<m1@outpost.test>' qid)" "$Q1"
+# the day's hash: "T HOST QID WHO FROM", one field per Message-ID
+MDAY=$(( $(ev ok1@example.org t) / 86400000 ))
+check "P{log}:m:DAY links the Message-ID" \
+    "$(R hget "outpost:{log}:m:$MDAY" '<m1@outpost.test>' | sed -n 3p)" "$Q1"
+match "... to its sender and host" \
+    "$(R hget "outpost:{log}:m:$MDAY" '<m1@outpost.test>' | sed -n 4,5p | tr '\n' ' ')" \
+    "^alice@outpost.test .*@"
+ok "... and the day's hash expires (retention + 1 day)" \
+    test "$(R pttl "outpost:{log}:m:$MDAY")" -gt 604800000
 
 # -- 2. suppression: exactly the hard-bounced recipient --------------------
 ok "unknown1 suppressed for alice" ctl suppress check unknown1@example.org --user alice@outpost.test
@@ -149,6 +157,10 @@ check "bob: 2/6 hard (33% >= 25%): suspended" \
 match "bob: the reason" "$(R hget 'outpost:{u:bob@outpost.test}:acct' reason)" \
     "hard-bounce rate 33.3% over 7d \\(2/6\\)"
 check "bob: paused_by" "$(R hget 'outpost:{u:bob@outpost.test}:acct' paused_by)" feedback
+indexed() { [ "$(R sismember outpost:suspended "$1")" = 1 ]; }
+te_wait indexed bob@outpost.test
+check "the pause: bob in the index of suspended users (alone)" \
+    "$(R smembers outpost:suspended)" bob@outpost.test
 
 # -- 5. restart: mail logged while stopped, counted once ---------------------
 fb_stop

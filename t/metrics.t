@@ -12,8 +12,12 @@
 # milter 3 outbound accepted, 3 RSA and 3 Ed25519 signatures; feedback 2
 # delivered, 1 hard bounce, 1 suppression (hard-bounce).  The text passes
 # promtool check metrics (Prometheus's own parser and linter); /other is
-# 404, POST 405.  Prometheus, scraping every second, answers the same
-# numbers through /api/v1/query.
+# 404, POST 405.  Three inbound messages from outside (XCLIENT, DNS from
+# nsd) move outpost_auth_results_total by their verdicts exactly (spf,
+# dkim, dmarc: one pass, fail, none each, dkim none twice).  Prometheus,
+# scraping every second, answers the same numbers through /api/v1/query.
+# outpost_users_paused: two users suspended, one resumed, 1 (policyd's
+# gauge, curl and Prometheus); the alert on it by promtool test rules.
 . "$(dirname "$0")/lib/testenv.sh"
 te_need_root
 POLICYD="$TE_ROOT/policyd/outpost-policyd"
@@ -32,6 +36,23 @@ CONF="$T/outpost.conf"
 MSG="$TE_CORPUS/01-simple.eml"
 ctl() { "$CTL_BIN" -c "$CONF" "$@"; }
 
+# Inbound mail needs DNS: nsd serves example.net (SPF for 192.0.2.10,
+# DMARC p=none, the key of selector py, which dkimpy signs with).
+DNS=127.0.0.1@9
+if command -v nsd >/dev/null; then
+	mkdir -p "$T/ext"
+	te_keygen "$T/ext" example.net py rsa
+	{
+		te_dns_from_keys "$T/ext" | sed 's/\._domainkey\.example\.net\t/._domainkey\t/' |
+		    awk -F'\t' '{ printf "%s TXT (", $1; v = $2
+			while (length(v) > 0) { printf " \"%s\"", substr(v, 1, 255); v = substr(v, 256) }
+			print " )" }'
+		printf '@ TXT "v=spf1 ip4:192.0.2.10 -all"\n_dmarc TXT "v=DMARC1; p=none"\n'
+	} | te_zone "$T/zones" example.net
+	te_nsd_start "$T/zones"
+	DNS=$TE_DNS
+fi
+
 te_redis_start
 te_free_port TE_PORT_SINK
 te_bg sink "$TE_PY" "$TE_ROOT/t/lib/replysink.py" 127.0.0.1 "$TE_PORT_SINK"
@@ -46,7 +67,7 @@ user = outpost
 log_destination = stderr
 keys_directory = $T/keys
 milter_socket = unix:$T/run/milter.sock
-dns_nameserver = 127.0.0.1@9
+dns_nameserver = $DNS
 dns_timeout = 1s
 internal_hosts = 127.0.0.1/32
 sign_daemon_name = ORIGINATING
@@ -81,7 +102,9 @@ te_bg milter "$MILTER" -f -c "$CONF"
 te_wait test -S "$T/run/milter.sock" || te_fail "milter: $(tail -5 "$T/milter.log")"
 TE_MILTER="unix:$T/run/milter.sock"
 te_postfix_start "$(cat "$TE_ROOT/etc/postfix/main.cf.policyd")" \
-    "queue_run_delay = 3600s" "minimal_backoff_time = 3600s"
+    "queue_run_delay = 3600s" "minimal_backoff_time = 3600s" \
+    "relay_domains = example.org" \
+    "smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination"
 te_sasl_user alice@example.com "$PW"
 te_bg feedback "$FB" -c "$CONF" -f --from-start
 te_wait grep -q "following" "$T/feedback.log" || te_fail "$(cat "$T/feedback.log")"
@@ -139,6 +162,73 @@ $FM outpost_deliveries_total{category="hard"} 1
 $FM outpost_suppressions_added_total{reason="hard-bounce"} 1
 $FM outpost_users_paused_total 0
 LIST
+# -- outpost_users_paused: the suspended users now, fleet-wide -------------
+# policyd reads the index's SCARD at most once a second on a scrape (and
+# every 15 s): a scrape more than a second after the last one is current.
+is "$(val "$PM" outpost_users_paused)" 0 "users paused: none yet"
+for u in p1 p2; do
+	ctl user add "$u@example.com" >>"$T/ctl.out" 2>&1 || te_fail "user add $u"
+	ctl user suspend "$u@example.com" >>"$T/ctl.out" 2>&1 || te_fail "suspend $u"
+done
+sleep 1.1
+is "$(val "$PM" outpost_users_paused)" 2 "users paused: two suspended"
+ctl user resume p2@example.com >>"$T/ctl.out" 2>&1 || te_fail "resume p2"
+sleep 1.1
+is "$(val "$PM" outpost_users_paused)" 1 "users paused: two suspended, one resumed"
+
+# -- inbound: outpost_auth_results_total moved by what was received -------
+# Three messages from outside (XCLIENT), From example.net or example.org:
+#   signed by dkimpy, from 192.0.2.10: spf pass, dkim pass, dmarc pass
+#   unsigned, from 198.51.100.9:       spf fail, dkim none, dmarc fail
+#   From example.org (no records):      spf none, dkim none, dmarc none
+# policyd is asked at RCPT and END-OF-MESSAGE and does not judge mail
+# without SASL: 2 more dunno each.
+if te_bg_alive nsd; then
+	inmsg() {	# TOKEN FROM-DOMAIN
+		printf 'From: <a@%s>\nTo: <rcpt-%s@example.org>\nSubject: %s\nDate: Wed, 02 Dec 2026 10:00:00 +0000\nMessage-ID: <%s@inbound.test>\n\nHello.\n' \
+		    "$2" "$1" "$1" "$1" >"$T/$1.eml"
+	}
+	inbound() {	# TOKEN FILE IP ENVFROM
+		te_data_reply "$(te_send "$TE_PORT_SMTP" "$2" "$1" --from "$4" \
+		    --helo mail.example.net --xclient-addr "$3" \
+		    --xclient-name "[UNAVAILABLE]")"
+	}
+	d0=$(val "$PM" 'outpost_policy_decisions_total{action="dunno"}')
+	inmsg in1 example.net
+	"$TE_PY" "$TE_ROOT/t/lib/sign-dkimpy.py" "$T/ext/example.net/py.key" \
+	    example.net py "$T/in1.eml" "$T/in1.s.eml" || te_fail "dkimpy"
+	like "$(inbound in1 "$T/in1.s.eml" 192.0.2.10 a@example.net)" '^250 ' "inbound 1 (all pass) queued"
+	inmsg in2 example.net
+	like "$(inbound in2 "$T/in2.eml" 198.51.100.9 b@example.net)" '^250 ' "inbound 2 (fail) queued"
+	inmsg in3 example.org
+	like "$(inbound in3 "$T/in3.eml" 192.0.2.10 a@example.org)" '^250 ' "inbound 3 (none) queued"
+	while read -r series want; do
+		is "$(val "$MM" "$series")" "$want" "$series = $want"
+	done <<-LIST
+	outpost_milter_messages_total{direction="inbound",result="accept"} 3
+	outpost_auth_results_total{method="spf",result="pass"} 1
+	outpost_auth_results_total{method="spf",result="fail"} 1
+	outpost_auth_results_total{method="spf",result="none"} 1
+	outpost_auth_results_total{method="spf",result="temperror"} 0
+	outpost_auth_results_total{method="dkim",result="pass"} 1
+	outpost_auth_results_total{method="dkim",result="none"} 2
+	outpost_auth_results_total{method="dkim",result="fail"} 0
+	outpost_auth_results_total{method="dmarc",result="pass"} 1
+	outpost_auth_results_total{method="dmarc",result="fail"} 1
+	outpost_auth_results_total{method="dmarc",result="none"} 1
+	outpost_auth_results_total{method="dmarc",result="temperror"} 0
+	outpost_milter_messages_total{direction="outbound",result="accept"} 3
+	LIST
+	is "$(scrape "$MM" | awk '/^outpost_auth_results_total/ { s += $2 } END { print s + 0 }')" 9 \
+	    "auth results: 9 in all (3 methods x 3 messages, one DKIM verdict each)"
+	is "$(val "$PM" 'outpost_policy_decisions_total{action="dunno"}')" $((d0 + 6)) \
+	    "policyd: inbound RCPT and END-OF-MESSAGE are dunno (not judged)"
+	INDUNNO=6 INAUTH=9
+else
+	skip 18 "nsd not installed: no inbound mail"
+	INDUNNO=0 INAUTH=0
+fi
+
 for p in $PM $MM; do
 	like "$(scrape "$p")" 'outpost_build_info\{version="[^"]+"\} 1' "build_info on $p"
 	ok "process basics on $p" bash -c "curl -sf http://127.0.0.1:$p/metrics | grep -q '^process_open_fds [0-9]'"
@@ -152,8 +242,10 @@ if command -v promtool >/dev/null; then
 	done
 	scrape "$FM" '[::1]' >"$T/mf.txt"
 	ok "promtool check metrics: feedback" promtool check metrics <"$T/mf.txt"
+	ok "promtool test rules: OutpostUserPaused on the gauge" \
+	    promtool test rules "$TE_ROOT/t/metrics-rules.yml"
 else
-	skip 3 "promtool not installed"
+	skip 4 "promtool not installed"
 fi
 
 # -- a real Prometheus -----------------------------------------------------
@@ -181,9 +273,11 @@ while read -r q want; do
 	is "$(pq "$q")" "$want" "prometheus: $q = $want"
 done <<LIST
 outpost_policy_decisions_total{action="defer"} 1
-sum(outpost_policy_decisions_total) 8
+sum(outpost_policy_decisions_total) $((8 + INDUNNO))
 outpost_milter_messages_total{direction="outbound",result="accept"} 3
 outpost_deliveries_total{category="hard"} 1
 count(up{job=~"outpost-.*"}==1) 3
+sum(outpost_auth_results_total) $INAUTH
+max(outpost_users_paused) 1
 LIST
 done_testing

@@ -3,7 +3,9 @@
 # masters with a replica each, on 127.0.0.1.  Users whose keys live on each
 # master are counted exactly at END-OF-MESSAGE; the slot of a user's keys
 # is resharded (redis-cli --cluster reshard) while requests flow and no
-# request is lost, none wrongly answered, the count exact; 8 processes
+# request is lost, none wrongly answered, the count exact; the background
+# sweep deletes expired suppressions on every master; the refusals policyd
+# records are found by "outpostctl log" with their user and reason; 8 processes
 # against one limit admit exactly N; a master fails over (CLUSTER FAILOVER
 # on its replica, then a master killed) under load: on_error answers in the
 # window, normal ones after, no crash.  No timed assertion.
@@ -18,6 +20,7 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use JSON::PP;
 use POSIX ();
 use Time::HiRes qw(sleep time);
 use Test::More;
@@ -36,8 +39,10 @@ my $P = 'outpost:';
 my $DEFER = '451 4.3.0 policy service temporarily unavailable, try again later';
 
 ckey($C, 'SET', "${P}schema", '2');
+my $mport = ClusterTest::free_port();
 my $d = daemon_start('main', undef, redis_address => $C->{addr},
-    redis_timeout => '1s', log_level => $ENV{CLUSTER_LOG_LEVEL} // 'info');
+    redis_timeout => '1s', log_level => $ENV{CLUSTER_LOG_LEVEL} // 'info',
+    policyd_metrics_listen => "inet:127.0.0.1:$mport");
 
 # A user whose scripts touch one slot: its plan is named after its tag.
 sub user_add {
@@ -91,6 +96,130 @@ for my $port (@m) {
 	is_deeply([@a[0 .. 4]], [('DUNNO') x 5], "user $u on master $port: 5 admitted");
 	like($a[5], qr/^450 4\.7\.1 sending limit messages=5\/1d reached/, "... the 6th refused");
 	is(used($u, 'messages/86400'), 5, '... counted 5 on its master');
+}
+
+# --- outpost_users_paused: the SCARD goes to the index's own slot ----------
+SKIP: {
+	skip 'curl not installed', 1 if system('curl --version >/dev/null 2>&1');
+	ckey($C, 'SADD', "${P}suspended", 'a', 'b', 'c');
+	sleep 1.1;	# a scrape reads the count at most once a second
+	my ($v) = `curl -sf http://127.0.0.1:$mport/metrics` =~
+	    /^outpost_users_paused (\S+)$/m;
+	is($v, 3, "outpost_users_paused: SCARD of ${P}suspended on its master ("
+	    . slot_master($C, key_slot("${P}suspended"))->[0] . ')');
+}
+
+# The first name PREFIX.N not used yet that $ok accepts, now used.
+sub first_unused {
+	my ($prefix, $ok) = @_;
+	for my $i (1 .. 100000) {
+		my $u = "$prefix$i";
+		next if $used{$u} || !$ok->($u);
+		$used{$u} = 1;
+		return $u;
+	}
+	die "no name";
+}
+
+# --- the background sweep walks every master -------------------------------
+# Expired and live suppression entries, in global buckets (Psup:N, no hash
+# tag) and in users' buckets, on each of the three masters: the sweep (a
+# SCAN cursor per master) deletes every expired one and keeps the others.
+{
+	my $now = int(time);
+	my $dead = '1:' . int(($now - 3600) / 60);	# reason 1, expired
+	my $live = 4 * int($now / 60) . ':' . int(($now + 86400) / 60);
+	my (@dead, @live);
+	for my $port (@m) {
+		my $s = ccmd($port, 'CLUSTER', 'SLOTS');
+		my @mine = map { [$_->[0], $_->[1]] } grep { $_->[2][1] == $port } @$s;
+		my $on = sub {
+			my $sl = key_slot(shift);
+			return grep { $sl >= $_->[0] && $sl <= $_->[1] } @mine;
+		};
+		my ($g) = grep { $on->("${P}sup:$_") } 0 .. 4095;
+		my $u = first_unused('s', sub { $on->("{u:$_[0]}") });
+		for my $k ("${P}sup:$g", "$P\{u:$u}:sup:7") {
+			ccmd($port, 'HSET', $k, "gone\@$port.example", $dead,
+			    "kept\@$port.example", $live);
+			push @dead, [$port, $k, "gone\@$port.example"];
+			push @live, [$port, $k, "kept\@$port.example"];
+		}
+	}
+	my $left = sub { scalar grep { ccmd($_->[0], 'HEXISTS', $_->[1], $_->[2]) } @_ };
+	my $t0 = time;
+	for (1 .. 150) { last if $left->(@dead) == 0; sleep 0.2 }
+	is($left->(@dead), 0, 'expired entries in buckets on all three masters swept');
+	is($left->(@live), scalar @live, '... the live entries next to them kept');
+	diag(sprintf 'sweep of 3 masters: %.1f s', time - $t0);
+}
+
+# --- refusals recorded in the delivery log ({log} slot) --------------------
+# Users made by outpostctl on each master, refused at RCPT (suppressed
+# recipient, foreign sender domain, unknown user, suspended) and at
+# END-OF-MESSAGE (limit): "outpostctl log" on the cluster lists each
+# refusal under its user with its class and the reply policyd gave.
+{
+	my $conf = "$dir/ctl.conf";
+	open my $f, '>', $conf or die;
+	print $f "redis_address = $C->{addr}\nredis_timeout = 5s\n";
+	close $f;
+	my $ctl = sub {
+		my $out = qx{ctl/outpostctl -c $conf @_ 2>&1};
+		die "outpostctl @_: $out" if $?;
+		return $out;
+	};
+	my $events = sub {
+		my $out = qx{ctl/outpostctl -c $conf --json log --user '$_[0]' --status refused 2>&1};
+		return $? ? [] : decode_json($out);
+	};
+	$ctl->('plan set refp messages=2/1d');
+	my (%want, @who);
+	for my $port (@m) {
+		my ($lo, $hi) = map { @$_[0, 1] } grep { $_->[2][1] == $port }
+		    @{ccmd($port, 'CLUSTER', 'SLOTS')};
+		my $u = first_unused('r', sub { my $sl = key_slot("{u:$_[0]}");
+		    $sl >= $lo && $sl <= $hi });
+		push @who, $u;
+		$ctl->("user add $u --plan refp --domain example.com");
+		$ctl->("suppress add Gone\@Dest.example --user $u --reason complaint");
+		my %b = (sasl_username => $u, sender => "$u\@example.com",
+		    client_address => '192.0.2.7');
+		my $a1 = request($c, %b, recipient => 'gone@dest.example');
+		like($a1, qr/^550 5\.7\.1 <gone\@dest\.example>: recipient suppressed for this account: complaint/,
+		    "$u (master $port): suppressed recipient refused");
+		my $a2 = request($c, %b, sender => "$u\@other.org");
+		like($a2, qr/^553 5\.7\.1 .*not authorised to send as other\.org/, '... foreign sender domain refused');
+		is(eom($c, $u), 'DUNNO', '... a message admitted') for 1 .. 2;
+		my $a3 = request($c, %b, protocol_state => 'END-OF-MESSAGE', recipient => '',
+		    recipient_count => 1, size => 100, queue_id => "Q$port");
+		like($a3, qr/^450 4\.7\.1 sending limit messages=2\/1d reached/, '... the third refused at END-OF-MESSAGE');
+		$want{$u} = [[limit => $a3, "Q$port"], [domain => $a2, undef],
+		    [suppressed => $a1, undef]];	# newest first
+	}
+	$ctl->("user suspend $who[0] --reason 'bounces'");
+	my $a4 = request($c, sasl_username => $who[0], sender => "$who[0]\@example.com");
+	like($a4, qr/^554 5\.7\.1 sending account suspended: bounces/, 'a suspended user refused');
+	unshift @{$want{$who[0]}}, [suspended => $a4, undef];
+	is(request($c, sasl_username => 'nosuch.r'), '554 5.7.1 unknown sending account',
+	    'an unknown user refused');
+	$want{'nosuch.r'} = [[unknown => '554 5.7.1 unknown sending account', undef]];
+	# the writes are fire and forget: wait for them (bounded, not timed)
+	for (1 .. 100) {
+		last unless grep { @{$events->($_)} < @{$want{$_}} } keys %want;
+		sleep 0.1;
+	}
+	for my $u (sort keys %want) {
+		my $ev = $events->($u);
+		is_deeply([map { [$_->{class}, $_->{reply}, $_->{qid}] } @$ev], $want{$u},
+		    "log --user $u: its refusals, class and reply") or diag(explain($ev));
+		is_deeply([sort { $a cmp $b } keys %{{ map { ($_->{who} // '') . '/' .
+		    ($_->{status} // '') => 1 } @$ev }}], ["$u/refused"], '... each under its user, refused');
+	}
+	my $ev = $events->($who[1]);
+	is($ev->[2]{rcpt}, 'gone@dest.example', 'the recipient in its suppression form');
+	my $st = decode_json($ctl->("--json stats --user $who[1]"))->{total};
+	is($st->{refused}, 3, "stats --user $who[1]: 3 refused");
 }
 
 # --- load: $n processes sending END-OF-MESSAGE for $u until $stop exists --

@@ -132,7 +132,7 @@ sub daemon_start {
 	my $env = delete $kv{-env} // {};
 	my $d = { name => $name, sock => dir() . "/$name.sock",
 	    log => dir() . "/$name.log", conf => dir() . "/$name.conf" };
-	my %c = (redis_address => "unix:$r->{sock}",
+	my %c = ((defined $r->{sock} ? (redis_address => "unix:$r->{sock}") : ()),
 	    log_destination => 'stderr', user => $RUN_USER,
 	    redis_timeout => '1s', policyd_listen => "unix:$d->{sock}", %kv);
 	open my $fh, '>', $d->{conf} or die;

@@ -267,7 +267,7 @@ logkeys(struct conf *c)
 		{ "u", "[192.0.2.1]", "outpost:{log}:u:[192.0.2.1]" },
 		{ "r", "x@example.net", "outpost:{log}:r:x@example.net" },
 		{ "q", "4Xyz12Abc", "outpost:{log}:q:4Xyz12Abc" },
-		{ "m", "<a@b>", "outpost:{log}:m:<a@b>" },
+		{ "m", "20424", "outpost:{log}:m:20424" },
 		{ "seq", "x", NULL },
 		{ "u", "", NULL },
 		{ "u", "a b", NULL },
