@@ -47,6 +47,8 @@ MILTER_LIBS  := $(call libs_of,milter hiredis libevent libunbound libcrypto libi
 POLICYD_LIBS := $(call libs_of,hiredis libevent libcrypto libidn2) -lm
 CTL_LIBS     := $(call libs_of,hiredis libunbound libcrypto libidn2) -lspf2 -lm
 FEEDBACK_LIBS := $(call libs_of,hiredis libevent libcrypto libidn2) -lm
+# outpost-web links outpostctl's archive (its readers and verbs).
+WEB_LIBS     := $(call libs_of,hiredis libevent libunbound libcrypto libidn2) -lspf2 -lcrypt -lm
 NULL_LIBS    := $(call libs_of,milter)
 
 # The one version number of every program (--version).
@@ -56,11 +58,11 @@ ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -pthread -Ilib $(PKG_CFLAGS) \
               -DOUTPOST_VERSION='"$(VERSION)"' \
               $(WARNINGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
-LDLIBS      = $(PKG_LIBS) -lspf2 -lm
+LDLIBS      = $(PKG_LIBS) -lspf2 -lcrypt -lm
 
-PROGDIRS  = milter policyd ctl feedback
-PROGRAMS  = $(patsubst %/main.c,%,$(wildcard milter/main.c policyd/main.c ctl/main.c feedback/main.c))
-PROGRAMS := $(subst milter,milter/outpost-milter,$(subst policyd,policyd/outpost-policyd,$(subst ctl,ctl/outpostctl,$(subst feedback,feedback/outpost-feedback,$(PROGRAMS)))))
+PROGDIRS  = milter policyd ctl feedback web
+PROGRAMS  = $(patsubst %/main.c,%,$(wildcard milter/main.c policyd/main.c ctl/main.c feedback/main.c web/main.c))
+PROGRAMS := $(subst milter,milter/outpost-milter,$(subst policyd,policyd/outpost-policyd,$(subst ctl,ctl/outpostctl,$(subst feedback,feedback/outpost-feedback,$(subst web,web/outpost-web,$(PROGRAMS))))))
 
 LIB_SRC   = $(wildcard lib/*.c)
 LIB_OBJ   = $(LIB_SRC:.c=.o)
@@ -72,10 +74,12 @@ MILTER_A  = milter/libmilter_outpost.a
 POLICYD_A = policyd/libpolicyd.a
 CTL_A     = ctl/libctl.a
 FEEDBACK_A = feedback/libfeedback.a
+WEB_A     = web/libweb.a
 MILTER_OBJ  = $(patsubst %.c,%.o,$(call dir_src,milter))
 POLICYD_OBJ = $(patsubst %.c,%.o,$(call dir_src,policyd))
 CTL_OBJ     = $(patsubst %.c,%.o,$(call dir_src,ctl))
 FEEDBACK_OBJ = $(patsubst %.c,%.o,$(call dir_src,feedback))
+WEB_OBJ     = $(patsubst %.c,%.o,$(call dir_src,web))
 
 UNIT_SRC  = $(wildcard t/unit/*.c)
 UNIT_T    = $(UNIT_SRC:.c=.t)
@@ -88,7 +92,7 @@ BENCH_A   = bench/libbench.a
 BENCH_NULL = bench/nullmilter
 BENCH_OBJ = $(patsubst %.c,%.o,$(filter-out $(BENCH_SRC) $(BENCH_NULL).c,$(wildcard bench/*.c)))
 
-ALL_A     = $(MILTER_A) $(POLICYD_A) $(CTL_A) $(FEEDBACK_A) $(LIB_A)
+ALL_A     = $(MILTER_A) $(POLICYD_A) $(WEB_A) $(CTL_A) $(FEEDBACK_A) $(LIB_A)
 
 
 # Rebuild everything when the flags change (SANITIZE=1 after a plain build).
@@ -105,7 +109,7 @@ $(BUILD_FLAGS): ;
 .SECONDARY:
 all: $(PROGRAMS) $(UNIT_T) $(TOOL_BIN) $(BENCH_BIN) $(BENCH_NULL)
 
-%.o: %.c $(BUILD_FLAGS) $(wildcard lib/*.h milter/*.h policyd/*.h ctl/*.h feedback/*.h t/*.h)
+%.o: %.c $(BUILD_FLAGS) $(wildcard lib/*.h milter/*.h policyd/*.h ctl/*.h feedback/*.h web/*.h t/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 $(BENCH_OBJ) $(BENCH_BIN:=.o): $(wildcard bench/*.h)
 
@@ -120,6 +124,8 @@ $(CTL_A): $(CTL_OBJ)
 	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 $(FEEDBACK_A): $(FEEDBACK_OBJ)
 	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
+$(WEB_A): $(WEB_OBJ)
+	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 $(BENCH_A): $(BENCH_OBJ)
 	mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
 
@@ -131,6 +137,8 @@ ctl/outpostctl: ctl/main.o $(CTL_A) $(LIB_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 feedback/outpost-feedback: feedback/main.o $(FEEDBACK_A) $(LIB_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FEEDBACK_LIBS)
+web/outpost-web: web/main.o $(WEB_A) $(CTL_A) $(LIB_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(WEB_LIBS)
 
 t/unit/%.t: t/unit/%.o $(ALL_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_A) $(LDLIBS)

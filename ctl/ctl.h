@@ -140,6 +140,9 @@ typedef int ctl_users_page(struct ctl *, struct redis *, const char *,
 	    const redisReply *, long long *);
 int	 ctl_users_walk(struct ctl *, struct redis *, const char *,
 	    ctl_users_page *, long long *);
+/* plancopy.c: the name index Puserix (lib/schema.h) filled from Pusers
+ * when their sizes differ (init, migrate); *n names added; 0 / -1 */
+int	 ctl_users_index(struct ctl *, struct redis *, long long *);
 /* suspidx.c: the index of suspended users (lib/schema.h Psuspended) */
 int	 ctl_susp_add(struct ctl *, struct redis *, const char *);
 int	 ctl_susp_follow(struct ctl *, struct redis *, const char *);
@@ -206,6 +209,48 @@ char	*ctl_rate(unsigned long long, unsigned long long, char *, size_t);
  * of bounce_window back from now (ms); 0, or -1 (Redis error in ctl->r) */
 int	 ctl_rt_read(struct ctl *, const char *, long long,
 	    unsigned long long[4]);
+
+/*
+ * usershow.c -- what user show reads, as a record (outpost-web shows it
+ * too).
+ *   ctl_user_read(ctl, r, name, u)   0 (u filled: free it with
+ *                                    ctl_user_clear), 1 no such user, -1
+ *                                    Redis error (errstr in r)
+ *   ctl_user_clear(u)                frees what u holds; u is zeroed
+ *   ctl_user_field(u, name)          an acct field, "" when absent
+ * rt[]: RT_ATTEMPTS, RT_HARD, RT_DELIVERED, RT_COMPLAINT of bounce_window.
+ */
+#include "ctlpol.h"
+enum { RT_ATTEMPTS, RT_HARD, RT_DELIVERED, RT_COMPLAINT };
+
+struct ctl_user {
+	redisReply		*rep;	/* owns acct, dom, plan */
+	long long		 now;	/* Redis's clock, seconds */
+	const redisReply	*acct, *dom;
+	const char		*plan;	/* effective: default_plan resolved */
+	int			 plan_exists;
+	struct ctl_elimit	 lim[CTL_MAX_LIMITS];
+	unsigned long long	 used[CTL_MAX_LIMITS];
+	int			 nlim;
+	unsigned long long	 rt[4];
+};
+
+int		 ctl_user_read(struct ctl *, struct redis *, const char *,
+		    struct ctl_user *);
+void		 ctl_user_clear(struct ctl_user *);
+const char	*ctl_user_field(const struct ctl_user *, const char *);
+
+/*
+ * log.c -- the search of outpostctl log without its output.
+ *   ctl_log_search(ctl, o, fn, arg, &found)
+ *       the filters of o (user, rcpt, from, qid, status, since, until,
+ *       limit) over ctl->r; fn(arg, eid, event) for each event that
+ *       passes (an HGETALL reply), newest first.  EXIT_OK, or the usage
+ *       error / refusal (printed, as outpostctl log prints it).
+ */
+typedef void	 ctl_log_fn(void *, const char *, const redisReply *);
+int		 ctl_log_search(struct ctl *, struct ctl_opts *, ctl_log_fn *,
+		    void *, long *);
 
 /* domain_show.c: what the domain verbs print */
 struct dom {

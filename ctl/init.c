@@ -127,7 +127,7 @@ static int
 init_run(struct ctl *ctl, int rebuild)
 {
 	char		 key[SCHEMA_KEY_MAX], ver[32], msg[1024];
-	long long	 n[4] = { 0, 0, 0, -1 };
+	long long	 n[4] = { 0, 0, 0, -1 }, nix;
 	size_t		 len;
 	int		 created;
 
@@ -152,6 +152,12 @@ init_run(struct ctl *ctl, int rebuild)
 		return ctl_refuse(ctl, "migrate %s from version %s to %d: %s "
 		    "(run outpostctl init again)", key, ver, SCHEMA_VERSION,
 		    redis_errstr(ctl->r));
+	if (ctl_users_index(ctl, ctl->r, &nix) < 0)
+		return ctl_refuse(ctl, "init: the user name index: %s (run "
+		    "outpostctl init again)", redis_errstr(ctl->r));
+	if (nix > 0)
+		ctl_warn("the user name index (outpost-web's search) was "
+		    "missing %lld name%s: added", nix, nix == 1 ? "" : "s");
 	if (strtoll(ver, NULL, 10) > SCHEMA_VERSION)
 		ctl_warn("%s = %s: written by a newer outpost (this one knows "
 		    "version %d)", key, ver, SCHEMA_VERSION);

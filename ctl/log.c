@@ -19,6 +19,9 @@
  * Addresses are compared in their suppression form (mailaddr_norm, then
  * schema_sup_addr), the form of the P{log}:r: and P{log}:f: indexes.
  *
+ * ctl_log_search (ctl.h) is the search without the output, for
+ * outpost-web: each event that passes goes to a callback.
+ *
  * Output: one block per event (the receiver's reply is often long), or
  * with --json an array of objects, one per event, every field of the
  * schema (absent: null; t in ms and time ISO 8601; code and delay
@@ -234,8 +237,8 @@ score(long long ms, const char *open, char *buf, size_t len)
  * a Redis error.
  */
 static long
-page(struct ctl *ctl, struct lq *q, struct json *j, long off, long n,
-    long *shown)
+page(struct ctl *ctl, struct lq *q, ctl_log_fn *fn, void *arg, long off,
+    long n, long *shown)
 {
 	struct redis	*r = ctl->r;
 	redisReply	*ids, *h;
@@ -259,10 +262,7 @@ page(struct ctl *ctl, struct lq *q, struct json *j, long off, long n,
 		}
 		if (*shown < q->limit && passes(ctl, q, h)) {
 			(*shown)++;
-			if (j != NULL)
-				print_json(j, ids->element[i]->str, h);
-			else
-				print_text(ids->element[i]->str, h);
+			fn(arg, ids->element[i]->str, h);
 		}
 		freeReplyObject(h);
 	}
@@ -345,31 +345,40 @@ parse(struct ctl *ctl, struct ctl_opts *o, long long now, struct lq *q)
 	return 0;
 }
 
-int
-log_show(struct ctl *ctl, struct ctl_opts *o)
+/* The callbacks of log_show: text, or JSON into the writer arg. */
+static void
+show_text(void *arg, const char *eid, const redisReply *h)
 {
-	struct json	*j = NULL;
+	(void)arg;
+	print_text(eid, h);
+}
+
+static void
+show_json(void *arg, const char *eid, const redisReply *h)
+{
+	print_json(arg, eid, h);
+}
+
+int
+ctl_log_search(struct ctl *ctl, struct ctl_opts *o, ctl_log_fn *fn,
+    void *arg, long *found)
+{
 	struct lq	 q;
 	long long	 now;
-	long		 off = 0, got, shown = 0, n;
+	long		 off = 0, got, n;
 	int		 rc;
 
+	*found = 0;
 	if ((rc = ctl_now_ms(ctl, ctl->r, &now)) != EXIT_OK)
 		return rc;
 	if ((rc = parse(ctl, o, now, &q)) != 0)
 		return rc;
 	if (pick_index(ctl, &q) < 0)
 		return ctl_redis_failed(ctl, ctl->r, "log");
-	if (ctl->json) {
-		j = ctl_json_open(ctl);
-		json_arr_begin(j);
-	}
-	while (shown < q.limit && off < LOG_EXAMINE_MAX) {
-		n = q.extra ? LOG_PAGE_FILTERED : q.limit - shown;
-		if ((got = page(ctl, &q, j, off, n, &shown)) < 0) {
-			json_free(j);
+	while (*found < q.limit && off < LOG_EXAMINE_MAX) {
+		n = q.extra ? LOG_PAGE_FILTERED : q.limit - *found;
+		if ((got = page(ctl, &q, fn, arg, off, n, found)) < 0)
 			return ctl_redis_failed(ctl, ctl->r, "log");
-		}
 		if (got < n)
 			break;
 		off += got;
@@ -377,6 +386,26 @@ log_show(struct ctl *ctl, struct ctl_opts *o)
 	if (off >= LOG_EXAMINE_MAX)
 		ctl_warn("stopped after %d log entries of %s: narrow the "
 		    "search (--since, --until)", LOG_EXAMINE_MAX, q.key);
+	return EXIT_OK;
+}
+
+int
+log_show(struct ctl *ctl, struct ctl_opts *o)
+{
+	struct json	*j = NULL;
+	long		 shown;
+	int		 rc;
+
+	if (ctl->json) {
+		j = ctl_json_open(ctl);
+		json_arr_begin(j);
+	}
+	rc = ctl_log_search(ctl, o, j != NULL ? show_json : show_text, j,
+	    &shown);
+	if (rc != EXIT_OK) {
+		json_free(j);
+		return rc;
+	}
 	if (j == NULL) {
 		if (shown == 0)
 			printf("no events\n");

@@ -214,6 +214,64 @@ ctl_users_walk(struct ctl *ctl, struct redis *r, const char *plan,
 	return 0;
 }
 
+/* One SSCAN page into the name index: one ZADD of the page's names. */
+static int
+index_page(struct ctl *ctl, struct redis *r, const char *plan,
+    const redisReply *m, long long *n)
+{
+	char		 key[SCHEMA_KEY_MAX];
+	const char	**av;
+	redisReply	*rep;
+	size_t		 i;
+	int		 ac = 2;
+
+	(void)plan;
+	if (m->elements == 0)
+		return 0;
+	schema_key_global(&ctl->conf, SCHEMA_USERIX, key, sizeof(key));
+	av = xcalloc(2 + 2 * m->elements, sizeof(*av));
+	av[0] = "ZADD", av[1] = key;
+	for (i = 0; i < m->elements; i++)
+		if (m->element[i]->type == REDIS_REPLY_STRING) {
+			av[ac++] = "0";
+			av[ac++] = m->element[i]->str;
+		}
+	rep = ac > 2 ? redis_commandv(r, ac, av, NULL) : NULL;
+	free(av);
+	if (ac > 2 && rep == NULL)
+		return -1;
+	if (rep != NULL && rep->type == REDIS_REPLY_INTEGER)
+		*n += rep->integer;
+	if (rep != NULL)
+		freeReplyObject(rep);
+	return 0;
+}
+
+int
+ctl_users_index(struct ctl *ctl, struct redis *r, long long *n)
+{
+	char		 ku[SCHEMA_KEY_MAX], kx[SCHEMA_KEY_MAX];
+	redisReply	*a, *b;
+	int		 same;
+
+	*n = 0;
+	schema_key_global(&ctl->conf, SCHEMA_USERS, ku, sizeof(ku));
+	schema_key_global(&ctl->conf, SCHEMA_USERIX, kx, sizeof(kx));
+	if ((a = redis_command(r, "SCARD %s", ku)) == NULL)
+		return -1;
+	if ((b = redis_command(r, "ZCARD %s", kx)) == NULL) {
+		freeReplyObject(a);
+		return -1;
+	}
+	same = a->type == REDIS_REPLY_INTEGER && b->type ==
+	    REDIS_REPLY_INTEGER && a->integer == b->integer;
+	freeReplyObject(a);
+	freeReplyObject(b);
+	if (same)
+		return 0;
+	return ctl_users_walk(ctl, r, NULL, index_page, n);
+}
+
 int
 ctl_plan_sync(struct ctl *ctl, struct redis *r, const char *plan,
     long long *n)

@@ -236,6 +236,12 @@ add_keys(struct ctl *ctl, struct redis *r, const char *name,
 		return -1;
 	}
 	freeReplyObject(rep);
+	gkey(ctl, SCHEMA_USERIX, k[3]);
+	if ((rep = redis_command(r, "ZADD %s 0 %s", k[3], name)) == NULL) {
+		ctl_write_failed(ctl, r, "user add", "user list");
+		return -1;
+	}
+	freeReplyObject(rep);
 	ukey(ctl, name, SCHEMA_ACCT, k[0]);
 	ukey(ctl, name, SCHEMA_DOM, k[1]);
 	ukey(ctl, name, SCHEMA_PLIM, k[2]);
@@ -519,6 +525,9 @@ user_del(struct ctl *ctl, struct ctl_opts *o)
 		ukey(ctl, name, SCHEMA_ACCT, k[0]);
 		gkey(ctl, SCHEMA_USERS, k[1]);
 		if ((rep = redis_command(r, "SREM %s %s", k[1], name)) != NULL)
+			freeReplyObject(rep);
+		gkey(ctl, SCHEMA_USERIX, k[1]);
+		if ((rep = redis_command(r, "ZREM %s %s", k[1], name)) != NULL)
 			freeReplyObject(rep);
 		follow(ctl, r, name);
 	}

@@ -9,6 +9,8 @@
  *                            ctl_rt_read) with the thresholds that pause,
  *                            and who paused the account (paused_by)
  *   user_list(ctl, o)        every user with plan and state
+ *   ctl_user_read, ctl_user_clear, ctl_user_field: what user show reads,
+ *                            for outpost-web as well (ctl.h)
  *
  * The usage of a limit is read as lib/schema.h defines the counters:
  * sliding windows sum the slots from floor(t/b) - ceil(W/b) on, with
@@ -38,19 +40,6 @@ static const char lua_show[] =
     "return { redis.call('TIME')[1], acct,"
     " redis.call('HGETALL', KEYS[2]), redis.call('SMEMBERS', KEYS[3]),"
     " plan }\n";
-
-struct shown {
-	long long		 now;
-	const redisReply	*acct, *dom;
-	const char		*plan;
-	int			 plan_exists;
-	struct ctl_elimit	 lim[CTL_MAX_LIMITS];
-	unsigned long long	 used[CTL_MAX_LIMITS];
-	int			 nlim;
-	unsigned long long	 rt[4];	/* attempts, hard, delivered, complaint */
-};
-
-enum { RT_ATTEMPTS, RT_HARD, RT_DELIVERED, RT_COMPLAINT };
 
 static const char *
 field(const redisReply *h, const char *name)
@@ -94,7 +83,7 @@ window_sum(const redisReply *h, long win, long long now)
 
 static int
 read_usage(struct ctl *ctl, struct redis *r, const char *name,
-    struct shown *s)
+    struct ctl_user *s)
 {
 	char		 key[SCHEMA_KEY_MAX];
 	redisReply	*h;
@@ -128,7 +117,7 @@ rate_json(struct json *j, const char *k, unsigned long long num,
 
 /* "paused_by" and "feedback": the pause rates' inputs and thresholds. */
 static void
-feedback_json(struct ctl *ctl, struct json *j, const struct shown *s)
+feedback_json(struct ctl *ctl, struct json *j, const struct ctl_user *s)
 {
 	const char	*by = field(s->acct, SCHEMA_F_PAUSED_BY);
 
@@ -154,7 +143,7 @@ feedback_json(struct ctl *ctl, struct json *j, const struct shown *s)
 }
 
 static void
-feedback_text(struct ctl *ctl, const struct shown *s)
+feedback_text(struct ctl *ctl, const struct ctl_user *s)
 {
 	char		 r[32], w[32];
 	const char	*by = field(s->acct, SCHEMA_F_PAUSED_BY);
@@ -182,7 +171,7 @@ feedback_text(struct ctl *ctl, const struct shown *s)
 }
 
 static int
-show_json(struct ctl *ctl, const char *name, const struct shown *s)
+show_json(struct ctl *ctl, const char *name, const struct ctl_user *s)
 {
 	struct json	*j;
 	char		 t[SUPCSV_TIME_MAX];
@@ -223,7 +212,7 @@ show_json(struct ctl *ctl, const char *name, const struct shown *s)
 }
 
 static void
-show_text(struct ctl *ctl, const char *name, const struct shown *s)
+show_text(struct ctl *ctl, const char *name, const struct ctl_user *s)
 {
 	char		 t[SUPCSV_TIME_MAX], buf[LIMIT_TEXT_MAX];
 	const char	*reason = field(s->acct, SCHEMA_F_REASON);
@@ -278,49 +267,77 @@ plan_read(struct ctl *ctl, struct redis *r, const char *plan,
 }
 
 int
-user_show(struct ctl *ctl, struct ctl_opts *o)
+ctl_user_read(struct ctl *ctl, struct redis *r, const char *name,
+    struct ctl_user *s)
 {
-	struct redis	*r = ctl->r;
-	const char	*name = o->args[0];
 	struct limit	 plan[CTL_MAX_LIMITS], own[CTL_MAX_LIMITS];
-	struct shown	 s;
 	char		 k[3][SCHEMA_KEY_MAX];
 	const char	*av[4];
 	redisReply	*rep;
-	int		 np, no, rc = EXIT_OK;
+	int		 np, no;
 
+	memset(s, 0, sizeof(*s));
 	schema_key_user(&ctl->conf, name, SCHEMA_ACCT, k[0], sizeof(k[0]));
 	schema_key_user(&ctl->conf, name, SCHEMA_LIM, k[1], sizeof(k[1]));
 	schema_key_user(&ctl->conf, name, SCHEMA_DOM, k[2], sizeof(k[2]));
 	av[0] = k[0], av[1] = k[1], av[2] = k[2];
 	av[3] = ctl->conf.default_plan;
 	if ((rep = redis_eval(r, lua_show, 3, 4, av, NULL)) == NULL)
-		return ctl_redis_failed(ctl, r, "user show");
+		return -1;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 5) {
 		freeReplyObject(rep);
-		return ctl_refuse(ctl, "user %s does not exist", name);
+		return 1;
 	}
-	memset(&s, 0, sizeof(s));
-	s.now = atoll(rep->element[0]->str);
-	s.acct = rep->element[1];
-	s.dom = rep->element[3];
-	s.plan = rep->element[4]->str;
-	if (plan_read(ctl, r, s.plan, plan, &np, &s.plan_exists) < 0) {
-		freeReplyObject(rep);
-		return ctl_redis_failed(ctl, r, "user show");
-	}
+	s->rep = rep;
+	s->now = atoll(rep->element[0]->str);
+	s->acct = rep->element[1];
+	s->dom = rep->element[3];
+	s->plan = rep->element[4]->str;
+	if (plan_read(ctl, r, s->plan, plan, &np, &s->plan_exists) < 0)
+		goto fail;
 	no = ctl_limits_from_hash(rep->element[2], own, CTL_MAX_LIMITS);
-	s.nlim = ctl_limits_merge(plan, np, own, no, s.lim, CTL_MAX_LIMITS);
-	if (read_usage(ctl, r, name, &s) < 0 ||
-	    ctl_rt_read(ctl, name, s.now * 1000, s.rt) < 0) {
-		freeReplyObject(rep);
-		return ctl_redis_failed(ctl, r, "user show");
+	s->nlim = ctl_limits_merge(plan, np, own, no, s->lim, CTL_MAX_LIMITS);
+	if (read_usage(ctl, r, name, s) < 0 ||
+	    ctl_rt_read(ctl, name, s->now * 1000, s->rt) < 0)
+		goto fail;
+	return 0;
+fail:
+	ctl_user_clear(s);
+	return -1;
+}
+
+void
+ctl_user_clear(struct ctl_user *s)
+{
+	if (s->rep != NULL)
+		freeReplyObject(s->rep);
+	memset(s, 0, sizeof(*s));
+}
+
+const char *
+ctl_user_field(const struct ctl_user *s, const char *name)
+{
+	return s->acct == NULL ? "" : field(s->acct, name);
+}
+
+int
+user_show(struct ctl *ctl, struct ctl_opts *o)
+{
+	struct ctl_user	 s;
+	const char	*name = o->args[0];
+	int		 rc = EXIT_OK;
+
+	switch (ctl_user_read(ctl, ctl->r, name, &s)) {
+	case -1:
+		return ctl_redis_failed(ctl, ctl->r, "user show");
+	case 1:
+		return ctl_refuse(ctl, "user %s does not exist", name);
 	}
 	if (ctl->json)
 		rc = show_json(ctl, name, &s);
 	else
 		show_text(ctl, name, &s);
-	freeReplyObject(rep);
+	ctl_user_clear(&s);
 	return rc;
 }
 

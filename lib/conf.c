@@ -62,6 +62,8 @@ static int check_optpath(const char *, char *, size_t);
 static int check_pidfile(const char *, char *, size_t);
 static int check_logsource(const char *, char *, size_t);
 static int check_metrics(const char *, char *, size_t);
+static int check_web(const char *, char *, size_t);
+static int check_header_name(const char *, char *, size_t);
 
 #define F(x)	offsetof(struct conf, x)
 #define DAY	(86400L * 1000)
@@ -178,6 +180,13 @@ static const struct conf_key keys[] = {
 	    NULL, NULL },
 	{ "policyd_dry_run", CT_BOOL, "no", F(policyd_dry_run), 0, 0, NULL,
 	    NULL },
+
+	{ "web_listen", CT_STR, "inet:127.0.0.1:8025", F(web_listen), 0, 0,
+	    NULL, check_web },
+	{ "web_admins", CT_STR, "/etc/outpost/web-admins", F(web_admins), 0,
+	    0, NULL, check_abspath },
+	{ "web_trusted_header", CT_STR, "", F(web_trusted_header), 0, 0,
+	    NULL, check_header_name },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -286,6 +295,27 @@ static int
 check_optpath(const char *v, char *err, size_t errlen)
 {
 	return v[0] == '\0' ? 0 : check_abspath(v, err, errlen);
+}
+
+/* An inet: address: the console is served over TCP (evhttp). */
+static int
+check_web(const char *v, char *err, size_t errlen)
+{
+	struct netaddr	 a;
+
+	if (netaddr_parse(v, &a, err, errlen) < 0)
+		return -1;
+	if (a.kind != NETADDR_INET)
+		return errf(err, errlen, "the web console is served over TCP: "
+		    "expected inet:HOST:PORT, not \"%s\"", v);
+	return 0;
+}
+
+/* Empty (off) or a header field name. */
+static int
+check_header_name(const char *v, char *err, size_t errlen)
+{
+	return *v == '\0' ? 0 : check_header(v, err, errlen);
 }
 
 /* Empty (off) or an inet: address: evhttp serves TCP only. */

@@ -119,6 +119,11 @@ struct conf {
 	char		*default_plan;
 	int		 suppress_fold_case;	/* lib/schema.h schema_sup_addr */
 	int		 policyd_dry_run;	/* limits logged, not enforced */
+
+	/* outpost-web */
+	char		*web_listen;		/* inet: only */
+	char		*web_admins;		/* accounts file */
+	char		*web_trusted_header;	/* "": log in with a password */
 };
 
 void	 conf_init(struct conf *);

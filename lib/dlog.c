@@ -5,8 +5,9 @@
  * The script.  KEYS: [1] P{log}:seq, [2] "P{log}:e:" (the event key is
  * [2] .. EID), [3] st:WHO:H, [4] rt:WHO, [5] P{log}:who, [6] Pschema (the
  * marker: without it nothing is written, reply -1) or, when the marker
- * is not checked here (a Cluster: another slot), KEYS[1] again, [7..] the
- * index sorted sets.  ARGV: [1] T (ms), [2] log_retention (ms), [3] T -
+ * is not checked here (a Cluster: another slot), KEYS[1] again, [7] the
+ * fleet's st:*:H (the st fields added there too), [8..] the index sorted
+ * sets.  ARGV: [1] T (ms), [2] log_retention (ms), [3] T -
  * retention (the trim cut), [4] st TTL (s), [5] rt TTL (s), [6] nst, [7]
  * nrt, [8] WHO, [9] T - SCHEMA_STATS_TTL (the cut of P{log}:who), [10]
  * "1": check the marker, [11] the hour H, [12] the lowest hour rt:WHO
@@ -59,9 +60,13 @@ const char dlog_script[] =
     "local nst, nrt = tonumber(ARGV[6]), tonumber(ARGV[7])\n"
     "local i = 13\n"
     "for j = 1, nst do\n"
-    "  redis.call('HINCRBY', KEYS[3], ARGV[i], 1); i = i + 1\n"
+    "  redis.call('HINCRBY', KEYS[3], ARGV[i], 1)\n"
+    "  redis.call('HINCRBY', KEYS[7], ARGV[i], 1); i = i + 1\n"
     "end\n"
-    "if nst > 0 then redis.call('EXPIRE', KEYS[3], ARGV[4]) end\n"
+    "if nst > 0 then\n"
+    "  redis.call('EXPIRE', KEYS[3], ARGV[4])\n"
+    "  redis.call('EXPIRE', KEYS[7], ARGV[4])\n"
+    "end\n"
     "if nrt > 0 then\n"
     "  local f = {}\n"
     "  for j = 1, nrt do f[j] = {ARGV[i], 1}; i = i + 1 end\n"
@@ -76,7 +81,7 @@ const char dlog_script[] =
     "local ek = KEYS[2] .. eid\n"
     "redis.call('HSET', ek, unpack(ARGV, i))\n"
     "redis.call('PEXPIRE', ek, ARGV[2])\n"
-    "for k = 7, #KEYS do\n"
+    "for k = 8, #KEYS do\n"
     "  redis.call('ZADD', KEYS[k], ARGV[1], eid)\n"
     "  redis.call('ZREMRANGEBYSCORE', KEYS[k], '-inf', '(' .. ARGV[3])\n"
     "  redis.call('PEXPIRE', KEYS[k], ARGV[2])\n"
@@ -144,7 +149,7 @@ push_num(struct dlog_cmd *c, int slot, long long v)
 	push(c, c->num[slot], strlen(c->num[slot]));
 }
 
-/* KEYS[1..6]; the key buffers 0..5. */
+/* KEYS[1..7]; the key buffers 0..6. */
 static int
 head(const struct conf *cf, const char *who, long long t, struct dlog_cmd *c)
 {
@@ -168,7 +173,9 @@ head(const struct conf *cf, const char *who, long long t, struct dlog_cmd *c)
 	else if (schema_key_global(cf, SCHEMA_MARK, c->keys[5],
 	    SCHEMA_KEY_MAX) < 0)
 		return -1;
-	c->nkeys = 6;
+	if (schema_key_fleet(cf, hour, c->keys[6], SCHEMA_KEY_MAX) < 0)
+		return -1;
+	c->nkeys = 7;
 	return 0;
 }
 
@@ -680,12 +687,13 @@ dlog_batch_add(struct dlog_batch *b, const struct conf *cf,
 	if (dlog_build(cf, ev, &c, err, errlen) < 0)
 		return -1;
 	dlog_figures(ev->status, ev->category, st, &nst, rt, &nrt);
-	/* KEYS 7.. are the indexes; ARGV from nkeys + 12 + nst + nrt. */
-	for (k = 6; k < c.nkeys; k++)
+	/* KEYS 8.. are the indexes; ARGV from nkeys + 12 + nst + nrt. */
+	for (k = 7; k < c.nkeys; k++)
 		if (zmember(b, c.keys[k], ev->t, n) < 0)
 			goto oom;
 	if ((nst > 0 && hincr(b, DG_HASH, 0, c.keys[2], SCHEMA_STATS_TTL, st,
-	    nst) < 0) || (nrt > 0 && hincr(b, DG_RT, ev->t / 3600000,
+	    nst) < 0) || (nst > 0 && hincr(b, DG_HASH, 0, c.keys[6],
+	    SCHEMA_STATS_TTL, st, nst) < 0) || (nrt > 0 && hincr(b, DG_RT, ev->t / 3600000,
 	    c.keys[3], cf->bounce_window / 1000 + 3600, rt, nrt) < 0) ||
 	    (w = group(b, DG_WHO, 0, ev->who)) == NULL)
 		goto oom;

@@ -76,7 +76,8 @@
  * index members older than t - log_retention trimmed at each write;
  * st:WHO:H SCHEMA_STATS_TTL, rt:WHO bounce_window + 1 h (its hours below
  * dlog_rt_lo deleted; an event of an hour below the key's lo is not
- * counted there).  Each event also sets who's score in P{log}:who to t (members older than SCHEMA_STATS_TTL
+ * counted there).  Every st:WHO:H field added is added to the fleet's
+ * st:*:H of the same hour too (lib/schema.h).  Each event also sets who's score in P{log}:who to t (members older than SCHEMA_STATS_TTL
  * trimmed, the key expires after it).
  */
 #ifndef OUTPOST_DLOG_H
@@ -90,7 +91,7 @@ struct conf;
 struct redis;
 
 #define DLOG_FIG_MAX	3
-#define DLOG_NKEYS_MAX	11
+#define DLOG_NKEYS_MAX	12
 #define DLOG_ARGS_MAX	(DLOG_NKEYS_MAX + 12 + 2 * DLOG_FIG_MAX + 2 * 19)
 #define DLOG_COMPLAINT	"complaint"
 #define DLOG_HFIELDS	10	/* distinct fields of one counter hash */

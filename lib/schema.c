@@ -460,6 +460,17 @@ schema_key_figures(const struct conf *c, const char *who, const char *kind,
 }
 
 int
+schema_key_fleet(const struct conf *c, long long hour, char *buf, size_t len)
+{
+	int	 n;
+
+	if (hour < 0)
+		return -1;
+	n = snprintf(buf, len, "%s{log}:st:*:%lld", c->redis_prefix, hour);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
 schema_key_fb(const struct conf *c, const char *kind, const char *host,
     const char *rest, char *buf, size_t len)
 {

@@ -67,6 +67,15 @@
  *                          fallback above, never by a script
  *   Pplans           SET   plan names
  *   Pusers           SET   user names
+ *   Puserix          ZSET  the same names, every score 0: ordered by
+ *                          name, for a search by prefix (ZRANGEBYLEX
+ *                          [PREFIX (PREFIX\xff) without a walk of all
+ *                          users (outpost-web).  Added and removed with
+ *                          Pusers by outpostctl user add / del (a
+ *                          command of its own: another slot); filled from
+ *                          Pusers by outpostctl init and migrate when
+ *                          their sizes differ.  Readers that miss it fall
+ *                          back to an SSCAN of Pusers and say so.
  *   Psuspended       SET   the names of the users whose acct state is
  *                          "suspended": an index for counting them (its
  *                          SCARD is outpost-policyd's gauge
@@ -247,6 +256,13 @@
  *                              block, expired, complaint, refused -> counts.
  *                              Expires SCHEMA_STATS_TTL.  For outpostctl
  *                              stats and the console.
+ *   P{log}:st:*:H      HASH    the same fields summed over every sender
+ *                              (the fleet): incremented by the same
+ *                              scripts with the same amounts, same TTL.
+ *                              '*' is in no WHO (schema_who_valid).  For
+ *                              the console's overview without a walk of
+ *                              the senders; hours written before it
+ *                              existed are missing (readers say so).
  *   P{log}:rt:WHO      HASH    the inputs of the pause rates, one hash per
  *                              sender: fields "attempts:H", "hard:H",
  *                              "delivered:H", "complaint:H" (H the hour)
@@ -299,8 +315,9 @@
  *   schema_key_plan(conf, plan, buf, len)      "Pplan:PLAN"
  *   schema_key_user(.., SCHEMA_PLIM ..) the copy; SCHEMA_CBASE ("c:")
  *                                    gives the counter base of pscript.h
- *   schema_key_global(conf, what, buf, len)    "Pplans", "Pusers", "Pdomains",
- *                                    "Psuspended", "Pschema" (SCHEMA_MARK)
+ *   schema_key_global(conf, what, buf, len)    "Pplans", "Pusers", "Puserix",
+ *                                    "Pdomains", "Psuspended", "Pschema"
+ *                                    (SCHEMA_MARK)
  *   schema_key_domain(conf, domain, buf, len)  "Pdomain:DOMAIN"
  *   schema_key_user_glob(conf, name, buf, len) glob for SCAN MATCH of
  *                                    every key of the user (prefix escaped)
@@ -334,6 +351,7 @@
  *                                    "P{log}:st:WHO:H" (SCHEMA_ST) /
  *                                    "P{log}:rt:WHO" (SCHEMA_RT, hour
  *                                    unused)
+ *   schema_key_fleet(conf, hour, buf, len)    "P{log}:st:*:H"
  *   schema_key_fb(conf, kind, host, rest, buf, len)
  *                                    "P{log}:fb:KIND:HOST:REST" (pos, j, b)
  *
@@ -360,6 +378,7 @@ struct conf;
 #define SCHEMA_DOM			"dom"
 #define SCHEMA_PLANS			"plans"
 #define SCHEMA_USERS			"users"
+#define SCHEMA_USERIX			"userix"
 #define SCHEMA_SUSPENDED_SET		"suspended"	/* Psuspended */
 #define SCHEMA_DOMAINS			"domains"
 #define SCHEMA_MARK			"schema"	/* the marker */
@@ -452,6 +471,7 @@ int	 schema_key_log(const struct conf *, const char *, const char *,
 	    char *, size_t);
 int	 schema_key_figures(const struct conf *, const char *, const char *,
 	    long long, char *, size_t);
+int	 schema_key_fleet(const struct conf *, long long, char *, size_t);
 int	 schema_key_fb(const struct conf *, const char *, const char *,
 	    const char *, char *, size_t);
 

@@ -68,14 +68,15 @@ build(struct conf *c)
 	ev.reply = big;
 	ev.code = 550;
 	ok(dlog_build(c, &ev, &cmd, err, sizeof(err)) == 0, "built");
-	is_int(cmd.nkeys, 10,
-	    "seq, e:, st, rt, who, schema, all, u, r, q: no f for <>");
+	is_int(cmd.nkeys, 11,
+	    "seq, e:, st, rt, who, schema, st:*, all, u, r, q: no f for <>");
 	is_str(cmd.argv[2], "outpost:{log}:st:alice:2", "st key of hour 2");
 	is_str(cmd.argv[3], "outpost:{log}:rt:alice", "rt: one hash per user");
 	is_str(cmd.argv[4], "outpost:{log}:who", "P{log}:who");
 	is_str(cmd.argv[5], "outpost:schema", "the marker the script checks");
-	is_str(cmd.argv[6], "outpost:{log}:all", "all index");
-	is_str(cmd.argv[9], "outpost:{log}:q:4Xyz", "queue index last");
+	is_str(cmd.argv[6], "outpost:{log}:st:*:2", "the fleet's st of hour 2");
+	is_str(cmd.argv[7], "outpost:{log}:all", "all index");
+	is_str(cmd.argv[10], "outpost:{log}:q:4Xyz", "queue index last");
 	is_str(cmd.argv[cmd.nkeys + 9], "1", "ARGV[10]: marker checked");
 	is_str(cmd.argv[cmd.nkeys + 10], "2", "ARGV[11] the hour");
 	is_str(cmd.argv[cmd.nkeys + 11], "-167", "ARGV[12] rt keeps 2 - 169");
@@ -93,8 +94,8 @@ build(struct conf *c)
 	ev.status = NULL;
 	ok(dlog_build(c, &ev, &cmd, err, sizeof(err)) < 0, "no status");
 	ok(dlog_build_count(c, "alice", 3600000, DLOG_COMPLAINT, &cmd, err,
-	    sizeof(err)) == 0 && cmd.nkeys == 6 &&
-	    cmd.argc == 6 + 12 + 2, "counters only: 6 keys, 12 + 2 args");
+	    sizeof(err)) == 0 && cmd.nkeys == 7 &&
+	    cmd.argc == 7 + 12 + 2, "counters only: 7 keys, 12 + 2 args");
 	/* a Cluster: the marker is another slot, checked apart */
 	free(c->redis_address);
 	c->redis_address = strdup("cluster:127.0.0.1:7000");
@@ -151,8 +152,13 @@ batch(struct conf *c)
 	ok(dlog_batch_add(b, c, &ev, err, sizeof(err)) < 0, "no status");
 	is_int((int)dlog_batch_events(b), 3, "3 queued");
 	ok(dlog_batch_cmd(b, c, &nk, &ac, &av, &al) == 0, "command built");
-	/* all, u:alice, r:bob, f:a@, q:4Xyz, r:carol, u:dave, q:5Abc; 4 hashes */
-	is_int(nk, 4 + 8 + 4, "4 fixed keys, 8 indexes, 4 counter hashes");
+	/* all, u:alice, r:bob, f:a@, q:4Xyz, r:carol, u:dave, q:5Abc; 6
+	 * hashes: st and rt of alice and dave, the fleet's st:* of hours 2
+	 * and 3 */
+	is_int(nk, 4 + 8 + 6, "4 fixed keys, 8 indexes, 6 counter hashes");
+	ok(find(nk, av, 0, "outpost:{log}:st:*:2") >= 0 &&
+	    find(nk, av, 0, "outpost:{log}:st:*:3") >= 0,
+	    "the fleet's st:* of both hours are KEYS");
 	is_str(av[2], "outpost:schema", "the marker");
 	is_str(av[4], "outpost:{log}:all", "first index: all");
 	is_str(av[nk], "3", "ARGV[1] 3 events");
@@ -165,8 +171,8 @@ batch(struct conf *c)
 	    strcmp(av[i + 2], "alice") == 0, "Plog:who: 2, alice at 7200015");
 	/* all's members: 3 of them, (T, n) in order */
 	j = i + 5;	/* past dave's pair: nz, nh */
-	ok(strcmp(av[j], "8") == 0 && strcmp(av[j + 1], "4") == 0,
-	    "8 indexes, 4 hashes");
+	ok(strcmp(av[j], "8") == 0 && strcmp(av[j + 1], "6") == 0,
+	    "8 indexes, 6 hashes");
 	ok(strcmp(av[j + 3], "3") == 0 && strcmp(av[j + 5], "1") == 0 &&
 	    strcmp(av[j + 7], "2") == 0 && strcmp(av[j + 9], "3") == 0,
 	    "all: 3 members numbered 1, 2, 3");
@@ -177,7 +183,7 @@ batch(struct conf *c)
 	    strcmp(av[i - 2], "2") == 0, "rt group: lowest hour kept, hour 2");
 	i = find(ac, av, nk, "outpost:{log}:rt:alice");
 	ok(i < 0, "rt keys only in KEYS");
-	ok(dlog_batch_cmd(b, c, &nk, &ac, &av, &al) == 0 && nk == 16,
+	ok(dlog_batch_cmd(b, c, &nk, &ac, &av, &al) == 0 && nk == 18,
 	    "built again: the same");
 	dlog_batch_clear(b);
 	is_int((int)dlog_batch_events(b), 0, "cleared");

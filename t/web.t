@@ -1,0 +1,257 @@
+#!/bin/bash
+# web.t -- outpost-web in a real browser (headless Chromium driven by
+# Selenium, t/lib/webdrive.py) and a plain HTTP client (curl), against a
+# real Redis, outpost-policyd behind a private Postfix and accounts made
+# with outpost-web --add-admin.
+#
+# What an operator does: log in; find a user and see its state and usage;
+# send mail through Postfix until the user's message limit refuses it and
+# see the count on the user's page; remove a suppression in the browser
+# (with its confirm()) and see the next RCPT to that address accepted.
+# What must not happen: a wrong password logs in; a POST without the CSRF
+# token changes anything; a read-only admin changes anything; a page needs
+# JavaScript; a sixth failed login within a minute is tried.  And the
+# trusted header: a second console with web_trusted_header names the admin
+# by the header alone.  Screenshots go to $WEB_SHOTS when it is set (the
+# README's copies in doc/ are made that way).
+. "$(dirname "$0")/lib/testenv.sh"
+te_need_root
+WEB="$TE_ROOT/web/outpost-web"
+POLICYD="$TE_ROOT/policyd/outpost-policyd"
+CTL_BIN="$TE_ROOT/ctl/outpostctl"
+for b in "$WEB" "$POLICYD" "$CTL_BIN"; do
+	[ -x "$b" ] || skip_all "${b#"$TE_ROOT"/} not built"
+done
+command -v redis-server >/dev/null || skip_all "redis-server not installed"
+[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] ||
+    skip_all "chromium / chromium-driver not installed"
+"$TE_PY" -c 'import selenium' 2>/dev/null || skip_all "python3-selenium not installed"
+command -v curl >/dev/null || skip_all "curl not installed"
+
+te_tmpdir
+PW='S3cret pw'
+CONF="$T/outpost.conf"
+MSG="$TE_CORPUS/01-simple.eml"
+ctl() { "$CTL_BIN" -c "$CONF" "$@"; }
+drive() { "$TE_PY" "$TE_ROOT/t/lib/webdrive.py" "$@"; }
+submit() {
+	local user=$1 tok=$2
+	shift 2
+	te_data_reply "$(te_submit "$MSG" "$tok" "$user" "$PW" "$@")"
+}
+
+te_redis_start
+te_free_port TE_PORT_WEB
+te_free_port TE_PORT_WEB2
+PSOCK="$T/spool/outpost/policy.sock"
+mkdir -p "$T/spool"
+cat >"$CONF" <<EOF
+redis_address = unix:$T/redis.sock
+redis_timeout = 1s
+user = outpost
+log_destination = stderr
+log_level = info
+keys_directory = $T/keys
+policyd_listen = unix:$PSOCK
+authorize_senders = no
+web_listen = inet:127.0.0.1:$TE_PORT_WEB
+web_admins = $T/web-admins
+EOF
+for c in "init" "plan set small messages=3/1h" "plan set big messages=100/1h" \
+    "user add alice@example.com --plan small" \
+    "user add bob@example.com --plan big" \
+    "user add albert@example.com --plan big" \
+    "suppress add bounce@example.org --reason hard-bounce"; do
+	# shellcheck disable=SC2086
+	ctl $c >>"$T/ctl.out" 2>&1 || te_fail "outpostctl $c: $(cat "$T/ctl.out")"
+done
+
+# 1. Accounts: --add-admin reads the password from stdin.
+printf '%s\n' 'root pw 1' | "$WEB" -c "$CONF" --add-admin root >/dev/null ||
+    te_fail "--add-admin root failed"
+printf '%s\n' 'viewer pw' | "$WEB" -c "$CONF" --add-admin viewer --read-only \
+    >/dev/null || te_fail "--add-admin viewer failed"
+is "$(stat -c %a "$T/web-admins")" 640 "the accounts file is written 0640"
+like "$(cat "$T/web-admins")" '^root:\$y\$[^:]+:admin$' \
+    "root's line: a yescrypt hash, role admin"
+like "$(grep '^viewer:' "$T/web-admins")" '^viewer:\$y\$[^:]+:read-only$' \
+    "viewer's line: role read-only"
+ok "outpost-web -n accepts the config and the accounts" "$WEB" -n -c "$CONF"
+
+te_bg policyd "$POLICYD" -f -c "$CONF"
+te_wait test -S "$PSOCK" || te_fail "outpost-policyd did not listen: $(tail -20 "$T/policyd.log")"
+TE_MILTER=""
+te_postfix_start "$(cat "$TE_ROOT/etc/postfix/main.cf.policyd")"
+for u in alice bob; do te_sasl_user "$u@example.com" "$PW"; done
+te_bg web "$WEB" -f -c "$CONF"
+te_wait te_listening "$TE_PORT_WEB" "$(cat "$T/web.pid")" ||
+    te_fail "outpost-web did not listen: $(tail -20 "$T/web.log")"
+U="http://127.0.0.1:$TE_PORT_WEB"
+SHOTS=${WEB_SHOTS:-}
+export WEB_SHOTS=$SHOTS
+diag "test dir $T, console on $U${SHOTS:+, screenshots in $SHOTS}"
+
+# 2. Log in, find a user, see its state and usage.
+out=$(drive "$U" login root 'root pw 1' title get /users \
+    type user-search al enter user-search count user-link shot users \
+    click user-link title text user-state text usage-messages 2>&1)
+is "$out" "Overview
+2
+User albert@example.com
+active
+0" "browser: log in, search \"al\" (2 users), the first one's page: active, 0 messages"
+
+# 3. Mail until the limit: three messages, the fourth refused at RCPT.
+for i in 1 2 3; do
+	like "$(submit alice@example.com a$i)" '^250 2\.0\.0 Ok: queued as' \
+	    "alice: message $i of 3 accepted"
+done
+like "$(submit alice@example.com a4)" '^450 4\.7\.1 .*messages=3/1h' \
+    "alice: the fourth message is refused by the limit"
+out=$(drive "$U" login root 'root pw 1' get /users type user-search alice \
+    enter user-search click user-link text user-state text usage-messages \
+    shot user get '/log?user=alice@example.com' count event \
+    has refused shot log 2>&1)
+is "$out" "active
+3
+1
+1" "browser: alice's page counts 3 messages; the log shows the refusal"
+
+# 4. Remove a suppression; the next RCPT to it is accepted.
+like "$(submit bob@example.com b1 --to bounce@example.org)" '^550 5\.1\.1 ' \
+    "bounce@example.org is suppressed: 550 5.1.1"
+out=$(drive "$U" login root 'root pw 1' get /suppress \
+    type suppress-search bounce@example.org enter suppress-search \
+    count suppress-remove shot suppress click suppress-remove confirm \
+    text flash count suppress-remove 2>&1)
+is "$out" "1
+bounce@example.org no longer suppressed globally
+0" "browser: the entry found, removed after confirm(), gone"
+like "$(submit bob@example.com b2 --to bounce@example.org)" \
+    '^250 2\.0\.0 Ok: queued as' "the next message to it is accepted"
+like "$(grep 'change: admin=root suppress del bounce@example.org' "$T/web.log")" \
+    'done$' "the change is logged with the admin's name"
+
+# 5. A wrong password.
+out=$(drive "$U" login root 'wrong' title text flash count logout 2>&1)
+is "$out" "Log in
+Wrong name or password.
+0" "browser: a wrong password is refused"
+is "$(curl -s -o /dev/null -w '%{http_code}' -d 'name=root&password=nope' "$U/login")" \
+    401 "curl: a wrong password: 401, no session"
+
+# 6. CSRF: a change without the form's token is refused.
+curl -s -c "$T/cj" -o /dev/null -d 'name=root&password=root+pw+1' "$U/login"
+tok=$(curl -s -b "$T/cj" "$U/suppress" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+like "$tok" '^[0-9a-f]{64}$' "the session's CSRF token is on the forms"
+is "$(curl -s -b "$T/cj" -o /dev/null -w '%{http_code}' \
+    -d 'address=csrf@example.org' "$U/suppress/add")" 403 \
+    "POST without the CSRF token: 403"
+is "$(curl -s -b "$T/cj" -o /dev/null -w '%{http_code}' \
+    -d "address=csrf@example.org&csrf=$(printf '%s' "$tok" | tr 0-9a-f 1-9a-f0)" \
+    "$U/suppress/add")" 403 \
+    "POST with a wrong CSRF token: 403"
+ok "... and nothing was added" sh -c "! '$CTL_BIN' -c '$CONF' suppress check csrf@example.org"
+is "$(curl -s -b "$T/cj" -o /dev/null -w '%{http_code}' \
+    -d "address=csrf@example.org&csrf=$tok" "$U/suppress/add")" 200 \
+    "the same POST with the token: 200"
+ok "... and the entry exists" ctl suppress check csrf@example.org
+is "$(curl -s -b "$T/cj" -o /dev/null -w '%{http_code}' "$U/suppress/export")" 200 \
+    "the export answers"
+like "$(curl -s -b "$T/cj" "$U/suppress/export")" 'csrf@example\.org,manual,' \
+    "the export holds the entry added"
+printf 'address,reason,created,expires\nimported@example.org,complaint,,\n' >"$T/imp.csv"
+is "$(curl -s -b "$T/cj" -o /dev/null -w '%{http_code}' -F "csrf=$tok" \
+    -F "csv=@$T/imp.csv;type=text/csv" "$U/suppress/import")" 200 \
+    "a CSV upload (multipart) with the token: 200"
+like "$(ctl suppress check imported@example.org)" 'suppressed globally \(complaint' \
+    "... and its line is imported"
+is "$(curl -s -b "$T/cj" -o /dev/null -w '%{http_code}' \
+    -F "csv=@$T/imp.csv;type=text/csv" "$U/suppress/import")" 403 \
+    "a CSV upload without the token: 403"
+is "$(curl -s -o /dev/null -w '%{http_code}' -d "address=x@example.org&csrf=$tok" \
+    "$U/suppress/add")" 403 "a POST without the session cookie: 403"
+
+# 6b. The name index: user add / del keep it, migrate fills it, the
+#     search says when it is missing and still finds the names.
+ctl user add zed@example.com --plan big >/dev/null 2>&1
+is "$(te_redis_cli ZSCORE outpost:userix zed@example.com)" 0 "user add: the name is in Puserix"
+ctl user del zed@example.com >/dev/null 2>&1
+is "$(te_redis_cli ZSCORE outpost:userix zed@example.com)" "" "user del: the name left Puserix"
+te_redis_cli DEL outpost:userix >/dev/null
+page=$(curl -s -b "$T/cj" "$U/users?q=al")
+like "$page" 'data-test="no-index"' "without Puserix the search says so"
+is "$(printf '%s' "$page" | grep -o 'data-test="user-link"' | wc -l)" 2 \
+    "... and still finds albert and alice"
+like "$(ctl migrate 2>&1)" 'the user name index .* was missing 3 names: added' \
+    "outpostctl migrate fills Puserix (3 names)"
+unlike "$(curl -s -b "$T/cj" "$U/users?q=al")" 'data-test="no-index"' \
+    "the search reads the index again"
+
+# 7. The read-only role changes nothing.
+curl -s -c "$T/cj2" -o /dev/null -d 'name=viewer&password=viewer+pw' "$U/login"
+page=$(curl -s -b "$T/cj2" "$U/user?name=bob@example.com")
+like "$page" 'data-test="user-state">active' "read-only: the user's page is shown"
+unlike "$page" 'data-test="user-suspend"' "read-only: no suspend button"
+rtok=$(printf '%s' "$page" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+is "$(curl -s -b "$T/cj2" -o /dev/null -w '%{http_code}' \
+    -d "name=bob@example.com&action=suspend&csrf=$rtok" "$U/user/state")" 403 \
+    "read-only: suspend is refused (403)"
+is "$(curl -s -b "$T/cj2" -o /dev/null -w '%{http_code}' \
+    -d "address=csrf@example.org&csrf=$rtok" "$U/suppress/del")" 403 \
+    "read-only: removing a suppression is refused (403)"
+is "$(ctl --json user show bob@example.com | "$TE_PY" -c 'import json,sys; print(json.load(sys.stdin)["state"])')" \
+    active "... bob is still active"
+ok "... the suppression is still there" ctl suppress check csrf@example.org
+is "$(curl -s -b "$T/cj" -o /dev/null -w '%{http_code}' \
+    -d "name=bob@example.com&action=suspend&reason=test&csrf=$tok" "$U/user/state")" 200 \
+    "the admin's suspend of bob: 200"
+is "$(ctl --json user show bob@example.com | "$TE_PY" -c 'import json,sys; print(json.load(sys.stdin)["state"])')" \
+    suspended "... bob is suspended"
+
+# 8. Every page works with JavaScript off.
+out=$(drive --nojs "$U" login root 'root pw 1' title count total-sent \
+    text total-refused shot overview \
+    get /users title count user-search \
+    get '/user?name=bob@example.com' title text user-state \
+    get '/log?status=refused' title count event \
+    get /suppress title count suppress-search \
+    get /domains title count domains shot domains 2>&1)
+is "$out" "Overview
+2
+2
+Users
+1
+User bob@example.com
+suspended
+Delivery log
+2
+Suppressions
+1
+Domains
+1" "JavaScript off: every page renders with its content (2 refusals, in the fleet figures and the log: alice's limit, bob's suppressed recipient)"
+
+# 9. The trusted header: a second console, no password.
+sed "s/^web_listen = .*/web_listen = inet:127.0.0.1:$TE_PORT_WEB2/" "$CONF" >"$T/web2.conf"
+echo "web_trusted_header = X-Remote-User" >>"$T/web2.conf"
+te_bg web2 "$WEB" -f -c "$T/web2.conf"
+te_wait te_listening "$TE_PORT_WEB2" "$(cat "$T/web2.pid")" ||
+    te_fail "the second outpost-web did not listen: $(tail -20 "$T/web2.log")"
+U2="http://127.0.0.1:$TE_PORT_WEB2"
+is "$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Remote-User: viewer' "$U2/users")" 200 \
+    "trusted header: an account named by the header gets the page"
+is "$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Remote-User: mallory' "$U2/users")" 403 \
+    "trusted header: a name without an account is refused"
+is "$(curl -s -o /dev/null -w '%{http_code}' "$U2/users")" 403 \
+    "trusted header: no header, no page"
+
+# 10. Failed logins are limited: after five in a minute, the sixth try
+#     (a right password too) waits.  (Those of 5. may be in the same
+#     minute: then the last of these five are refused already.)
+for i in 1 2 3 4 5; do
+	curl -s -o /dev/null -d "name=root&password=bad$i" "$U/login"
+done
+hdr=$(curl -s -D - -o /dev/null -d 'name=root&password=root+pw+1' "$U/login")
+like "$hdr" '^HTTP/1.1 429' "the sixth login attempt: 429"
+like "$hdr" 'Retry-After: [1-6]?[0-9]' "... with Retry-After"
+done_testing

@@ -1,0 +1,208 @@
+/*
+ * auth -- sessions, CSRF tokens and login limits of outpost-web; see
+ * web.h.  Everything lives in this process: a restart logs everyone out.
+ *
+ * A session is 32 random bytes (getrandom) shown as 64 hex digits in the
+ * cookie, with a CSRF token of its own (32 more bytes) that every POST
+ * form carries; it ends after AUTH_IDLE seconds without a request, at
+ * logout, or when the table is full and it is the oldest.  Failed
+ * logins are counted per key (the client's address, and the name tried,
+ * each a key): after AUTH_TRIES failures in a window of AUTH_WINDOW
+ * seconds every attempt of that key (a right password too) is refused
+ * until the window has passed.  The table of
+ * counters is fixed (AUTH_KEYS); when it is full the oldest window is
+ * reused, so a flood of addresses cannot grow memory.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "web.h"
+
+#define AUTH_KEYS	4096
+
+struct tries {
+	char	 key[192];
+	time_t	 start;
+	int	 n;
+};
+
+struct auth {
+	struct session	 s[AUTH_SESSIONS];
+	struct tries	 t[AUTH_KEYS];
+	unsigned char	 secret[32];	/* of the trusted-header tokens */
+};
+
+static void
+hex(const unsigned char *b, size_t n, char *out)
+{
+	static const char	 d[] = "0123456789abcdef";
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = d[b[i] >> 4];
+		out[2 * i + 1] = d[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* n hex digits (even, <= 128) of fresh random bytes; 0 / -1. */
+int
+auth_random_hex(char *out, size_t n)
+{
+	unsigned char	 b[64];
+	size_t		 got = 0;
+	ssize_t		 r;
+
+	if (n % 2 != 0 || n / 2 > sizeof(b))
+		return -1;
+	while (got < n / 2) {
+		if ((r = getrandom(b + got, n / 2 - got, 0)) < 0)
+			return -1;
+		got += (size_t)r;
+	}
+	hex(b, n / 2, out);
+	return 0;
+}
+
+struct auth *
+auth_new(void)
+{
+	struct auth	*a;
+	size_t		 got = 0;
+	ssize_t		 r;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	while (got < sizeof(a->secret)) {
+		if ((r = getrandom(a->secret + got, sizeof(a->secret) - got,
+		    0)) < 0)
+			return auth_free(a);
+		got += (size_t)r;
+	}
+	return a;
+}
+
+struct auth *
+auth_free(struct auth *a)
+{
+	if (a != NULL)
+		explicit_bzero(a, sizeof(*a));
+	free(a);
+	return NULL;
+}
+
+struct session *
+auth_login(struct auth *a, const char *name, int role, time_t now)
+{
+	struct session	*s = NULL, *oldest = &a->s[0];
+	size_t		 i;
+
+	for (i = 0; i < AUTH_SESSIONS && s == NULL; i++) {
+		if (a->s[i].id[0] == '\0' || now - a->s[i].seen > AUTH_IDLE)
+			s = &a->s[i];
+		else if (a->s[i].seen < oldest->seen)
+			oldest = &a->s[i];
+	}
+	if (s == NULL)
+		s = oldest;
+	memset(s, 0, sizeof(*s));
+	if (auth_random_hex(s->id, AUTH_ID_HEX) < 0 ||
+	    auth_random_hex(s->csrf, AUTH_ID_HEX) < 0) {
+		memset(s, 0, sizeof(*s));
+		return NULL;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->role = role;
+	s->seen = now;
+	return s;
+}
+
+struct session *
+auth_find(struct auth *a, const char *id, time_t now)
+{
+	size_t	 i;
+
+	if (id == NULL || strlen(id) != AUTH_ID_HEX)
+		return NULL;
+	for (i = 0; i < AUTH_SESSIONS; i++) {
+		if (a->s[i].id[0] == '\0' || strcmp(a->s[i].id, id) != 0)
+			continue;
+		if (now - a->s[i].seen > AUTH_IDLE) {
+			memset(&a->s[i], 0, sizeof(a->s[i]));
+			return NULL;
+		}
+		a->s[i].seen = now;
+		return &a->s[i];
+	}
+	return NULL;
+}
+
+void
+auth_logout(struct auth *a, const char *id)
+{
+	size_t	 i;
+
+	for (i = 0; id != NULL && i < AUTH_SESSIONS; i++)
+		if (a->s[i].id[0] != '\0' && strcmp(a->s[i].id, id) == 0)
+			memset(&a->s[i], 0, sizeof(a->s[i]));
+}
+
+/* The counter of key, made (or the oldest reused) when absent. */
+static struct tries *
+tries_of(struct auth *a, const char *key, time_t now)
+{
+	struct tries	*t = NULL, *oldest = &a->t[0];
+	size_t		 i;
+
+	for (i = 0; i < AUTH_KEYS && t == NULL; i++) {
+		if (a->t[i].key[0] != '\0' &&
+		    strncmp(a->t[i].key, key, sizeof(a->t[i].key) - 1) == 0)
+			t = &a->t[i];
+		else if (a->t[i].start < oldest->start)
+			oldest = &a->t[i];
+	}
+	if (t == NULL) {
+		t = oldest;
+		memset(t, 0, sizeof(*t));
+		snprintf(t->key, sizeof(t->key), "%s", key);
+	}
+	if (now - t->start >= AUTH_WINDOW) {
+		t->start = now;
+		t->n = 0;
+	}
+	return t;
+}
+
+int
+auth_throttle(struct auth *a, const char *key, time_t now)
+{
+	struct tries	*t = tries_of(a, key, now);
+
+	return t->n >= AUTH_TRIES ? (int)(t->start + AUTH_WINDOW - now) : 0;
+}
+
+void
+auth_failed(struct auth *a, const char *key, time_t now)
+{
+	tries_of(a, key, now)->n++;
+}
+
+void
+auth_token(const struct auth *a, const char *name, char out[AUTH_ID_HEX + 1])
+{
+	unsigned char	 mac[EVP_MAX_MD_SIZE];
+	unsigned int	 n = 0;
+
+	if (HMAC(EVP_sha256(), a->secret, (int)sizeof(a->secret),
+	    (const unsigned char *)name, strlen(name), mac, &n) == NULL ||
+	    n < AUTH_ID_HEX / 2) {
+		out[0] = '\0';
+		return;
+	}
+	hex(mac, AUTH_ID_HEX / 2, out);
+}

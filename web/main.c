@@ -1,0 +1,152 @@
+/*
+ * outpost-web -- the operator's web console.
+ *
+ *   outpost-web [-c FILE] [-f] [-n]
+ *   outpost-web [-c FILE] --add-admin NAME [--read-only]
+ *
+ * Serves the console on web_listen until SIGTERM / SIGINT (in the
+ * foreground: systemd runs it as Type=simple); -n checks the config and
+ * the accounts file and exits.  --add-admin reads a password from the
+ * first line of standard input and adds (or replaces) the account in
+ * web_admins.  Privileges: run it as the outpost account (the systemd
+ * unit does); it never binds a port below 1024 by itself.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "redis.h"
+#include "secret.h"
+#include "web.h"
+
+static int
+add_admin(struct web *w, const char *name, int role)
+{
+	char	 pass[1024], err[512];
+	size_t	 n;
+
+	if (fgets(pass, sizeof(pass), stdin) == NULL) {
+		fprintf(stderr, "outpost-web: --add-admin: no password on "
+		    "standard input\n");
+		return 1;
+	}
+	n = strcspn(pass, "\r\n");
+	pass[n] = '\0';
+	if (admins_add(w->ctl.conf.web_admins, name, role, pass, err,
+	    sizeof(err)) < 0) {
+		fprintf(stderr, "outpost-web: %s\n", err);
+		return 1;
+	}
+	explicit_bzero(pass, sizeof(pass));
+	printf("%s: %s %s\n", w->ctl.conf.web_admins, role == ROLE_ADMIN ?
+	    "admin" : "read-only admin", name);
+	return 0;
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	log_info("signal %d: stopping", (int)sig);
+	event_base_loopbreak(arg);
+}
+
+static int
+serve(struct web *w)
+{
+	struct event_base	*base;
+	struct event		*s1, *s2;
+	char			 err[1024];
+
+	if ((base = event_base_new()) == NULL)
+		fatal("event_base_new failed");
+	if (web_serve(w, base, err, sizeof(err)) < 0)
+		fatal("%s", err);
+	if ((w->ctl.r = redis_new(&w->ctl.conf, err, sizeof(err))) == NULL)
+		fatal("%s", err);
+	if (redis_connect(w->ctl.r) < 0)	/* retried at each request */
+		log_warn("redis %s: %s", w->ctl.conf.redis_address,
+		    redis_errstr(w->ctl.r));
+	s1 = evsignal_new(base, SIGTERM, on_signal, base);
+	s2 = evsignal_new(base, SIGINT, on_signal, base);
+	if (s1 == NULL || s2 == NULL || event_add(s1, NULL) < 0 ||
+	    event_add(s2, NULL) < 0)
+		fatal("signal events failed");
+	log_info("listening on %s%s%s", w->ctl.conf.web_listen,
+	    w->ctl.conf.web_trusted_header[0] ? ", admins named by header " :
+	    "", w->ctl.conf.web_trusted_header);
+	event_base_dispatch(base);
+	event_free(s1);
+	event_free(s2);
+	event_base_free(base);
+	w->ctl.r = redis_free(w->ctl.r);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "add-admin", required_argument, NULL, 'a' },
+		{ "read-only", no_argument, NULL, 'r' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct web	 w;
+	const char	*path = NULL, *add = NULL;
+	char		 err[1024];
+	int		 ch, check = 0, role = ROLE_ADMIN, rc;
+
+	memset(&w, 0, sizeof(w));
+	while ((ch = getopt_long(argc, argv, "c:fn", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'a': add = optarg; break;
+		case 'r': role = ROLE_READONLY; break;
+		case 'n': check = 1; break;
+		case 'f': break;
+		case 'V':
+			printf("outpost-web %s\n", OUTPOST_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "usage: outpost-web [-c FILE] [-n] | "
+			    "[-c FILE] --add-admin NAME [--read-only]\n");
+			return 2;
+		}
+	}
+	w.ctl.conf_path = conf_path(path);
+	if (conf_load_path(&w.ctl.conf, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "outpost-web: %s\n", err);
+		return 1;
+	}
+	if (add != NULL)
+		return add_admin(&w, add, role);
+	log_open("outpost-web", w.ctl.conf.log_destination,
+	    w.ctl.conf.log_level);
+	log_stamp(1);
+	if (secret_conf_check(w.ctl.conf_path, &w.ctl.conf, err,
+	    sizeof(err)) > 0)
+		log_warn("%s", err);
+	if ((w.admins = admins_load(w.ctl.conf.web_admins, err,
+	    sizeof(err))) == NULL)
+		fatal("%s", err);
+	if (check) {
+		printf("outpost-web: %s: ok\n", w.ctl.conf_path);
+		return 0;
+	}
+	if ((w.auth = auth_new()) == NULL)
+		fatal("no random bytes for the sessions");
+	signal(SIGPIPE, SIG_IGN);
+	rc = serve(&w);
+	w.admins = admins_free(w.admins);
+	w.auth = auth_free(w.auth);
+	conf_free(&w.ctl.conf);
+	return rc;
+}
