@@ -215,6 +215,24 @@ Suppressions
 Domains
 1" "JavaScript off: every page renders with its content (2 refusals, in the fleet figures and the log: alice's limit, bob's suppressed recipient)"
 
+# 8b. Fleet figures as Redis may hold them: a negative counter is 0, sums
+#     past the type saturate, and the chart's scale of a huge value ends
+#     (no hang of the server).
+sent_of() { sed -n 's/.*data-test="total-sent">\([0-9]*\)<.*/\1/p' | head -1; }
+sent=$(curl -s -m 30 -b "$T/cj" "$U/" | sent_of)
+h=$(( $(date +%s) / 3600 ))
+for i in 1 2 3; do
+	te_redis_cli hset "outpost:{log}:st:*:$((h - i))" sent -1 \
+	    delivered 9223372036854775807 >/dev/null
+done
+page=$(curl -s -m 30 -b "$T/cj" "$U/")
+like "$page" 'data-test="total-delivered">18446744073709551615<' \
+    "overview: three hours of LLONG_MAX delivered saturate at ULLONG_MAX"
+is "$(printf '%s' "$page" | sent_of)" "$sent" \
+    "overview: a counter of -1 counts as 0 (the total sent is unchanged)"
+is "$(curl -s -m 30 -b "$T/cj" -o /dev/null -w '%{http_code}' "$U/users")" 200 \
+    "... and the server still answers"
+
 # 9. The trusted header: a second console, no password.
 sed "s/^web_listen = .*/web_listen = inet:127.0.0.1:$TE_PORT_WEB2/" "$CONF" >"$T/web2.conf"
 echo "web_trusted_header = X-Remote-User" >>"$T/web2.conf"
