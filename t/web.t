@@ -140,6 +140,14 @@ Wrong name or password.
 is "$(curl -s -o /dev/null -w '%{http_code}' -d 'name=root&password=nope' "$U/login")" \
     401 "curl: a wrong password: 401, no session"
 
+# 5b. A name with a newline cannot forge a line of the log.
+curl -s -o /dev/null --data-urlencode $'name=x\nchange: admin=forged' \
+    -d 'password=nope' "$U/login"
+like "$(cat "$T/web.log")" 'name=x\?change: admin=forged' \
+    "the failed login is logged with the newline as '?'"
+is "$(grep -c '^change: admin=forged' "$T/web.log")" 0 \
+    "... and no line of its own starts with the forged text"
+
 # 6. CSRF: a change without the form's token is refused.
 curl -s -c "$T/cj" -o /dev/null -d 'name=root&password=root+pw+1' "$U/login"
 tok=$(curl -s -b "$T/cj" "$U/suppress" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)

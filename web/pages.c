@@ -554,7 +554,7 @@ post_user_state(struct req *q)
 	if (*act == 's' && *reason != '\0')
 		av[3] = "--reason", av[4] = reason;
 	rc = run_ctl(q->w, av, q->flash, sizeof(q->flash));
-	log_info("change: admin=%s user %s %s%s%s: %s", q->admin, act, name,
+	log_warn("change: admin=%s user %s %s%s%s: %s", q->admin, act, name,
 	    *reason && *act == 's' ? " reason=" : "", *act == 's' ? reason :
 	    "", rc == EXIT_OK ? "done" : q->flash);
 	if (rc != EXIT_OK)

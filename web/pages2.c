@@ -203,7 +203,7 @@ sup_change(struct req *q, const char *const *av, const char *what)
 	int	 rc;
 
 	rc = run_ctl(q->w, av, q->flash, sizeof(q->flash));
-	log_info("change: admin=%s suppress %s %s%s%s: %s", q->admin, what,
+	log_warn("change: admin=%s suppress %s %s%s%s: %s", q->admin, what,
 	    param(q, "address"), *param(q, "user") ? " user=" : "",
 	    param(q, "user"), rc == EXIT_OK ? "done" : q->flash);
 	if (rc != EXIT_OK)
@@ -257,7 +257,7 @@ post_suppress_import(struct req *q)
 	rc = run_ctl_io(q->w, av, csv, len, &out, &outlen);
 	snprintf(q->flash, sizeof(q->flash), "%s", rc < 0 ?
 	    "the import could not be run" : out);
-	log_info("change: admin=%s suppress import (%zu bytes)%s%s: %s",
+	log_warn("change: admin=%s suppress import (%zu bytes)%s%s: %s",
 	    q->admin, len, opt(q, "user") ? " user=" : "", param(q, "user"),
 	    rc == EXIT_OK ? "done" : q->flash);
 	free(out);
