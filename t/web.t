@@ -12,7 +12,7 @@
 # token changes anything; a read-only admin changes anything; a page needs
 # JavaScript; a sixth failed login within a minute is tried.  And the
 # trusted header: a second console with web_trusted_header names the admin
-# by the header alone.  Screenshots go to $WEB_SHOTS when it is set (the
+# by the header with the proxy's secret, and refuses the header without it.  Screenshots go to $WEB_SHOTS when it is set (the
 # README's copies in doc/ are made that way).
 . "$(dirname "$0")/lib/testenv.sh"
 te_need_root
@@ -244,16 +244,31 @@ is "$(curl -s -m 30 -b "$T/cj" -o /dev/null -w '%{http_code}' "$U/users")" 200 \
 # 9. The trusted header: a second console, no password.
 sed "s/^web_listen = .*/web_listen = inet:127.0.0.1:$TE_PORT_WEB2/" "$CONF" >"$T/web2.conf"
 echo "web_trusted_header = X-Remote-User" >>"$T/web2.conf"
+out=$("$WEB" -n -c "$T/web2.conf" 2>&1)
+like "$out" 'web_trusted_header is set: web_trusted_secret must be set' \
+    "trusted header without web_trusted_secret: refused at start"
+SECRET=proxy-secret-0123456789
+echo "web_trusted_secret = $SECRET" >>"$T/web2.conf"
+sed "s/^web_listen = .*/web_listen = inet:0.0.0.0:$TE_PORT_WEB2/" "$T/web2.conf" >"$T/web3.conf"
+out=$("$WEB" -n -c "$T/web3.conf" 2>&1)
+like "$out" 'web_trusted_header is set: web_listen must be a loopback address' \
+    "trusted header with web_listen on 0.0.0.0: refused at start"
 te_bg web2 "$WEB" -f -c "$T/web2.conf"
 te_wait te_listening "$TE_PORT_WEB2" "$(cat "$T/web2.pid")" ||
     te_fail "the second outpost-web did not listen: $(tail -20 "$T/web2.log")"
 U2="http://127.0.0.1:$TE_PORT_WEB2"
-is "$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Remote-User: viewer' "$U2/users")" 200 \
+PS="X-Outpost-Proxy-Secret: $SECRET"
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "$PS" -H 'X-Remote-User: viewer' "$U2/users")" 200 \
     "trusted header: an account named by the header gets the page"
-is "$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Remote-User: mallory' "$U2/users")" 403 \
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "$PS" -H 'X-Remote-User: mallory' "$U2/users")" 403 \
     "trusted header: a name without an account is refused"
-is "$(curl -s -o /dev/null -w '%{http_code}' "$U2/users")" 403 \
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "$PS" "$U2/users")" 403 \
     "trusted header: no header, no page"
+is "$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Remote-User: root' "$U2/users")" 403 \
+    "trusted header: the name without the proxy's secret is refused"
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Outpost-Proxy-Secret: ${SECRET}x" \
+    -H 'X-Remote-User: root' "$U2/users")" 403 \
+    "trusted header: ... and with a wrong secret"
 
 # 10. Failed logins are limited: after five in a minute, the sixth try
 #     (a right password too) waits.  (Those of 5. may be in the same

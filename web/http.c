@@ -458,6 +458,15 @@ identify(struct req *q, struct session **sp, char *tok)
 
 	*sp = NULL;
 	if (*hn != '\0') {
+		if (!auth_equal(evhttp_find_header(
+		    evhttp_request_get_input_headers(q->ev), WEB_SECRET_HEADER),
+		    w->ctl.conf.web_trusted_secret)) {
+			log_warn("refused: no or a wrong %s (not from the "
+			    "proxy): client=%s", WEB_SECRET_HEADER,
+			    client_addr(q));
+			refuse(q, 403, "This console answers its proxy only.");
+			return -1;
+		}
 		v = evhttp_find_header(evhttp_request_get_input_headers(q->ev),
 		    hn);
 		admins_fresh(w);

@@ -33,6 +33,9 @@
  *   auth_token(a, name, out)           the CSRF token of a trusted-header
  *                                      admin (HMAC of the name with a
  *                                      per-process secret)
+ *   auth_equal(x, y)                   1 if the strings are equal (NULL
+ *                                      equals nothing), in a time that
+ *                                      tells nothing of either
  * http.c     requests: forms, cookies, the page frame, escaping, routes
  * pages.c    overview, users, one user
  * pages2.c   delivery log, suppressions, domains
@@ -49,6 +52,9 @@
 
 #define ROLE_ADMIN	1
 #define ROLE_READONLY	0
+
+#define WEB_SECRET_HEADER	"X-Outpost-Proxy-Secret"
+#define WEB_SECRET_MIN	16		/* bytes of web_trusted_secret */
 
 #define AUTH_ID_HEX	64		/* 32 random bytes */
 #define AUTH_SESSIONS	1024
@@ -128,6 +134,7 @@ void		 auth_failed(struct auth *, const char *, time_t);
 void		 auth_token(const struct auth *, const char *,
 		    char[AUTH_ID_HEX + 1]);
 int		 auth_random_hex(char *, size_t);
+int		 auth_equal(const char *, const char *);
 
 /*
  * http.c -- what a page uses.
