@@ -201,6 +201,22 @@ is "$(curl -s -b "$T/cj" -o /dev/null -w '%{http_code}' \
 is "$(ctl --json user show bob@example.com | "$TE_PY" -c 'import json,sys; print(json.load(sys.stdin)["state"])')" \
     suspended "... bob is suspended"
 
+# 7b. Sessions follow the accounts file: a role made read-only applies at
+#     the next request, an account removed is logged out.
+printf '%s\n' 'temp pw' | "$WEB" -c "$CONF" --add-admin temp >/dev/null ||
+    te_fail "--add-admin temp failed"
+curl -s -c "$T/cj3" -o /dev/null -d 'name=temp&password=temp+pw' "$U/login"
+ttok=$(curl -s -b "$T/cj3" "$U/suppress" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+like "$ttok" '^[0-9a-f]{64}$' "temp is logged in as admin"
+printf '%s\n' 'temp pw' | "$WEB" -c "$CONF" --add-admin temp --read-only >/dev/null ||
+    te_fail "--add-admin temp --read-only failed"
+is "$(curl -s -b "$T/cj3" -o /dev/null -w '%{http_code}' \
+    -d "address=temp@example.org&csrf=$ttok" "$U/suppress/add")" 403 \
+    "temp made read-only while logged in: the next change is refused"
+sed -i '/^temp:/d' "$T/web-admins"
+is "$(curl -s -b "$T/cj3" -o /dev/null -w '%{http_code} %{redirect_url}' "$U/users")" \
+    "303 $U/login" "temp removed from the accounts: the next request goes to /login"
+
 # 8. Every page works with JavaScript off.
 out=$(drive --nojs "$U" login root 'root pw 1' title count total-sent \
     text total-refused \

@@ -4,8 +4,10 @@
  *
  * A session is 32 random bytes (getrandom) shown as 64 hex digits in the
  * cookie, with a CSRF token of its own (32 more bytes) that every POST
- * form carries; it ends after AUTH_IDLE seconds without a request, at
- * logout, or when the table is full and it is the oldest.  Failed
+ * form carries; it ends after AUTH_IDLE seconds without a request,
+ * AUTH_LIFETIME seconds after the login whatever the requests, at
+ * logout, or when the table is full and it is the oldest.  The caller
+ * (http.c) also ends it when the account is gone from web_admins.  Failed
  * logins are counted per key (the client's address, and the name tried,
  * each a key): after AUTH_TRIES failures in a window of AUTH_WINDOW
  * seconds every attempt of that key (a right password too) is refused
@@ -104,7 +106,8 @@ auth_login(struct auth *a, const char *name, int role, time_t now)
 	size_t		 i;
 
 	for (i = 0; i < AUTH_SESSIONS && s == NULL; i++) {
-		if (a->s[i].id[0] == '\0' || now - a->s[i].seen > AUTH_IDLE)
+		if (a->s[i].id[0] == '\0' || now - a->s[i].seen > AUTH_IDLE ||
+		    now - a->s[i].born > AUTH_LIFETIME)
 			s = &a->s[i];
 		else if (a->s[i].seen < oldest->seen)
 			oldest = &a->s[i];
@@ -120,6 +123,7 @@ auth_login(struct auth *a, const char *name, int role, time_t now)
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->role = role;
 	s->seen = now;
+	s->born = now;
 	return s;
 }
 
@@ -133,7 +137,8 @@ auth_find(struct auth *a, const char *id, time_t now)
 	for (i = 0; i < AUTH_SESSIONS; i++) {
 		if (a->s[i].id[0] == '\0' || strcmp(a->s[i].id, id) != 0)
 			continue;
-		if (now - a->s[i].seen > AUTH_IDLE) {
+		if (now - a->s[i].seen > AUTH_IDLE ||
+		    now - a->s[i].born > AUTH_LIFETIME) {
 			memset(&a->s[i], 0, sizeof(a->s[i]));
 			return NULL;
 		}

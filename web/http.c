@@ -4,6 +4,10 @@
  * POST, the role check of every change, forms (urlencoded and
  * multipart/form-data) and the HTML frame of the pages.
  *
+ * A session is checked against web_admins at each request (read again
+ * when its mtime changes): an account removed ends its sessions, a role
+ * changed applies at once.
+ *
  * Order of the checks, each one answered before the next is tried:
  *   unknown path 404; wrong method 405; not logged in: a GET goes to
  *   /login (303), a POST is 403; a POST whose "csrf" field is not the
@@ -484,6 +488,13 @@ identify(struct req *q, struct session **sp, char *tok)
 	}
 	if ((s = auth_find(w->auth, cookie_sid(q, sid, sizeof(sid)),
 	    time(NULL))) != NULL) {
+		admins_fresh(w);	/* the account as it is now */
+		if ((s->role = admins_role(w->admins, s->name)) < 0) {
+			log_warn("session ended: admin=%s is no longer in %s",
+			    s->name, w->ctl.conf.web_admins);
+			auth_logout(w->auth, s->id);
+			return 0;
+		}
 		q->admin = s->name;
 		q->role = s->role;
 		q->csrf = s->csrf;

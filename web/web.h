@@ -24,7 +24,9 @@
  *   auth_new() / auth_free(a)
  *   auth_login(a, name, role)          a new session (its id), or NULL
  *                                      when out of room and none expired
- *   auth_find(a, id)                   the live session, or NULL
+ *   auth_find(a, id)                   the live session, or NULL (ended
+ *                                      after AUTH_IDLE without a request
+ *                                      or AUTH_LIFETIME after the login)
  *   auth_logout(a, id)
  *   auth_throttle(a, key, now)         0, or the seconds to wait: key
  *                                      failed AUTH_TRIES times in this
@@ -59,6 +61,7 @@
 #define AUTH_ID_HEX	64		/* 32 random bytes */
 #define AUTH_SESSIONS	1024
 #define AUTH_IDLE	(8 * 3600)	/* seconds without a request */
+#define AUTH_LIFETIME	(12 * 3600)	/* seconds since the login */
 #define AUTH_TRIES	5		/* failed logins per key ... */
 #define AUTH_WINDOW	60		/* ... per this many seconds */
 
@@ -75,6 +78,7 @@ struct session {
 	char	 name[128];
 	int	 role;
 	time_t	 seen;
+	time_t	 born;		/* the login */
 };
 
 struct web {

@@ -108,6 +108,15 @@ test_auth(void)
 	    "ended after AUTH_IDLE without a request");
 	ok(auth_find(a, "", 1000) == NULL && auth_find(a, NULL, 1000) == NULL,
 	    "no id, no session");
+	s = auth_login(a, "dave", ROLE_ADMIN, 2000);
+	snprintf(id, sizeof(id), "%s", s->id);
+	for (i = 1; i * 3600 <= AUTH_LIFETIME; i++)
+		if (auth_find(a, id, 2000 + i * 3600) == NULL)
+			break;
+	is_int(i, AUTH_LIFETIME / 3600 + 1,
+	    "a session in use lives AUTH_LIFETIME hours");
+	ok(auth_find(a, id, 2001 + AUTH_LIFETIME) == NULL,
+	    "... and not a second longer, however busy");
 	s = auth_login(a, "carol", ROLE_ADMIN, 5000);
 	snprintf(id, sizeof(id), "%s", s->id);
 	auth_logout(a, id);
