@@ -72,6 +72,16 @@ printf '%s\n' 'root pw 1' | "$WEB" -c "$CONF" --add-admin root >/dev/null ||
 printf '%s\n' 'viewer pw' | "$WEB" -c "$CONF" --add-admin viewer --read-only \
     >/dev/null || te_fail "--add-admin viewer failed"
 is "$(stat -c %a "$T/web-admins")" 640 "the accounts file is written 0640"
+is "$(stat -c %G "$T/web-admins")" "$(id -gn outpost 2>/dev/null || echo root)" \
+    "... with the group of the conf's user (outpost), when it exists"
+chown nobody "$T/web-admins"
+chmod 0644 "$T/web-admins"
+printf '%s\n' 'x pw' | "$WEB" -c "$CONF" --add-admin tmp2 >/dev/null
+is "$(stat -c '%U %a' "$T/web-admins")" "nobody 644" \
+    "--add-admin (as root) keeps the old file's owner and mode"
+sed -i '/^tmp2:/d' "$T/web-admins"
+chown root "$T/web-admins"
+chmod 0640 "$T/web-admins"
 like "$(cat "$T/web-admins")" '^root:\$y\$[^:]+:admin$' \
     "root's line: a yescrypt hash, role admin"
 like "$(grep '^viewer:' "$T/web-admins")" '^viewer:\$y\$[^:]+:read-only$' \

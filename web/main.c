@@ -40,8 +40,8 @@ add_admin(struct web *w, const char *name, int role)
 	}
 	n = strcspn(pass, "\r\n");
 	pass[n] = '\0';
-	if (admins_add(w->ctl.conf.web_admins, name, role, pass, err,
-	    sizeof(err)) < 0) {
+	if (admins_add(w->ctl.conf.web_admins, w->ctl.conf.user, name, role,
+	    pass, err, sizeof(err)) < 0) {
 		fprintf(stderr, "outpost-web: %s\n", err);
 		return 1;
 	}

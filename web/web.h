@@ -16,10 +16,14 @@
  *   admins_check(a, name, pass)        the role (ROLE_*) if the password
  *                                      is right, else -1
  *   admins_role(a, name)               the role of name, or -1
- *   admins_add(path, name, role, pass, err, errlen)
- *                                      add or replace one account; the
- *                                      file written to a temporary file
- *                                      (0640) and renamed; 0 / -1
+ *   admins_add(path, user, name, role, pass, err, errlen)
+ *                                      add or replace one account, under
+ *                                      an flock of path.lock; the file
+ *                                      written to a temporary file with
+ *                                      the old one's owner, group and
+ *                                      mode (none: 0640, group of account
+ *                                      user if it exists), renamed, the
+ *                                      directory fsynced; 0 / -1
  * auth.c     sessions (32 random bytes, hex), CSRF tokens, login limits:
  *   auth_new() / auth_free(a)
  *   auth_login(a, name, role)          a new session (its id), or NULL
@@ -124,8 +128,8 @@ struct admins	*admins_free(struct admins *);
 int		 admins_check(const struct admins *, const char *,
 		    const char *);
 int		 admins_role(const struct admins *, const char *);
-int		 admins_add(const char *, const char *, int, const char *,
-		    char *, size_t);
+int		 admins_add(const char *, const char *, const char *, int,
+		    const char *, char *, size_t);
 
 /* auth.c */
 struct auth	*auth_new(void);

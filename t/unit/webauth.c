@@ -35,24 +35,34 @@ test_admins(const char *dir)
 		"alice::admin\n",			/* empty hash */
 		NULL
 	};
-	char		 path[512], err[512];
+	char		 path[512], lock[530], err[512];
 	struct admins	*a;
 	struct stat	 st;
 	int		 i;
 
 	snprintf(path, sizeof(path), "%s/admins", dir);
-	ok(admins_add(path, "alice", ROLE_ADMIN, "pw one", err,
+	ok(admins_add(path, NULL, "alice", ROLE_ADMIN, "pw one", err,
 	    sizeof(err)) == 0, "alice added");
-	ok(admins_add(path, "bob", ROLE_READONLY, "pw two", err,
+	ok(admins_add(path, NULL, "bob", ROLE_READONLY, "pw two", err,
 	    sizeof(err)) == 0, "bob added, read-only");
-	ok(admins_add(path, "alice", ROLE_ADMIN, "pw three", err,
+	ok(admins_add(path, NULL, "alice", ROLE_ADMIN, "pw three", err,
 	    sizeof(err)) == 0, "alice's password replaced");
-	ok(admins_add(path, "bad name", ROLE_ADMIN, "x", err,
+	ok(admins_add(path, NULL, "bad name", ROLE_ADMIN, "x", err,
 	    sizeof(err)) < 0, "a name with a blank is refused");
-	ok(admins_add(path, "carol", ROLE_ADMIN, "", err, sizeof(err)) < 0,
-	    "an empty password is refused");
+	ok(admins_add(path, NULL, "carol", ROLE_ADMIN, "", err,
+	    sizeof(err)) < 0, "an empty password is refused");
 	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640,
 	    "the file is 0640");
+	if (chmod(path, 0600) == 0 && (geteuid() != 0 ||
+	    chown(path, 65534, 65534) == 0)) {
+		ok(admins_add(path, NULL, "dave", ROLE_ADMIN, "pw four", err,
+		    sizeof(err)) == 0, "dave added");
+		ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
+		    "the new file keeps the old one's mode");
+		ok(geteuid() != 0 || (st.st_uid == 65534 &&
+		    st.st_gid == 65534), "... and (as root) its owner and "
+		    "group");
+	}
 	a = admins_load(path, err, sizeof(err));
 	ok(a != NULL, "the file is read back");
 	is_int(admins_check(a, "alice", "pw three"), ROLE_ADMIN,
@@ -78,6 +88,8 @@ test_admins(const char *dir)
 	    admins_role(a, "#") == -1, "comments and empty lines skipped");
 	admins_free(a);
 	unlink(path);
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	ok(unlink(lock) == 0, "the lock file %s.lock was used", "admins");
 	ok((a = admins_load(path, err, sizeof(err))) != NULL &&
 	    admins_role(a, "alice") == -1, "no file: no accounts, no error");
 	admins_free(a);
