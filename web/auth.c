@@ -8,12 +8,15 @@
  * AUTH_LIFETIME seconds after the login whatever the requests, at
  * logout, or when the table is full and it is the oldest.  The caller
  * (http.c) also ends it when the account is gone from web_admins.  Failed
- * logins are counted per key (the client's address, and the name tried,
- * each a key): after AUTH_TRIES failures in a window of AUTH_WINDOW
- * seconds every attempt of that key (a right password too) is refused
- * until the window has passed.  The table of
- * counters is fixed (AUTH_KEYS); when it is full the oldest window is
- * reused, so a flood of addresses cannot grow memory.
+ * logins are counted per key (http.c: the pair of client address and
+ * name): after AUTH_TRIES failures within AUTH_WINDOW seconds every
+ * attempt of that key (a right password too) is refused for AUTH_WINDOW
+ * seconds from the failure that reached the limit.  Every failure also
+ * counts towards a ceiling of the whole process, AUTH_GLOBAL_TRIES per
+ * window, past which every attempt waits.  The table of counters is
+ * fixed (AUTH_KEYS) so that a flood of keys cannot grow memory; a new key
+ * takes a free or expired entry, and when there is none it is refused
+ * as throttled (an entry still locked is never dropped).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +29,7 @@
 
 #include "web.h"
 
-#define AUTH_KEYS	4096
+#define AUTH_KEYS	4096	/* > AUTH_GLOBAL_TRIES: full only if that is raised */
 
 struct tries {
 	char	 key[192];
@@ -37,6 +40,7 @@ struct tries {
 struct auth {
 	struct session	 s[AUTH_SESSIONS];
 	struct tries	 t[AUTH_KEYS];
+	struct tries	 all;		/* every failure: the ceiling */
 	unsigned char	 secret[32];	/* of the trusted-header tokens */
 };
 
@@ -158,44 +162,82 @@ auth_logout(struct auth *a, const char *id)
 			memset(&a->s[i], 0, sizeof(a->s[i]));
 }
 
-/* The counter of key, made (or the oldest reused) when absent. */
-static struct tries *
-tries_of(struct auth *a, const char *key, time_t now)
+/* A window over: the counter starts again. */
+static void
+tries_age(struct tries *t, time_t now)
 {
-	struct tries	*t = NULL, *oldest = &a->t[0];
+	if (now - t->start >= AUTH_WINDOW) {
+		t->start = now;
+		t->n = 0;
+	}
+}
+
+/* The counter of key; when absent, a free or expired entry (made key's
+ * when make is set), or NULL when every entry is in a live window. */
+static struct tries *
+tries_of(struct auth *a, const char *key, time_t now, int make)
+{
+	struct tries	*t = NULL, *spare = NULL;
 	size_t		 i;
 
 	for (i = 0; i < AUTH_KEYS && t == NULL; i++) {
 		if (a->t[i].key[0] != '\0' &&
 		    strncmp(a->t[i].key, key, sizeof(a->t[i].key) - 1) == 0)
 			t = &a->t[i];
-		else if (a->t[i].start < oldest->start)
-			oldest = &a->t[i];
+		else if (spare == NULL && (a->t[i].key[0] == '\0' ||
+		    now - a->t[i].start >= AUTH_WINDOW))
+			spare = &a->t[i];
 	}
-	if (t == NULL) {
-		t = oldest;
+	if (t == NULL && (t = spare) != NULL) {
+		if (!make)
+			return t;	/* not counted yet: room for it */
 		memset(t, 0, sizeof(*t));
 		snprintf(t->key, sizeof(t->key), "%s", key);
-	}
-	if (now - t->start >= AUTH_WINDOW) {
 		t->start = now;
-		t->n = 0;
 	}
+	if (t != NULL)
+		tries_age(t, now);
 	return t;
+}
+
+static int
+wait_of(const struct tries *t, int max, time_t now)
+{
+	return t->n >= max ? (int)(t->start + AUTH_WINDOW - now) : 0;
 }
 
 int
 auth_throttle(struct auth *a, const char *key, time_t now)
 {
-	struct tries	*t = tries_of(a, key, now);
+	struct tries	*t = tries_of(a, key, now, 0);
+	int		 w1, w2;
 
-	return t->n >= AUTH_TRIES ? (int)(t->start + AUTH_WINDOW - now) : 0;
+	if (t == NULL)
+		return AUTH_WINDOW;	/* no room to count it: wait */
+	tries_age(&a->all, now);
+	w1 = strncmp(t->key, key, sizeof(t->key) - 1) == 0 ?
+	    wait_of(t, AUTH_TRIES, now) : 0;
+	w2 = wait_of(&a->all, AUTH_GLOBAL_TRIES, now);
+	return w1 > w2 ? w1 : w2;
+}
+
+/* The failure that reaches the limit locks for a whole window. */
+static void
+tries_count(struct tries *t, int max, time_t now)
+{
+	if (++t->n == max)
+		t->start = now;
 }
 
 void
 auth_failed(struct auth *a, const char *key, time_t now)
 {
-	tries_of(a, key, now)->n++;
+	struct tries	*t = tries_of(a, key, now, 1);
+
+	if (t != NULL)
+		tries_count(t, AUTH_TRIES, now);
+	tries_age(&a->all, now);
+	tries_count(&a->all, AUTH_GLOBAL_TRIES, now);
 }
 
 void

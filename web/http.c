@@ -370,15 +370,15 @@ static void
 post_login(struct req *q)
 {
 	const char	*name = param(q, "name"), *addr = client_addr(q);
-	char		 k1[192], k2[192], ra[16], cookie[256];
+	char		 k1[192], ra[16], cookie[256];
 	struct session	*s;
 	int		 wait, role;
 	time_t		 now = time(NULL);
 
-	snprintf(k1, sizeof(k1), "a:%s", addr);
-	snprintf(k2, sizeof(k2), "n:%.180s", name);
-	if ((wait = auth_throttle(q->w->auth, k1, now)) > 0 ||
-	    (wait = auth_throttle(q->w->auth, k2, now)) > 0) {
+	/* The pair: failures for a name elsewhere never lock out its owner
+	 * here; another name tried here is another pair. */
+	snprintf(k1, sizeof(k1), "%.46s %.140s", addr, name);
+	if ((wait = auth_throttle(q->w->auth, k1, now)) > 0) {
 		log_warn("login refused: too many attempts: client=%s name=%s",
 		    addr, name);
 		snprintf(ra, sizeof(ra), "%d", wait);
@@ -392,7 +392,6 @@ post_login(struct req *q)
 	    < 0) {
 		log_warn("login failed: client=%s name=%s", addr, name);
 		auth_failed(q->w->auth, k1, now);
-		auth_failed(q->w->auth, k2, now);
 		q->status = 401;
 		snprintf(q->flash, sizeof(q->flash), "Wrong name or password.");
 		login_form(q);

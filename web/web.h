@@ -33,8 +33,12 @@
  *                                      or AUTH_LIFETIME after the login)
  *   auth_logout(a, id)
  *   auth_throttle(a, key, now)         0, or the seconds to wait: key
- *                                      failed AUTH_TRIES times in this
- *                                      window of AUTH_WINDOW seconds
+ *                                      failed AUTH_TRIES times within
+ *                                      AUTH_WINDOW seconds (locked for
+ *                                      AUTH_WINDOW from the last one),
+ *                                      the process reached its ceiling
+ *                                      of failures, or the table of keys
+ *                                      is full of live ones
  *   auth_failed(a, key, now)           count a failed login of key
  *   auth_token(a, name, out)           the CSRF token of a trusted-header
  *                                      admin (HMAC of the name with a
@@ -68,6 +72,7 @@
 #define AUTH_LIFETIME	(12 * 3600)	/* seconds since the login */
 #define AUTH_TRIES	5		/* failed logins per key ... */
 #define AUTH_WINDOW	60		/* ... per this many seconds */
+#define AUTH_GLOBAL_TRIES 100		/* failed logins per window, all keys */
 
 struct evhttp_request;
 struct evbuffer;

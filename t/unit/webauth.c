@@ -145,6 +145,19 @@ test_auth(void)
 	    "another address is not limited");
 	is_int(auth_throttle(a, "a:10.0.0.1", 100 + AUTH_WINDOW), 0,
 	    "a new window: allowed again");
+	for (i = 0; i < AUTH_TRIES - 1; i++)
+		auth_failed(a, "b", 700);
+	auth_failed(a, "b", 750);
+	is_int(auth_throttle(a, "b", 800), 10,
+	    "locked a whole window from the failure that reached the limit");
+	for (i = 0; i < AUTH_GLOBAL_TRIES; i++) {
+		snprintf(id, sizeof(id), "g%d", i);
+		auth_failed(a, id, 2000);
+	}
+	is_int(auth_throttle(a, "fresh", 2001), AUTH_WINDOW - 1,
+	    "AUTH_GLOBAL_TRIES failures of any keys: every key waits");
+	is_int(auth_throttle(a, "fresh", 2000 + AUTH_WINDOW), 0,
+	    "... until the window is over");
 
 	auth_token(a, "alice", tok1);
 	auth_token(a, "alice", tok2);
