@@ -149,6 +149,8 @@ Wrong name or password.
 0" "browser: a wrong password is refused"
 is "$(curl -s -o /dev/null -w '%{http_code}' -d 'name=root&password=nope' "$U/login")" \
     401 "curl: a wrong password: 401, no session"
+is "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$U/login")" 501 \
+    "a method other than GET, HEAD, POST: 501 from evhttp itself"
 
 # 5b. A name with a newline cannot forge a line of the log.
 curl -s -o /dev/null --data-urlencode $'name=x\nchange: admin=forged' \
@@ -169,6 +171,9 @@ is "$(curl -s -b "$T/cj" -o /dev/null -w '%{http_code}' \
     -d "address=csrf@example.org&csrf=$(printf '%s' "$tok" | tr 0-9a-f 1-9a-f0)" \
     "$U/suppress/add")" 403 \
     "POST with a wrong CSRF token: 403"
+is "$(curl -s -b "$T/cj" -o /dev/null -w '%{http_code}' \
+    -d 'address=csrf@example.org' "$U/suppress/add?csrf=$tok")" 403 \
+    "POST with the right token in the URL, not the body: 403"
 ok "... and nothing was added" sh -c "! '$CTL_BIN' -c '$CONF' suppress check csrf@example.org"
 is "$(curl -s -b "$T/cj" -o /dev/null -w '%{http_code}' \
     -d "address=csrf@example.org&csrf=$tok" "$U/suppress/add")" 200 \

@@ -18,6 +18,7 @@
  * takes a free or expired entry, and when there is none it is refused
  * as throttled (an entry still locked is never dropped).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +69,11 @@ auth_random_hex(char *out, size_t n)
 	if (n % 2 != 0 || n / 2 > sizeof(b))
 		return -1;
 	while (got < n / 2) {
-		if ((r = getrandom(b + got, n / 2 - got, 0)) < 0)
+		if ((r = getrandom(b + got, n / 2 - got, 0)) < 0) {
+			if (errno == EINTR)
+				continue;
 			return -1;
+		}
 		got += (size_t)r;
 	}
 	hex(b, n / 2, out);
@@ -87,8 +91,11 @@ auth_new(void)
 		return NULL;
 	while (got < sizeof(a->secret)) {
 		if ((r = getrandom(a->secret + got, sizeof(a->secret) - got,
-		    0)) < 0)
+		    0)) < 0) {
+			if (errno == EINTR)
+				continue;
 			return auth_free(a);
+		}
 		got += (size_t)r;
 	}
 	return a;
@@ -139,7 +146,8 @@ auth_find(struct auth *a, const char *id, time_t now)
 	if (id == NULL || strlen(id) != AUTH_ID_HEX)
 		return NULL;
 	for (i = 0; i < AUTH_SESSIONS; i++) {
-		if (a->s[i].id[0] == '\0' || strcmp(a->s[i].id, id) != 0)
+		if (a->s[i].id[0] == '\0' ||	/* both AUTH_ID_HEX long */
+		    CRYPTO_memcmp(a->s[i].id, id, AUTH_ID_HEX) != 0)
 			continue;
 		if (now - a->s[i].seen > AUTH_IDLE ||
 		    now - a->s[i].born > AUTH_LIFETIME) {

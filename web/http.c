@@ -146,7 +146,8 @@ param(struct req *q, const char *name)
 	for (i = 0; i < q->nparts; i++)
 		if (strcmp(q->parts[i].name, name) == 0)
 			return q->parts[i].val;
-	if (q->query != NULL && (v = evhttp_find_header(q->query, name)) != NULL)
+	if (q->body == NULL && q->query != NULL &&	/* a POST: body only */
+	    (v = evhttp_find_header(q->query, name)) != NULL)
 		return v;
 	return "";
 }
@@ -506,14 +507,7 @@ identify(struct req *q, struct session **sp, char *tok)
 static int
 same_token(const char *a, const char *b)
 {
-	size_t		 i, n = strlen(b);
-	unsigned char	 d = 0;
-
-	if (n == 0 || strlen(a) != n)
-		return 0;
-	for (i = 0; i < n; i++)
-		d |= (unsigned char)(a[i] ^ b[i]);
-	return d == 0;
+	return *b != '\0' && auth_equal(a, b);
 }
 
 static int
@@ -657,8 +651,7 @@ web_serve(struct web *w, struct event_base *base, char *err, size_t errlen)
 	if ((http = evhttp_new(base)) == NULL)
 		return errf(err, errlen, "evhttp_new failed");
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
-	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	    EVHTTP_REQ_POST);
 	evhttp_set_timeout(http, 30);
 	evhttp_set_max_headers_size(http, 16384);
 	evhttp_set_max_body_size(http, BODY_MAX);

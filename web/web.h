@@ -155,7 +155,9 @@ int		 auth_equal(const char *, const char *);
  *                       (NULL: nothing), %r a string as is (markup of
  *                       our own), %d int, %l long long, %u unsigned long
  *                       long, %% a '%'.  Nothing else.
- *   param(q, name)      a POST or GET parameter, or "" (never NULL)
+ *   param(q, name)      a POST parameter (of the body only: the CSRF
+ *                       token never comes from the URL) or a GET one,
+ *                       or "" (never NULL)
  *   param_file(q, name, &len)   an uploaded file's bytes, or NULL
  *   page_begin(q, title, nav) / page_end(q)   the frame, nav the menu item
  *   csrf_field(q)       the hidden input every POST form carries
