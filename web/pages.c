@@ -289,7 +289,8 @@ names_scanned(struct req *q, const char *prefix)
 		snprintf(cur, sizeof(cur), "%s", rep->element[0]->str);
 		m = rep->element[1];
 		for (i = 0; i < m->elements && n < USERS_PAGE; i++)
-			names[n++] = strdup(m->element[i]->str);
+			if ((names[n] = strdup(m->element[i]->str)) != NULL)
+				n++;	/* out of memory: one name fewer */
 		freeReplyObject(rep);
 	} while (strcmp(cur, "0") != 0 && n < USERS_PAGE &&
 	    ++calls < SCAN_PAGES);
@@ -541,8 +542,8 @@ post_user_state(struct req *q)
 {
 	const char	*name = param(q, "name"), *act = param(q, "action");
 	const char	*reason = param(q, "reason");
-	const char	*av[7] = { "user", NULL, name, NULL, NULL, NULL, NULL };
-	int		 rc;
+	const char	*av[7] = { "user", NULL, NULL, NULL, NULL, NULL, NULL };
+	int		 rc, n = 2;
 
 	if (strcmp(act, "suspend") != 0 && strcmp(act, "resume") != 0) {
 		q->status = 400;
@@ -552,7 +553,9 @@ post_user_state(struct req *q)
 	}
 	av[1] = act;
 	if (*act == 's' && *reason != '\0')
-		av[3] = "--reason", av[4] = reason;
+		av[n++] = "--reason", av[n++] = reason;
+	av[n++] = "--";		/* a name is never an option */
+	av[n] = name;
 	rc = run_ctl(q->w, av, q->flash, sizeof(q->flash));
 	log_warn("change: admin=%s user %s %s%s%s: %s", q->admin, act, name,
 	    *reason && *act == 's' ? " reason=" : "", *act == 's' ? reason :

@@ -214,8 +214,8 @@ sup_change(struct req *q, const char *const *av, const char *what)
 void
 post_suppress_add(struct req *q)
 {
-	const char	*av[12] = { "suppress", "add", param(q, "address") };
-	int		 n = 3;
+	const char	*av[12] = { "suppress", "add" };
+	int		 n = 2;
 
 	if (opt(q, "user"))
 		av[n++] = "--user", av[n++] = param(q, "user");
@@ -223,6 +223,8 @@ post_suppress_add(struct req *q)
 		av[n++] = "--reason", av[n++] = param(q, "reason");
 	if (opt(q, "ttl"))
 		av[n++] = "--ttl", av[n++] = param(q, "ttl");
+	av[n++] = "--";		/* an address is never an option */
+	av[n++] = param(q, "address");
 	av[n] = NULL;
 	sup_change(q, av, "add");
 }
@@ -230,17 +232,18 @@ post_suppress_add(struct req *q)
 void
 post_suppress_del(struct req *q)
 {
-	const char	*av[6] = { "suppress", "del", param(q, "address") };
+	const char	*av[7] = { "suppress", "del", "--", param(q, "address") };
 
-	if (opt(q, "user"))
-		av[3] = "--user", av[4] = param(q, "user");
+	if (opt(q, "user"))	/* the options before "--" */
+		av[2] = "--user", av[3] = param(q, "user"), av[4] = "--",
+		    av[5] = param(q, "address");
 	sup_change(q, av, "del");
 }
 
 void
 post_suppress_import(struct req *q)
 {
-	const char	*av[6] = { "suppress", "import", "-" };
+	const char	*av[7] = { "suppress", "import", "--", "-" };
 	const char	*csv;
 	char		*out;
 	size_t		 len, outlen;
@@ -253,7 +256,8 @@ post_suppress_import(struct req *q)
 		return;
 	}
 	if (opt(q, "user"))
-		av[3] = "--user", av[4] = param(q, "user");
+		av[2] = "--user", av[3] = param(q, "user"), av[4] = "--",
+		    av[5] = "-";
 	rc = run_ctl_io(q->w, av, csv, len, &out, &outlen);
 	snprintf(q->flash, sizeof(q->flash), "%s", rc < 0 ?
 	    "the import could not be run" : out);
@@ -346,7 +350,7 @@ void
 page_domain(struct req *q)
 {
 	const char	*d = param(q, "d");
-	const char	*av[] = { "domain", "show", d, NULL };
+	const char	*av[] = { "domain", "show", "--", d, NULL };
 	char		 key[SCHEMA_KEY_MAX], title[300];
 	redisReply	*v;
 
