@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -27,25 +28,56 @@
 #include "secret.h"
 #include "web.h"
 
+/* The first line of standard input (not echoed on a terminal) into
+ * pass; 0, or -1 with the reason printed. */
+static int
+read_pass(char *pass, size_t len)
+{
+	struct termios	 t0, t1;
+	int		 tty = isatty(0) && tcgetattr(0, &t0) == 0, ok;
+
+	if (tty) {
+		fprintf(stderr, "Password: ");
+		t1 = t0;
+		t1.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(0, TCSAFLUSH, &t1);
+	}
+	ok = fgets(pass, (int)len, stdin) != NULL;
+	if (tty) {
+		tcsetattr(0, TCSAFLUSH, &t0);
+		fputc('\n', stderr);
+	}
+	if (!ok) {
+		fprintf(stderr, "outpost-web: --add-admin: no password on "
+		    "standard input\n");
+		return -1;
+	}
+	if (strchr(pass, '\n') == NULL && !feof(stdin)) {
+		fprintf(stderr, "outpost-web: --add-admin: the password is "
+		    "longer than %zu bytes\n", len - 2);
+		return -1;
+	}
+	pass[strcspn(pass, "\r\n")] = '\0';
+	return 0;
+}
+
 static int
 add_admin(struct web *w, const char *name, int role)
 {
 	char	 pass[1024], err[512];
-	size_t	 n;
+	int	 rc;
 
-	if (fgets(pass, sizeof(pass), stdin) == NULL) {
-		fprintf(stderr, "outpost-web: --add-admin: no password on "
-		    "standard input\n");
+	if (read_pass(pass, sizeof(pass)) < 0) {
+		explicit_bzero(pass, sizeof(pass));
 		return 1;
 	}
-	n = strcspn(pass, "\r\n");
-	pass[n] = '\0';
-	if (admins_add(w->ctl.conf.web_admins, w->ctl.conf.user, name, role,
-	    pass, err, sizeof(err)) < 0) {
+	rc = admins_add(w->ctl.conf.web_admins, w->ctl.conf.user, name, role,
+	    pass, err, sizeof(err));
+	explicit_bzero(pass, sizeof(pass));
+	if (rc < 0) {
 		fprintf(stderr, "outpost-web: %s\n", err);
 		return 1;
 	}
-	explicit_bzero(pass, sizeof(pass));
 	printf("%s: %s %s\n", w->ctl.conf.web_admins, role == ROLE_ADMIN ?
 	    "admin" : "read-only admin", name);
 	return 0;
