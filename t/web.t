@@ -87,6 +87,10 @@ like "$(cat "$T/web-admins")" '^root:\$y\$[^:]+:admin$' \
 like "$(grep '^viewer:' "$T/web-admins")" '^viewer:\$y\$[^:]+:read-only$' \
     "viewer's line: role read-only"
 ok "outpost-web -n accepts the config and the accounts" "$WEB" -n -c "$CONF"
+sum=$(md5sum <"$T/web-admins")
+out=$(head -c 1100 /dev/zero | tr '\0' a | "$WEB" -c "$CONF" --add-admin long 2>&1)
+like "$out" 'the password is longer than 1022 bytes' "--add-admin: a password too long is refused"
+is "$(md5sum <"$T/web-admins")" "$sum" "... and the file is unchanged"
 
 te_bg policyd "$POLICYD" -f -c "$CONF"
 te_wait test -S "$PSOCK" || te_fail "outpost-policyd did not listen: $(tail -20 "$T/policyd.log")"

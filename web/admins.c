@@ -6,7 +6,8 @@
  * admins_add; any method crypt(3) knows is checked); ROLE "admin" or
  * "read-only".  Empty lines and lines starting with '#' are skipped; a
  * line that does not parse makes the whole file refused (with its line
- * number), so that a typo never silently locks an admin out or in.
+ * number), so that a typo never silently locks an admin out or in; so
+ * is a file writable by group or others.
  * admins_add holds an flock(2) on PATH.lock while it reads and rewrites
  * the file (two at once do not lose an account), writes the new file
  * beside the old one with the old one's owner, group and mode (a new
@@ -114,6 +115,7 @@ struct admins *
 admins_load(const char *path, char *err, size_t errlen)
 {
 	struct admins	*as;
+	struct stat	 st;
 	FILE		*fp;
 
 	if ((as = calloc(1, sizeof(*as))) == NULL) {
@@ -124,6 +126,13 @@ admins_load(const char *path, char *err, size_t errlen)
 		if (errno == ENOENT)	/* no accounts yet: nobody logs in */
 			return as;
 		errf(err, errlen, "%s: %s", path, strerror(errno));
+		return admins_free(as);
+	}
+	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 022) != 0) {
+		errf(err, errlen, "%s: writable by group or others (mode %04o):"
+		    " anyone of them could add an admin; chmod go-w it", path,
+		    (unsigned)(st.st_mode & 07777));
+		fclose(fp);
 		return admins_free(as);
 	}
 	if (load_fp(as, fp, path, err, errlen) < 0) {

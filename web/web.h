@@ -12,6 +12,8 @@
  * main.c     arguments (--add-admin, -n, -c), config, listen, loop
  * admins.c   the accounts file web_admins:
  *   admins_load(path, err, errlen)     the accounts, or NULL with err
+ *                                      (also when group or others may
+ *                                      write the file)
  *   admins_free(a)                     NULL-safe, returns NULL
  *   admins_check(a, name, pass)        the role (ROLE_*) if the password
  *                                      is right, else -1

@@ -84,6 +84,11 @@ test_admins(const char *dir)
 		admins_free(a);
 	}
 	write_file(path, "# comment\n\n");
+	chmod(path, 0664);
+	ok(admins_load(path, err, sizeof(err)) == NULL &&
+	    strstr(err, "writable by group or others") != NULL,
+	    "a file writable by the group is refused");
+	chmod(path, 0644);
 	ok((a = admins_load(path, err, sizeof(err))) != NULL &&
 	    admins_role(a, "#") == -1, "comments and empty lines skipped");
 	admins_free(a);
