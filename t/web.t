@@ -258,6 +258,11 @@ Suppressions
 Domains
 1" "JavaScript off: every page renders with its content (2 refusals, in the fleet figures and the log: alice's limit, bob's suppressed recipient)"
 
+# 8a. A query value in a link is URL-encoded ('+' would read as a blank).
+ctl user add c+d@example.com --plan big >/dev/null
+like "$(curl -s -b "$T/cj" "$U/users?q=c")" 'href="/user\?name=c%2Bd%40example\.com"' \
+    "the user's link carries its name URL-encoded"
+
 # 8b. Fleet figures as Redis may hold them: a negative counter is 0, sums
 #     past the type saturate, and the chart's scale of a huge value ends
 #     (no hang of the server).

@@ -88,6 +88,7 @@ hf(struct req *q, const char *fmt, ...)
 {
 	va_list		 ap;
 	const char	*s, *p;
+	char		*e;
 
 	va_start(ap, fmt);
 	for (p = fmt; *p != '\0'; p++) {
@@ -111,6 +112,13 @@ hf(struct req *q, const char *fmt, ...)
 		case 'r':
 			if ((s = va_arg(ap, const char *)) != NULL)
 				evbuffer_add(q->out, s, strlen(s));
+			break;
+		case 'q':	/* URL-encoded: nothing left to escape */
+			if ((s = va_arg(ap, const char *)) != NULL &&
+			    (e = evhttp_uriencode(s, -1, 0)) != NULL) {
+				evbuffer_add(q->out, e, strlen(e));
+				free(e);
+			}
 			break;
 		case 'd':
 			evbuffer_add_printf(q->out, "%d", va_arg(ap, int));

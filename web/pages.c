@@ -210,7 +210,7 @@ user_row(struct req *q, const char *name)
 	case 1:
 		return;		/* deleted since the index was read */
 	}
-	hf(q, "<tr><td><a data-test=\"user-link\" href=\"/user?name=%s\">%s"
+	hf(q, "<tr><td><a data-test=\"user-link\" href=\"/user?name=%q\">%s"
 	    "</a></td><td class=\"%s\">%s</td><td>%s</td><td>", name, name,
 	    ctl_user_field(&u, SCHEMA_F_STATE), ctl_user_field(&u,
 	    SCHEMA_F_STATE), u.plan);
@@ -525,7 +525,7 @@ user_page(struct req *q, const char *name)
 	o.user = name;
 	o.limit = "20";
 	log_table(q, &o);
-	hf(q, "<p><a href=\"/log?user=%s\">more in the delivery log</a></p>"
+	hf(q, "<p><a href=\"/log?user=%q\">more in the delivery log</a></p>"
 	    "<h2>Suppressions of this user</h2>", name);
 	user_sups(q, name);
 	page_end(q);

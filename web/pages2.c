@@ -332,7 +332,7 @@ page_domains(struct req *q)
 	    "verified</th></tr>");
 	for (i = 0; i < m->elements && i < 1000; i++) {
 		dom_state_get(&q->w->ctl, q->w->ctl.r, m->element[i]->str, &st);
-		hf(q, "<tr><td><a href=\"/domain?d=%s\">%s</a></td><td>%s</td>"
+		hf(q, "<tr><td><a href=\"/domain?d=%q\">%s</a></td><td>%s</td>"
 		    "<td>%s</td><td>%s</td></tr>", m->element[i]->str,
 		    m->element[i]->str, dom_state_word(&st), st.checked ?
 		    supcsv_format_time(st.checked, t, sizeof(t)) : "never",

@@ -155,7 +155,8 @@ int		 auth_equal(const char *, const char *);
  * http.c -- what a page uses.
  *   hf(q, fmt, ...)     append to the page: %s a string HTML-escaped
  *                       (NULL: nothing), %r a string as is (markup of
- *                       our own), %d int, %l long long, %u unsigned long
+ *                       our own), %q a string URL-encoded (a query
+ *                       value in a link), %d int, %l long long, %u unsigned long
  *                       long, %% a '%'.  Nothing else.
  *   param(q, name)      a POST parameter (of the body only: the CSRF
  *                       token never comes from the URL) or a GET one,
