@@ -187,6 +187,8 @@ static const struct conf_key keys[] = {
 	    0, NULL, check_abspath },
 	{ "web_trusted_header", CT_STR, "", F(web_trusted_header), 0, 0,
 	    NULL, check_header_name },
+	{ "web_trusted_secret", CT_STR, "", F(web_trusted_secret), 0, 0,
+	    NULL, NULL },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 

@@ -124,6 +124,7 @@ struct conf {
 	char		*web_listen;		/* inet: only */
 	char		*web_admins;		/* accounts file */
 	char		*web_trusted_header;	/* "": log in with a password */
+	char		*web_trusted_secret;	/* the proxy's, with the header */
 };
 
 void	 conf_init(struct conf *);

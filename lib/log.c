@@ -115,6 +115,21 @@ level_name(int level)
 	}
 }
 
+/*
+ * Control characters (below 0x20, and 0x7f) of a line made '?': a value
+ * from outside (a login name, a reason) cannot end the line and forge
+ * another one, nor move the cursor of the admin's terminal.
+ */
+static void
+defang(char *line)
+{
+	unsigned char	*p;
+
+	for (p = (unsigned char *)line; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 void
 log_vmsg(int level, const char *fmt, va_list ap)
 {
@@ -123,6 +138,7 @@ log_vmsg(int level, const char *fmt, va_list ap)
 	if (!log_enabled(level))
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
+	defang(line);
 	if (log_dest == LOGDEST_SYSLOG) {
 		syslog(LOG_MAIL | level, "%s", line);
 		return;
@@ -218,12 +234,14 @@ fatal(const char *fmt, ...)
 	log_vmsg(LOG_CRIT, fmt, ap);
 	va_end(ap);
 	if (log_dest == LOGDEST_SYSLOG) {
+		char	 line[4096];
+
 		/* Also tell the admin who started us by hand. */
 		va_start(ap, fmt);
-		fprintf(stderr, "%s: fatal: ", log_ident);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		vsnprintf(line, sizeof(line), fmt, ap);
 		va_end(ap);
+		defang(line);
+		fprintf(stderr, "%s: fatal: %s\n", log_ident, line);
 	}
 	exit(1);
 }

@@ -23,6 +23,10 @@
  *                                 log functions leave it unchanged)
  *   log_enabled(level)            1 if a message at level would be written
  *
+ * Every control character of the formatted line (below 0x20, and 0x7f:
+ * a newline, a carriage return, a tab, an escape) is written as '?', so
+ * that a value from outside cannot start a line of its own.
+ *
  * Callers put the queue ID first when they know it: "3F2A1C: signed ...".
  * Safe to call from several threads; each event is one write.
  */

@@ -6,16 +6,25 @@
  * admins_add; any method crypt(3) knows is checked); ROLE "admin" or
  * "read-only".  Empty lines and lines starting with '#' are skipped; a
  * line that does not parse makes the whole file refused (with its line
- * number), so that a typo never silently locks an admin out or in.
- * admins_add writes the new file beside the old one (mode 0640) and
- * renames it over: a reader sees the old file or the new one.
+ * number), so that a typo never silently locks an admin out or in; so
+ * is a file writable by group or others.
+ * admins_add holds an flock(2) on PATH.lock while it reads and rewrites
+ * the file (two at once do not lose an account), writes the new file
+ * beside the old one with the old one's owner, group and mode (a new
+ * file: 0640, the group of the conf's user account when it exists, so
+ * that the daemon can read it), renames it over and fsyncs the file and
+ * the directory: a reader sees the old file or the new one.
  */
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -106,6 +115,7 @@ struct admins *
 admins_load(const char *path, char *err, size_t errlen)
 {
 	struct admins	*as;
+	struct stat	 st;
 	FILE		*fp;
 
 	if ((as = calloc(1, sizeof(*as))) == NULL) {
@@ -116,6 +126,13 @@ admins_load(const char *path, char *err, size_t errlen)
 		if (errno == ENOENT)	/* no accounts yet: nobody logs in */
 			return as;
 		errf(err, errlen, "%s: %s", path, strerror(errno));
+		return admins_free(as);
+	}
+	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 022) != 0) {
+		errf(err, errlen, "%s: writable by group or others (mode %04o):"
+		    " anyone of them could add an admin; chmod go-w it", path,
+		    (unsigned)(st.st_mode & 07777));
+		fclose(fp);
 		return admins_free(as);
 	}
 	if (load_fp(as, fp, path, err, errlen) < 0) {
@@ -202,15 +219,93 @@ write_new(const char *path, FILE *out, const char *name, const char *line,
 	return 0;
 }
 
-int
-admins_add(const char *path, const char *name, int role, const char *pass,
-    char *err, size_t errlen)
+/* fd (the new file) gets the owner, group and mode of the file at path,
+ * or when there is none mode 0640 and the group of account user. */
+static int
+take_over(int fd, const char *path, const char *user, char *err,
+    size_t errlen)
 {
-	char		 tmp[4096], salt[CRYPT_GENSALT_OUTPUT_SIZE], line[700];
+	struct stat	 st;
+	struct passwd	*pw;
+	uid_t		 uid = (uid_t)-1;
+	gid_t		 gid = (gid_t)-1;
+	mode_t		 mode = 0640;
+
+	if (stat(path, &st) == 0) {
+		uid = st.st_uid;
+		gid = st.st_gid;
+		mode = st.st_mode & 07777;
+	} else if (errno != ENOENT)
+		return errf(err, errlen, "%s: %s", path, strerror(errno));
+	else if (user != NULL && *user != '\0' &&
+	    (pw = getpwnam(user)) != NULL)
+		gid = pw->pw_gid;
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)
+		return errf(err, errlen, "%s: cannot give the new file owner "
+		    "%ld group %ld: %s", path, (long)uid, (long)gid,
+		    strerror(errno));
+	if (fchmod(fd, mode) < 0)
+		return errf(err, errlen, "%s: chmod: %s", path, strerror(errno));
+	return 0;
+}
+
+/* fsync the directory of path (the rename made durable); 0 / -1. */
+static int
+sync_dir(const char *path, char *err, size_t errlen)
+{
+	char	 dir[4096];
+	int	 fd, rc;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return errf(err, errlen, "%s: %s", dir, strerror(errno));
+	rc = fsync(fd);
+	close(fd);
+	return rc < 0 ? errf(err, errlen, "fsync %s: %s", dir,
+	    strerror(errno)) : 0;
+}
+
+/* Write name's line into a new file and rename it over path. */
+static int
+replace_file(const char *path, const char *user, const char *name,
+    const char *line, char *err, size_t errlen)
+{
+	char	 tmp[4096];
+	FILE	*out;
+	int	 fd, rc;
+
+	snprintf(tmp, sizeof(tmp), "%s.new.%ld", path, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		return errf(err, errlen, "%s: %s", tmp, strerror(errno));
+	if ((out = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		unlink(tmp);
+		return errf(err, errlen, "fdopen: %s", strerror(errno));
+	}
+	rc = take_over(fd, path, user, err, errlen);
+	if (rc == 0)
+		rc = write_new(path, out, name, line, err, errlen);
+	if (rc == 0 && (fflush(out) != 0 || fsync(fileno(out)) != 0))
+		rc = errf(err, errlen, "%s: %s", tmp, strerror(errno));
+	fclose(out);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = errf(err, errlen, "rename to %s: %s", path,
+		    strerror(errno));
+	if (rc < 0)
+		unlink(tmp);
+	else
+		rc = sync_dir(path, err, errlen);
+	return rc;
+}
+
+int
+admins_add(const char *path, const char *user, const char *name, int role,
+    const char *pass, char *err, size_t errlen)
+{
+	char		 lock[4096], salt[CRYPT_GENSALT_OUTPUT_SIZE], line[700];
 	struct crypt_data *cd;
 	const char	*h;
-	FILE		*out;
-	int		 fd, rc;
+	int		 lfd, rc;
 
 	if (!name_ok(name))
 		return errf(err, errlen, "admin name \"%s\": 1 to 127 of "
@@ -228,23 +323,16 @@ admins_add(const char *path, const char *name, int role, const char *pass,
 	}
 	snprintf(line, sizeof(line), "%s:%s:%s\n", name, h,
 	    role == ROLE_ADMIN ? "admin" : "read-only");
+	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
-	snprintf(tmp, sizeof(tmp), "%s.new.%ld", path, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0640)) < 0)
-		return errf(err, errlen, "%s: %s", tmp, strerror(errno));
-	if ((out = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		unlink(tmp);
-		return errf(err, errlen, "fdopen: %s", strerror(errno));
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	if ((lfd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC, 0640)) < 0)
+		return errf(err, errlen, "%s: %s", lock, strerror(errno));
+	if (flock(lfd, LOCK_EX) < 0) {
+		close(lfd);
+		return errf(err, errlen, "flock %s: %s", lock, strerror(errno));
 	}
-	rc = write_new(path, out, name, line, err, errlen);
-	if (fflush(out) != 0 || fsync(fileno(out)) != 0)
-		rc = errf(err, errlen, "%s: %s", tmp, strerror(errno));
-	fclose(out);
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = errf(err, errlen, "rename to %s: %s", path,
-		    strerror(errno));
-	if (rc < 0)
-		unlink(tmp);
+	rc = replace_file(path, user, name, line, err, errlen);
+	close(lfd);		/* the lock with it */
 	return rc;
 }

@@ -4,6 +4,7 @@
  * (a browser shows it on hover); the highest value sets the scale,
  * rounded up to a number that reads well.
  */
+#include <limits.h>
 #include <stdio.h>
 
 #include "web.h"
@@ -20,10 +21,12 @@ nice_max(unsigned long long m)
 
 	if (m == 0)
 		return 1;
-	while (p * 10 <= m)
+	while (p <= m / 10)	/* p * 10 <= m, without overflow */
 		p *= 10;
 	if (m <= p)
 		return p;
+	if (p > ULLONG_MAX / 10)
+		return m;	/* 2 * p may not fit: the scale is m itself */
 	if (m <= 2 * p)
 		return 2 * p;
 	if (m <= 5 * p)

@@ -4,6 +4,10 @@
  * POST, the role check of every change, forms (urlencoded and
  * multipart/form-data) and the HTML frame of the pages.
  *
+ * A session is checked against web_admins at each request (read again
+ * when its mtime changes): an account removed ends its sessions, a role
+ * changed applies at once.
+ *
  * Order of the checks, each one answered before the next is tried:
  *   unknown path 404; wrong method 405; not logged in: a GET goes to
  *   /login (303), a POST is 403; a POST whose "csrf" field is not the
@@ -84,6 +88,7 @@ hf(struct req *q, const char *fmt, ...)
 {
 	va_list		 ap;
 	const char	*s, *p;
+	char		*e;
 
 	va_start(ap, fmt);
 	for (p = fmt; *p != '\0'; p++) {
@@ -107,6 +112,13 @@ hf(struct req *q, const char *fmt, ...)
 		case 'r':
 			if ((s = va_arg(ap, const char *)) != NULL)
 				evbuffer_add(q->out, s, strlen(s));
+			break;
+		case 'q':	/* URL-encoded: nothing left to escape */
+			if ((s = va_arg(ap, const char *)) != NULL &&
+			    (e = evhttp_uriencode(s, -1, 0)) != NULL) {
+				evbuffer_add(q->out, e, strlen(e));
+				free(e);
+			}
 			break;
 		case 'd':
 			evbuffer_add_printf(q->out, "%d", va_arg(ap, int));
@@ -142,7 +154,8 @@ param(struct req *q, const char *name)
 	for (i = 0; i < q->nparts; i++)
 		if (strcmp(q->parts[i].name, name) == 0)
 			return q->parts[i].val;
-	if (q->query != NULL && (v = evhttp_find_header(q->query, name)) != NULL)
+	if (q->body == NULL && q->query != NULL &&	/* a POST: body only */
+	    (v = evhttp_find_header(q->query, name)) != NULL)
 		return v;
 	return "";
 }
@@ -366,15 +379,15 @@ static void
 post_login(struct req *q)
 {
 	const char	*name = param(q, "name"), *addr = client_addr(q);
-	char		 k1[192], k2[192], ra[16], cookie[256];
+	char		 k1[192], ra[16], cookie[256];
 	struct session	*s;
 	int		 wait, role;
 	time_t		 now = time(NULL);
 
-	snprintf(k1, sizeof(k1), "a:%s", addr);
-	snprintf(k2, sizeof(k2), "n:%.180s", name);
-	if ((wait = auth_throttle(q->w->auth, k1, now)) > 0 ||
-	    (wait = auth_throttle(q->w->auth, k2, now)) > 0) {
+	/* The pair: failures for a name elsewhere never lock out its owner
+	 * here; another name tried here is another pair. */
+	snprintf(k1, sizeof(k1), "%.46s %.140s", addr, name);
+	if ((wait = auth_throttle(q->w->auth, k1, now)) > 0) {
 		log_warn("login refused: too many attempts: client=%s name=%s",
 		    addr, name);
 		snprintf(ra, sizeof(ra), "%d", wait);
@@ -388,7 +401,6 @@ post_login(struct req *q)
 	    < 0) {
 		log_warn("login failed: client=%s name=%s", addr, name);
 		auth_failed(q->w->auth, k1, now);
-		auth_failed(q->w->auth, k2, now);
 		q->status = 401;
 		snprintf(q->flash, sizeof(q->flash), "Wrong name or password.");
 		login_form(q);
@@ -458,6 +470,15 @@ identify(struct req *q, struct session **sp, char *tok)
 
 	*sp = NULL;
 	if (*hn != '\0') {
+		if (!auth_equal(evhttp_find_header(
+		    evhttp_request_get_input_headers(q->ev), WEB_SECRET_HEADER),
+		    w->ctl.conf.web_trusted_secret)) {
+			log_warn("refused: no or a wrong %s (not from the "
+			    "proxy): client=%s", WEB_SECRET_HEADER,
+			    client_addr(q));
+			refuse(q, 403, "This console answers its proxy only.");
+			return -1;
+		}
 		v = evhttp_find_header(evhttp_request_get_input_headers(q->ev),
 		    hn);
 		admins_fresh(w);
@@ -475,6 +496,13 @@ identify(struct req *q, struct session **sp, char *tok)
 	}
 	if ((s = auth_find(w->auth, cookie_sid(q, sid, sizeof(sid)),
 	    time(NULL))) != NULL) {
+		admins_fresh(w);	/* the account as it is now */
+		if ((s->role = admins_role(w->admins, s->name)) < 0) {
+			log_warn("session ended: admin=%s is no longer in %s",
+			    s->name, w->ctl.conf.web_admins);
+			auth_logout(w->auth, s->id);
+			return 0;
+		}
 		q->admin = s->name;
 		q->role = s->role;
 		q->csrf = s->csrf;
@@ -487,14 +515,7 @@ identify(struct req *q, struct session **sp, char *tok)
 static int
 same_token(const char *a, const char *b)
 {
-	size_t		 i, n = strlen(b);
-	unsigned char	 d = 0;
-
-	if (n == 0 || strlen(a) != n)
-		return 0;
-	for (i = 0; i < n; i++)
-		d |= (unsigned char)(a[i] ^ b[i]);
-	return d == 0;
+	return *b != '\0' && auth_equal(a, b);
 }
 
 static int
@@ -638,8 +659,7 @@ web_serve(struct web *w, struct event_base *base, char *err, size_t errlen)
 	if ((http = evhttp_new(base)) == NULL)
 		return errf(err, errlen, "evhttp_new failed");
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
-	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	    EVHTTP_REQ_POST);
 	evhttp_set_timeout(http, 30);
 	evhttp_set_max_headers_size(http, 16384);
 	evhttp_set_max_body_size(http, BODY_MAX);

@@ -16,36 +16,99 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "errf.h"
 #include "log.h"
+#include "netaddr.h"
 #include "redis.h"
 #include "secret.h"
 #include "web.h"
+
+/* The first line of standard input (not echoed on a terminal) into
+ * pass; 0, or -1 with the reason printed. */
+static int
+read_pass(char *pass, size_t len)
+{
+	struct termios	 t0, t1;
+	int		 tty = isatty(0) && tcgetattr(0, &t0) == 0, ok;
+
+	if (tty) {
+		fprintf(stderr, "Password: ");
+		t1 = t0;
+		t1.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(0, TCSAFLUSH, &t1);
+	}
+	ok = fgets(pass, (int)len, stdin) != NULL;
+	if (tty) {
+		tcsetattr(0, TCSAFLUSH, &t0);
+		fputc('\n', stderr);
+	}
+	if (!ok) {
+		fprintf(stderr, "outpost-web: --add-admin: no password on "
+		    "standard input\n");
+		return -1;
+	}
+	if (strchr(pass, '\n') == NULL && !feof(stdin)) {
+		fprintf(stderr, "outpost-web: --add-admin: the password is "
+		    "longer than %zu bytes\n", len - 2);
+		return -1;
+	}
+	pass[strcspn(pass, "\r\n")] = '\0';
+	return 0;
+}
 
 static int
 add_admin(struct web *w, const char *name, int role)
 {
 	char	 pass[1024], err[512];
-	size_t	 n;
+	int	 rc;
 
-	if (fgets(pass, sizeof(pass), stdin) == NULL) {
-		fprintf(stderr, "outpost-web: --add-admin: no password on "
-		    "standard input\n");
+	if (read_pass(pass, sizeof(pass)) < 0) {
+		explicit_bzero(pass, sizeof(pass));
 		return 1;
 	}
-	n = strcspn(pass, "\r\n");
-	pass[n] = '\0';
-	if (admins_add(w->ctl.conf.web_admins, name, role, pass, err,
-	    sizeof(err)) < 0) {
+	rc = admins_add(w->ctl.conf.web_admins, w->ctl.conf.user, name, role,
+	    pass, err, sizeof(err));
+	explicit_bzero(pass, sizeof(pass));
+	if (rc < 0) {
 		fprintf(stderr, "outpost-web: %s\n", err);
 		return 1;
 	}
-	explicit_bzero(pass, sizeof(pass));
 	printf("%s: %s %s\n", w->ctl.conf.web_admins, role == ROLE_ADMIN ?
 	    "admin" : "read-only admin", name);
+	return 0;
+}
+
+/*
+ * With web_trusted_header: web_listen on a loopback address (127.0.0.0/8,
+ * ::1) and a web_trusted_secret of WEB_SECRET_MIN bytes at least, which
+ * the proxy sends in WEB_SECRET_HEADER.  0 / -1 with err.
+ */
+static int
+trusted_check(const struct conf *c, char *err, size_t errlen)
+{
+	struct netaddr	 a;
+	struct cidr	 lo4, lo6;
+
+	if (c->web_trusted_header[0] == '\0')
+		return 0;
+	if (netaddr_parse(c->web_listen, &a, err, errlen) < 0)
+		return -1;
+	if (cidr_parse("127.0.0.0/8", &lo4) < 0 || cidr_parse("::1", &lo6) < 0)
+		return errf(err, errlen, "loopback networks: parse failed");
+	if (!cidr_match_text(&lo4, a.host) && !cidr_match_text(&lo6, a.host))
+		return errf(err, errlen, "web_trusted_header is set: "
+		    "web_listen must be a loopback address (127.0.0.0/8, "
+		    "[::1]), not %s", c->web_listen);
+	if (strlen(c->web_trusted_secret) < WEB_SECRET_MIN)
+		return errf(err, errlen, "web_trusted_header is set: "
+		    "web_trusted_secret must be set too (at least %d bytes, "
+		    "sent by the proxy in %s)", WEB_SECRET_MIN,
+		    WEB_SECRET_HEADER);
 	return 0;
 }
 
@@ -136,6 +199,8 @@ main(int argc, char **argv)
 		log_warn("%s", err);
 	if ((w.admins = admins_load(w.ctl.conf.web_admins, err,
 	    sizeof(err))) == NULL)
+		fatal("%s", err);
+	if (trusted_check(&w.ctl.conf, err, sizeof(err)) < 0)
 		fatal("%s", err);
 	if (check) {
 		printf("outpost-web: %s: ok\n", w.ctl.conf_path);

@@ -13,6 +13,7 @@
  *           its own suppressions, and the suspend / resume buttons
  *           (outpostctl user suspend / resume, run.c)
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,22 @@ static const char *const fig[NFIG] = {
 	"sent", "delivered", "deferred", "hard", "soft", "block", "expired",
 	"complaint", "refused"
 };
+
+/* a + b, or ULLONG_MAX when it does not fit */
+static unsigned long long
+sat_add(unsigned long long a, unsigned long long b)
+{
+	return a > ULLONG_MAX - b ? ULLONG_MAX : a + b;
+}
+
+/* A counter of Redis: a negative or unreadable one is 0. */
+static unsigned long long
+counter(const char *s)
+{
+	long long	 v = strtoll(s, NULL, 10);
+
+	return v > 0 ? (unsigned long long)v : 0;
+}
 
 void
 redis_trouble(struct req *q, const char *what)
@@ -69,7 +86,7 @@ fleet_hours(struct req *q, long long from, int n,
 		any = 0;
 		for (j = 0; j < NFIG && (size_t)j < h->elements; j++) {
 			v[i][j] = h->element[j]->type == REDIS_REPLY_STRING ?
-			    strtoull(h->element[j]->str, NULL, 10) : 0;
+			    counter(h->element[j]->str) : 0;
 			any |= h->element[j]->type == REDIS_REPLY_STRING;
 		}
 		*seen += any;
@@ -85,8 +102,8 @@ series(unsigned long long (*v)[NFIG], int n, int f, unsigned long long *out)
 	int	 i;
 
 	for (i = 0; i < n; i++)
-		out[i] = f >= 0 ? v[i][f] : v[i][F_HARD] + v[i][F_SOFT] +
-		    v[i][F_BLOCK];
+		out[i] = f >= 0 ? v[i][f] : sat_add(sat_add(v[i][F_HARD],
+		    v[i][F_SOFT]), v[i][F_BLOCK]);
 }
 
 static void
@@ -113,7 +130,7 @@ charts(struct req *q, const char *period, unsigned long long (*v)[NFIG],
 	for (k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
 		series(v, n, shown[k].f, s);
 		for (tot = 0, i = 0; i < n; i++)
-			tot += s[i];
+			tot = sat_add(tot, s[i]);
 		hf(q, "<td data-test=\"total-%s\">%u</td>", shown[k].name, tot);
 	}
 	hf(q, "</tr></table>");
@@ -145,7 +162,7 @@ page_overview(struct req *q)
 	memset(days, 0, sizeof(days));
 	for (i = 0; i < 720; i++)
 		for (j = 0; j < NFIG; j++)
-			days[i / 24][j] += dv[i][j];
+			days[i / 24][j] = sat_add(days[i / 24][j], dv[i][j]);
 	for (i = 0; i < 24; i++) {
 		t = (time_t)(now_h - 23 + i) * 3600;
 		gmtime_r(&t, &tm);
@@ -193,7 +210,7 @@ user_row(struct req *q, const char *name)
 	case 1:
 		return;		/* deleted since the index was read */
 	}
-	hf(q, "<tr><td><a data-test=\"user-link\" href=\"/user?name=%s\">%s"
+	hf(q, "<tr><td><a data-test=\"user-link\" href=\"/user?name=%q\">%s"
 	    "</a></td><td class=\"%s\">%s</td><td>%s</td><td>", name, name,
 	    ctl_user_field(&u, SCHEMA_F_STATE), ctl_user_field(&u,
 	    SCHEMA_F_STATE), u.plan);
@@ -272,7 +289,8 @@ names_scanned(struct req *q, const char *prefix)
 		snprintf(cur, sizeof(cur), "%s", rep->element[0]->str);
 		m = rep->element[1];
 		for (i = 0; i < m->elements && n < USERS_PAGE; i++)
-			names[n++] = strdup(m->element[i]->str);
+			if ((names[n] = strdup(m->element[i]->str)) != NULL)
+				n++;	/* out of memory: one name fewer */
 		freeReplyObject(rep);
 	} while (strcmp(cur, "0") != 0 && n < USERS_PAGE &&
 	    ++calls < SCAN_PAGES);
@@ -507,7 +525,7 @@ user_page(struct req *q, const char *name)
 	o.user = name;
 	o.limit = "20";
 	log_table(q, &o);
-	hf(q, "<p><a href=\"/log?user=%s\">more in the delivery log</a></p>"
+	hf(q, "<p><a href=\"/log?user=%q\">more in the delivery log</a></p>"
 	    "<h2>Suppressions of this user</h2>", name);
 	user_sups(q, name);
 	page_end(q);
@@ -524,8 +542,8 @@ post_user_state(struct req *q)
 {
 	const char	*name = param(q, "name"), *act = param(q, "action");
 	const char	*reason = param(q, "reason");
-	const char	*av[7] = { "user", NULL, name, NULL, NULL, NULL, NULL };
-	int		 rc;
+	const char	*av[7] = { "user", NULL, NULL, NULL, NULL, NULL, NULL };
+	int		 rc, n = 2;
 
 	if (strcmp(act, "suspend") != 0 && strcmp(act, "resume") != 0) {
 		q->status = 400;
@@ -535,9 +553,11 @@ post_user_state(struct req *q)
 	}
 	av[1] = act;
 	if (*act == 's' && *reason != '\0')
-		av[3] = "--reason", av[4] = reason;
+		av[n++] = "--reason", av[n++] = reason;
+	av[n++] = "--";		/* a name is never an option */
+	av[n] = name;
 	rc = run_ctl(q->w, av, q->flash, sizeof(q->flash));
-	log_info("change: admin=%s user %s %s%s%s: %s", q->admin, act, name,
+	log_warn("change: admin=%s user %s %s%s%s: %s", q->admin, act, name,
 	    *reason && *act == 's' ? " reason=" : "", *act == 's' ? reason :
 	    "", rc == EXIT_OK ? "done" : q->flash);
 	if (rc != EXIT_OK)

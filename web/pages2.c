@@ -203,7 +203,7 @@ sup_change(struct req *q, const char *const *av, const char *what)
 	int	 rc;
 
 	rc = run_ctl(q->w, av, q->flash, sizeof(q->flash));
-	log_info("change: admin=%s suppress %s %s%s%s: %s", q->admin, what,
+	log_warn("change: admin=%s suppress %s %s%s%s: %s", q->admin, what,
 	    param(q, "address"), *param(q, "user") ? " user=" : "",
 	    param(q, "user"), rc == EXIT_OK ? "done" : q->flash);
 	if (rc != EXIT_OK)
@@ -214,8 +214,8 @@ sup_change(struct req *q, const char *const *av, const char *what)
 void
 post_suppress_add(struct req *q)
 {
-	const char	*av[12] = { "suppress", "add", param(q, "address") };
-	int		 n = 3;
+	const char	*av[12] = { "suppress", "add" };
+	int		 n = 2;
 
 	if (opt(q, "user"))
 		av[n++] = "--user", av[n++] = param(q, "user");
@@ -223,6 +223,8 @@ post_suppress_add(struct req *q)
 		av[n++] = "--reason", av[n++] = param(q, "reason");
 	if (opt(q, "ttl"))
 		av[n++] = "--ttl", av[n++] = param(q, "ttl");
+	av[n++] = "--";		/* an address is never an option */
+	av[n++] = param(q, "address");
 	av[n] = NULL;
 	sup_change(q, av, "add");
 }
@@ -230,17 +232,18 @@ post_suppress_add(struct req *q)
 void
 post_suppress_del(struct req *q)
 {
-	const char	*av[6] = { "suppress", "del", param(q, "address") };
+	const char	*av[7] = { "suppress", "del", "--", param(q, "address") };
 
-	if (opt(q, "user"))
-		av[3] = "--user", av[4] = param(q, "user");
+	if (opt(q, "user"))	/* the options before "--" */
+		av[2] = "--user", av[3] = param(q, "user"), av[4] = "--",
+		    av[5] = param(q, "address");
 	sup_change(q, av, "del");
 }
 
 void
 post_suppress_import(struct req *q)
 {
-	const char	*av[6] = { "suppress", "import", "-" };
+	const char	*av[7] = { "suppress", "import", "--", "-" };
 	const char	*csv;
 	char		*out;
 	size_t		 len, outlen;
@@ -253,11 +256,12 @@ post_suppress_import(struct req *q)
 		return;
 	}
 	if (opt(q, "user"))
-		av[3] = "--user", av[4] = param(q, "user");
+		av[2] = "--user", av[3] = param(q, "user"), av[4] = "--",
+		    av[5] = "-";
 	rc = run_ctl_io(q->w, av, csv, len, &out, &outlen);
 	snprintf(q->flash, sizeof(q->flash), "%s", rc < 0 ?
 	    "the import could not be run" : out);
-	log_info("change: admin=%s suppress import (%zu bytes)%s%s: %s",
+	log_warn("change: admin=%s suppress import (%zu bytes)%s%s: %s",
 	    q->admin, len, opt(q, "user") ? " user=" : "", param(q, "user"),
 	    rc == EXIT_OK ? "done" : q->flash);
 	free(out);
@@ -328,7 +332,7 @@ page_domains(struct req *q)
 	    "verified</th></tr>");
 	for (i = 0; i < m->elements && i < 1000; i++) {
 		dom_state_get(&q->w->ctl, q->w->ctl.r, m->element[i]->str, &st);
-		hf(q, "<tr><td><a href=\"/domain?d=%s\">%s</a></td><td>%s</td>"
+		hf(q, "<tr><td><a href=\"/domain?d=%q\">%s</a></td><td>%s</td>"
 		    "<td>%s</td><td>%s</td></tr>", m->element[i]->str,
 		    m->element[i]->str, dom_state_word(&st), st.checked ?
 		    supcsv_format_time(st.checked, t, sizeof(t)) : "never",
@@ -346,7 +350,7 @@ void
 page_domain(struct req *q)
 {
 	const char	*d = param(q, "d");
-	const char	*av[] = { "domain", "show", d, NULL };
+	const char	*av[] = { "domain", "show", "--", d, NULL };
 	char		 key[SCHEMA_KEY_MAX], title[300];
 	redisReply	*v;
 

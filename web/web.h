@@ -12,27 +12,42 @@
  * main.c     arguments (--add-admin, -n, -c), config, listen, loop
  * admins.c   the accounts file web_admins:
  *   admins_load(path, err, errlen)     the accounts, or NULL with err
+ *                                      (also when group or others may
+ *                                      write the file)
  *   admins_free(a)                     NULL-safe, returns NULL
  *   admins_check(a, name, pass)        the role (ROLE_*) if the password
  *                                      is right, else -1
  *   admins_role(a, name)               the role of name, or -1
- *   admins_add(path, name, role, pass, err, errlen)
- *                                      add or replace one account; the
- *                                      file written to a temporary file
- *                                      (0640) and renamed; 0 / -1
+ *   admins_add(path, user, name, role, pass, err, errlen)
+ *                                      add or replace one account, under
+ *                                      an flock of path.lock; the file
+ *                                      written to a temporary file with
+ *                                      the old one's owner, group and
+ *                                      mode (none: 0640, group of account
+ *                                      user if it exists), renamed, the
+ *                                      directory fsynced; 0 / -1
  * auth.c     sessions (32 random bytes, hex), CSRF tokens, login limits:
  *   auth_new() / auth_free(a)
  *   auth_login(a, name, role)          a new session (its id), or NULL
  *                                      when out of room and none expired
- *   auth_find(a, id)                   the live session, or NULL
+ *   auth_find(a, id)                   the live session, or NULL (ended
+ *                                      after AUTH_IDLE without a request
+ *                                      or AUTH_LIFETIME after the login)
  *   auth_logout(a, id)
  *   auth_throttle(a, key, now)         0, or the seconds to wait: key
- *                                      failed AUTH_TRIES times in this
- *                                      window of AUTH_WINDOW seconds
+ *                                      failed AUTH_TRIES times within
+ *                                      AUTH_WINDOW seconds (locked for
+ *                                      AUTH_WINDOW from the last one),
+ *                                      the process reached its ceiling
+ *                                      of failures, or the table of keys
+ *                                      is full of live ones
  *   auth_failed(a, key, now)           count a failed login of key
  *   auth_token(a, name, out)           the CSRF token of a trusted-header
  *                                      admin (HMAC of the name with a
  *                                      per-process secret)
+ *   auth_equal(x, y)                   1 if the strings are equal (NULL
+ *                                      equals nothing), in a time that
+ *                                      tells nothing of either
  * http.c     requests: forms, cookies, the page frame, escaping, routes
  * pages.c    overview, users, one user
  * pages2.c   delivery log, suppressions, domains
@@ -50,11 +65,16 @@
 #define ROLE_ADMIN	1
 #define ROLE_READONLY	0
 
+#define WEB_SECRET_HEADER	"X-Outpost-Proxy-Secret"
+#define WEB_SECRET_MIN	16		/* bytes of web_trusted_secret */
+
 #define AUTH_ID_HEX	64		/* 32 random bytes */
 #define AUTH_SESSIONS	1024
 #define AUTH_IDLE	(8 * 3600)	/* seconds without a request */
+#define AUTH_LIFETIME	(12 * 3600)	/* seconds since the login */
 #define AUTH_TRIES	5		/* failed logins per key ... */
 #define AUTH_WINDOW	60		/* ... per this many seconds */
+#define AUTH_GLOBAL_TRIES 100		/* failed logins per window, all keys */
 
 struct evhttp_request;
 struct evbuffer;
@@ -69,6 +89,7 @@ struct session {
 	char	 name[128];
 	int	 role;
 	time_t	 seen;
+	time_t	 born;		/* the login */
 };
 
 struct web {
@@ -114,8 +135,8 @@ struct admins	*admins_free(struct admins *);
 int		 admins_check(const struct admins *, const char *,
 		    const char *);
 int		 admins_role(const struct admins *, const char *);
-int		 admins_add(const char *, const char *, int, const char *,
-		    char *, size_t);
+int		 admins_add(const char *, const char *, const char *, int,
+		    const char *, char *, size_t);
 
 /* auth.c */
 struct auth	*auth_new(void);
@@ -128,14 +149,18 @@ void		 auth_failed(struct auth *, const char *, time_t);
 void		 auth_token(const struct auth *, const char *,
 		    char[AUTH_ID_HEX + 1]);
 int		 auth_random_hex(char *, size_t);
+int		 auth_equal(const char *, const char *);
 
 /*
  * http.c -- what a page uses.
  *   hf(q, fmt, ...)     append to the page: %s a string HTML-escaped
  *                       (NULL: nothing), %r a string as is (markup of
- *                       our own), %d int, %l long long, %u unsigned long
+ *                       our own), %q a string URL-encoded (a query
+ *                       value in a link), %d int, %l long long, %u unsigned long
  *                       long, %% a '%'.  Nothing else.
- *   param(q, name)      a POST or GET parameter, or "" (never NULL)
+ *   param(q, name)      a POST parameter (of the body only: the CSRF
+ *                       token never comes from the URL) or a GET one,
+ *                       or "" (never NULL)
  *   param_file(q, name, &len)   an uploaded file's bytes, or NULL
  *   page_begin(q, title, nav) / page_end(q)   the frame, nav the menu item
  *   csrf_field(q)       the hidden input every POST form carries

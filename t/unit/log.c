@@ -2,6 +2,7 @@
  * Unit test of lib/log's errno variants: log_warn_errno, log_err_errno
  * append ": strerror(errno)" to the line, leave errno as it was, and
  * write nothing below the level; lines go to stderr (captured in a file).
+ * Control characters of a line (a value from outside) are written as '?'.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -58,6 +59,15 @@ main(void)
 	    strerror(EACCES));
 	is_str(captured(), want, "log_err_errno at error level");
 	is_int(errno, EACCES, "  errno unchanged");
+
+	log_info("login failed: name=%s", "x\nchange: admin=root\r\t\x1b[2J\x7f.");
+	is_str(captured(), "t: info: login failed: name=x?change: admin=root"
+	    "???[2J?.", "control characters of a value are written as '?'");
+	errno = ENOENT;
+	log_warn_errno("user %s", "a\nb");
+	snprintf(want, sizeof(want), "t: warning: user a?b: %s",
+	    strerror(ENOENT));
+	is_str(captured(), want, "  in the errno variants too");
 
 	log_set_level(LOG_ERR);
 	errno = EPERM;

@@ -35,24 +35,34 @@ test_admins(const char *dir)
 		"alice::admin\n",			/* empty hash */
 		NULL
 	};
-	char		 path[512], err[512];
+	char		 path[512], lock[530], err[512];
 	struct admins	*a;
 	struct stat	 st;
 	int		 i;
 
 	snprintf(path, sizeof(path), "%s/admins", dir);
-	ok(admins_add(path, "alice", ROLE_ADMIN, "pw one", err,
+	ok(admins_add(path, NULL, "alice", ROLE_ADMIN, "pw one", err,
 	    sizeof(err)) == 0, "alice added");
-	ok(admins_add(path, "bob", ROLE_READONLY, "pw two", err,
+	ok(admins_add(path, NULL, "bob", ROLE_READONLY, "pw two", err,
 	    sizeof(err)) == 0, "bob added, read-only");
-	ok(admins_add(path, "alice", ROLE_ADMIN, "pw three", err,
+	ok(admins_add(path, NULL, "alice", ROLE_ADMIN, "pw three", err,
 	    sizeof(err)) == 0, "alice's password replaced");
-	ok(admins_add(path, "bad name", ROLE_ADMIN, "x", err,
+	ok(admins_add(path, NULL, "bad name", ROLE_ADMIN, "x", err,
 	    sizeof(err)) < 0, "a name with a blank is refused");
-	ok(admins_add(path, "carol", ROLE_ADMIN, "", err, sizeof(err)) < 0,
-	    "an empty password is refused");
+	ok(admins_add(path, NULL, "carol", ROLE_ADMIN, "", err,
+	    sizeof(err)) < 0, "an empty password is refused");
 	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640,
 	    "the file is 0640");
+	if (chmod(path, 0600) == 0 && (geteuid() != 0 ||
+	    chown(path, 65534, 65534) == 0)) {
+		ok(admins_add(path, NULL, "dave", ROLE_ADMIN, "pw four", err,
+		    sizeof(err)) == 0, "dave added");
+		ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
+		    "the new file keeps the old one's mode");
+		ok(geteuid() != 0 || (st.st_uid == 65534 &&
+		    st.st_gid == 65534), "... and (as root) its owner and "
+		    "group");
+	}
 	a = admins_load(path, err, sizeof(err));
 	ok(a != NULL, "the file is read back");
 	is_int(admins_check(a, "alice", "pw three"), ROLE_ADMIN,
@@ -74,10 +84,17 @@ test_admins(const char *dir)
 		admins_free(a);
 	}
 	write_file(path, "# comment\n\n");
+	chmod(path, 0664);
+	ok(admins_load(path, err, sizeof(err)) == NULL &&
+	    strstr(err, "writable by group or others") != NULL,
+	    "a file writable by the group is refused");
+	chmod(path, 0644);
 	ok((a = admins_load(path, err, sizeof(err))) != NULL &&
 	    admins_role(a, "#") == -1, "comments and empty lines skipped");
 	admins_free(a);
 	unlink(path);
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	ok(unlink(lock) == 0, "the lock file %s.lock was used", "admins");
 	ok((a = admins_load(path, err, sizeof(err))) != NULL &&
 	    admins_role(a, "alice") == -1, "no file: no accounts, no error");
 	admins_free(a);
@@ -108,6 +125,15 @@ test_auth(void)
 	    "ended after AUTH_IDLE without a request");
 	ok(auth_find(a, "", 1000) == NULL && auth_find(a, NULL, 1000) == NULL,
 	    "no id, no session");
+	s = auth_login(a, "dave", ROLE_ADMIN, 2000);
+	snprintf(id, sizeof(id), "%s", s->id);
+	for (i = 1; i * 3600 <= AUTH_LIFETIME; i++)
+		if (auth_find(a, id, 2000 + i * 3600) == NULL)
+			break;
+	is_int(i, AUTH_LIFETIME / 3600 + 1,
+	    "a session in use lives AUTH_LIFETIME hours");
+	ok(auth_find(a, id, 2001 + AUTH_LIFETIME) == NULL,
+	    "... and not a second longer, however busy");
 	s = auth_login(a, "carol", ROLE_ADMIN, 5000);
 	snprintf(id, sizeof(id), "%s", s->id);
 	auth_logout(a, id);
@@ -124,6 +150,19 @@ test_auth(void)
 	    "another address is not limited");
 	is_int(auth_throttle(a, "a:10.0.0.1", 100 + AUTH_WINDOW), 0,
 	    "a new window: allowed again");
+	for (i = 0; i < AUTH_TRIES - 1; i++)
+		auth_failed(a, "b", 700);
+	auth_failed(a, "b", 750);
+	is_int(auth_throttle(a, "b", 800), 10,
+	    "locked a whole window from the failure that reached the limit");
+	for (i = 0; i < AUTH_GLOBAL_TRIES; i++) {
+		snprintf(id, sizeof(id), "g%d", i);
+		auth_failed(a, id, 2000);
+	}
+	is_int(auth_throttle(a, "fresh", 2001), AUTH_WINDOW - 1,
+	    "AUTH_GLOBAL_TRIES failures of any keys: every key waits");
+	is_int(auth_throttle(a, "fresh", 2000 + AUTH_WINDOW), 0,
+	    "... until the window is over");
 
 	auth_token(a, "alice", tok1);
 	auth_token(a, "alice", tok2);
