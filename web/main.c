@@ -189,8 +189,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "outpost-web: %s\n", err);
 		return 1;
 	}
-	if (add != NULL)
-		return add_admin(&w, add, role);
+	if (add != NULL) {
+		rc = add_admin(&w, add, role);
+		conf_free(&w.ctl.conf);
+		return rc;
+	}
 	log_open("outpost-web", w.ctl.conf.log_destination,
 	    w.ctl.conf.log_level);
 	log_stamp(1);
@@ -204,6 +207,8 @@ main(int argc, char **argv)
 		fatal("%s", err);
 	if (check) {
 		printf("outpost-web: %s: ok\n", w.ctl.conf_path);
+		w.admins = admins_free(w.admins);
+		conf_free(&w.ctl.conf);
 		return 0;
 	}
 	if ((w.auth = auth_new()) == NULL)
