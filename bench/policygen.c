@@ -13,6 +13,7 @@
  *
  *   policygen -s inet:HOST:PORT|unix:/path [-c CONNS] [-n TOTAL | -d SECS]
  *             [-R RATE] [-U USERS] [-D DOMAIN] [-p PID] [-l LABEL]
+ *             [-T TRACE]
  *   policygen -s ADDR -i N [-d SECS] [-p PID]      idle mode
  *   policygen -P rcpt|eom     print outpost-policyd's Lua script (for the
  *                             redis-benchmark floor) and exit
@@ -28,6 +29,9 @@
  * given, and one "RESULT key=value ..." line for bench/run.  Idle mode opens
  * N connections, holds them SECS seconds (default 2) and prints the
  * server's VmRSS before and with them ("RESULT ... rss_kb_before= ...").
+ * -T TRACE writes one line per reply: when the request was sent (paced:
+ * scheduled), seconds from the start; its latency in microseconds; 1 for
+ * an END-OF-MESSAGE, 0 for a RCPT (where the tail of a run comes from).
  * A benchmark: nothing is asserted.
  */
 #include <errno.h>
@@ -49,7 +53,7 @@
 #define RBUF_MAX	4096
 
 struct opts {
-	const char	*addr, *label, *domain;
+	const char	*addr, *label, *domain, *trace;
 	int		 conns, users, idle, pid;
 	long		 total;
 	double		 secs, rate;
@@ -69,6 +73,8 @@ struct pconn {
 
 struct stats {
 	struct bench_lat lat;	/* seconds per request */
+	FILE		*trace;	/* -T: one line per reply */
+	double		 tstart;
 	long	 dunno, ok, tmp, perm, other, closed;
 };
 
@@ -207,6 +213,9 @@ on_read(struct pconn *c, struct stats *s)
 	if ((end = strstr(c->rbuf, "\n\n")) == NULL)
 		return c->rlen >= RBUF_MAX - 1 ? -1 : 0;
 	bench_lat_add(&s->lat, bench_now() - c->t0);
+	if (s->trace != NULL)
+		fprintf(s->trace, "%.6f %.1f %d\n", c->t0 - s->tstart,
+		    (bench_now() - c->t0) * 1e6, c->eom);
 	classify(s, c->rbuf);
 	/* After an accepted RCPT comes the message's END-OF-MESSAGE;
 	 * after a refused RCPT or an EOM, the next message's RCPT. */
@@ -242,8 +251,8 @@ open_all(int n, int epfd)
 	return c;
 }
 
-/* Paced mode: sends what is due; returns ms until the next is due. */
-static int
+/* Paced mode: sends what is due; returns seconds until the next is due. */
+static double
 send_due(struct pconn *c, int *active)
 {
 	double t = bench_now(), next = 0, iv = O.conns / O.rate;
@@ -263,15 +272,41 @@ send_due(struct pconn *c, int *active)
 		if (next == 0 || c[i].due < next)
 			next = c[i].due;
 	}
-	return next == 0 ? 1000 : (int)((next - t) * 1e3) + 1;
+	return next == 0 ? 1 : next - t;
+}
+
+/*
+ * epoll_wait with a timeout in seconds, to the microsecond where the
+ * kernel has epoll_pwait2 (5.11): a paced run counts latency from the
+ * scheduled time, so a timeout rounded up to the next millisecond would
+ * add up to a millisecond of the generator's own lateness to the figures.
+ */
+static int
+wait_events(int epfd, struct epoll_event *evs, int max, double secs)
+{
+	static int have_pwait2 = 1;
+	struct timespec ts;
+	int n;
+
+	if (secs < 0)
+		secs = 0;
+	if (have_pwait2) {
+		ts.tv_sec = (time_t)secs;
+		ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+		n = epoll_pwait2(epfd, evs, max, &ts, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		have_pwait2 = 0;
+	}
+	return epoll_wait(epfd, evs, max, (int)(secs * 1e3) + 1);
 }
 
 static void
 run_load(struct pconn *c, int epfd, struct stats *s)
 {
 	struct epoll_event evs[256];
-	int active = 0, i, tmo = 1000;
-	double t0 = bench_now();
+	int active = 0, i;
+	double t0 = bench_now(), tmo = 1;
 
 	for (i = 0; i < O.conns; i++) {
 		c[i].due = t0 + (O.rate > 0 ? i / O.rate : 0);
@@ -289,7 +324,7 @@ run_load(struct pconn *c, int epfd, struct stats *s)
 			tmo = send_due(c, &active);
 		if (active <= 0)
 			break;
-		n = epoll_wait(epfd, evs, 256, tmo);
+		n = wait_events(epfd, evs, 256, tmo);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || (n == 0 && bench_now() - t0 > O.secs + 30)) {
@@ -372,7 +407,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: policygen -s inet:HOST:PORT|unix:/path "
 	    "[-c conns] [-n total | -d secs] [-R rate]\n"
-	    "       [-U users] [-D domain] [-p server_pid] [-l label]\n"
+	    "       [-U users] [-D domain] [-p server_pid] [-l label] [-T file]\n"
 	    "       policygen -s ADDR -i N [-d secs] [-p server_pid]\n"
 	    "       policygen -P rcpt|eom\n");
 	exit(2);
@@ -387,7 +422,7 @@ main(int argc, char **argv)
 	int ch, epfd;
 
 	qsalt = (unsigned long)time(NULL) * 31 + (unsigned long)getpid();
-	while ((ch = getopt(argc, argv, "c:d:D:i:l:n:p:P:R:s:U:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:D:i:l:n:p:P:R:s:T:U:")) != -1) {
 		switch (ch) {
 		case 'P':
 			fputs(strcmp(optarg, "eom") == 0 ? pscript_eom :
@@ -402,6 +437,7 @@ main(int argc, char **argv)
 		case 'p': O.pid = atoi(optarg); break;
 		case 'R': O.rate = atof(optarg); break;
 		case 's': O.addr = optarg; break;
+		case 'T': O.trace = optarg; break;
 		case 'U': O.users = atoi(optarg); break;
 		default: usage();
 		}
@@ -419,6 +455,9 @@ main(int argc, char **argv)
 	cpu0 = bench_proc_cpu_ms(O.pid);
 	t0 = bench_now();
 	deadline = t0 + O.secs;
+	s.tstart = t0;
+	if (O.trace != NULL && (s.trace = fopen(O.trace, "w")) == NULL)
+		bench_die(O.trace);
 	run_load(c, epfd, &s);
 	report(&s, bench_now() - t0, cpu0 >= 0 ?
 	    bench_proc_cpu_ms(O.pid) - cpu0 : -1);
@@ -427,5 +466,7 @@ main(int argc, char **argv)
 	close(epfd);
 	free(c);
 	bench_lat_clear(&s.lat);
+	if (s.trace != NULL && fclose(s.trace) != 0)
+		bench_die(O.trace);
 	return 0;
 }
