@@ -58,6 +58,7 @@ window_sum(const redisReply *h, long win, long long now)
 {
 	unsigned long long	 sum = 0;
 	long long		 b, cur, from, slot;
+	char			*end;
 	struct tm		 tm;
 	time_t			 t = (time_t)now;
 	size_t			 i;
@@ -74,7 +75,10 @@ window_sum(const redisReply *h, long win, long long now)
 		from = cur - (win + b - 1) / b;
 	}
 	for (i = 0; i + 1 < h->elements; i += 2) {
-		slot = strtoll(h->element[i]->str, NULL, 10);
+		/* Slots only: not the scripts' "n" and "lo" (schema.h). */
+		slot = strtoll(h->element[i]->str, &end, 10);
+		if (end == h->element[i]->str || *end != '\0')
+			continue;
 		if (slot >= from && (win != LIMIT_MONTH || slot == cur))
 			sum += strtoull(h->element[i + 1]->str, NULL, 10);
 	}

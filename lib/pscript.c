@@ -41,7 +41,8 @@
 "local function account(mode, defplan)\n" \
 "  local a = redis.call('HMGET', KEYS[1], 'plan', 'state',\n" \
 "    'reason', 'since')\n" \
-"  if redis.call('EXISTS', KEYS[1]) == 0 then\n" \
+"  if not (a[1] or a[2] or a[3] or a[4]) and\n" \
+"      redis.call('EXISTS', KEYS[1]) == 0 then\n" \
 "    if mode ~= 'default' then return nil, {'unknown'} end\n" \
 "    return {plan = defplan, known = false}\n" \
 "  end\n" \
@@ -99,10 +100,8 @@
 "  table.sort(out, function(x, y) return x.f < y.f end)\n" \
 "  return out\n" \
 "end\n" \
-"local function usage(l)\n" \
+"local function usage(l, full)\n" \
 "  l.key = KEYS[4] .. l.f\n" \
-"  local h = redis.call('HGETALL', l.key)\n" \
-"  l.used, l.slots, l.stale = 0, {}, {}\n" \
 "  if l.month then\n" \
 "    local y, m = civil(math.floor(now / 86400))\n" \
 "    l.cur = y * 100 + m\n" \
@@ -112,16 +111,30 @@
 "    l.b = math.max(1, math.floor(l.w / 60))\n" \
 "    l.nb = math.ceil(l.w / l.b)\n" \
 "    l.cur = math.floor(now / l.b)\n" \
+"    if not full then\n" \
+"      local q = redis.call('HMGET', l.key, 'lo', 'n')\n" \
+"      local lo, n = tonumber(q[1]), tonumber(q[2])\n" \
+"      if lo and n and lo >= l.cur - l.nb then\n" \
+"        l.used, l.fast = n, true\n" \
+"        return\n" \
+"      end\n" \
+"    end\n" \
 "  end\n" \
+"  local h = redis.call('HGETALL', l.key)\n" \
+"  l.used, l.slots, l.stale, l.fast, l.lo = 0, {}, {}, false, l.cur\n" \
 "  for i = 1, #h, 2 do\n" \
-"    local s, v = tonumber(h[i]), tonumber(h[i + 1]) or 0\n" \
-"    local live\n" \
-"    if l.month then live = (s == l.cur) else\n" \
-"      live = s and s >= l.cur - l.nb end\n" \
-"    if live then\n" \
-"      l.used = l.used + v\n" \
-"      table.insert(l.slots, {s, v})\n" \
-"    else table.insert(l.stale, h[i]) end\n" \
+"    local f = h[i]\n" \
+"    if f ~= 'lo' and f ~= 'n' then\n" \
+"      local s, v = tonumber(f), tonumber(h[i + 1]) or 0\n" \
+"      local live\n" \
+"      if l.month then live = (s == l.cur) else\n" \
+"        live = s and s >= l.cur - l.nb end\n" \
+"      if live then\n" \
+"        l.used = l.used + v\n" \
+"        l.slots[#l.slots + 1] = {s, v}\n" \
+"        if s < l.lo then l.lo = s end\n" \
+"      else l.stale[#l.stale + 1] = f end\n" \
+"    end\n" \
 "  end\n" \
 "end\n" \
 "local function frees_at(l, x)\n" \
@@ -139,6 +152,7 @@
 "  for _, l in ipairs(lims) do\n" \
 "    usage(l)\n" \
 "    local x = want[l.dim]\n" \
+"    if x > 0 and l.used + x > l.n and l.fast then usage(l, true) end\n" \
 "    if x > 0 and l.used + x > l.n then\n" \
 "      local never = x > l.n and 1 or 0\n" \
 "      local at = never == 1 and 0 or frees_at(l, x)\n" \
@@ -214,20 +228,33 @@ NEEDPLAN
 "local qkey = ARGV[11] == '1' and KEYS[5] or nil\n"
 "local dup = qkey and redis.call('EXISTS', qkey) == 1\n"
 "if dup then qkey = nil end\n"
+"local qf, fmt = {}, string.format\n"
 "for _, l in ipairs(lims) do\n"
 "  local x = want[l.dim]\n"
 "  if x > 0 then\n"
-"    redis.call('HINCRBY', l.key, l.cur, x)\n"
-"    if #l.stale > 0 then redis.call('HDEL', l.key, unpack(l.stale)) end\n"
-"    if l.month then redis.call('EXPIREAT', l.key, l.next + 86400)\n"
-"    else redis.call('EXPIRE', l.key, (l.nb + 1) * l.b) end\n"
+"    local cs, xs = fmt('%d', l.cur), fmt('%d', x)\n"
+"    if redis.call('HINCRBY', l.key, cs, xs) == x then\n"
+"      if l.month then\n"
+"        redis.call('EXPIREAT', l.key, fmt('%d', l.next + 86400))\n"
+"      else redis.call('EXPIRE', l.key, fmt('%d', (l.nb + 1) * l.b)) end\n"
+"    end\n"
+"    if l.fast then redis.call('HINCRBY', l.key, 'n', xs)\n"
+"    else\n"
+"      if #l.stale > 0 then redis.call('HDEL', l.key, unpack(l.stale)) end\n"
+"      if not l.month then\n"
+"        redis.call('HSET', l.key, 'n', fmt('%d', l.used + x),\n"
+"          'lo', fmt('%d', l.lo))\n"
+"      end\n"
+"    end\n"
 "    if qkey then\n"
-"      redis.call('HINCRBY', qkey, l.f .. ':' .. l.cur, x)\n"
+"      qf[#qf + 1] = l.f .. ':' .. cs\n"
+"      qf[#qf + 1] = xs\n"
 "    end\n"
 "  end\n"
 "end\n"
-"if qkey and redis.call('EXISTS', qkey) == 1 then\n"
-"  redis.call('EXPIRE', qkey, ttl)\n"
+"if #qf > 0 then\n"
+"  redis.call('HSET', qkey, unpack(qf))\n"
+"  redis.call('EXPIRE', qkey, fmt('%d', ttl))\n"
 "end\n"
 "if worst then\n"
 "  worst[1], worst[8] = 'dry', dup and 'duplicate' or ''\n"
@@ -242,12 +269,15 @@ const char pscript_refund[] =
 "for i = 1, #r, 2 do\n"
 "  local f, slot = string.match(r[i], '^(.+):([^:]+)$')\n"
 "  local amt = tonumber(r[i + 1])\n"
-"  if f and amt and amt > 0 then\n"
+"  if f and amt and amt > 0 and tonumber(slot) then\n"
 "    local key = KEYS[2] .. f\n"
 "    local cur = tonumber(redis.call('HGET', key, slot))\n"
 "    if cur then\n"
 "      if cur > amt then redis.call('HINCRBY', key, slot, -amt)\n"
 "      else redis.call('HDEL', key, slot) end\n"
+"      if redis.call('HEXISTS', key, 'n') == 1 then\n"
+"        redis.call('HINCRBY', key, 'n', cur > amt and -amt or -cur)\n"
+"      end\n"
 "      n = n + 1\n"
 "    end\n"
 "  end\n"

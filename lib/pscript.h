@@ -63,6 +63,19 @@
  *   END-OF-MESSAGE counts only on "ok": every limit or none.  Its
  *   recipient_count and size must be "" (0) or 1-15 decimal digits, the
  *   TTL 1-15 digits: anything else is an error reply before any write.
+ *   A counter hash's TTL is set when a count creates a slot (HINCRBY
+ *   answers the amount itself): the key then outlives the window of its
+ *   newest slot, so a count into an existing slot needs no EXPIRE.  The
+ *   refund record is written with one HSET and its TTL.
+ *
+ *   Sliding-window counters also hold "n" (the sum of the slots present)
+ *   and "lo" (no slot present is older): while lo is inside the window no
+ *   slot is stale and the usage is n, read with one HMGET instead of
+ *   every slot (a user sending all day has ~60 slots per limit).  When lo
+ *   has left the window, or either field is missing, the slots are read,
+ *   and END-OF-MESSAGE deletes the stale ones and writes n and lo again;
+ *   an apparent refusal is judged on the slots, never on n alone.  The
+ *   refund script takes what it gives back off n too.
  *
  * pscript_refund  KEYS[1] refund record, KEYS[2] counter base
  *                 ("P{u:NAME}:c:").  Gives back every amount of the record

@@ -125,8 +125,12 @@
  *     than the last WIN seconds (conservative: N/W never admits more than N
  *     in any interval of length W).  "month" windows use one slot
  *     numbered YYYYMM (UTC).  Each key expires WIN + b seconds after its
- *     last write (a month key at the end of the following month), old
- *     slots are deleted by the next write.
+ *     newest slot was created (a month key at the end of the following
+ *     month), old
+ *     slots are deleted by the next write.  Sliding-window keys also hold
+ *     the fields "n" (sum of the slots present) and "lo" (no slot present
+ *     is numbered lower), kept by the scripts (lib/pscript.h); readers
+ *     summing slots skip every field that is not a slot number.
  *   P{u:NAME}:q:QUEUEID  HASH  refund record of END-OF-MESSAGE:
  *     field "DIM/WIN:SLOT" -> amount added to that slot; expires after
  *     SCHEMA_REFUND_TTL seconds.  policy_refund() gives it back and deletes

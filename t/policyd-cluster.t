@@ -60,7 +60,8 @@ sub used {
 	my ($u, $f) = @_;
 	my $h = ckey($C, 'HGETALL', "$P\{u:$u}:c:$f");
 	my $n = 0;
-	for (my $i = 1; $i < @$h; $i += 2) { $n += $h->[$i] }
+	# slots only: "n" and "lo" are the scripts' summary (lib/schema.h)
+	for (my $i = 0; $i < @$h; $i += 2) { $n += $h->[$i + 1] if $h->[$i] =~ /^\d+$/ }
 	return $n;
 }
 sub eom {

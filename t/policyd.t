@@ -55,7 +55,8 @@ sub used {
 	my ($u, $f) = @_;
 	my $h = rcmd($redis, 'HGETALL', "$P\{u:$u}:c:$f");
 	my $n = 0;
-	for (my $i = 1; $i < @$h; $i += 2) { $n += $h->[$i] }
+	# slots only: "n" and "lo" are the scripts' summary (lib/schema.h)
+	for (my $i = 0; $i < @$h; $i += 2) { $n += $h->[$i + 1] if $h->[$i] =~ /^\d+$/ }
 	return $n;
 }
 
@@ -233,6 +234,21 @@ is(used('dave', 'messages/3600'), 1, 'messages not counted for the refused messa
 is(used('dave', 'recipients/3600'), 3, 'recipients unchanged');
 is(eom(sasl_username => 'dave', recipient_count => 2), 'DUNNO', '2 still fit');
 is(used('dave', 'recipients/3600'), 5, 'now full');
+{
+	# A 1 h window counts in 60 s slots, 60 back from the current one:
+	# the key must outlive its newest slot's window (61 slots) and no more.
+	my $k = "$P\{u:dave}:c:recipients/3600";
+	my $ttl = rcmd($redis, 'TTL', $k);
+	ok($ttl > 3600 - 60 && $ttl <= 3660, "counter TTL covers the window ($ttl s)");
+	# A slot the count creates sets it again (a slot that exists keeps it).
+	my ($m, $s) = ("$P\{u:dave}:c:messages/3600", int(time / 60));
+	rcmd($redis, 'PERSIST', $m);
+	rcmd($redis, 'HDEL', $m, $s - 1, $s, $s + 1);
+	rcmd($redis, 'HSET', $m, $s - 2, 1);
+	is(eom(sasl_username => 'dave', recipient_count => 0), 'DUNNO', 'a message of no recipients');
+	$ttl = rcmd($redis, 'TTL', $m);
+	ok($ttl > 3600 - 60 && $ttl <= 3660, "a new slot sets the TTL again ($ttl s)");
+}
 
 # the same queue ID twice (two MTAs): the first refund record is kept
 user_add('hank', 'none');
@@ -244,6 +260,8 @@ is(used('hank', 'recipients/3600'), 5, 'both counted');
 	my $rec = rcmd($redis, 'HGETALL', "$P\{u:hank}:q:QH");
 	is(join(',', @$rec[map { 2 * $_ + 1 } 0 .. $#$rec / 2]), '2',
 	    'the refund record holds the first message only');
+	my $ttl = rcmd($redis, 'TTL', "$P\{u:hank}:q:QH");
+	ok($ttl > 3500 && $ttl <= 3600, "the refund record expires in an hour ($ttl s)");
 }
 sleep 0.2;
 like(slurp("$dir/main.log"), qr/QH: user=hank: a refund record of this queue ID exists already/,
@@ -335,7 +353,11 @@ sub age_slots {
 	my $h = rcmd($redis, 'HGETALL', $key);
 	rcmd($redis, 'DEL', $key);
 	for (my $i = 0; $i < @$h; $i += 2) {
-		rcmd($redis, 'HINCRBY', $key, $h->[$i] - $secs, $h->[$i + 1]);
+		my ($f, $v) = @$h[$i, $i + 1];
+		# the scripts' summary moves with the slots: "lo" is a slot
+		if ($f eq 'n') { rcmd($redis, 'HSET', $key, 'n', $v) }
+		elsif ($f eq 'lo') { rcmd($redis, 'HSET', $key, 'lo', $v - $secs) }
+		else { rcmd($redis, 'HINCRBY', $key, $f - $secs, $v) }
 	}
 }
 age_slots("$P\{u:frank}:c:messages/60", 30);
