@@ -130,12 +130,43 @@ int	 ctl_redis_failed(struct ctl *, struct redis *, const char *);
 int	 ctl_write_failed(struct ctl *, struct redis *, const char *,
 	    const char *);
 
+/*
+ * sscan.c -- the one SSCAN page loop of ctl/ (plan copies, plan counts,
+ * the name index, the index of suspended users walk a set through it).
+ *   ctl_sscan(ctl, r, key, fn, arg)
+ *       every member of the set KEY, "SSCAN KEY CURSOR COUNT 1000" a page
+ *       at a time (Redis serves the daemons between pages), until the
+ *       cursor comes back "0".  fn(ctl, r, members, arg) once per page:
+ *       members is the page's array reply (valid during the call only;
+ *       it may be empty, its elements are not checked: skip any that is
+ *       not a string); fn returns 0 to go on, -1 to stop the walk.  A
+ *       member present from start to end is seen at least once, one
+ *       added or removed meanwhile maybe not; any may be seen twice
+ *       (SSCAN's guarantee): fn must tolerate repeats.
+ *       On a Redis Cluster every page goes to the master of KEY's slot
+ *       (redis_command routes by argv[1], lib/redis_cluster.h).
+ *       Returns 0 when the whole set was walked, -1 when
+ *         - an SSCAN failed: redis_errstr(r) has the Redis error reply or
+ *           the I/O failure (the callers print it);
+ *         - a reply was not SSCAN's [cursor, members] (or its cursor was
+ *           over 31 bytes): nothing new in redis_errstr(r);
+ *         - fn returned -1: whatever fn left in r.
+ *       Never prints: the caller refuses with its own words.
+ */
+typedef int	 ctl_sscan_fn(struct ctl *, struct redis *, const redisReply *,
+		    void *);
+int		 ctl_sscan(struct ctl *, struct redis *, const char *,
+		    ctl_sscan_fn *, void *);
+
 /* init.c: the schema marker (SET NX); 0, or -1 with the error in r */
 int	 ctl_mark(struct ctl *, struct redis *, int *);
 /* plancopy.c: plan limits copied into users (lib/schema.h plim) */
 int	 ctl_plan_copy(struct ctl *, struct redis *, const char *, int *);
 int	 ctl_plan_sync(struct ctl *, struct redis *, const char *,
 	    long long *);
+/* ctl_users_walk(ctl, r, plan, page, &n): ctl_sscan of Pusers, *n set to
+ * 0 first, then page(ctl, r, plan, members, &n) for each page (0 goes on,
+ * -1 stops); 0 or -1 as ctl_sscan */
 typedef int ctl_users_page(struct ctl *, struct redis *, const char *,
 	    const redisReply *, long long *);
 int	 ctl_users_walk(struct ctl *, struct redis *, const char *,

@@ -15,8 +15,9 @@
  *       (NULL: every user), a SSCAN page at a time, one user at a time:
  *       n users copied; 0 or -1.
  *   ctl_users_walk(ctl, r, plan, page, &n)
- *       every member of Pusers, an SSCAN page at a time: page(ctl, r,
- *       plan, members, &n) for each page (0, or -1 to stop); 0 or -1.
+ *       every member of Pusers, an SSCAN page at a time (ctl_sscan):
+ *       page(ctl, r, plan, members, &n) for each page (0, or -1 to
+ *       stop); 0 or -1.
  *
  * The copy is never wrong for long, and a missing one is never wrong at
  * all: a user whose copy names another plan than its effective one (or
@@ -32,7 +33,6 @@
 #include "xmalloc.h"
 
 #define COPY_TRIES	3
-#define SCAN_PAGE	"1000"
 
 /* KEYS acct, plim; ARGV plan, default plan, exists (1/0), then field,
  * value pairs.  0 copied, -1 no user, -2 the effective plan changed. */
@@ -184,34 +184,30 @@ sync_page(struct ctl *ctl, struct redis *r, const char *plan,
 	return 0;
 }
 
+struct walk {
+	const char	*plan;
+	ctl_users_page	*page;
+	long long	*n;
+};
+
+static int
+walk_page(struct ctl *ctl, struct redis *r, const redisReply *m, void *arg)
+{
+	struct walk	*w = arg;
+
+	return w->page(ctl, r, w->plan, m, w->n);
+}
+
 int
 ctl_users_walk(struct ctl *ctl, struct redis *r, const char *plan,
     ctl_users_page *page, long long *n)
 {
-	char		 kusers[SCHEMA_KEY_MAX], cur[32] = "0";
-	redisReply	*rep;
-	int		 ok;
+	char		 kusers[SCHEMA_KEY_MAX];
+	struct walk	 w = { plan, page, n };
 
 	*n = 0;
 	schema_key_global(&ctl->conf, SCHEMA_USERS, kusers, sizeof(kusers));
-	do {
-		if ((rep = redis_command(r, "SSCAN %s %s COUNT " SCAN_PAGE,
-		    kusers, cur)) == NULL)
-			return -1;
-		ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-		    rep->element[0]->type == REDIS_REPLY_STRING &&
-		    rep->element[0]->len < sizeof(cur) &&
-		    rep->element[1]->type == REDIS_REPLY_ARRAY;
-		if (ok) {
-			memcpy(cur, rep->element[0]->str,
-			    rep->element[0]->len + 1);
-			ok = page(ctl, r, plan, rep->element[1], n) == 0;
-		}
-		freeReplyObject(rep);
-		if (!ok)
-			return -1;
-	} while (strcmp(cur, "0") != 0);
-	return 0;
+	return ctl_sscan(ctl, r, kusers, walk_page, &w);
 }
 
 /* One SSCAN page into the name index: one ZADD of the page's names. */

@@ -13,8 +13,8 @@
  *   ctl_susp_rebuild(ctl, r, &members)
  *       outpostctl migrate: every user of Pusers whose state is
  *       "suspended" added, then every member followed (one whose user is
- *       active or gone leaves): an SSCAN page at a time, no walk blocks
- *       Redis.  members: the SCARD after.  0, -1
+ *       active or gone leaves): an SSCAN page at a time (ctl_sscan), no
+ *       walk blocks Redis.  members: the SCARD after.  0, -1
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,8 +22,6 @@
 #include "ctl.h"
 #include "redis.h"
 #include "schema.h"
-
-#define SCAN_PAGE	"1000"
 
 static void
 skey(struct ctl *ctl, char *buf)
@@ -107,40 +105,31 @@ add_page(struct ctl *ctl, struct redis *r, const char *unused,
 	return 0;
 }
 
+/* A page of the index: every member followed. */
+static int
+follow_page(struct ctl *ctl, struct redis *r, const redisReply *m,
+    void *unused)
+{
+	size_t	 i;
+
+	(void)unused;
+	for (i = 0; i < m->elements; i++)
+		if (m->element[i]->type == REDIS_REPLY_STRING &&
+		    ctl_susp_follow(ctl, r, m->element[i]->str) < 0)
+			return -1;
+	return 0;
+}
+
 /* Every member of the index followed, an SSCAN page at a time.  A
  * member removed during the scan may shift the cursor: SSCAN still
  * returns every member present from start to end at least once. */
 static int
 follow_all(struct ctl *ctl, struct redis *r)
 {
-	char		 k[SCHEMA_KEY_MAX], cur[32] = "0";
-	redisReply	*rep, *m;
-	size_t		 i;
-	int		 ok;
+	char	 k[SCHEMA_KEY_MAX];
 
 	skey(ctl, k);
-	do {
-		if ((rep = redis_command(r, "SSCAN %s %s COUNT " SCAN_PAGE,
-		    k, cur)) == NULL)
-			return -1;
-		ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-		    rep->element[0]->type == REDIS_REPLY_STRING &&
-		    rep->element[0]->len < sizeof(cur) &&
-		    rep->element[1]->type == REDIS_REPLY_ARRAY;
-		if (ok) {
-			memcpy(cur, rep->element[0]->str,
-			    rep->element[0]->len + 1);
-			m = rep->element[1];
-			for (i = 0; ok && i < m->elements; i++)
-				if (m->element[i]->type == REDIS_REPLY_STRING)
-					ok = ctl_susp_follow(ctl, r,
-					    m->element[i]->str) == 0;
-		}
-		freeReplyObject(rep);
-		if (!ok)
-			return -1;
-	} while (strcmp(cur, "0") != 0);
-	return 0;
+	return ctl_sscan(ctl, r, k, follow_page, NULL);
 }
 
 int

@@ -18,23 +18,12 @@
 # scraping every second, answers the same numbers through /api/v1/query.
 # outpost_users_paused: two users suspended, one resumed, 1 (policyd's
 # gauge, curl and Prometheus); the alert on it by promtool test rules.
-. "$(dirname "$0")/lib/testenv.sh"
-te_need_root
-POLICYD="$TE_ROOT/policyd/outpost-policyd"
-MILTER="$TE_ROOT/milter/outpost-milter"
-FB="$TE_ROOT/feedback/outpost-feedback"
-CTL_BIN="$TE_ROOT/ctl/outpostctl"
-for b in "$POLICYD" "$MILTER" "$FB" "$CTL_BIN"; do
-	[ -x "$b" ] || skip_all "${b#"$TE_ROOT"/} not built"
-done
+. "$(dirname "$0")/lib/outpostenv.sh"
+te_outpost_need "$POLICYD" "$MILTER" "$FB" "$CTL_BIN"
 command -v curl >/dev/null || skip_all "curl not installed"
 command -v swaks >/dev/null || skip_all "swaks not installed"
 
 te_tmpdir
-PW='S3cret pw'
-CONF="$T/outpost.conf"
-MSG="$TE_CORPUS/01-simple.eml"
-ctl() { "$CTL_BIN" -c "$CONF" "$@"; }
 
 # Inbound mail needs DNS: nsd serves example.net (SPF for 192.0.2.10,
 # DMARC p=none, the key of selector py, which dkimpy signs with).
@@ -59,19 +48,12 @@ te_bg sink "$TE_PY" "$TE_ROOT/t/lib/replysink.py" 127.0.0.1 "$TE_PORT_SINK"
 te_wait te_listening "$TE_PORT_SINK" "$(cat "$T/sink.pid")" ||
     te_fail "replysink did not listen: $(cat "$T/sink.log")"
 te_free_port PM; te_free_port MM; te_free_port FM
-PSOCK="$T/spool/outpost/policy.sock"
-mkdir -p "$T/spool"
-cat >"$CONF" <<EOF
-redis_address = unix:$T/redis.sock
-user = outpost
-log_destination = stderr
-keys_directory = $T/keys
+te_outpost_conf <<EOF
 milter_socket = unix:$T/run/milter.sock
 dns_nameserver = $DNS
 dns_timeout = 1s
 internal_hosts = 127.0.0.1/32
 sign_daemon_name = ORIGINATING
-policyd_listen = unix:$PSOCK
 authorize_senders = no
 require_alignment = no
 feedback_log = $T/maillog
@@ -82,30 +64,23 @@ policyd_metrics_listen = inet:127.0.0.1:$PM
 milter_metrics_listen = inet:127.0.0.1:$MM
 feedback_metrics_listen = inet:[::1]:$FM
 EOF
-ctl domain add example.com --selector t >"$T/ctl.out" 2>&1 ||
-    te_fail "outpostctl domain add: $(cat "$T/ctl.out")"
-for c in "plan set small messages=3/1h" \
+te_ctl_setup "domain add example.com --selector t" \
+    "plan set small messages=3/1h" \
     "user add alice@example.com --plan small --domain example.com" \
-    "suppress add bounce@example.org --reason hard-bounce"; do
-	# shellcheck disable=SC2086
-	ctl $c >>"$T/ctl.out" 2>&1 || te_fail "outpostctl $c: $(cat "$T/ctl.out")"
-done
+    "suppress add bounce@example.org --reason hard-bounce"
 
 # -- a bad listener is refused at start, naming the key -------------------
 printf 'policyd_metrics_listen = unix:%s/m.sock\n' "$T" >"$T/bad.conf"
 out=$("$POLICYD" -n -c "$T/bad.conf" 2>&1)
 like "$out" "metrics are served over TCP" "unix: metrics address refused: $out"
 
-te_bg policyd "$POLICYD" -f -c "$CONF"
-te_wait test -S "$PSOCK" || te_fail "policyd: $(tail -5 "$T/policyd.log")"
-te_bg milter "$MILTER" -f -c "$CONF"
-te_wait test -S "$T/run/milter.sock" || te_fail "milter: $(tail -5 "$T/milter.log")"
-TE_MILTER="unix:$T/run/milter.sock"
-te_postfix_start "$(cat "$TE_ROOT/etc/postfix/main.cf.policyd")" \
+te_policyd_start
+te_milter_start
+te_postfix_policyd \
     "queue_run_delay = 3600s" "minimal_backoff_time = 3600s" \
     "relay_domains = example.org" \
     "smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination"
-te_sasl_user alice@example.com "$PW"
+te_sasl_users alice@example.com
 te_bg feedback "$FB" -c "$CONF" -f --from-start
 te_wait grep -q "following" "$T/feedback.log" || te_fail "$(cat "$T/feedback.log")"
 for p in $PM $MM $FM; do
@@ -120,8 +95,14 @@ val() {
 	[ "$1" = "$FM" ] && host='[::1]'
 	scrape "$1" "$host" | awk -v s="$2" '$1 == s { print $2; f = 1 } END { if (!f) print 0 }'
 }
-submit() {
-	te_data_reply "$(te_submit "$MSG" "$2" alice@example.com "$PW" --to "$1")"
+submit() { te_submit_reply alice@example.com "$2" --to "$1"; }
+# series_are -- for each "PORT SERIES WANT" line of stdin, one assertion:
+# the exact series SERIES on PORT's page has the value WANT.
+series_are() {
+	local port series want
+	while read -r port series want; do
+		is "$(val "$port" "$series")" "$want" "$series = $want"
+	done
 }
 
 # -- the HTTP side ---------------------------------------------------------
@@ -144,9 +125,7 @@ delivered_all() { [ "$(val "$FM" 'outpost_deliveries_total{category="delivered"}
     [ "$(val "$FM" 'outpost_deliveries_total{category="hard"}')" -ge 1 ]; }
 te_wait delivered_all || diag "feedback saw: $(scrape "$FM" '[::1]' | grep deliveries)"
 
-while read -r port series want; do
-	is "$(val "$port" "$series")" "$want" "$series = $want"
-done <<LIST
+series_are <<LIST
 $PM outpost_policy_decisions_total{action="dunno"} 6
 $PM outpost_policy_decisions_total{action="reject"} 1
 $PM outpost_policy_decisions_total{action="defer"} 1
@@ -202,22 +181,20 @@ if te_bg_alive nsd; then
 	like "$(inbound in2 "$T/in2.eml" 198.51.100.9 b@example.net)" '^250 ' "inbound 2 (fail) queued"
 	inmsg in3 example.org
 	like "$(inbound in3 "$T/in3.eml" 192.0.2.10 a@example.org)" '^250 ' "inbound 3 (none) queued"
-	while read -r series want; do
-		is "$(val "$MM" "$series")" "$want" "$series = $want"
-	done <<-LIST
-	outpost_milter_messages_total{direction="inbound",result="accept"} 3
-	outpost_auth_results_total{method="spf",result="pass"} 1
-	outpost_auth_results_total{method="spf",result="fail"} 1
-	outpost_auth_results_total{method="spf",result="none"} 1
-	outpost_auth_results_total{method="spf",result="temperror"} 0
-	outpost_auth_results_total{method="dkim",result="pass"} 1
-	outpost_auth_results_total{method="dkim",result="none"} 2
-	outpost_auth_results_total{method="dkim",result="fail"} 0
-	outpost_auth_results_total{method="dmarc",result="pass"} 1
-	outpost_auth_results_total{method="dmarc",result="fail"} 1
-	outpost_auth_results_total{method="dmarc",result="none"} 1
-	outpost_auth_results_total{method="dmarc",result="temperror"} 0
-	outpost_milter_messages_total{direction="outbound",result="accept"} 3
+	series_are <<-LIST
+	$MM outpost_milter_messages_total{direction="inbound",result="accept"} 3
+	$MM outpost_auth_results_total{method="spf",result="pass"} 1
+	$MM outpost_auth_results_total{method="spf",result="fail"} 1
+	$MM outpost_auth_results_total{method="spf",result="none"} 1
+	$MM outpost_auth_results_total{method="spf",result="temperror"} 0
+	$MM outpost_auth_results_total{method="dkim",result="pass"} 1
+	$MM outpost_auth_results_total{method="dkim",result="none"} 2
+	$MM outpost_auth_results_total{method="dkim",result="fail"} 0
+	$MM outpost_auth_results_total{method="dmarc",result="pass"} 1
+	$MM outpost_auth_results_total{method="dmarc",result="fail"} 1
+	$MM outpost_auth_results_total{method="dmarc",result="none"} 1
+	$MM outpost_auth_results_total{method="dmarc",result="temperror"} 0
+	$MM outpost_milter_messages_total{direction="outbound",result="accept"} 3
 	LIST
 	is "$(scrape "$MM" | awk '/^outpost_auth_results_total/ { s += $2 } END { print s + 0 }')" 9 \
 	    "auth results: 9 in all (3 methods x 3 messages, one DKIM verdict each)"

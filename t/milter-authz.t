@@ -26,46 +26,25 @@
 # The verified state is set in Redis directly (the layout of lib/schema.h)
 # where outpostctl domain verify would write it after checking DNS; that
 # command has its own test.
-. "$(dirname "$0")/lib/testenv.sh"
-te_need_root
-POLICYD="$TE_ROOT/policyd/outpost-policyd"
-MILTER="$TE_ROOT/milter/outpost-milter"
-CTL_BIN="$TE_ROOT/ctl/outpostctl"
-for b in "$POLICYD" "$MILTER" "$CTL_BIN"; do
-	[ -x "$b" ] || skip_all "${b#"$TE_ROOT"/} not built"
-done
-command -v redis-server >/dev/null || skip_all "redis-server not installed"
-
-te_tmpdir
-PW='S3cret pw'
-CONF="$T/outpost.conf"
-mkdir -p "$T/out" "$T/msg"
-ctl() { "$CTL_BIN" -c "$CONF" "$@"; }
+. "$(dirname "$0")/lib/outpostenv.sh"
+te_outpost_need "$POLICYD" "$MILTER" "$CTL_BIN"
 
 te_redis_start
-# The snippet names the socket relative to the queue directory.
-PSOCK="$T/spool/outpost/policy.sock"
-mkdir -p "$T/spool"
-cat >"$CONF" <<EOF
-redis_address = unix:$T/redis.sock
+mkdir -p "$T/out" "$T/msg"
+te_outpost_conf <<EOF
 redis_timeout = 1s
-user = outpost
-log_destination = stderr
-keys_directory = $T/keys
 milter_socket = unix:$T/run/milter.sock
 dns_nameserver = 127.0.0.1@9
 dns_timeout = 1s
 internal_hosts = 127.0.0.1/32
 sign_daemon_name = ORIGINATING
-policyd_listen = unix:$PSOCK
 # no DNS here: the DMARC prediction has its own test (milter-align.t)
 require_alignment = no
 EOF
 
-for d in example.com example.org customer2.example.net; do
-	ctl domain add "$d" --selector t >>"$T/ctl.out" 2>&1 ||
-	    te_fail "outpostctl domain add $d: $(cat "$T/ctl.out")"
-done
+te_ctl_setup "domain add example.com --selector t" \
+    "domain add example.org --selector t" \
+    "domain add customer2.example.net --selector t"
 te_dns_from_keys "$T/keys" >"$T/dns.txt"
 
 # verify DOMAIN -- record DOMAIN as verified, as domain verify would.
@@ -76,17 +55,12 @@ verify() {
 verify example.com
 verify customer2.example.net
 
-for c in "plan set std messages=100/1h" \
+te_ctl_setup "plan set std messages=100/1h" \
     "user add bob@example.com --plan std --domain example.com --domain example.org" \
     "user add carol@example.com --plan std" \
-    "user add other@customer2.example.net --plan std --domain customer2.example.net"; do
-	# shellcheck disable=SC2086
-	ctl $c >>"$T/ctl.out" 2>&1 || te_fail "outpostctl $c: $(cat "$T/ctl.out")"
-done
+    "user add other@customer2.example.net --plan std --domain customer2.example.net"
 
-te_bg policyd "$POLICYD" -f -c "$CONF"
-te_wait test -S "$PSOCK" ||
-    te_fail "outpost-policyd did not listen: $(tail -20 "$T/policyd.log")"
+te_policyd_start
 
 # milter [KEY = VALUE...] -- (re)start the milter with $CONF, those keys
 # replaced or added.
@@ -95,17 +69,12 @@ milter() {
 	te_bg_alive milter && te_bg_stop milter
 	for l in "$@"; do keys="$keys|${l%% =*}"; done
 	{ grep -Ev "^(${keys#|}) =" "$CONF"; printf '%s\n' "$@"; } >"$T/milter.conf"
-	rm -f "$T/run/milter.sock"
-	te_bg milter "$MILTER" -f -c "$T/milter.conf"
-	te_wait test -S "$T/run/milter.sock" ||
-	    te_fail "outpost-milter did not create its socket: $(tail -20 "$T/milter.log")"
+	te_milter_start "$T/milter.conf"
 }
 milter
-TE_MILTER="unix:$T/run/milter.sock"
 # Postfix gets etc/postfix/main.cf.policyd exactly as shipped.
-SNIPPET=$(cat "$TE_ROOT/etc/postfix/main.cf.policyd")
-te_postfix_start "$SNIPPET"
-for u in bob carol; do te_sasl_user "$u@example.com" "$PW"; done
+te_postfix_policyd
+te_sasl_users bob@example.com carol@example.com
 diag "test dir $T"
 
 # msg TOKEN FROM -- a message file with that From address.
@@ -122,12 +91,7 @@ send() {
 }
 
 # used USER -- messages counted against USER's messages=100/1h now.
-used() {
-	ctl --json user show "$1" | "$TE_PY" -c '
-import json, sys
-u = json.load(sys.stdin)
-print(" ".join(str(l["used"]) for l in u["limits"] if l["limit"] == "messages=100/1h"))'
-}
+used() { te_used "$1" messages=100/1h; }
 
 QUEUED='^250 2\.0\.0 Ok: queued as [0-9A-Za-z]+$'
 

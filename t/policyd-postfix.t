@@ -18,90 +18,53 @@
 # limited; signed only from the internal address), a user override, Redis
 # down (451 4.3.0) and back, outpost-policyd down (Postfix's
 # default_action from the shipped etc/postfix/main.cf.policyd).
-. "$(dirname "$0")/lib/testenv.sh"
-te_need_root
-POLICYD="$TE_ROOT/policyd/outpost-policyd"
-MILTER="$TE_ROOT/milter/outpost-milter"
-CTL_BIN="$TE_ROOT/ctl/outpostctl"
-for b in "$POLICYD" "$MILTER" "$CTL_BIN"; do
-	[ -x "$b" ] || skip_all "${b#"$TE_ROOT"/} not built"
-done
-command -v redis-server >/dev/null || skip_all "redis-server not installed"
+. "$(dirname "$0")/lib/outpostenv.sh"
+te_outpost_need "$POLICYD" "$MILTER" "$CTL_BIN"
 
-te_tmpdir
-PW='S3cret pw'
-CONF="$T/outpost.conf"
-MSG="$TE_CORPUS/01-simple.eml"
 NOFROM="$TE_CORPUS/b01-no-from.eml"
-mkdir -p "$T/out"
-
-ctl() { "$CTL_BIN" -c "$CONF" "$@"; }
 
 # submit USER TOKEN [SWAKS ARGS...] -- 01-simple with AUTH as USER to
 # rcpt-TOKEN@example.org; prints the reply that ended the transaction.
-submit() {
-	local user=$1 tok=$2
-	shift 2
-	te_data_reply "$(te_submit "$MSG" "$tok" "$user" "$PW" "$@")"
-}
+submit() { te_submit_reply "$@"; }
 
 # used USER LIMIT -- how much of USER's LIMIT ("messages=3/1h") is used
 # now, as outpostctl user show --json reads the counters.
-used() {
-	ctl --json user show "$1" | "$TE_PY" -c '
-import json, sys
-u = json.load(sys.stdin)
-print(" ".join(str(l["used"]) for l in u["limits"] if l["limit"] == sys.argv[1]))' "$2"
-}
+used() { te_used "$@"; }
 
 # How often outpost-policyd logged a (re)connection to Redis.
 connects() { grep -c 'redis .*: connected$' "$T/policyd.log"; }
 connected_since() { [ "$(connects)" -gt "$1" ]; }
 
 te_redis_start
-# The snippet names the socket relative to the queue directory.
-PSOCK="$T/spool/outpost/policy.sock"
-mkdir -p "$T/spool"
-cat >"$CONF" <<EOF
-redis_address = unix:$T/redis.sock
+mkdir -p "$T/out"
+te_outpost_conf <<EOF
 redis_timeout = 1s
 on_error = defer
-user = outpost
-log_destination = stderr
 log_level = info
-keys_directory = $T/keys
 milter_socket = unix:$T/run/milter.sock
 dns_nameserver = 127.0.0.1@9
 dns_timeout = 1s
 internal_hosts = 127.0.0.1/32
 sign_daemon_name = ORIGINATING
-policyd_listen = unix:$PSOCK
 authorize_senders = no
 # no DNS in this test: the DMARC prediction has its own (milter-align.t)
 require_alignment = no
 EOF
 
-ctl domain add example.com --selector t >"$T/ctl-domain.out" 2>&1 ||
-    te_fail "outpostctl domain add: $(cat "$T/ctl-domain.out")"
+te_ctl_setup "domain add example.com --selector t"
 te_dns_from_keys "$T/keys" >"$T/dns.txt"
 
-te_bg policyd "$POLICYD" -f -c "$CONF"
-te_wait test -S "$PSOCK" ||
-    te_fail "outpost-policyd did not listen: $(tail -20 "$T/policyd.log")"
-te_bg milter "$MILTER" -f -c "$CONF"
-te_wait test -S "$T/run/milter.sock" ||
-    te_fail "outpost-milter did not create its socket: $(tail -20 "$T/milter.log")"
-TE_MILTER="unix:$T/run/milter.sock"
+te_policyd_start
+te_milter_start
 
 # Postfix gets etc/postfix/main.cf.policyd exactly as shipped.
-SNIPPET=$(cat "$TE_ROOT/etc/postfix/main.cf.policyd")
-[ "$(printf '%s\n' "$SNIPPET" | grep -c "unix:outpost/policy.sock,")" = 2 ] ||
+[ "$(grep -c "unix:outpost/policy.sock," "$TE_ROOT/etc/postfix/main.cf.policyd")" = 2 ] ||
     te_fail "etc/postfix/main.cf.policyd: two check_policy_service lines expected"
-te_postfix_start "$SNIPPET"
-for u in alice bob carol dave erin eve; do te_sasl_user "$u@example.com" "$PW"; done
+te_postfix_policyd
+te_sasl_users {alice,bob,carol,dave,erin,eve}@example.com
 diag "test dir $T, policyd on $PSOCK"
 
-for c in "plan set small messages=3/1h" "plan set two messages=2/1h" \
+te_ctl_setup "plan set small messages=3/1h" "plan set two messages=2/1h" \
     "plan set tiny bytes=100/1h" "plan set rcpt recipients=3/1h" \
     "plan set monthly messages=1/month" \
     "user add alice@example.com --plan small --domain example.com" \
@@ -111,10 +74,7 @@ for c in "plan set small messages=3/1h" "plan set two messages=2/1h" \
     "user add erin@example.com --plan monthly" \
     "suppress add bounce@example.org --reason hard-bounce" \
     "suppress add complainer@example.org --reason complaint" \
-    "suppress add unsub@example.org --user alice@example.com --reason unsubscribe"; do
-	# shellcheck disable=SC2086
-	ctl $c >>"$T/ctl.out" 2>&1 || te_fail "outpostctl $c: $(cat "$T/ctl.out")"
-done
+    "suppress add unsub@example.org --user alice@example.com --reason unsubscribe"
 
 WANT_SIGS="a=ed25519-sha256 d=example.com s=te result=pass
 a=rsa-sha256 d=example.com s=tr result=pass"

@@ -14,57 +14,31 @@
 # trusted header: a second console with web_trusted_header names the admin
 # by the header with the proxy's secret, and refuses the header without it.  Screenshots go to $WEB_SHOTS when it is set (the
 # README's copies in doc/ are made that way).
-. "$(dirname "$0")/lib/testenv.sh"
-te_need_root
-WEB="$TE_ROOT/web/outpost-web"
-POLICYD="$TE_ROOT/policyd/outpost-policyd"
-CTL_BIN="$TE_ROOT/ctl/outpostctl"
-for b in "$WEB" "$POLICYD" "$CTL_BIN"; do
-	[ -x "$b" ] || skip_all "${b#"$TE_ROOT"/} not built"
-done
-command -v redis-server >/dev/null || skip_all "redis-server not installed"
+. "$(dirname "$0")/lib/outpostenv.sh"
+te_outpost_need "$WEB" "$POLICYD" "$CTL_BIN"
 [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] ||
     skip_all "chromium / chromium-driver not installed"
 "$TE_PY" -c 'import selenium' 2>/dev/null || skip_all "python3-selenium not installed"
 command -v curl >/dev/null || skip_all "curl not installed"
 
-te_tmpdir
-PW='S3cret pw'
-CONF="$T/outpost.conf"
-MSG="$TE_CORPUS/01-simple.eml"
-ctl() { "$CTL_BIN" -c "$CONF" "$@"; }
 drive() { "$TE_PY" "$TE_ROOT/t/lib/webdrive.py" "$@"; }
-submit() {
-	local user=$1 tok=$2
-	shift 2
-	te_data_reply "$(te_submit "$MSG" "$tok" "$user" "$PW" "$@")"
-}
+submit() { te_submit_reply "$@"; }
 
 te_redis_start
 te_free_port TE_PORT_WEB
 te_free_port TE_PORT_WEB2
-PSOCK="$T/spool/outpost/policy.sock"
-mkdir -p "$T/spool"
-cat >"$CONF" <<EOF
-redis_address = unix:$T/redis.sock
+te_outpost_conf <<EOF
 redis_timeout = 1s
-user = outpost
-log_destination = stderr
 log_level = info
-keys_directory = $T/keys
-policyd_listen = unix:$PSOCK
 authorize_senders = no
 web_listen = inet:127.0.0.1:$TE_PORT_WEB
 web_admins = $T/web-admins
 EOF
-for c in "init" "plan set small messages=3/1h" "plan set big messages=100/1h" \
+te_ctl_setup "init" "plan set small messages=3/1h" "plan set big messages=100/1h" \
     "user add alice@example.com --plan small" \
     "user add bob@example.com --plan big" \
     "user add albert@example.com --plan big" \
-    "suppress add bounce@example.org --reason hard-bounce"; do
-	# shellcheck disable=SC2086
-	ctl $c >>"$T/ctl.out" 2>&1 || te_fail "outpostctl $c: $(cat "$T/ctl.out")"
-done
+    "suppress add bounce@example.org --reason hard-bounce"
 
 # 1. Accounts: --add-admin reads the password from stdin.
 printf '%s\n' 'root pw 1' | "$WEB" -c "$CONF" --add-admin root >/dev/null ||
@@ -92,11 +66,10 @@ out=$(head -c 1100 /dev/zero | tr '\0' a | "$WEB" -c "$CONF" --add-admin long 2>
 like "$out" 'the password is longer than 1022 bytes' "--add-admin: a password too long is refused"
 is "$(md5sum <"$T/web-admins")" "$sum" "... and the file is unchanged"
 
-te_bg policyd "$POLICYD" -f -c "$CONF"
-te_wait test -S "$PSOCK" || te_fail "outpost-policyd did not listen: $(tail -20 "$T/policyd.log")"
+te_policyd_start
 TE_MILTER=""
-te_postfix_start "$(cat "$TE_ROOT/etc/postfix/main.cf.policyd")"
-for u in alice bob; do te_sasl_user "$u@example.com" "$PW"; done
+te_postfix_policyd
+te_sasl_users alice@example.com bob@example.com
 te_bg web "$WEB" -f -c "$CONF"
 te_wait te_listening "$TE_PORT_WEB" "$(cat "$T/web.pid")" ||
     te_fail "outpost-web did not listen: $(tail -20 "$T/web.log")"

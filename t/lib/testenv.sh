@@ -37,6 +37,9 @@
 #            .net/.org names: libunbound answers .test itself)
 # Stand-in:  te_opendkim_start KEYSDIR   (OpenDKIM signing every domain of
 #            KEYSDIR with its active selectors; sets TE_MILTER)
+# outpost:   t/lib/outpostenv.sh (it sources this file) starts outpost's
+#            own daemons on this bed: conf, outpostctl set-up, policyd,
+#            milter, Postfix with the shipped main.cf.policyd
 #
 # Variables set: T, TE_ROOT (the repo), TE_PORT_SMTP (plain port, "external"
 # mail from 127.0.0.2), TE_PORT_SUBMIT (SASL, daemon name ORIGINATING),
