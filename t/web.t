@@ -10,7 +10,10 @@
 # (with its confirm()) and see the next RCPT to that address accepted.
 # What must not happen: a wrong password logs in; a POST without the CSRF
 # token changes anything; a read-only admin changes anything; a page needs
-# JavaScript; a sixth failed login within a minute is tried.  And the
+# JavaScript (removal works without it); an inline script or style is
+# allowed by the CSP; a sixth failed login within a minute is tried.  The
+# charts: tooltips, the hover read-out and the legend of the script; the
+# 30 days from the daily fleet hashes and, without them, from the hours.  And the
 # trusted header: a second console with web_trusted_header names the admin
 # by the header with the proxy's secret, and refuses the header without it.  Screenshots go to $WEB_SHOTS when it is set (the
 # README's copies in doc/ are made that way).
@@ -321,6 +324,14 @@ v=$(te_redis_cli hmget "outpost:{log}:st:*:$h" sent delivered deferred hard soft
 read -r s d f hb sb bb rf cp <<<"$v"
 is "$out" "$hh:00: sent $s, delivered $d, deferred $f, bounced $((hb + sb + bb)), refused $rf, complaints $cp" \
     "browser: hovering the current hour's point reads out every series ($out)"
+
+# The legend: its first entry (sent, of the 24 hours) hides sent's
+# points, a second click shows them again; the others stay.
+out=$(drive "$U" login root 'root pw 1' visible chart-point 0 \
+    click chart-key visible chart-point 0 visible chart-point 24 \
+    click chart-key visible chart-point 0 2>&1)
+is "$(printf '%s' "$out" | tr '\n' ' ')" "1 0 1 1" \
+    "browser: a click on a legend entry hides its series, another shows it"
 
 # 8-days. The 30 days: the daily hashes, and for a day without one (older
 #     than the upgrade) the sum of its hours.

@@ -17,6 +17,8 @@ t/web.t.  One browser per run; the steps are the arguments, run in order:
                       the page it loads (no dialog expected)
   hover ID N          move the pointer onto element N (0-based; -1 the
                       last) of those data-test=ID
+  visible ID N        print 1 if element N of those data-test=ID is
+                      displayed, else 0
   text ID             print the text of element data-test=ID ("-" absent)
   count ID            print how many elements data-test=ID there are
   title               print the page's <h1>
@@ -94,6 +96,10 @@ def run(d, base, steps):
                                 '[data-test="%s"]' % steps[i + 1])
             ActionChains(d).move_to_element(f[int(steps[i + 2])]).perform()
             i += 3
+        elif s == 'visible':
+            f = d.find_elements(By.CSS_SELECTOR,
+                                '[data-test="%s"]' % steps[i + 1])
+            print(1 if f[int(steps[i + 2])].is_displayed() else 0); i += 3
         elif s == 'confirm':
             # the form is sent once the dialog is accepted: wait for the
             # page it loads, not the one still shown
