@@ -3,7 +3,10 @@
 large installation, for bench/run web: USERS users on one plan, in Pusers
 and the name index Puserix, each with a message counter; EVENTS delivery
 events of the last 7 days in the layout of lib/schema.h (the event hash,
-the all / u / r indexes, the per-user and the fleet's hourly figures).
+the all / u / r indexes, the per-user and the fleet's hourly figures,
+the fleet's daily figures -- but not for the events' two oldest days, as
+after an upgrade from a version without them: the console sums those
+days' hours).
 (Suppressions are imported by outpostctl: their fields are packed.)
 
   web-fill.py [-u USERS] [-e EVENTS] [-p PREFIX] [-t NOW] > commands
@@ -53,6 +56,7 @@ def main():
         [('bounced', 'hard', ('sent', 'hard'))] * 5 + \
         [('refused', 'refused', ('refused',))] * 2
     lo = (now - 7 * 86400) * 1000
+    daily, old = {}, now // 86400 - 5   # days below old: no daily hash
     for e in range(1, a.e + 1):
         t = lo + (e * 7 * 86400 * 1000) // a.e
         u = 'user%06d@example.com' % rnd.randrange(a.u)
@@ -70,6 +74,12 @@ def main():
         for f in figs:
             cmd(out, 'HINCRBY', P + '{log}:st:%s:%d' % (u, h), f, 1)
             cmd(out, 'HINCRBY', P + '{log}:st:*:%d' % h, f, 1)
+            if h // 24 >= old:
+                d = daily.setdefault(h // 24, {})
+                d[f] = d.get(f, 0) + 1
+    for day, d in sorted(daily.items()):
+        cmd(out, 'HSET', P + '{log}:st:*:d:%d' % day,
+            *[x for kv in sorted(d.items()) for x in kv])
     cmd(out, 'SET', P + '{log}:seq', a.e)
 
 

@@ -6,8 +6,8 @@
  * [2] .. EID), [3] st:WHO:H, [4] rt:WHO, [5] P{log}:who, [6] Pschema (the
  * marker: without it nothing is written, reply -1) or, when the marker
  * is not checked here (a Cluster: another slot), KEYS[1] again, [7] the
- * fleet's st:*:H (the st fields added there too), [8..] the index sorted
- * sets.  ARGV: [1] T (ms), [2] log_retention (ms), [3] T -
+ * fleet's st:*:H and [8] its day's st:*:d:D (the st fields added to
+ * both too), [9..] the index sorted sets.  ARGV: [1] T (ms), [2] log_retention (ms), [3] T -
  * retention (the trim cut), [4] st TTL (s), [5] rt TTL (s), [6] nst, [7]
  * nrt, [8] WHO, [9] T - SCHEMA_STATS_TTL (the cut of P{log}:who), [10]
  * "1": check the marker, [11] the hour H, [12] the lowest hour rt:WHO
@@ -33,11 +33,13 @@ const char dlog_script[] =
     "local i = 13\n"
     "for j = 1, nst do\n"
     "  redis.call('HINCRBY', KEYS[3], ARGV[i], 1)\n"
-    "  redis.call('HINCRBY', KEYS[7], ARGV[i], 1); i = i + 1\n"
+    "  redis.call('HINCRBY', KEYS[7], ARGV[i], 1)\n"
+    "  redis.call('HINCRBY', KEYS[8], ARGV[i], 1); i = i + 1\n"
     "end\n"
     "if nst > 0 then\n"
     "  redis.call('EXPIRE', KEYS[3], ARGV[4])\n"
     "  redis.call('EXPIRE', KEYS[7], ARGV[4])\n"
+    "  redis.call('EXPIRE', KEYS[8], ARGV[4])\n"
     "end\n"
     "if nrt > 0 then\n"
     "  local f = {}\n"
@@ -53,7 +55,7 @@ const char dlog_script[] =
     "local ek = KEYS[2] .. eid\n"
     "redis.call('HSET', ek, unpack(ARGV, i))\n"
     "redis.call('PEXPIRE', ek, ARGV[2])\n"
-    "for k = 8, #KEYS do\n"
+    "for k = 9, #KEYS do\n"
     "  redis.call('ZADD', KEYS[k], ARGV[1], eid)\n"
     "  redis.call('ZREMRANGEBYSCORE', KEYS[k], '-inf', '(' .. ARGV[3])\n"
     "  redis.call('PEXPIRE', KEYS[k], ARGV[2])\n"
@@ -121,7 +123,7 @@ push_num(struct dlog_cmd *c, int slot, long long v)
 	push(c, c->num[slot], strlen(c->num[slot]));
 }
 
-/* KEYS[1..7]; the key buffers 0..6. */
+/* KEYS[1..8]; the key buffers 0..7. */
 static int
 head(const struct conf *cf, const char *who, long long t, struct dlog_cmd *c)
 {
@@ -145,9 +147,11 @@ head(const struct conf *cf, const char *who, long long t, struct dlog_cmd *c)
 	else if (schema_key_global(cf, SCHEMA_MARK, c->keys[5],
 	    SCHEMA_KEY_MAX) < 0)
 		return -1;
-	if (schema_key_fleet(cf, hour, c->keys[6], SCHEMA_KEY_MAX) < 0)
+	if (schema_key_fleet(cf, hour, c->keys[6], SCHEMA_KEY_MAX) < 0 ||
+	    schema_key_fleet_day(cf, t / 86400000, c->keys[7],
+	    SCHEMA_KEY_MAX) < 0)
 		return -1;
-	c->nkeys = 7;
+	c->nkeys = 8;
 	return 0;
 }
 

@@ -28,7 +28,7 @@
  *       writes being one script.
  *   dlog_build_count(conf, who, t, field, cmd, err, errlen)
  *       only the counters, no event: field (DLOG_COMPLAINT) + 1 in both
- *       st:WHO:H and rt:WHO (hour t); the reply is 0 (-1: no marker).
+ *       st:WHO:H (and the fleet's hour and day) and rt:WHO (hour t); the reply is 0 (-1: no marker).
  *   dlog_write(r, conf, ev, err, errlen)
  *       build + run: the EID (> 0), or -1 with err (Redis's errstr; then
  *       redis_unanswered(r) says whether it may have been written).
@@ -77,7 +77,8 @@
  * st:WHO:H SCHEMA_STATS_TTL, rt:WHO bounce_window + 1 h (its hours below
  * dlog_rt_lo deleted; an event of an hour below the key's lo is not
  * counted there).  Every st:WHO:H field added is added to the fleet's
- * st:*:H of the same hour too (lib/schema.h).  Each event also sets who's score in P{log}:who to t (members older than SCHEMA_STATS_TTL
+ * st:*:H of the same hour and st:*:d:D of the same day too, in the same
+ * script run (lib/schema.h).  Each event also sets who's score in P{log}:who to t (members older than SCHEMA_STATS_TTL
  * trimmed, the key expires after it).
  */
 #ifndef OUTPOST_DLOG_H
@@ -91,7 +92,7 @@ struct conf;
 struct redis;
 
 #define DLOG_FIG_MAX	3
-#define DLOG_NKEYS_MAX	12
+#define DLOG_NKEYS_MAX	13
 #define DLOG_ARGS_MAX	(DLOG_NKEYS_MAX + 12 + 2 * DLOG_FIG_MAX + 2 * 19)
 #define DLOG_COMPLAINT	"complaint"
 #define DLOG_HFIELDS	10	/* distinct fields of one counter hash */

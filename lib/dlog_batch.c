@@ -345,14 +345,16 @@ dlog_batch_add(struct dlog_batch *b, const struct conf *cf,
 	if (dlog_build(cf, ev, &c, err, errlen) < 0)
 		return -1;
 	dlog_figures(ev->status, ev->category, st, &nst, rt, &nrt);
-	/* KEYS 8.. are the indexes; ARGV from nkeys + 12 + nst + nrt. */
-	for (k = 7; k < c.nkeys; k++)
+	/* KEYS 9.. are the indexes; ARGV from nkeys + 12 + nst + nrt. */
+	for (k = 8; k < c.nkeys; k++)
 		if (zmember(b, c.keys[k], ev->t, n) < 0)
 			goto oom;
 	if ((nst > 0 && hincr(b, DG_HASH, 0, c.keys[2], SCHEMA_STATS_TTL, st,
 	    nst) < 0) || (nst > 0 && hincr(b, DG_HASH, 0, c.keys[6],
-	    SCHEMA_STATS_TTL, st, nst) < 0) || (nrt > 0 && hincr(b, DG_RT, ev->t / 3600000,
-	    c.keys[3], cf->bounce_window / 1000 + 3600, rt, nrt) < 0) ||
+	    SCHEMA_STATS_TTL, st, nst) < 0) || (nst > 0 && hincr(b, DG_HASH,
+	    0, c.keys[7], SCHEMA_STATS_TTL, st, nst) < 0) || (nrt > 0 &&
+	    hincr(b, DG_RT, ev->t / 3600000, c.keys[3], cf->bounce_window /
+	    1000 + 3600, rt, nrt) < 0) ||
 	    (w = group(b, DG_WHO, 0, ev->who)) == NULL)
 		goto oom;
 	w->t = ev->t;

@@ -471,6 +471,18 @@ schema_key_fleet(const struct conf *c, long long hour, char *buf, size_t len)
 }
 
 int
+schema_key_fleet_day(const struct conf *c, long long day, char *buf,
+    size_t len)
+{
+	int	 n;
+
+	if (day < 0)
+		return -1;
+	n = snprintf(buf, len, "%s{log}:st:*:d:%lld", c->redis_prefix, day);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
 schema_key_fb(const struct conf *c, const char *kind, const char *host,
     const char *rest, char *buf, size_t len)
 {

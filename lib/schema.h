@@ -267,6 +267,19 @@
  *                              the console's overview without a walk of
  *                              the senders; hours written before it
  *                              existed are missing (readers say so).
+ *   P{log}:st:*:d:D    HASH    the same fields summed over the fleet's
+ *                              day D = unix day (T div 86400000): the
+ *                              fleet's hourly figures of that day's 24
+ *                              hours, incremented by the same scripts in
+ *                              the same run with the same amounts; same
+ *                              TTL, so it outlives the day's last hour
+ *                              by at most its own hour.  For the
+ *                              console's 30 days (30 reads, not 720).
+ *                              Days written before it existed have no
+ *                              daily hash: a reader that finds every
+ *                              field of a day missing sums that day's
+ *                              24 st:*:H instead (history still shows
+ *                              after an upgrade).
  *   P{log}:rt:WHO      HASH    the inputs of the pause rates, one hash per
  *                              sender: fields "attempts:H", "hard:H",
  *                              "delivered:H", "complaint:H" (H the hour)
@@ -356,6 +369,7 @@
  *                                    "P{log}:rt:WHO" (SCHEMA_RT, hour
  *                                    unused)
  *   schema_key_fleet(conf, hour, buf, len)    "P{log}:st:*:H"
+ *   schema_key_fleet_day(conf, day, buf, len) "P{log}:st:*:d:D"
  *   schema_key_fb(conf, kind, host, rest, buf, len)
  *                                    "P{log}:fb:KIND:HOST:REST" (pos, j, b)
  *
@@ -476,6 +490,8 @@ int	 schema_key_log(const struct conf *, const char *, const char *,
 int	 schema_key_figures(const struct conf *, const char *, const char *,
 	    long long, char *, size_t);
 int	 schema_key_fleet(const struct conf *, long long, char *, size_t);
+int	 schema_key_fleet_day(const struct conf *, long long, char *,
+	    size_t);
 int	 schema_key_fb(const struct conf *, const char *, const char *,
 	    const char *, char *, size_t);
 

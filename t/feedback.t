@@ -140,6 +140,30 @@ check "alice: hard" "$(fig alice hard)" 1
 check "alice: block" "$(fig alice block)" 2
 check "alice: soft" "$(fig alice soft)" 2
 check "alice: deferred" "$(fig alice deferred)" 2
+# The fleet's daily hashes: each equals the sum of its day's 24 hourly
+# ones, field by field (one script: "n DAYS FIELDS" or the first
+# difference).
+out=$(R eval "
+local days, fields = 0, 0
+for _, k in ipairs(redis.call('KEYS', 'outpost:{log}:st:*:d:*')) do
+  local d = tonumber(string.match(k, ':d:(%d+)$'))
+  local sum = {}
+  for h = d * 24, d * 24 + 23 do
+    local v = redis.call('HGETALL', 'outpost:{log}:st:*:' .. h)
+    for i = 1, #v, 2 do sum[v[i]] = (sum[v[i]] or 0) + tonumber(v[i + 1]) end
+  end
+  local v = redis.call('HGETALL', k)
+  for i = 1, #v, 2 do
+    if tonumber(v[i + 1]) ~= sum[v[i]] then
+      return k .. ' ' .. v[i] .. ' ' .. v[i + 1] .. ' ~= ' .. tostring(sum[v[i]])
+    end
+    sum[v[i]] = nil; fields = fields + 1
+  end
+  if next(sum) then return k .. ' lacks ' .. next(sum) end
+  days = days + 1
+end
+return 'n ' .. days .. ' ' .. fields" 0)
+match "the fleet's daily hashes = the sums of their hours ($out)" "$out" '^n [12] ([6-9]|[1-9][0-9])$'
 check "alice: not paused (1/6 < 25%)" "$(R hget 'outpost:{u:alice@outpost.test}:acct' state)" active
 
 # -- 4. the pause ----------------------------------------------------------

@@ -10,7 +10,10 @@
 # (with its confirm()) and see the next RCPT to that address accepted.
 # What must not happen: a wrong password logs in; a POST without the CSRF
 # token changes anything; a read-only admin changes anything; a page needs
-# JavaScript; a sixth failed login within a minute is tried.  And the
+# JavaScript (removal works without it); an inline script or style is
+# allowed by the CSP; a sixth failed login within a minute is tried.  The
+# charts: tooltips, the hover read-out and the legend of the script; the
+# 30 days from the daily fleet hashes and, without them, from the hours.  And the
 # trusted header: a second console with web_trusted_header names the admin
 # by the header with the proxy's secret, and refuses the header without it.  Screenshots go to $WEB_SHOTS when it is set (the
 # README's copies in doc/ are made that way).
@@ -109,11 +112,12 @@ like "$(submit bob@example.com b1 --to bounce@example.org)" '^550 5\.1\.1 ' \
     "bounce@example.org is suppressed: 550 5.1.1"
 out=$(drive "$U" login root 'root pw 1' get /suppress \
     type suppress-search bounce@example.org enter suppress-search \
-    count suppress-remove shot suppress click suppress-remove confirm \
+    count suppress-remove shot suppress click suppress-remove confirm-text \
     text flash count suppress-remove 2>&1)
 is "$out" "1
+Remove this suppression?
 bounce@example.org no longer suppressed globally
-0" "browser: the entry found, removed after confirm(), gone"
+0" "browser: the entry found, removed after confirm() (from /static/outpost.js), gone"
 like "$(submit bob@example.com b2 --to bounce@example.org)" \
     '^250 2\.0\.0 Ok: queued as' "the next message to it is accepted"
 like "$(grep 'change: admin=root suppress del bounce@example.org' "$T/web.log")" \
@@ -246,6 +250,82 @@ Suppressions
 1
 Domains
 1" "JavaScript off: every page renders with its content (2 refusals, in the fleet figures and the log: alice's limit, bob's suppressed recipient)"
+
+# 8-nojs. Removing a suppression with JavaScript off: no confirm(), the
+#     form is sent at once.
+ctl suppress add nojs@example.org --reason manual >/dev/null
+out=$(drive --nojs "$U" login root 'root pw 1' get /suppress \
+    type suppress-search nojs@example.org enter suppress-search \
+    count suppress-remove submit suppress-remove text flash \
+    count suppress-remove 2>&1)
+is "$out" "1
+nojs@example.org no longer suppressed globally
+0" "JavaScript off: the remove button posts without a confirm()"
+ok "... and the entry is gone" sh -c "! '$CTL_BIN' -c '$CONF' suppress check nojs@example.org"
+
+# 8-csp. No inline script or style: the policy says so and the pages
+#     load the console's own files, served with their types.
+hdr=$(curl -s -D - -o /dev/null -b "$T/cj" "$U/")
+like "$hdr" "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self';" \
+    "the CSP allows the console's own script and style only"
+unlike "$hdr" 'unsafe-inline' "... and no 'unsafe-inline'"
+page=$(curl -s -b "$T/cj" "$U/suppress?address=csrf@example.org")
+like "$page" '<script src="/static/outpost\.js\?v=[0-9a-f]{8}" defer></script>' \
+    "a page loads /static/outpost.js"
+unlike "$page" '<script>|<style|style=|onclick=|onsubmit=' "... and holds no inline script, style or handler"
+like "$page" 'data-test="suppress-remove" data-confirm="Remove this suppression\?"' \
+    "the remove button carries its question in data-confirm"
+hdr=$(curl -s -D - -o "$T/js" "$U/static/outpost.js")
+like "$hdr" 'Content-Type: text/javascript' "/static/outpost.js: a JavaScript content type (no login needed)"
+like "$hdr" 'Cache-Control: public, max-age=86400' "... cacheable"
+like "$(cat "$T/js")" "all\\(document, '\\[data-confirm\\]'\\)" "... the script that finds the data-confirm buttons"
+like "$(cat "$T/js")" 'window\.confirm\(' "... and asks confirm()"
+like "$(curl -s -D - -o /dev/null "$U/static/outpost.css")" 'Content-Type: text/css' \
+    "/static/outpost.css: text/css"
+
+# 8-chart. The charts: every point has its tooltip; with JavaScript, the
+#     pointer on the current hour's point shows every series' value there.
+page=$(curl -s -b "$T/cj" "$U/")
+is "$(printf '%s' "$page" | grep -o '<circle [^>]*><title>[^<]*</title>' | wc -l)" \
+    $((6 * 24 + 6 * 30)) "overview: 6 series x (24 + 30) points, each with a <title>"
+out=$(drive "$U" login root 'root pw 1' hover chart-point $((6 * 24 - 1)) \
+    text chart-readout 2>&1)
+hh=${out%%:*}
+h=$(( $(date +%s) / 3600 ))
+[ $((h % 24)) -eq $((10#${hh:-0})) ] || h=$((h - 1))
+v=$(te_redis_cli hmget "outpost:{log}:st:*:$h" sent delivered deferred hard soft block refused complaint | sed 's/^$/0/' | tr '\n' ' ')
+read -r s d f hb sb bb rf cp <<<"$v"
+is "$out" "$hh:00: sent $s, delivered $d, deferred $f, bounced $((hb + sb + bb)), refused $rf, complaints $cp" \
+    "browser: hovering the current hour's point reads out every series ($out)"
+
+# The legend: its first entry (sent, of the 24 hours) hides sent's
+# points, a second click shows them again; the others stay.
+out=$(drive "$U" login root 'root pw 1' visible chart-point 0 \
+    click chart-key visible chart-point 0 visible chart-point 24 \
+    click chart-key visible chart-point 0 2>&1)
+is "$(printf '%s' "$out" | tr '\n' ' ')" "1 0 1 1" \
+    "browser: a click on a legend entry hides its series, another shows it"
+
+# 8-days. The 30 days: the daily hashes, and for a day without one (older
+#     than the upgrade) the sum of its hours.
+sent30() { grep -o 'data-test="total-sent">[0-9]*<' | sed -n '2s/[^0-9]//gp'; }
+td=$(( $(date +%s) / 86400 ))
+is "$(te_redis_cli hget "outpost:{log}:st:*:d:$td" refused)" \
+    "$(for x in $(seq $((td * 24)) $((td * 24 + 23))); do te_redis_cli hget "outpost:{log}:st:*:$x" refused; done | awk '{s += $1} END {print s}')" \
+    "policyd's refusals: today's daily hash = the sum of today's hours"
+base=$(curl -s -b "$T/cj" "$U/" | sent30)
+d1=$((td - 5)) d2=$((td - 6)) d3=$((td - 7))
+for x in 0 5 23; do te_redis_cli hset "outpost:{log}:st:*:$((d1 * 24 + x))" sent $((x + 10)) >/dev/null; done
+te_redis_cli hset "outpost:{log}:st:*:d:$d1" sent 58 >/dev/null
+te_redis_cli hset "outpost:{log}:st:*:$((d2 * 24 + 1))" sent 7 >/dev/null
+te_redis_cli hset "outpost:{log}:st:*:$((d2 * 24 + 2))" sent 8 >/dev/null
+te_redis_cli hset "outpost:{log}:st:*:d:$d3" sent 1000 >/dev/null
+is "$(curl -s -b "$T/cj" "$U/" | sent30)" $((base + 58 + 15 + 1000)) \
+    "30 days: the daily hashes read (1000 of a day without hours), a day without one summed from its hours (15)"
+for k in $(te_redis_cli --scan --pattern 'outpost:{log}:st:\*:d:*'); do te_redis_cli del "$k" >/dev/null; done
+is "$(te_redis_cli --scan --pattern 'outpost:{log}:st:\*:d:*' | wc -l)" 0 "every daily hash deleted"
+is "$(curl -s -b "$T/cj" "$U/" | sent30)" $((base + 58 + 15)) \
+    "... the same 30 days from the hours alone (today's figures included)"
 
 # 8a. A query value in a link is URL-encoded ('+' would read as a blank).
 ctl user add c+d@example.com --plan big >/dev/null

@@ -12,8 +12,10 @@
  *   unknown path 404; wrong method 405; not logged in: a GET goes to
  *   /login (303), a POST is 403; a POST whose "csrf" field is not the
  *   session's token 403; a change by a read-only admin 403.
- * Every answer carries Cache-Control: no-store and a Content-Security-
- * Policy that allows nothing from elsewhere (no external assets).
+ * Every answer carries a Content-Security-Policy (WEB_CSP) that allows
+ * nothing from elsewhere and no inline script or style, and
+ * Cache-Control: no-store -- except the two static files of static.c
+ * (max-age), which, like /login, need no login.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,6 +46,7 @@ struct route {
 	int		 method;
 	page_fn		*fn;
 	int		 change;	/* admin role only */
+	int		 open;		/* answered without a login */
 };
 
 static void page_login(struct req *);
@@ -51,37 +54,25 @@ static void post_login(struct req *);
 static void post_logout(struct req *);
 
 static const struct route routes[] = {
-	{ "/login", M_GET, page_login, 0 },
-	{ "/login", M_POST, post_login, 0 },
-	{ "/logout", M_POST, post_logout, 0 },
-	{ "/", M_GET, page_overview, 0 },
-	{ "/users", M_GET, page_users, 0 },
-	{ "/user", M_GET, page_user, 0 },
-	{ "/user/state", M_POST, post_user_state, 1 },
-	{ "/log", M_GET, page_log, 0 },
-	{ "/suppress", M_GET, page_suppress, 0 },
-	{ "/suppress/add", M_POST, post_suppress_add, 1 },
-	{ "/suppress/del", M_POST, post_suppress_del, 1 },
-	{ "/suppress/import", M_POST, post_suppress_import, 1 },
-	{ "/suppress/export", M_GET, get_suppress_export, 0 },
-	{ "/domains", M_GET, page_domains, 0 },
-	{ "/domain", M_GET, page_domain, 0 },
+	{ "/login", M_GET, page_login, 0, 1 },
+	{ "/login", M_POST, post_login, 0, 1 },
+	{ "/static/outpost.css", M_GET, static_css, 0, 1 },
+	{ "/static/outpost.js", M_GET, static_js, 0, 1 },
+	{ "/logout", M_POST, post_logout, 0, 0 },
+	{ "/", M_GET, page_overview, 0, 0 },
+	{ "/users", M_GET, page_users, 0, 0 },
+	{ "/user", M_GET, page_user, 0, 0 },
+	{ "/user/state", M_POST, post_user_state, 1, 0 },
+	{ "/log", M_GET, page_log, 0, 0 },
+	{ "/suppress", M_GET, page_suppress, 0, 0 },
+	{ "/suppress/add", M_POST, post_suppress_add, 1, 0 },
+	{ "/suppress/del", M_POST, post_suppress_del, 1, 0 },
+	{ "/suppress/import", M_POST, post_suppress_import, 1, 0 },
+	{ "/suppress/export", M_GET, get_suppress_export, 0, 0 },
+	{ "/domains", M_GET, page_domains, 0, 0 },
+	{ "/domain", M_GET, page_domain, 0, 0 },
 };
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
-
-static const char css[] =
-    "body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222}"
-    "header{background:#234;color:#fff;padding:.5em 1em;display:flex;"
-    "gap:1.2em;align-items:center}header a{color:#fff}"
-    "header form{margin-left:auto}main{padding:1em}"
-    "table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;"
-    "padding:.25em .6em;text-align:left;vertical-align:top}"
-    ".flash{background:#ffd;border:1px solid #cc8;padding:.5em}"
-    ".err{background:#fdd;border-color:#c88}"
-    ".bar{fill:#368}.grid{stroke:#ccc}svg text{font-size:10px}"
-    "pre{background:#f4f4f4;padding:.5em;overflow:auto}"
-    ".suspended{color:#b00;font-weight:bold}.active{color:#070}"
-    "form.inline{display:inline}figure{display:inline-block;margin:.4em}";
 
 void
 hf(struct req *q, const char *fmt, ...)
@@ -246,8 +237,9 @@ page_begin(struct req *q, const char *title, const char *nav)
 	size_t	 i;
 
 	hf(q, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	    "<title>%s - outpost</title><style>%r</style></head><body>"
-	    "<header><strong>outpost</strong>", title, css);
+	    "<title>%s - outpost</title>", title);
+	static_link(q);
+	hf(q, "</head><body><header><strong>outpost</strong>");
 	for (i = 0; q->admin != NULL && i < sizeof(items) / sizeof(items[0]);
 	    i++)
 		hf(q, "<a href=\"%r\"%r>%r</a>", items[i][0],
@@ -272,17 +264,21 @@ page_end(struct req *q)
 }
 
 static void
-headers(struct req *q, const char *ctype)
+headers_cc(struct req *q, const char *ctype, const char *cache)
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(q->ev);
 
 	evhttp_add_header(h, "Content-Type", ctype);
-	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "Cache-Control", cache);
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "Referrer-Policy", "same-origin");
-	evhttp_add_header(h, "Content-Security-Policy", "default-src 'none'; "
-	    "style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-	    "img-src 'self'; form-action 'self'; frame-ancestors 'none'");
+	evhttp_add_header(h, "Content-Security-Policy", WEB_CSP);
+}
+
+static void
+headers(struct req *q, const char *ctype)
+{
+	headers_cc(q, ctype, "no-store");
 }
 
 void
@@ -301,6 +297,15 @@ send_text(struct req *q, int status, const char *ctype, const char *body,
 	evbuffer_add(q->out, body, len);
 	headers(q, ctype);
 	q->status = -status;	/* headers set: reply() adds none */
+}
+
+void
+send_static(struct req *q, const char *ctype, const char *body, size_t len)
+{
+	evbuffer_drain(q->out, evbuffer_get_length(q->out));
+	evbuffer_add(q->out, body, len);
+	headers_cc(q, ctype, "public, max-age=86400");
+	q->status = -200;
 }
 
 static void
@@ -576,7 +581,7 @@ dispatch(struct req *q, int method)
 	}
 	if (identify(q, &s, tok) < 0)
 		return;
-	if (rt->fn != page_login && rt->fn != post_login && q->admin == NULL) {
+	if (!rt->open && q->admin == NULL) {
 		if (method == M_GET)
 			redirect(q, "/login");
 		else

@@ -1,10 +1,12 @@
 /*
  * pages -- the overview, the users and one user.
  *
- * overview  the fleet's hourly figures (lib/schema.h P{log}:st:*:H,
- *           written with each user's P{log}:st:WHO:H): the last 24 hours
- *           by hour and the last 30 days by day, as SVG charts; 24 + 720
- *           pipelined HMGETs, no walk of the users
+ * overview  the fleet's figures (lib/schema.h P{log}:st:*:H and
+ *           P{log}:st:*:d:D, written with each user's P{log}:st:WHO:H):
+ *           the last 24 hours by hour and the last 30 UTC days by day,
+ *           as SVG charts; 24 + 30 pipelined HMGETs, no walk of the
+ *           users, and 24 more for each day without its daily hash
+ *           (older than the upgrade that brought them)
  * users     a search by name prefix in Puserix (ZRANGEBYLEX, at most
  *           USERS_PAGE names; without the index an SSCAN of Pusers,
  *           bounded, and the page says so), each user read as
@@ -59,39 +61,80 @@ redis_trouble(struct req *q, const char *what)
 	    redis_errstr(q->w->ctl.r));
 }
 
-/* Sum of the fleet figures of hours [from, from + n) into v[n][NFIG];
- * *seen: how many of the hashes exist.  0 / -1. */
+/* The fleet's figures of hashes which[0 .. n-1] (hours, or days when
+ * daily) into v[n][NFIG]; seen[i]: 1 if any field of hash i exists.
+ * One pipeline.  0 / -1. */
 static int
-fleet_hours(struct req *q, long long from, int n,
-    unsigned long long (*v)[NFIG], int *seen)
+fleet_read(struct req *q, int daily, const long long *which, int n,
+    unsigned long long (*v)[NFIG], char *seen)
 {
 	struct redis	*r = q->w->ctl.r;
 	const char	*av[2 + NFIG];
 	char		 key[SCHEMA_KEY_MAX];
 	redisReply	*h;
-	int		 i, j, any;
+	int		 i, j;
 
 	av[0] = "HMGET", av[1] = key;
 	for (j = 0; j < NFIG; j++)
 		av[2 + j] = fig[j];
 	for (i = 0; i < n; i++) {
-		schema_key_fleet(&q->w->ctl.conf, from + i, key, sizeof(key));
+		if (daily)
+			schema_key_fleet_day(&q->w->ctl.conf, which[i], key,
+			    sizeof(key));
+		else
+			schema_key_fleet(&q->w->ctl.conf, which[i], key,
+			    sizeof(key));
 		if (redis_appendv(r, 2 + NFIG, av, NULL) < 0)
 			return -1;
 	}
-	*seen = 0;
 	for (i = 0; i < n; i++) {
 		if ((h = redis_get_reply(r)) == NULL)
 			return -1;
-		any = 0;
-		for (j = 0; j < NFIG && (size_t)j < h->elements; j++) {
-			v[i][j] = h->element[j]->type == REDIS_REPLY_STRING ?
+		seen[i] = 0;
+		for (j = 0; j < NFIG; j++) {
+			v[i][j] = (size_t)j < h->elements &&
+			    h->element[j]->type == REDIS_REPLY_STRING ?
 			    counter(h->element[j]->str) : 0;
-			any |= h->element[j]->type == REDIS_REPLY_STRING;
+			seen[i] |= (size_t)j < h->elements &&
+			    h->element[j]->type == REDIS_REPLY_STRING;
 		}
-		*seen += any;
 		freeReplyObject(h);
 	}
+	return 0;
+}
+
+/* The 30 days from day0: the daily hashes, and for a day without one
+ * (written before they existed) the sum of its 24 hours.  The days seen
+ * in *seen.  0 / -1. */
+static int
+fleet_days(struct req *q, long long day0, unsigned long long (*dv)[NFIG],
+    int *seen)
+{
+	unsigned long long		 hv[30 * 24][NFIG];
+	long long			 which[30 * 24];
+	char				 ds[30], hs[30 * 24];
+	int				 i, j, d, nh = 0, nd = 0, miss[30];
+
+	for (i = 0; i < 30; i++)
+		which[i] = day0 + i;
+	if (fleet_read(q, 1, which, 30, dv, ds) < 0)
+		return -1;
+	for (i = 0; i < 30; i++)
+		if (!ds[i]) {
+			miss[nd++] = i;
+			for (j = 0; j < 24; j++)
+				which[nh++] = (day0 + i) * 24 + j;
+		}
+	if (nh > 0 && fleet_read(q, 0, which, nh, hv, hs) < 0)
+		return -1;
+	for (i = 0; i < nh; i++) {
+		d = miss[i / 24];
+		ds[d] |= hs[i];
+		for (j = 0; j < NFIG; j++)
+			dv[d][j] = sat_add(dv[d][j], hv[i][j]);
+	}
+	for (*seen = 0, i = 0; i < 30; i++)
+		*seen += ds[i];
 	return 0;
 }
 
@@ -106,70 +149,67 @@ series(unsigned long long (*v)[NFIG], int n, int f, unsigned long long *out)
 		    v[i][F_SOFT]), v[i][F_BLOCK]);
 }
 
+#define NSHOWN	6
+
+/* The totals of a period and its chart of the NSHOWN series. */
 static void
 charts(struct req *q, const char *period, unsigned long long (*v)[NFIG],
     int n, char (*lab)[16], int step)
 {
-	static const struct { const char *name; int f; } shown[] = {
-		{ "sent", F_SENT }, { "delivered", F_DELIVERED },
-		{ "deferred", F_DEFERRED }, { "bounced", -1 },
-		{ "refused", F_REFUSED }, { "complaints", F_COMPLAINT },
-	};
-	unsigned long long	 s[720], tot;
-	const char		*lp[720];
-	char			 title[96];
-	size_t			 k;
-	int			 i;
+	static const char *const names[NSHOWN] = { "sent", "delivered",
+	    "deferred", "bounced", "refused", "complaints" };
+	static const int f[NSHOWN] = { F_SENT, F_DELIVERED, F_DEFERRED, -1,
+	    F_REFUSED, F_COMPLAINT };
+	unsigned long long	 s[NSHOWN * 30], tot;
+	const char		*lp[30];
+	struct chart		 c;
+	int			 i, k;
 
 	for (i = 0; i < n; i++)
 		lp[i] = lab[i];
 	hf(q, "<h2>%s</h2><table data-test=\"totals\"><tr>", period);
-	for (k = 0; k < sizeof(shown) / sizeof(shown[0]); k++)
-		hf(q, "<th>%s</th>", shown[k].name);
+	for (k = 0; k < NSHOWN; k++)
+		hf(q, "<th>%s</th>", names[k]);
 	hf(q, "</tr><tr>");
-	for (k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
-		series(v, n, shown[k].f, s);
+	for (k = 0; k < NSHOWN; k++) {
+		series(v, n, f[k], s + k * n);
 		for (tot = 0, i = 0; i < n; i++)
-			tot = sat_add(tot, s[i]);
-		hf(q, "<td data-test=\"total-%s\">%u</td>", shown[k].name, tot);
+			tot = sat_add(tot, s[k * n + i]);
+		hf(q, "<td data-test=\"total-%s\">%u</td>", names[k], tot);
 	}
 	hf(q, "</tr></table>");
-	for (k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
-		series(v, n, shown[k].f, s);
-		snprintf(title, sizeof(title), "%s, %s", shown[k].name, period);
-		chart_bars(q, title, s, lp, n, step);
-	}
+	c.title = period, c.names = names, c.ns = NSHOWN, c.v = s;
+	c.labels = lp, c.n = n, c.step = step;
+	chart_lines(q, &c);
 }
 
 void
 page_overview(struct req *q)
 {
-	unsigned long long		 hv[24][NFIG], dv[720][NFIG];
-	unsigned long long		 days[30][NFIG];
-	char				 hl[24][16], dl[30][16];
+	unsigned long long		 hv[24][NFIG], dv[30][NFIG];
+	char				 hl[24][16], dl[30][16], hs[24];
 	long long			 now_h = (long long)time(NULL) / 3600;
+	long long			 which[24], day0 = now_h / 24 - 29;
 	struct tm			 tm;
 	time_t				 t;
-	int				 i, j, seen24, seen30;
+	int				 i, seen30;
 
 	page_begin(q, "Overview", "/");
-	if (fleet_hours(q, now_h - 23, 24, hv, &seen24) < 0 ||
-	    fleet_hours(q, now_h - 719, 720, dv, &seen30) < 0) {
+	for (i = 0; i < 24; i++)
+		which[i] = now_h - 23 + i;
+	if (fleet_read(q, 0, which, 24, hv, hs) < 0 ||
+	    fleet_days(q, day0, dv, &seen30) < 0) {
 		redis_trouble(q, "overview");
 		page_end(q);
 		return;
 	}
-	memset(days, 0, sizeof(days));
-	for (i = 0; i < 720; i++)
-		for (j = 0; j < NFIG; j++)
-			days[i / 24][j] = sat_add(days[i / 24][j], dv[i][j]);
 	for (i = 0; i < 24; i++) {
 		t = (time_t)(now_h - 23 + i) * 3600;
 		gmtime_r(&t, &tm);
 		strftime(hl[i], sizeof(hl[i]), "%H:00", &tm);
 	}
 	for (i = 0; i < 30; i++) {
-		t = (time_t)(now_h - 719 + i * 24) * 3600;
+		t = (time_t)(day0 + i) * 86400;
 		gmtime_r(&t, &tm);
 		strftime(dl[i], sizeof(dl[i]), "%m-%d", &tm);
 	}
@@ -179,10 +219,10 @@ page_overview(struct req *q)
 		    "outpost-feedback and outpost-policyd of this version on "
 		    "(P{log}:st:*:HOUR); per-user figures are on each user's "
 		    "page and in <code>outpostctl stats</code>.</p>");
-	hf(q, "<p>Times in UTC; the last bar is the current hour (day, the "
-	    "last 24 hours).</p>");
+	hf(q, "<p>Times in UTC; the last point is the current hour (day: "
+	    "today so far).</p>");
 	charts(q, "last 24 hours, by hour", hv, 24, hl, 3);
-	charts(q, "last 30 days, by day", days, 30, dl, 5);
+	charts(q, "last 30 days, by day", dv, 30, dl, 5);
 	page_end(q);
 }
 

@@ -90,8 +90,8 @@ sup_remove_button(struct req *q, const char *addr, const char *user)
 	if (user != NULL)
 		hf(q, "<input type=\"hidden\" name=\"user\" value=\"%s\">",
 		    user);
-	hf(q, "<button data-test=\"suppress-remove\" onclick=\"return confirm("
-	    "'Remove this suppression?')\">Remove</button></form>");
+	hf(q, "<button data-test=\"suppress-remove\" data-confirm=\"Remove "
+	    "this suppression?\">Remove</button></form>");
 }
 
 /* One list's entry of addr (user NULL: global), as a row. */

@@ -51,7 +51,8 @@
  * http.c     requests: forms, cookies, the page frame, escaping, routes
  * pages.c    overview, users, one user
  * pages2.c   delivery log, suppressions, domains
- * chart.c    SVG bar charts drawn by the server
+ * chart.c    SVG line charts drawn by the server
+ * static.c   the style sheet and the script, built in
  * run.c      an outpostctl verb run in process, its output captured
  */
 #ifndef OUTPOST_WEB_H
@@ -165,6 +166,8 @@ int		 auth_equal(const char *, const char *);
  *   page_begin(q, title, nav) / page_end(q)   the frame, nav the menu item
  *   csrf_field(q)       the hidden input every POST form carries
  *   redirect(q, to)     303 to a path of ours
+ *   send_text(q, status, ctype, body, len)   an answer that is no page
+ *   send_static(q, ctype, body, len)   200, cacheable (max-age=86400)
  *   web_serve(w, addr, base, err, errlen)     bind and register; 0 / -1
  */
 void		 hf(struct req *, const char *, ...);
@@ -176,10 +179,26 @@ void		 csrf_field(struct req *);
 void		 redirect(struct req *, const char *);
 void		 send_text(struct req *, int, const char *, const char *,
 		    size_t);
+void		 send_static(struct req *, const char *, const char *,
+		    size_t);
 struct event_base;
 int		 web_serve(struct web *, struct event_base *, char *, size_t);
 
 typedef void	 page_fn(struct req *);
+
+/* static.c: the style sheet and the script (see there) */
+void		 static_css(struct req *);
+void		 static_js(struct req *);
+void		 static_link(struct req *);
+
+/*
+ * The policy of every answer: nothing from elsewhere, no inline script
+ * or style (style= attributes included), scripts and styles of the
+ * console's own files only, forms sent to the console only, no framing.
+ */
+#define WEB_CSP	"default-src 'none'; script-src 'self'; style-src 'self'; " \
+    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; " \
+    "base-uri 'none'"
 
 /* pages.c, pages2.c */
 void		 page_overview(struct req *);
@@ -195,11 +214,19 @@ void		 get_suppress_export(struct req *);
 void		 page_domains(struct req *);
 void		 page_domain(struct req *);
 
-/* chart.c: an SVG bar chart of n values (labels[i] under bar i, every
- * step-th shown); title above it. */
-void		 chart_bars(struct req *, const char *,
-		    const unsigned long long *, const char *const *, int,
-		    int);
+/* chart.c: an SVG line chart of ns series of n values each (v[k * n + i]
+ * the value of series k at label i; every step-th label shown), title
+ * above it, a legend below; what the script reads is in chart.c. */
+struct chart {
+	const char			*title;
+	const char *const		*names;		/* of the series */
+	int				 ns;
+	const unsigned long long	*v;
+	const char *const		*labels;
+	int				 n;
+	int				 step;
+};
+void		 chart_lines(struct req *, const struct chart *);
 
 /*
  * run.c -- an outpostctl verb run in this process (ctl_run, a client of

@@ -12,6 +12,13 @@ t/web.t.  One browser per run; the steps are the arguments, run in order:
   click ID            click the first element data-test=ID
   confirm             accept the browser confirm() dialog that is open and
                       wait for the page the form loads
+  confirm-text        the same, printing the dialog's text first
+  submit ID           click the first element data-test=ID and wait for
+                      the page it loads (no dialog expected)
+  hover ID N          move the pointer onto element N (0-based; -1 the
+                      last) of those data-test=ID
+  visible ID N        print 1 if element N of those data-test=ID is
+                      displayed, else 0
   text ID             print the text of element data-test=ID ("-" absent)
   count ID            print how many elements data-test=ID there are
   title               print the page's <h1>
@@ -26,6 +33,7 @@ import sys
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -74,6 +82,24 @@ def run(d, base, steps):
         elif s == 'click':
             shown = d.find_element(By.TAG_NAME, 'html')
             el(d, steps[i + 1]).click(); i += 2
+        elif s == 'confirm-text':
+            a = d.switch_to.alert
+            print(a.text)
+            a.accept()
+            WebDriverWait(d, 30).until(EC.staleness_of(shown)); i += 1
+        elif s == 'submit':
+            old = d.find_element(By.TAG_NAME, 'html')
+            el(d, steps[i + 1]).click()
+            WebDriverWait(d, 30).until(EC.staleness_of(old)); i += 2
+        elif s == 'hover':
+            f = d.find_elements(By.CSS_SELECTOR,
+                                '[data-test="%s"]' % steps[i + 1])
+            ActionChains(d).move_to_element(f[int(steps[i + 2])]).perform()
+            i += 3
+        elif s == 'visible':
+            f = d.find_elements(By.CSS_SELECTOR,
+                                '[data-test="%s"]' % steps[i + 1])
+            print(1 if f[int(steps[i + 2])].is_displayed() else 0); i += 3
         elif s == 'confirm':
             # the form is sent once the dialog is accepted: wait for the
             # page it loads, not the one still shown

@@ -68,15 +68,16 @@ build(struct conf *c)
 	ev.reply = big;
 	ev.code = 550;
 	ok(dlog_build(c, &ev, &cmd, err, sizeof(err)) == 0, "built");
-	is_int(cmd.nkeys, 11,
-	    "seq, e:, st, rt, who, schema, st:*, all, u, r, q: no f for <>");
+	is_int(cmd.nkeys, 12, "seq, e:, st, rt, who, schema, st:*, st:*:d, "
+	    "all, u, r, q: no f for <>");
 	is_str(cmd.argv[2], "outpost:{log}:st:alice:2", "st key of hour 2");
 	is_str(cmd.argv[3], "outpost:{log}:rt:alice", "rt: one hash per user");
 	is_str(cmd.argv[4], "outpost:{log}:who", "P{log}:who");
 	is_str(cmd.argv[5], "outpost:schema", "the marker the script checks");
 	is_str(cmd.argv[6], "outpost:{log}:st:*:2", "the fleet's st of hour 2");
-	is_str(cmd.argv[7], "outpost:{log}:all", "all index");
-	is_str(cmd.argv[10], "outpost:{log}:q:4Xyz", "queue index last");
+	is_str(cmd.argv[7], "outpost:{log}:st:*:d:0", "the fleet's day 0");
+	is_str(cmd.argv[8], "outpost:{log}:all", "all index");
+	is_str(cmd.argv[11], "outpost:{log}:q:4Xyz", "queue index last");
 	is_str(cmd.argv[cmd.nkeys + 9], "1", "ARGV[10]: marker checked");
 	is_str(cmd.argv[cmd.nkeys + 10], "2", "ARGV[11] the hour");
 	is_str(cmd.argv[cmd.nkeys + 11], "-167", "ARGV[12] rt keeps 2 - 169");
@@ -94,8 +95,13 @@ build(struct conf *c)
 	ev.status = NULL;
 	ok(dlog_build(c, &ev, &cmd, err, sizeof(err)) < 0, "no status");
 	ok(dlog_build_count(c, "alice", 3600000, DLOG_COMPLAINT, &cmd, err,
-	    sizeof(err)) == 0 && cmd.nkeys == 7 &&
-	    cmd.argc == 7 + 12 + 2, "counters only: 7 keys, 12 + 2 args");
+	    sizeof(err)) == 0 && cmd.nkeys == 8 &&
+	    cmd.argc == 8 + 12 + 2, "counters only: 8 keys, 12 + 2 args");
+	ok(dlog_build_count(c, "alice", 86400000LL * 3 - 1, DLOG_COMPLAINT,
+	    &cmd, err, sizeof(err)) == 0 &&
+	    strcmp(cmd.argv[7], "outpost:{log}:st:*:d:2") == 0 &&
+	    strcmp(cmd.argv[6], "outpost:{log}:st:*:71") == 0,
+	    "the last ms of day 2: hour 71, day 2");
 	/* a Cluster: the marker is another slot, checked apart */
 	free(c->redis_address);
 	c->redis_address = strdup("cluster:127.0.0.1:7000");
@@ -119,6 +125,36 @@ find(int argc, const char **argv, int i, const char *s)
 		if (strcmp(argv[i], s) == 0)
 			return i;
 	return -1;
+}
+
+/*
+ * The fleet's day 0 in a batch (ARGV from j: nz, nh, the index groups,
+ * the hash groups in KEYS order): sent 3, hard 1, delivered 2 -- one
+ * group for the events of hours 2 and 3.
+ */
+static void
+day_sums(int nk, const char **av, int j)
+{
+	int	 nz = atoi(av[j]), nh = atoi(av[j + 1]), k, i = j + 2, m;
+	int	 kd = find(nk, av, 0, "outpost:{log}:st:*:d:0");
+	char	 got[128] = "";
+
+	for (k = 0; k < nz; k++)
+		i += 2 + 2 * atoi(av[i + 1]);
+	ok(kd >= 0 && find(nk, av, kd + 1, "outpost:{log}:st:*:d:0") < 0,
+	    "the fleet's day 0: one KEY");
+	for (k = 0; k < nh; k++) {
+		m = atoi(av[i + 3]);
+		if (4 + nz + k == kd) {
+			for (i += 4; m-- > 0; i += 2)
+				snprintf(got + strlen(got), sizeof(got) -
+				    strlen(got), "%s=%s ", av[i], av[i + 1]);
+			break;
+		}
+		i += 4 + 2 * m;
+	}
+	is_str(got, "sent=3 hard=1 delivered=2 ",
+	    "the fleet's day 0: the sums of its two hours");
 }
 
 /*
@@ -154,8 +190,8 @@ batch(struct conf *c)
 	ok(dlog_batch_cmd(b, c, &nk, &ac, &av, &al) == 0, "command built");
 	/* all, u:alice, r:bob, f:a@, q:4Xyz, r:carol, u:dave, q:5Abc; 6
 	 * hashes: st and rt of alice and dave, the fleet's st:* of hours 2
-	 * and 3 */
-	is_int(nk, 4 + 8 + 6, "4 fixed keys, 8 indexes, 6 counter hashes");
+	 * and 3, the fleet's day 0 */
+	is_int(nk, 4 + 8 + 7, "4 fixed keys, 8 indexes, 7 counter hashes");
 	ok(find(nk, av, 0, "outpost:{log}:st:*:2") >= 0 &&
 	    find(nk, av, 0, "outpost:{log}:st:*:3") >= 0,
 	    "the fleet's st:* of both hours are KEYS");
@@ -171,8 +207,9 @@ batch(struct conf *c)
 	    strcmp(av[i + 2], "alice") == 0, "Plog:who: 2, alice at 7200015");
 	/* all's members: 3 of them, (T, n) in order */
 	j = i + 5;	/* past dave's pair: nz, nh */
-	ok(strcmp(av[j], "8") == 0 && strcmp(av[j + 1], "6") == 0,
-	    "8 indexes, 6 hashes");
+	ok(strcmp(av[j], "8") == 0 && strcmp(av[j + 1], "7") == 0,
+	    "8 indexes, 7 hashes");
+	day_sums(nk, av, j);
 	ok(strcmp(av[j + 3], "3") == 0 && strcmp(av[j + 5], "1") == 0 &&
 	    strcmp(av[j + 7], "2") == 0 && strcmp(av[j + 9], "3") == 0,
 	    "all: 3 members numbered 1, 2, 3");
@@ -183,7 +220,7 @@ batch(struct conf *c)
 	    strcmp(av[i - 2], "2") == 0, "rt group: lowest hour kept, hour 2");
 	i = find(ac, av, nk, "outpost:{log}:rt:alice");
 	ok(i < 0, "rt keys only in KEYS");
-	ok(dlog_batch_cmd(b, c, &nk, &ac, &av, &al) == 0 && nk == 18,
+	ok(dlog_batch_cmd(b, c, &nk, &ac, &av, &al) == 0 && nk == 19,
 	    "built again: the same");
 	dlog_batch_clear(b);
 	is_int((int)dlog_batch_events(b), 0, "cleared");

@@ -295,6 +295,13 @@ logkeys(struct conf *c)
 	is_str(buf, "outpost:{log}:rt:[2001:db8::1]", "rate hour key of [IP]");
 	ok(schema_key_figures(c, "bob", "xx", 7, buf, sizeof(buf)) < 0,
 	    "unknown figures kind refused");
+	schema_key_fleet(c, 491234, buf, sizeof(buf));
+	is_str(buf, "outpost:{log}:st:*:491234", "the fleet's hour key");
+	schema_key_fleet_day(c, 20469, buf, sizeof(buf));
+	is_str(buf, "outpost:{log}:st:*:d:20469", "the fleet's day key");
+	ok(schema_key_fleet_day(c, -1, buf, sizeof(buf)) < 0 &&
+	    schema_key_fleet_day(c, 20469, buf, 20) < 0,
+	    "the fleet's day key: a negative day, a short buffer refused");
 	ok(schema_key_figures(c, "[bob]", SCHEMA_ST, 7, buf, sizeof(buf)) < 0,
 	    "[non-IP] refused");
 	ok(schema_who_valid("[10.0.0.1]") && !schema_who_valid("[]") &&
