@@ -84,7 +84,7 @@ diag "test dir $T, console on $U${SHOTS:+, screenshots in $SHOTS}"
 # 2. Log in, find a user, see its state and usage.
 out=$(drive "$U" login root 'root pw 1' title get /users \
     type user-search al enter user-search count user-link shot users \
-    click user-link title text user-state text usage-messages 2>&1)
+    submit user-link title text user-state text usage-messages 2>&1)
 is "$out" "Overview
 2
 User albert@example.com
@@ -99,7 +99,7 @@ done
 like "$(submit alice@example.com a4)" '^450 4\.7\.1 .*messages=3/1h' \
     "alice: the fourth message is refused by the limit"
 out=$(drive "$U" login root 'root pw 1' get /users type user-search alice \
-    enter user-search click user-link text user-state text usage-messages \
+    enter user-search submit user-link text user-state text usage-messages \
     shot user get '/log?user=alice@example.com' count event \
     has refused shot log 2>&1)
 is "$out" "active
