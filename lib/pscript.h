@@ -65,8 +65,9 @@
  *   TTL 1-15 digits: anything else is an error reply before any write.
  *   A counter hash's TTL is set when a count creates a slot (HINCRBY
  *   answers the amount itself): the key then outlives the window of its
- *   newest slot, so a count into an existing slot needs no EXPIRE.  The
- *   refund record is written with one HSET and its TTL.
+ *   newest slot, so a count into an existing slot needs no EXPIRE.
+ *   The scripts write with HINCRBY, HDEL, EXPIRE and EXPIREAT only (the
+ *   ACL of etc/redis/outpost.acl: no HSET for the daemons).
  *
  *   Sliding-window counters also hold "n" (the sum of the slots present)
  *   and "lo" (no slot present is older): while lo is inside the window no
