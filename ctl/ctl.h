@@ -236,17 +236,36 @@ int	 ctl_when(const char *, long long, long long *);
 int	 ctl_count(const char *, long, long *);
 int	 ctl_log_key(struct ctl *, const char *, const char *, char *);
 char	*ctl_rate(unsigned long long, unsigned long long, char *, size_t);
-/* stats.c: attempts, hard, delivered, complaint of P{log}:rt:WHO's hours
- * of bounce_window back from now (ms); 0, or -1 (Redis error in ctl->r) */
-int	 ctl_rt_read(struct ctl *, const char *, long long,
+/* stats.c: attempts, hard, delivered, complaint of the hours of
+ * bounce_window back from now (ms) in h, the HGETALL reply of
+ * P{log}:rt:WHO (NULL or not an array: all 0).  Pure. */
+void	 ctl_rt_sum(struct ctl *, const redisReply *, long long,
 	    unsigned long long[4]);
 
 /*
  * usershow.c -- what user show reads, as a record (outpost-web shows it
  * too).
- *   ctl_user_read(ctl, r, name, u)   0 (u filled: free it with
- *                                    ctl_user_clear), 1 no such user, -1
- *                                    Redis error (errstr in r)
+ *   ctl_users_read(ctl, r, names, n, out)
+ *       the records of n users at once, in a constant number of round
+ *       trips per CTL_USERS_BATCH names (three: the accounts, then the
+ *       distinct plans and the rate hashes, then the counters, each
+ *       pipelined; two more for each node that answers NOSCRIPT: the
+ *       script is loaded there, after a restart or SCRIPT FLUSH).  On
+ *       a Redis Cluster the same, no per-user fallback: lib/
+ *       redis_cluster.h queues each command on the node of its key's
+ *       slot and gives the replies back in order, so a pipeline may
+ *       span slots (each user's keys share one slot, P{u:NAME}).
+ *       0: out[i] is what ctl_user_read gives for names[i] (each user
+ *       with its own Redis clock; a name may repeat); out[i].rep NULL
+ *       for a user that does not exist (out[i] zeroed).  Free each
+ *       with ctl_user_clear (all of them: a missing one is a no-op).
+ *       -1: a Redis error (errstr in r: the last error of the
+ *       pipeline; every reply was still read, so r stays usable); out
+ *       is all zeroed, nothing to free.
+ *   ctl_user_read(ctl, r, name, u)   the batch of one: 0 (u filled:
+ *                                    free it with ctl_user_clear), 1 no
+ *                                    such user, -1 Redis error (errstr
+ *                                    in r)
  *   ctl_user_clear(u)                frees what u holds; u is zeroed
  *   ctl_user_field(u, name)          an acct field, "" when absent
  * rt[]: RT_ATTEMPTS, RT_HARD, RT_DELIVERED, RT_COMPLAINT of bounce_window.
@@ -255,7 +274,7 @@ int	 ctl_rt_read(struct ctl *, const char *, long long,
 enum { RT_ATTEMPTS, RT_HARD, RT_DELIVERED, RT_COMPLAINT };
 
 struct ctl_user {
-	redisReply		*rep;	/* owns acct, dom, plan */
+	redisReply		*rep;	/* owns acct, dom, plan; NULL: none */
 	long long		 now;	/* Redis's clock, seconds */
 	const redisReply	*acct, *dom;
 	const char		*plan;	/* effective: default_plan resolved */
@@ -266,6 +285,10 @@ struct ctl_user {
 	unsigned long long	 rt[4];
 };
 
+#define CTL_USERS_BATCH	64
+
+int		 ctl_users_read(struct ctl *, struct redis *,
+		    const char *const *, int, struct ctl_user *);
 int		 ctl_user_read(struct ctl *, struct redis *, const char *,
 		    struct ctl_user *);
 void		 ctl_user_clear(struct ctl_user *);

@@ -16,7 +16,7 @@
  * Rates: hard-bounce rate = hard / sent, complaint rate = complaint /
  * delivered ("-" / null when the denominator is 0).
  *
- * ctl_rt_read (ctl.h) reads the inputs of the pause rates for user show.
+ * ctl_rt_sum (ctl.h) sums the inputs of the pause rates for user show.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,16 +85,17 @@ sum_hours(struct ctl *ctl, const char *who, const char *kind,
 	return 0;
 }
 
-/* P{log}:rt:WHO: the "NAME:H" fields of the window's hours summed. */
-int
-ctl_rt_read(struct ctl *ctl, const char *who, long long now,
+/* P{log}:rt:WHO's HGETALL h: the "NAME:H" fields of the window's hours
+ * summed. */
+void
+ctl_rt_sum(struct ctl *ctl, const redisReply *h, long long now,
     unsigned long long rt[4])
 {
 	static const char *const names[4] = {
 		"attempts", "hard", "delivered", "complaint"
 	};
-	char		 key[SCHEMA_KEY_MAX], name[16];
-	redisReply	*h, *f;
+	char		 name[16];
+	redisReply	*f;
 	long long	 from_h, to_h, hr;
 	size_t		 i;
 	int		 j;
@@ -102,13 +103,8 @@ ctl_rt_read(struct ctl *ctl, const char *who, long long now,
 	memset(rt, 0, 4 * sizeof(*rt));
 	to_h = now / CTL_HOUR_MS;
 	from_h = (now - ctl->conf.bounce_window) / CTL_HOUR_MS;
-	if (schema_key_figures(&ctl->conf, who, SCHEMA_RT, 0, key,
-	    sizeof(key)) < 0)
-		return -1;
-	if ((h = redis_command(ctl->r, "HGETALL %s", key)) == NULL)
-		return -1;
-	for (i = 0; h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements;
-	    i += 2) {
+	for (i = 0; h != NULL && h->type == REDIS_REPLY_ARRAY &&
+	    i + 1 < h->elements; i += 2) {
 		f = h->element[i];
 		if (f->type != REDIS_REPLY_STRING ||
 		    sscanf(f->str, "%15[a-z]:%lld", name, &hr) != 2 ||
@@ -119,8 +115,6 @@ ctl_rt_read(struct ctl *ctl, const char *who, long long now,
 				rt[j] += strtoull(h->element[i + 1]->str,
 				    NULL, 10);
 	}
-	freeReplyObject(h);
-	return 0;
 }
 
 /* The senders of the period: Plog:who, or Pusers while it is absent. */

@@ -6,11 +6,13 @@
  *                            of each is used now, allowed domains, the
  *                            hard-bounce and complaint rates over
  *                            bounce_window (the P{log}:rt:NAME hours,
- *                            ctl_rt_read) with the thresholds that pause,
+ *                            ctl_rt_sum) with the thresholds that pause,
  *                            and who paused the account (paused_by)
  *   user_list(ctl, o)        every user with plan and state
- *   ctl_user_read, ctl_user_clear, ctl_user_field: what user show reads,
- *                            for outpost-web as well (ctl.h)
+ *   ctl_users_read, ctl_user_read, ctl_user_clear, ctl_user_field: what
+ *                            user show reads, for outpost-web as well
+ *                            (ctl.h); a batch of users in three
+ *                            pipelined round trips
  *
  * The usage of a limit is read as lib/schema.h defines the counters:
  * sliding windows sum the slots from floor(t/b) - ceil(W/b) on, with
@@ -31,7 +33,7 @@
 
 /* KEYS acct, lim, dom (one user's slot); ARGV default plan.  -1: no
  * such user.  The plan (Pplan:PLAN, Pplans: other slots) is read after
- * it by commands of their own (plan_read). */
+ * it by commands of their own (batch_plans). */
 static const char lua_show[] =
     "local acct = redis.call('HGETALL', KEYS[1])\n"
     "if #acct == 0 then return -1 end\n"
@@ -83,29 +85,6 @@ window_sum(const redisReply *h, long win, long long now)
 			sum += strtoull(h->element[i + 1]->str, NULL, 10);
 	}
 	return sum;
-}
-
-static int
-read_usage(struct ctl *ctl, struct redis *r, const char *name,
-    struct ctl_user *s)
-{
-	char		 key[SCHEMA_KEY_MAX];
-	redisReply	*h;
-	int		 i;
-
-	for (i = 0; i < s->nlim; i++) {
-		schema_key_counter(&ctl->conf, name, s->lim[i].lim.dim,
-		    s->lim[i].lim.window, key, sizeof(key));
-		if (redis_append(r, "HGETALL %s", key) < 0)
-			return -1;
-	}
-	for (i = 0; i < s->nlim; i++) {
-		if ((h = redis_get_reply(r)) == NULL)
-			return -1;
-		s->used[i] = window_sum(h, s->lim[i].lim.window, s->now);
-		freeReplyObject(h);
-	}
-	return 0;
 }
 
 static void
@@ -242,31 +221,284 @@ show_text(struct ctl *ctl, const char *name, const struct ctl_user *s)
 	feedback_text(ctl, s);
 }
 
-/* The limits of plan into lim (count into *n) and whether it exists
- * (Pplans); 0, or -1 when Redis failed. */
+/* One batch of at most CTL_USERS_BATCH users and their distinct plans. */
+struct batch {
+	struct ctl		*ctl;
+	struct redis		*r;
+	const char *const	*names;
+	struct ctl_user		*out;
+	int			 n;
+	int			 rc;	/* -1 once a command failed */
+	const char		*plan[CTL_USERS_BATCH];	/* distinct plans */
+	redisReply		*plim[CTL_USERS_BATCH];	/* their HGETALL */
+	int			 pexists[CTL_USERS_BATCH];
+	int			 np;
+	int			 uplan[CTL_USERS_BATCH];	/* user -> plan */
+	int			 rtok[CTL_USERS_BATCH];	/* rate key asked */
+};
+
+/* The next reply of the pipeline, NULL when it failed; once one failed
+ * (b->rc -1) the rest are still read, and dropped, so that the
+ * connection stays in step. */
+static redisReply *
+next_reply(struct batch *b)
+{
+	redisReply	*h;
+
+	if ((h = redis_get_reply(b->r)) == NULL)
+		b->rc = -1;
+	else if (b->rc < 0) {
+		freeReplyObject(h);
+		h = NULL;
+	}
+	return h;
+}
+
+/* lua_show's KEYS and ARGV for name into av[0..3]. */
+static void
+show_args(struct ctl *ctl, const char *name, char k[3][SCHEMA_KEY_MAX],
+    const char **av)
+{
+	schema_key_user(&ctl->conf, name, SCHEMA_ACCT, k[0], SCHEMA_KEY_MAX);
+	schema_key_user(&ctl->conf, name, SCHEMA_LIM, k[1], SCHEMA_KEY_MAX);
+	schema_key_user(&ctl->conf, name, SCHEMA_DOM, k[2], SCHEMA_KEY_MAX);
+	av[0] = k[0], av[1] = k[1], av[2] = k[2];
+	av[3] = ctl->conf.default_plan;
+}
+
+/* lua_show's reply into s (which then owns it): 0, or 1 no such user
+ * (rep is the caller's to free). */
 static int
-plan_read(struct ctl *ctl, struct redis *r, const char *plan,
-    struct limit *lim, int *n, int *exists)
+show_take(struct ctl_user *s, redisReply *rep)
+{
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 5)
+		return 1;
+	s->rep = rep;
+	s->now = atoll(rep->element[0]->str);
+	s->acct = rep->element[1];
+	s->dom = rep->element[3];
+	s->plan = rep->element[4]->str;
+	return 0;
+}
+
+/* lua_show as EVALSHA, pipelined, for every user without a reply yet
+ * (rep[i] NULL); a NOSCRIPT reply leaves rep[i] NULL, any other error
+ * sets b->rc. */
+static void
+show_pipelined(struct batch *b, redisReply **rep)
+{
+	char		 sha[41], k[3][SCHEMA_KEY_MAX];
+	const char	*av[7];
+	int		 i;
+
+	redis_script_sha(lua_show, sha);
+	av[0] = "EVALSHA", av[1] = sha, av[2] = "3";
+	for (i = 0; i < b->n; i++) {
+		if (rep[i] != NULL)
+			continue;
+		show_args(b->ctl, b->names[i], k, av + 3);
+		if (redis_appendv(b->r, 7, av, NULL) < 0) {
+			b->rc = -1;
+			return;
+		}
+	}
+	for (i = 0; i < b->n; i++)
+		if (rep[i] == NULL && (rep[i] = redis_get_reply(b->r)) ==
+		    NULL && strncmp(redis_errstr(b->r), "NOSCRIPT", 8) != 0)
+			b->rc = -1;
+}
+
+/* Round trip 1: lua_show of every user, pipelined as EVALSHA.  When
+ * some answer NOSCRIPT (the script not loaded on that node yet: after a
+ * restart or SCRIPT FLUSH), the first of them runs with redis_eval,
+ * which loads it, and the others are pipelined again: a round trip or
+ * two more per node without the script, once. */
+static int
+batch_accounts(struct batch *b)
+{
+	char		 k[3][SCHEMA_KEY_MAX];
+	const char	*av[4];
+	redisReply	*rep[CTL_USERS_BATCH];
+	int		 i, left = b->n;
+
+	memset(rep, 0, sizeof(rep));
+	while (b->rc == 0 && left > 0) {
+		show_pipelined(b, rep);
+		for (i = 0, left = 0; b->rc == 0 && i < b->n; i++)
+			if (rep[i] == NULL && left++ == 0) {
+				show_args(b->ctl, b->names[i], k, av);
+				if ((rep[i] = redis_eval(b->r, lua_show, 3, 4,
+				    av, NULL)) == NULL)
+					b->rc = -1;
+			}
+		left -= left > 0;	/* the one just run */
+	}
+	for (i = 0; i < b->n; i++)
+		if (rep[i] != NULL && (b->rc < 0 ||
+		    show_take(&b->out[i], rep[i]) != 0))
+			freeReplyObject(rep[i]);
+	return b->rc;
+}
+
+static int
+plan_index(struct batch *b, const char *plan)
+{
+	int	 j;
+
+	for (j = 0; j < b->np; j++)
+		if (strcmp(b->plan[j], plan) == 0)
+			return j;
+	b->plan[b->np] = plan;
+	return b->np++;
+}
+
+/* Round trip 2: each distinct plan's limits (HGETALL Pplan:PLAN) and
+ * whether it exists (SISMEMBER Pplans), and each user's rates
+ * (HGETALL P{log}:rt:NAME, ctl_rt_sum at the user's clock). */
+static int
+batch_plans(struct batch *b)
+{
+	struct ctl	*ctl = b->ctl;
+	char		 key[SCHEMA_KEY_MAX], plans[SCHEMA_KEY_MAX];
+	const char	*av[3];
+	redisReply	*h;
+	int		 i, j, valid[CTL_USERS_BATCH];
+
+	schema_key_global(&ctl->conf, SCHEMA_PLANS, plans, sizeof(plans));
+	for (i = 0; i < b->n; i++)
+		if (b->out[i].rep != NULL)
+			b->uplan[i] = plan_index(b, b->out[i].plan);
+	for (j = 0; j < b->np; j++) {
+		/* no valid plan name: no plan, nothing to ask */
+		valid[j] = schema_key_plan(&ctl->conf, b->plan[j], key,
+		    sizeof(key)) == 0;
+		av[0] = "HGETALL", av[1] = key;
+		if (valid[j] && redis_appendv(b->r, 2, av, NULL) < 0)
+			return b->rc = -1;
+		av[0] = "SISMEMBER", av[1] = plans, av[2] = b->plan[j];
+		if (valid[j] && redis_appendv(b->r, 3, av, NULL) < 0)
+			return b->rc = -1;
+	}
+	for (i = 0; i < b->n; i++) {
+		b->rtok[i] = b->out[i].rep != NULL && schema_key_figures(
+		    &ctl->conf, b->names[i], SCHEMA_RT, 0, key,
+		    sizeof(key)) == 0;
+		av[0] = "HGETALL", av[1] = key;
+		if (b->rtok[i] && redis_appendv(b->r, 2, av, NULL) < 0)
+			return b->rc = -1;
+	}
+	for (j = 0; j < b->np; j++) {
+		if (!valid[j])
+			continue;
+		b->plim[j] = next_reply(b);
+		if ((h = next_reply(b)) != NULL) {
+			b->pexists[j] = h->type == REDIS_REPLY_INTEGER &&
+			    h->integer == 1;
+			freeReplyObject(h);
+		}
+	}
+	for (i = 0; i < b->n; i++) {
+		if (!b->rtok[i])
+			continue;
+		h = next_reply(b);
+		ctl_rt_sum(ctl, h, b->out[i].now * 1000, b->out[i].rt);
+		if (h != NULL)
+			freeReplyObject(h);
+	}
+	return b->rc;
+}
+
+/* The limits in effect: the plan's merged with the user's overrides. */
+static void
+batch_limits(struct batch *b)
+{
+	struct limit	 plan[CTL_MAX_LIMITS], own[CTL_MAX_LIMITS];
+	struct ctl_user	*s;
+	redisReply	*h;
+	int		 i, np, no;
+
+	for (i = 0; i < b->n; i++) {
+		if ((s = &b->out[i])->rep == NULL)
+			continue;
+		h = b->plim[b->uplan[i]];
+		np = h == NULL ? 0 : ctl_limits_from_hash(h, plan,
+		    CTL_MAX_LIMITS);
+		s->plan_exists = b->pexists[b->uplan[i]];
+		no = ctl_limits_from_hash(s->rep->element[2], own,
+		    CTL_MAX_LIMITS);
+		s->nlim = ctl_limits_merge(plan, np, own, no, s->lim,
+		    CTL_MAX_LIMITS);
+	}
+}
+
+/* Round trip 3: the counter of every limit of every user (HGETALL
+ * P{u:NAME}:c:DIM/WIN), summed over its window (window_sum). */
+static int
+batch_usage(struct batch *b)
 {
 	char		 key[SCHEMA_KEY_MAX];
-	const char	*av[3];
-	redisReply	*rep;
+	const char	*av[2];
+	struct ctl_user	*s;
+	redisReply	*h;
+	int		 i, k;
 
-	if (schema_key_plan(&ctl->conf, plan, key, sizeof(key)) < 0) {
-		*n = *exists = 0;	/* no valid plan name: no plan */
-		return 0;
-	}
 	av[0] = "HGETALL", av[1] = key;
-	if ((rep = redis_commandv(r, 2, av, NULL)) == NULL)
-		return -1;
-	*n = ctl_limits_from_hash(rep, lim, CTL_MAX_LIMITS);
-	freeReplyObject(rep);
-	schema_key_global(&ctl->conf, SCHEMA_PLANS, key, sizeof(key));
-	av[0] = "SISMEMBER", av[1] = key, av[2] = plan;
-	if ((rep = redis_commandv(r, 3, av, NULL)) == NULL)
-		return -1;
-	*exists = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
-	freeReplyObject(rep);
+	for (i = 0; i < b->n; i++)
+		for (s = &b->out[i], k = 0; s->rep != NULL && k < s->nlim;
+		    k++) {
+			schema_key_counter(&b->ctl->conf, b->names[i],
+			    s->lim[k].lim.dim, s->lim[k].lim.window, key,
+			    sizeof(key));
+			if (redis_appendv(b->r, 2, av, NULL) < 0)
+				return b->rc = -1;
+		}
+	for (i = 0; i < b->n; i++)
+		for (s = &b->out[i], k = 0; s->rep != NULL && k < s->nlim;
+		    k++) {
+			h = next_reply(b);
+			s->used[k] = window_sum(h, s->lim[k].lim.window,
+			    s->now);
+			if (h != NULL)
+				freeReplyObject(h);
+		}
+	return b->rc;
+}
+
+static int
+batch_read(struct ctl *ctl, struct redis *r, const char *const *names,
+    int n, struct ctl_user *out)
+{
+	struct batch	 b;
+	int		 j;
+
+	memset(&b, 0, sizeof(b));
+	b.ctl = ctl, b.r = r, b.names = names, b.n = n, b.out = out;
+	if (batch_accounts(&b) == 0 && batch_plans(&b) == 0) {
+		batch_limits(&b);
+		batch_usage(&b);
+	}
+	for (j = 0; j < b.np; j++)
+		if (b.plim[j] != NULL)
+			freeReplyObject(b.plim[j]);
+	return b.rc;
+}
+
+int
+ctl_users_read(struct ctl *ctl, struct redis *r, const char *const *names,
+    int n, struct ctl_user *out)
+{
+	int	 i, m;
+
+	if (n > 0)
+		memset(out, 0, (size_t)n * sizeof(*out));
+	for (i = 0; i < n; i += m) {
+		m = n - i < CTL_USERS_BATCH ? n - i : CTL_USERS_BATCH;
+		if (batch_read(ctl, r, names + i, m, out + i) < 0) {
+			for (i = 0; i < n; i++)
+				ctl_user_clear(&out[i]);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -274,40 +506,9 @@ int
 ctl_user_read(struct ctl *ctl, struct redis *r, const char *name,
     struct ctl_user *s)
 {
-	struct limit	 plan[CTL_MAX_LIMITS], own[CTL_MAX_LIMITS];
-	char		 k[3][SCHEMA_KEY_MAX];
-	const char	*av[4];
-	redisReply	*rep;
-	int		 np, no;
-
-	memset(s, 0, sizeof(*s));
-	schema_key_user(&ctl->conf, name, SCHEMA_ACCT, k[0], sizeof(k[0]));
-	schema_key_user(&ctl->conf, name, SCHEMA_LIM, k[1], sizeof(k[1]));
-	schema_key_user(&ctl->conf, name, SCHEMA_DOM, k[2], sizeof(k[2]));
-	av[0] = k[0], av[1] = k[1], av[2] = k[2];
-	av[3] = ctl->conf.default_plan;
-	if ((rep = redis_eval(r, lua_show, 3, 4, av, NULL)) == NULL)
+	if (ctl_users_read(ctl, r, &name, 1, s) < 0)
 		return -1;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 5) {
-		freeReplyObject(rep);
-		return 1;
-	}
-	s->rep = rep;
-	s->now = atoll(rep->element[0]->str);
-	s->acct = rep->element[1];
-	s->dom = rep->element[3];
-	s->plan = rep->element[4]->str;
-	if (plan_read(ctl, r, s->plan, plan, &np, &s->plan_exists) < 0)
-		goto fail;
-	no = ctl_limits_from_hash(rep->element[2], own, CTL_MAX_LIMITS);
-	s->nlim = ctl_limits_merge(plan, np, own, no, s->lim, CTL_MAX_LIMITS);
-	if (read_usage(ctl, r, name, s) < 0 ||
-	    ctl_rt_read(ctl, name, s->now * 1000, s->rt) < 0)
-		goto fail;
-	return 0;
-fail:
-	ctl_user_clear(s);
-	return -1;
+	return s->rep == NULL ? 1 : 0;
 }
 
 void

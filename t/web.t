@@ -332,6 +332,85 @@ ctl user add c+d@example.com --plan big >/dev/null
 like "$(curl -s -b "$T/cj" "$U/users?q=c")" 'href="/user\?name=c%2Bd%40example\.com"' \
     "the user's link carries its name URL-encoded"
 
+# 8c. The users page reads its users in one batch (ctl_users_read: a few
+#     pipelined round trips for the page, not a few per user): each row
+#     shows what outpostctl user show --json shows for that user (state,
+#     plan, each limit's use, the rates), for users on different plans,
+#     with overrides, on the default plan, with counters holding the
+#     scripts' "n" and "lo" fields; a name in the index without an
+#     account hash has no row.  After SCRIPT FLUSH (EVALSHA answers
+#     NOSCRIPT) the page is the same.
+ctl plan set pa messages=40/1h recipients=400/1d >/dev/null
+ctl plan set pb messages=9/10m bytes=10M/month >/dev/null
+ctl user add cmp1@example.com --plan pa >/dev/null
+ctl user add cmp2@example.com --plan pb >/dev/null
+ctl user add cmp3@example.com >/dev/null 2>&1
+ctl user set cmp3@example.com messages=20/1h >/dev/null
+ctl user add cmp4@example.com --plan pa >/dev/null
+ctl user set cmp4@example.com messages=5/1h >/dev/null
+ctl user suspend cmp4@example.com --reason test >/dev/null
+te_redis_cli ZADD outpost:userix 0 cmp0ghost@example.com >/dev/null
+now=$(te_redis_cli TIME | head -1)
+m=$((now / 60)) h=$((now / 3600))
+te_redis_cli HSET 'outpost:{u:cmp1@example.com}:c:messages/3600' $m 7 \
+    $((m - 1)) 4 $((m - 200)) 100 n 99 lo $((m - 1)) >/dev/null
+te_redis_cli HSET 'outpost:{u:cmp1@example.com}:c:recipients/86400' \
+    $((now / 1440)) 30 >/dev/null
+te_redis_cli HSET 'outpost:{u:cmp2@example.com}:c:messages/600' \
+    $((now / 10)) 2 n 5 >/dev/null
+te_redis_cli HSET 'outpost:{u:cmp2@example.com}:c:bytes/month' \
+    "$(date -u -d "@$now" +%Y%m)" 12345 190001 777 >/dev/null
+te_redis_cli HSET 'outpost:{u:cmp3@example.com}:c:messages/3600' $m 6 >/dev/null
+te_redis_cli HSET 'outpost:{u:cmp4@example.com}:c:messages/3600' $m 3 >/dev/null
+te_redis_cli HSET 'outpost:{log}:rt:cmp1@example.com' attempts:$h 200 \
+    hard:$h 3 delivered:$h 160 complaint:$h 1 attempts:$((h - 1000)) 9 >/dev/null
+te_redis_cli HSET 'outpost:{log}:rt:cmp2@example.com' attempts:$h 10 \
+    hard:$h 5 >/dev/null
+for n in cmp1 cmp2 cmp3 cmp4; do
+	ctl --json user show $n@example.com >"$T/show-$n.json"
+done
+users_vs_show() {
+	curl -s -b "$T/cj" "$U/users?q=cmp" >"$T/users-cmp.html"
+	"$TE_PY" - "$T" <<'PY'
+import json, re, sys
+t = sys.argv[1]
+page = open(t + "/users-cmp.html").read()
+rows = {}
+for m in re.finditer(r'<tr><td><a data-test="user-link" href="[^"]*">'
+                     r'([^<]*)</a></td><td class="[^"]*">([^<]*)</td>'
+                     r'<td>([^<]*)</td><td>(.*?)</td><td>([^<]*)</td>'
+                     r'<td>([^<]*)</td></tr>', page):
+    rows[m.group(1)] = m.groups()[1:]
+def rate(a, b):
+    return "-" if b == 0 else "%.3f%%" % (100.0 * a / b)
+out = ["rows %d" % len(rows)]
+for n in ["cmp1", "cmp2", "cmp3", "cmp4"]:
+    s = json.load(open("%s/show-%s.json" % (t, n)))
+    f = s["feedback"]
+    want = (s["state"], s["plan"], [str(l["used"]) for l in s["limits"]],
+            rate(f["hard"], f["attempts"]), rate(f["complaint"], f["delivered"]))
+    r = rows.get(n + "@example.com")
+    got = None if r is None else (r[0], r[1],
+            re.findall(r'(?:^|<br>)(\d+) of ', r[2]), r[3], r[4])
+    out.append("%s %s %s %s %s %s %s" % ((n, "same" if got == want else
+               "differs (page %r)" % (got,)) + want[:2] +
+               (",".join(want[2]),) + want[3:]))
+print("\n".join(out))
+PY
+}
+want="rows 4
+cmp1 same active pa 11,30 1.500% 0.625%
+cmp2 same active pb 2,12345 50.000% -
+cmp3 same active default 6 - -
+cmp4 same suspended pa 3,0 - -"
+is "$(users_vs_show)" "$want" \
+    "users page = user show --json for each user (state, plan, used, rates); no row for a name without an account"
+like "$(ctl user show cmp0ghost@example.com 2>&1)" 'user cmp0ghost@example.com does not exist' \
+    "user show of the name without an account: it does not exist"
+te_redis_cli SCRIPT FLUSH >/dev/null
+is "$(users_vs_show)" "$want" "... the same after SCRIPT FLUSH (EVALSHA: NOSCRIPT)"
+te_redis_cli ZREM outpost:userix cmp0ghost@example.com >/dev/null
+
 # 8b. Fleet figures as Redis may hold them: a negative counter is 0, sums
 #     past the type saturate, and the chart's scale of a huge value ends
 #     (no hang of the server).

@@ -9,8 +9,9 @@
  *           (older than the upgrade that brought them)
  * users     a search by name prefix in Puserix (ZRANGEBYLEX, at most
  *           USERS_PAGE names; without the index an SSCAN of Pusers,
- *           bounded, and the page says so), each user read as
- *           "outpostctl user show" reads it (ctl_user_read)
+ *           bounded, and the page says so), the users read as
+ *           "outpostctl user show" reads them, in one batch
+ *           (ctl_users_read: three pipelined round trips for the page)
  * user      the same in full, its last deliveries (ctl_log_search) and
  *           its own suppressions, and the suspend / resume buttons
  *           (outpostctl user suspend / resume, run.c)
@@ -236,31 +237,50 @@ rate(unsigned long long num, unsigned long long den, char *buf, size_t len)
 
 /* The user's row: name, state, plan, each limit's use, the rates. */
 static void
-user_row(struct req *q, const char *name)
+user_row(struct req *q, const char *name, const struct ctl_user *u)
 {
-	struct ctl_user	 u;
 	char		 lim[LIMIT_TEXT_MAX], r1[32], r2[32];
 	int		 i;
 
-	switch (ctl_user_read(&q->w->ctl, q->w->ctl.r, name, &u)) {
-	case -1:
-		hf(q, "<tr><td>%s</td><td colspan=\"5\">Redis: %s</td></tr>",
-		    name, redis_errstr(q->w->ctl.r));
-		return;
-	case 1:
-		return;		/* deleted since the index was read */
-	}
 	hf(q, "<tr><td><a data-test=\"user-link\" href=\"/user?name=%q\">%s"
 	    "</a></td><td class=\"%s\">%s</td><td>%s</td><td>", name, name,
-	    ctl_user_field(&u, SCHEMA_F_STATE), ctl_user_field(&u,
-	    SCHEMA_F_STATE), u.plan);
-	for (i = 0; i < u.nlim; i++)
-		hf(q, "%r%u of %s", i ? "<br>" : "", u.used[i],
-		    limit_format(&u.lim[i].lim, lim, sizeof(lim)));
-	hf(q, "%r</td><td>%s</td><td>%s</td></tr>", u.nlim ? "" : "none",
-	    rate(u.rt[RT_HARD], u.rt[RT_ATTEMPTS], r1, sizeof(r1)),
-	    rate(u.rt[RT_COMPLAINT], u.rt[RT_DELIVERED], r2, sizeof(r2)));
-	ctl_user_clear(&u);
+	    ctl_user_field(u, SCHEMA_F_STATE), ctl_user_field(u,
+	    SCHEMA_F_STATE), u->plan);
+	for (i = 0; i < u->nlim; i++)
+		hf(q, "%r%u of %s", i ? "<br>" : "", u->used[i],
+		    limit_format(&u->lim[i].lim, lim, sizeof(lim)));
+	hf(q, "%r</td><td>%s</td><td>%s</td></tr>", u->nlim ? "" : "none",
+	    rate(u->rt[RT_HARD], u->rt[RT_ATTEMPTS], r1, sizeof(r1)),
+	    rate(u->rt[RT_COMPLAINT], u->rt[RT_DELIVERED], r2, sizeof(r2)));
+}
+
+/* The rows of n names, read in one batch (ctl_users_read: a few
+ * pipelined round trips, not a few per user); a name deleted since the
+ * index was read has no row. */
+static void
+user_rows(struct req *q, const char *const *names, int n)
+{
+	struct ctl_user	*u;
+	int		 i;
+
+	if (n == 0)
+		return;
+	if ((u = calloc((size_t)n, sizeof(*u))) == NULL) {
+		hf(q, "<tr><td colspan=\"6\">out of memory</td></tr>");
+		return;
+	}
+	if (ctl_users_read(&q->w->ctl, q->w->ctl.r, names, n, u) < 0) {
+		hf(q, "<tr><td colspan=\"6\">Redis: %s</td></tr>",
+		    redis_errstr(q->w->ctl.r));
+		free(u);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (u[i].rep != NULL)
+			user_row(q, names[i], &u[i]);
+		ctl_user_clear(&u[i]);
+	}
+	free(u);
 }
 
 /* Names by prefix from Puserix; NULL and *missing when it does not
@@ -335,17 +355,16 @@ names_scanned(struct req *q, const char *prefix)
 	} while (strcmp(cur, "0") != 0 && n < USERS_PAGE &&
 	    ++calls < SCAN_PAGES);
 	qsort(names, n, sizeof(names[0]), name_cmp);
-	for (i = 0; i < n; i++) {
-		if (names[i] != NULL)
-			user_row(q, names[i]);
+	user_rows(q, (const char *const *)names, (int)n);
+	for (i = 0; i < n; i++)
 		free(names[i]);
-	}
 }
 
 void
 page_users(struct req *q)
 {
 	const char	*prefix = param(q, "q");
+	const char	*shown[USERS_PAGE];
 	redisReply	*rep;
 	size_t		 i;
 	int		 missing;
@@ -371,7 +390,8 @@ page_users(struct req *q)
 	if (missing)
 		names_scanned(q, prefix);
 	for (i = 0; rep != NULL && i < rep->elements && i < USERS_PAGE; i++)
-		user_row(q, rep->element[i]->str);
+		shown[i] = rep->element[i]->str;
+	user_rows(q, shown, (int)i);
 	hf(q, "</table>");
 	if (rep != NULL && rep->elements > USERS_PAGE)
 		hf(q, "<p>The first %d names only: type more of the name.</p>",
