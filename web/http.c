@@ -661,7 +661,7 @@ web_serve(struct web *w, struct event_base *base, char *err, size_t errlen)
 
 	if (netaddr_parse(w->ctl.conf.web_listen, &a, err, errlen) < 0)
 		return -1;
-	if ((http = evhttp_new(base)) == NULL)
+	if ((http = w->http = evhttp_new(base)) == NULL)
 		return errf(err, errlen, "evhttp_new failed");
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/http.h>
 
 #include "errf.h"
 #include "log.h"
@@ -147,6 +148,7 @@ serve(struct web *w)
 	event_base_dispatch(base);
 	event_free(s1);
 	event_free(s2);
+	evhttp_free(w->http);
 	event_base_free(base);
 	w->ctl.r = redis_free(w->ctl.r);
 	return 0;

@@ -77,6 +77,7 @@
 #define AUTH_WINDOW	60		/* ... per this many seconds */
 #define AUTH_GLOBAL_TRIES 100		/* failed logins per window, all keys */
 
+struct evhttp;
 struct evhttp_request;
 struct evbuffer;
 struct evkeyvalq;
@@ -95,6 +96,7 @@ struct session {
 
 struct web {
 	struct ctl	 ctl;		/* conf, and r: the one Redis client */
+	struct evhttp	*http;		/* web_serve's server, freed by serve */
 	struct admins	*admins;
 	struct timespec	 admins_mtime;	/* of the file admins was read from */
 	struct auth	*auth;
@@ -168,7 +170,9 @@ int		 auth_equal(const char *, const char *);
  *   redirect(q, to)     303 to a path of ours
  *   send_text(q, status, ctype, body, len)   an answer that is no page
  *   send_static(q, ctype, body, len)   200, cacheable (max-age=86400)
- *   web_serve(w, addr, base, err, errlen)     bind and register; 0 / -1
+ *   web_serve(w, addr, base, err, errlen)     bind and register (w->http,
+ *                                             evhttp_free before base);
+ *                                             0 / -1
  */
 void		 hf(struct req *, const char *, ...);
 const char	*param(struct req *, const char *);
