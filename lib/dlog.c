@@ -7,8 +7,8 @@
  * marker: without it nothing is written, reply -1) or, when the marker
  * is not checked here (a Cluster: another slot), KEYS[1] again, [7] the
  * fleet's st:*:H and [8] its day's st:*:d:D (the st fields added to
- * both too), [9..] the index sorted sets.  ARGV: [1] T (ms), [2] log_retention (ms), [3] T -
- * retention (the trim cut), [4] st TTL (s), [5] rt TTL (s), [6] nst, [7]
+ * both too), [9..] the index sorted sets.  ARGV: [1] T (ms), [2]
+ * log_retention (ms), [3] T - retention (the trim cut), [4] st TTL (s), [5] rt TTL (s), [6] nst, [7]
  * nrt, [8] WHO, [9] T - SCHEMA_STATS_TTL (the cut of P{log}:who), [10]
  * "1": check the marker, [11] the hour H, [12] the lowest hour rt:WHO
  * keeps, then nst st fields, nrt rt fields (each + 1; rt's as

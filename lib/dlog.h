@@ -28,7 +28,8 @@
  *       writes being one script.
  *   dlog_build_count(conf, who, t, field, cmd, err, errlen)
  *       only the counters, no event: field (DLOG_COMPLAINT) + 1 in both
- *       st:WHO:H (and the fleet's hour and day) and rt:WHO (hour t); the reply is 0 (-1: no marker).
+ *       st:WHO:H (and the fleet's hour and day) and rt:WHO (hour t);
+ *       the reply is 0 (-1: no marker).
  *   dlog_write(r, conf, ev, err, errlen)
  *       build + run: the EID (> 0), or -1 with err (Redis's errstr; then
  *       redis_unanswered(r) says whether it may have been written).

@@ -337,6 +337,8 @@ int
 dlog_batch_add(struct dlog_batch *b, const struct conf *cf,
     const struct dlog_event *ev, char *err, size_t errlen)
 {
+	/* KEYS of the st fields: the sender's hour, the fleet's hour, day */
+	static const int stkey[] = { 2, 6, 7 };
 	struct dlog_cmd	 c;
 	const char	*st[DLOG_FIG_MAX], *rt[DLOG_FIG_MAX];
 	int		 nst, nrt, k, n = (int)b->nev + 1;
@@ -349,12 +351,12 @@ dlog_batch_add(struct dlog_batch *b, const struct conf *cf,
 	for (k = 8; k < c.nkeys; k++)
 		if (zmember(b, c.keys[k], ev->t, n) < 0)
 			goto oom;
-	if ((nst > 0 && hincr(b, DG_HASH, 0, c.keys[2], SCHEMA_STATS_TTL, st,
-	    nst) < 0) || (nst > 0 && hincr(b, DG_HASH, 0, c.keys[6],
-	    SCHEMA_STATS_TTL, st, nst) < 0) || (nst > 0 && hincr(b, DG_HASH,
-	    0, c.keys[7], SCHEMA_STATS_TTL, st, nst) < 0) || (nrt > 0 &&
-	    hincr(b, DG_RT, ev->t / 3600000, c.keys[3], cf->bounce_window /
-	    1000 + 3600, rt, nrt) < 0) ||
+	for (k = 0; nst > 0 && k < 3; k++)
+		if (hincr(b, DG_HASH, 0, c.keys[stkey[k]], SCHEMA_STATS_TTL,
+		    st, nst) < 0)
+			goto oom;
+	if ((nrt > 0 && hincr(b, DG_RT, ev->t / 3600000, c.keys[3],
+	    cf->bounce_window / 1000 + 3600, rt, nrt) < 0) ||
 	    (w = group(b, DG_WHO, 0, ev->who)) == NULL)
 		goto oom;
 	w->t = ev->t;

@@ -126,8 +126,8 @@
  *     in any interval of length W).  "month" windows use one slot
  *     numbered YYYYMM (UTC).  Each key expires WIN + b seconds after its
  *     newest slot was created (a month key at the end of the following
- *     month), old
- *     slots are deleted by the next write.  Sliding-window keys also hold
+ *     month), old slots are deleted by the next write.  Sliding-window
+ *     keys also hold
  *     the fields "n" (sum of the slots present) and "lo" (no slot present
  *     is numbered lower), kept by the scripts (lib/pscript.h); readers
  *     summing slots skip every field that is not a slot number.

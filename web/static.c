@@ -163,10 +163,12 @@ hash(const char *s)
 void
 static_link(struct req *q)
 {
-	char	 v[2][16];
+	static char	 v[2][16];	/* the files never change: once */
 
-	snprintf(v[0], sizeof(v[0]), "%08lx", hash(css));
-	snprintf(v[1], sizeof(v[1]), "%08lx", hash(js));
+	if (v[0][0] == '\0') {
+		snprintf(v[0], sizeof(v[0]), "%08lx", hash(css));
+		snprintf(v[1], sizeof(v[1]), "%08lx", hash(js));
+	}
 	hf(q, "<link rel=\"stylesheet\" href=\"/static/outpost.css?v=%r\">"
 	    "<script src=\"/static/outpost.js?v=%r\" defer></script>", v[0],
 	    v[1]);
